@@ -1,0 +1,7 @@
+"""``python -m tms_schedule`` runs the command line."""
+
+import sys
+
+from tms_schedule.cli import main
+
+sys.exit(main())

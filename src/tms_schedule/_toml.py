@@ -1,0 +1,120 @@
+"""Reading settings files: TOML tables whose every error names the file and the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tms_schedule.errors import ConfigError
+
+_KIND_WORDS = {
+    "int": "a whole number",
+    "number": "a number",
+    "bool": "true or false",
+    "str": "a string",
+    "str-list": "a list of strings",
+    "int-list": "a list of whole numbers",
+    "date": "a date written 2026-11-26",
+}
+
+
+def load_toml(path: str | Path) -> TomlTable:
+    """Read a TOML file; a missing or malformed file is a :class:`ConfigError` naming it."""
+    file = Path(path)
+    try:
+        with file.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{file}: is a directory, not a TOML file") from None
+    except PermissionError:
+        raise ConfigError(f"{file}: cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{file}: not valid TOML: {error}") from None
+    return TomlTable(str(file), "", data)
+
+
+class TomlTable:
+    """A table of a TOML file that knows where it is, for error messages."""
+
+    def __init__(self, file: str, path: str, data: dict[str, Any]) -> None:
+        self.file = file
+        self.path = path
+        self.data = data
+
+    def where(self, key: str | None = None) -> str:
+        """``file: [table] key`` for an error message."""
+        parts = [p for p in (self.path, key) if p]
+        return f"{self.file}: {'.'.join(parts)}" if parts else self.file
+
+    def child(self, name: str, data: Any) -> TomlTable:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{self.where(name)}: must be a table")
+        path = f"{self.path}.{name}" if self.path else name
+        return TomlTable(self.file, path, data)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def keys(self) -> Iterable[str]:
+        return self.data.keys()
+
+    def check_keys(self, allowed: Iterable[str]) -> None:
+        allowed = set(allowed)
+        for key in self.data:
+            if key not in allowed:
+                raise ConfigError(
+                    f"{self.where(key)}: unknown key; allowed here: {', '.join(sorted(allowed))}"
+                )
+
+    def require(self, key: str, kind: type) -> Any:
+        if key not in self.data:
+            raise ConfigError(f"{self.where(key)}: required")
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            word = {str: "a string", int: "a whole number", list: "a list", dict: "a table"}.get(
+                kind, kind.__name__
+            )
+            raise ConfigError(f"{self.where(key)}: must be {word}, got {value!r}")
+        return value
+
+    def typed(self, key: str, kind: str, *, required: bool = False) -> Any:
+        """The value of ``key`` checked against ``kind`` (see ``_KIND_WORDS``)."""
+        if key not in self.data:
+            if required:
+                raise ConfigError(f"{self.where(key)}: required ({_KIND_WORDS[kind]})")
+            return None
+        value = self.data[key]
+        if not _is_kind(value, kind):
+            raise ConfigError(f"{self.where(key)}: must be {_KIND_WORDS[kind]}, got {value!r}")
+        return value
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    match kind:
+        case "int":
+            return isinstance(value, int) and not isinstance(value, bool)
+        case "number":
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        case "bool":
+            return isinstance(value, bool)
+        case "str":
+            return isinstance(value, str)
+        case "str-list":
+            return isinstance(value, list) and all(isinstance(v, str) for v in value)
+        case "int-list":
+            return isinstance(value, list) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            )
+        case "date":
+            return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    raise AssertionError(kind)

@@ -1,0 +1,57 @@
+"""Small validators shared by the attrs classes: each error names the field and the bounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from tms_schedule.errors import TmsScheduleError
+
+
+def field_name(instance: object, attribute: attrs.Attribute[Any]) -> str:
+    return f"{type(instance).__name__}.{attribute.name}"
+
+
+def int_between(
+    low: int, high: int, error: type[TmsScheduleError]
+) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """An attrs validator: an int (not a bool) from ``low`` to ``high`` inclusive."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise error(
+                f"{field_name(instance, attribute)}: must be a whole number from {low} to {high},"
+                f" got {value!r}"
+            )
+
+    return check
+
+
+def duration_between(
+    low: dt.timedelta, high: dt.timedelta, error: type[TmsScheduleError]
+) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    """An attrs validator: a timedelta from ``low`` to ``high`` inclusive."""
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, dt.timedelta) or not low <= value <= high:
+            raise error(
+                f"{field_name(instance, attribute)}: must be a duration from {minutes(low)} to"
+                f" {minutes(high)}, got {value!r}"
+            )
+
+    return check
+
+
+def to_minutes(value: Any) -> Any:
+    """Converter: a number of minutes becomes a timedelta; anything else is left to the validator."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.timedelta(minutes=value)
+    return value
+
+
+def minutes(value: dt.timedelta) -> str:
+    total = value.total_seconds() / 60
+    return f"{total:g} min"

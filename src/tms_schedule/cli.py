@@ -1,0 +1,279 @@
+"""The ``tms-schedule`` command line, for the front desk and for scripts.
+
+``tms-schedule protocols`` lists the built-in protocols (and a clinic file's own);
+``tms-schedule plan PROTOCOL --start YYYY-MM-DD ...`` prints or writes a whole course.
+
+Bad input prints one line naming the problem on standard error and exits with status 2;
+no traceback. The command line is the only part of tms_schedule that reads defaults from
+outside its arguments, and only these: ``--at`` defaults to 09:00 (the opening time for
+protocols with several sessions a day) and ``--course-id`` to ``PROTOCOL-START``.
+There is no default timezone: give ``--tz`` or a clinic file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import attrs
+
+from tms_schedule import __version__
+from tms_schedule.catalogue import Catalogue
+from tms_schedule.clinic import ClinicCalendar, Closure
+from tms_schedule.errors import TmsScheduleError
+from tms_schedule.phase import Accelerated, Periodic
+from tms_schedule.plan import Plan
+from tms_schedule.protocol import Protocol, describe_phase
+from tms_schedule.settings import load_clinic
+
+__all__ = ["main"]
+
+FORMATS = ("text", "json", "csv")
+_SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".txt": "text"}
+
+
+class UsageError(Exception):
+    """Bad input on the command line: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tms-schedule",
+        description="Plan courses of TMS treatment as dated sessions.",
+    )
+    parser.add_argument("--version", action="version", version=f"tms-schedule {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    listing = commands.add_parser("protocols", help="list the protocols")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.add_argument("--clinic", metavar="clinic.toml", help="add the file's own protocols")
+
+    plan = commands.add_parser(
+        "plan",
+        help="expand a course into dated sessions",
+        description="Expand PROTOCOL from --start into every dated session.",
+    )
+    plan.add_argument("protocol", metavar="PROTOCOL", help="a protocol id (see 'protocols')")
+    plan.add_argument(
+        "--start", required=True, metavar="YYYY-MM-DD", help="first day the course may use"
+    )
+    plan.add_argument(
+        "--at",
+        metavar="HH:MM",
+        help="session time (first session of the day for accelerated and cluster days);"
+        " default 09:00, or the opening time for protocols with several sessions a day",
+    )
+    plan.add_argument(
+        "--tz", metavar="ZONE", help="IANA timezone, e.g. America/Denver (or from --clinic)"
+    )
+    plan.add_argument("--holidays", metavar="CC[-SUBDIV]", help="public holidays, e.g. US or US-CO")
+    plan.add_argument(
+        "--closed",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="DATE",
+        help="clinic closures: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD",
+    )
+    plan.add_argument("--hours", metavar="HH:MM-HH:MM", help="opening hours (default 08:00-18:00)")
+    plan.add_argument("--clinic", metavar="clinic.toml", help="clinic settings file")
+    plan.add_argument("--course-id", metavar="ID", help="opaque course id (never patient data)")
+    plan.add_argument(
+        "--acute-sessions", type=int, metavar="N", help="tune the acute session count"
+    )
+    plan.add_argument("--no-taper", action="store_true", help="drop the optional taper")
+    plan.add_argument(
+        "--no-continuation", action="store_true", help="drop the optional continuation"
+    )
+    plan.add_argument(
+        "--split-blocks",
+        action="store_true",
+        help="let a closed day split an accelerated block instead of failing",
+    )
+    plan.add_argument(
+        "--format", choices=FORMATS, help="output format (default: from -o, else text)"
+    )
+    plan.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "protocols":
+            return _protocols(args)
+        return _plan(args)
+    except (UsageError, TmsScheduleError) as error:
+        message = " ".join(str(error).split())
+        print(f"tms-schedule: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _protocols(args: argparse.Namespace) -> int:
+    catalogue = load_clinic(args.clinic).catalogue if args.clinic else Catalogue()
+    if args.format == "json":
+        print(json.dumps([protocol_to_dict(p) for p in catalogue], indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(p.id) for p in catalogue)
+    for protocol in catalogue:
+        print(f"{protocol.id:<{width}}  {protocol.name}")
+        print(f"{'':<{width}}  {protocol.describe()}")
+    return 0
+
+
+def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
+    """A protocol as JSON-ready data (the ``protocols --format json`` output)."""
+    stimulation = attrs.asdict(protocol.stimulation) if protocol.stimulation else None
+    return {
+        "id": protocol.id,
+        "name": protocol.name,
+        "total_sessions": protocol.total_sessions,
+        "session_minutes": protocol.session.total_seconds() / 60,
+        "first_session_minutes": protocol.first_session.total_seconds() / 60,
+        "phases": [
+            {
+                "name": phase.name,
+                "kind": phase.kind,
+                "type": type(phase).__name__.lower(),
+                "sessions": phase.total,
+                "description": describe_phase(phase),
+                **{
+                    key: (value.total_seconds() / 60 if isinstance(value, dt.timedelta) else value)
+                    for key, value in attrs.asdict(phase).items()
+                    if key != "name"
+                },
+            }
+            for phase in protocol.phases
+        ],
+        "acute_range": list(protocol.acute_range) if protocol.acute_range else None,
+        "optional_phases": sorted(protocol.optional_phases),
+        "stimulation": stimulation,
+        "sources": list(protocol.sources),
+        "notes": list(protocol.notes),
+    }
+
+
+def _plan(args: argparse.Namespace) -> int:
+    settings = load_clinic(args.clinic) if args.clinic else None
+    catalogue = settings.catalogue if settings else Catalogue()
+    protocol = catalogue.get(args.protocol)
+    tuning: dict[str, Any] = {}
+    if args.acute_sessions is not None:
+        tuning["acute_sessions"] = args.acute_sessions
+    if args.no_taper:
+        tuning["taper"] = False
+    if args.no_continuation:
+        tuning["continuation"] = False
+    if tuning:
+        protocol = protocol.tune(**tuning)
+    clinic = _clinic(args, settings.calendar if settings else None)
+    start = _date(args.start, "--start")
+    at = _at(args.at, protocol, clinic)
+    course_id = args.course_id or f"{protocol.id}-{start.isoformat()}"
+    fmt = args.format or _format_from(args.output)
+    plan = Plan(
+        protocol, clinic, start, at, course_id, blocks="split" if args.split_blocks else "whole"
+    )
+    schedule = plan.expand()
+    if fmt == "json":
+        output = schedule.to_json()
+    elif fmt == "csv":
+        output = schedule.to_csv()
+    else:
+        output = schedule.to_text()
+    _write(output.encode("utf-8"), args.output)
+    return 0
+
+
+def _clinic(args: argparse.Namespace, base: ClinicCalendar | None) -> ClinicCalendar:
+    closures = tuple(_closure(text) for text in args.closed)
+    if base is None:
+        if not args.tz:
+            raise UsageError(
+                "--tz: required (an IANA timezone such as America/Denver) unless --clinic gives"
+                " timezone"
+            )
+        kwargs: dict[str, Any] = {
+            "timezone": args.tz,
+            "holidays": args.holidays,
+            "closures": closures,
+        }
+        if args.hours:
+            kwargs["hours"] = args.hours
+        return ClinicCalendar(**kwargs)
+    changes: dict[str, Any] = {}
+    if args.tz:
+        changes["timezone"] = args.tz
+    if args.holidays:
+        changes["holidays"] = args.holidays
+    if args.hours:
+        changes["hours"] = args.hours
+    if closures:
+        changes["closures"] = base.closures + closures
+    return attrs.evolve(base, **changes) if changes else base
+
+
+def _closure(text: str) -> Closure:
+    first, sep, last = text.partition("..")
+    start = _date(first, "--closed")
+    end = _date(last, "--closed") if sep else start
+    return Closure(start, end, "Clinic closure")
+
+
+def _date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option}: must be a date written YYYY-MM-DD, got {text!r}") from None
+
+
+def _at(text: str | None, protocol: Protocol, clinic: ClinicCalendar) -> dt.time:
+    if text is None:
+        several = any(
+            isinstance(p, Accelerated) or (isinstance(p, Periodic) and p.cluster_sessions > 1)
+            for p in protocol.phases
+        )
+        return clinic.hours.opens if several else dt.time(9)
+    try:
+        value = dt.time.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--at: must be a time written HH:MM, got {text!r}") from None
+    if value.second or value.microsecond or value.tzinfo:
+        raise UsageError(f"--at: must be a time written HH:MM, got {text!r}")
+    return value
+
+
+def _format_from(output: str | None) -> str:
+    if output is None:
+        return "text"
+    return _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "text")
+
+
+def _write(data: bytes, output: str | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    path = Path(output)
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise UsageError(f"-o: cannot write {output}: {error.strerror or error}") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,600 @@
+"""ClinicCalendar: where and when sessions can happen.
+
+A clinic calendar holds the IANA timezone, the open weekdays and their opening hours, the
+public holidays (from the ``holidays`` package, names pinned to one language) and which of
+them close the clinic, the clinic's own closures and its extra open days. Build it once and
+reuse it for thousands of plans: holiday lookups are cached per year.
+
+The vocabulary follows session calendars: :meth:`ClinicCalendar.is_open`,
+:meth:`ClinicCalendar.closure_reason`, :meth:`ClinicCalendar.next_open` (with an explicit
+``direction``), :meth:`ClinicCalendar.open_days` (inclusive range) and
+:meth:`ClinicCalendar.hours_on`.
+
+>>> import datetime as dt
+>>> clinic = ClinicCalendar("America/Denver", holidays="US-CO")
+>>> clinic.is_open(dt.date(2026, 11, 26))
+False
+>>> clinic.closure_reason(dt.date(2026, 11, 26))
+'Thanksgiving Day: clinic closed'
+>>> clinic.next_open(dt.date(2026, 11, 26))
+datetime.date(2026, 11, 27)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from tms_schedule.errors import (
+    HolidayDataError,
+    InvalidClinicError,
+    NoOpenDayError,
+    UnknownHolidayCountryError,
+    UnknownTimezoneError,
+)
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
+
+__all__ = [
+    "DEFAULT_SEARCH_HORIZON_DAYS",
+    "ClinicCalendar",
+    "Closure",
+    "ExtraOpenDay",
+    "OpeningHours",
+    "parse_weekdays",
+]
+
+#: How far :meth:`ClinicCalendar.next_open` and plan expansion look for an open day before
+#: giving up with :class:`~tms_schedule.errors.NoOpenDayError`.
+DEFAULT_SEARCH_HORIZON_DAYS = 366
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAY_LOOKUP = {
+    **{name.lower(): i for i, name in enumerate(WEEKDAY_NAMES)},
+    **{name.lower(): i for i, name in enumerate(WEEKDAY_FULL)},
+}
+# Holiday names are validated against the names the data gives over these years.
+_NAME_YEARS = range(2000, 2051)
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _parse_time(text: str, field: str) -> dt.time:
+    match = _TIME.match(text.strip())
+    if not match:
+        raise InvalidClinicError(f"{field}: must be a time written HH:MM (24-hour), got {text!r}")
+    return dt.time(int(match[1]), int(match[2]))
+
+
+@attrs.frozen
+class OpeningHours:
+    """The hours a clinic is open on a day: sessions start and end inside them.
+
+    >>> OpeningHours.parse("08:00-18:00")
+    OpeningHours(opens=datetime.time(8, 0), closes=datetime.time(18, 0))
+    >>> str(OpeningHours.parse("08:00-13:00"))
+    '08:00-13:00'
+    """
+
+    opens: dt.time
+    closes: dt.time
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("opens", "closes"):
+            value = getattr(self, name)
+            if not isinstance(value, dt.time) or value.tzinfo is not None:
+                raise InvalidClinicError(
+                    f"OpeningHours.{name}: must be a local time of day without a timezone,"
+                    f" got {value!r}"
+                )
+        if not self.opens < self.closes:
+            raise InvalidClinicError(
+                f"OpeningHours: opens ({self.opens:%H:%M}) must be before closes"
+                f" ({self.closes:%H:%M}); hours past midnight are not supported"
+            )
+
+    @classmethod
+    def parse(cls, text: str, field: str = "hours") -> OpeningHours:
+        """Read ``"HH:MM-HH:MM"``."""
+        if not isinstance(text, str) or text.count("-") != 1:
+            raise InvalidClinicError(
+                f"{field}: must be opening hours written HH:MM-HH:MM, like '08:00-18:00',"
+                f" got {text!r}"
+            )
+        opens, closes = text.split("-")
+        try:
+            return cls(_parse_time(opens, field), _parse_time(closes, field))
+        except InvalidClinicError as error:
+            raise InvalidClinicError(f"{field}: {error}") from None
+
+    def __str__(self) -> str:
+        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+def _hours(value: Any) -> Any:
+    return OpeningHours.parse(value) if isinstance(value, str) else value
+
+
+def _optional_hours(value: Any) -> Any:
+    return None if value is None else _hours(value)
+
+
+def _check_date(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise InvalidClinicError(
+            f"{type(instance).__name__}.{attribute.name}: must be a date, got {value!r}"
+        )
+
+
+def _reason(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise InvalidClinicError(
+            f"{type(instance).__name__}.{attribute.name}: must be a non-empty text of at most"
+            f" 200 characters, got {value!r}"
+        )
+
+
+@attrs.frozen
+class Closure:
+    """The clinic is closed from ``start`` to ``end`` inclusive (a single day by default)."""
+
+    start: dt.date = attrs.field(validator=_check_date)
+    end: dt.date = attrs.field(
+        default=attrs.Factory(lambda self: self.start, takes_self=True), validator=_check_date
+    )
+    reason: str = attrs.field(default="Clinic closure", validator=_reason)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise InvalidClinicError(
+                f"Closure.end: must be on or after start ({self.start}), got {self.end}"
+            )
+        if (self.end - self.start).days > 3 * 366:
+            raise InvalidClinicError(
+                f"Closure: a closure may last at most three years, got {self.start} to {self.end}"
+            )
+
+
+@attrs.frozen
+class ExtraOpenDay:
+    """The clinic opens on ``date`` though it is usually closed (a makeup Saturday).
+
+    ``hours`` defaults to the clinic's ``hours``. An extra open day overrides a holiday or a
+    closure on the same date.
+    """
+
+    date: dt.date = attrs.field(validator=_check_date)
+    hours: OpeningHours | None = attrs.field(default=None, converter=_optional_hours)
+    reason: str = attrs.field(default="Extra open day", validator=_reason)
+
+
+def parse_weekdays(value: Any, field: str = "open_weekdays") -> tuple[int, ...]:
+    """Weekdays as numbers (Monday 0), from names, numbers or a range like ``"Mon-Fri"``.
+
+    >>> parse_weekdays("Mon-Fri")
+    (0, 1, 2, 3, 4)
+    >>> parse_weekdays(["Tue", "thursday", 5])
+    (1, 3, 5)
+    """
+    allowed = "weekday names (Mon..Sun), numbers 0 (Monday) to 6, or a range like 'Mon-Fri'"
+    items: Iterable[Any]
+    if isinstance(value, str):
+        if "-" in value and "," not in value:
+            first, _, last = value.partition("-")
+            start, end = _weekday(first, field, allowed), _weekday(last, field, allowed)
+            if end < start:
+                raise InvalidClinicError(f"{field}: range {value!r} runs backwards; use {allowed}")
+            return tuple(range(start, end + 1))
+        items = [part for part in value.split(",") if part.strip()]
+    elif isinstance(value, Iterable):
+        items = value
+    else:
+        raise InvalidClinicError(f"{field}: must be {allowed}, got {value!r}")
+    days = sorted({_weekday(item, field, allowed) for item in items})
+    return tuple(days)
+
+
+def _weekday(item: Any, field: str, allowed: str) -> int:
+    if isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= 6:
+        return item
+    if isinstance(item, str) and item.strip().lower() in _WEEKDAY_LOOKUP:
+        return _WEEKDAY_LOOKUP[item.strip().lower()]
+    raise InvalidClinicError(f"{field}: {item!r} is not a weekday; use {allowed}")
+
+
+def _weekday_hours(value: Any) -> tuple[tuple[int, OpeningHours], ...]:
+    if isinstance(value, Mapping):
+        pairs = [
+            (_weekday(key, "weekday_hours", "weekday names or numbers"), _hours(hours))
+            for key, hours in value.items()
+        ]
+    else:
+        pairs = [
+            (_weekday(key, "weekday_hours", "weekday names or numbers"), _hours(hours))
+            for key, hours in value
+        ]
+    for _, hours in pairs:
+        if not isinstance(hours, OpeningHours):
+            raise InvalidClinicError(
+                f"weekday_hours: must map weekdays to hours like '08:00-13:00', got {hours!r}"
+            )
+    return tuple(sorted(pairs))
+
+
+def _names(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@attrs.frozen
+class ClinicCalendar:
+    """Where and when sessions can happen.
+
+    Args:
+        timezone: IANA zone name, such as ``"America/Denver"``.
+        open_weekdays: the weekdays the clinic opens (default Monday to Friday).
+        hours: opening hours on open days (default 08:00-18:00).
+        weekday_hours: hours for particular weekdays, e.g. ``{"Fri": "08:00-13:00"}``.
+        holidays: ``"CC"`` or ``"CC-SUBDIV"`` for the ``holidays`` package (``"US-CO"``), or
+            ``None`` for no public holidays.
+        holiday_language: the language of holiday names; default ``en_US`` where the data
+            has it, else the country's own language, never the machine's locale.
+        closing_holidays: only these holidays close the clinic (by name); default all.
+        open_holidays: all holidays close the clinic but these (by name).
+        observed: whether observed days (a Sunday holiday moved to Monday) close it too.
+        closures: the clinic's own closures, each a date or range with a reason.
+        extra_open_days: days it opens though usually closed.
+        search_horizon_days: how many days ahead to look for an open day before failing.
+    """
+
+    timezone: str = attrs.field()
+    open_weekdays: tuple[int, ...] = attrs.field(default=(0, 1, 2, 3, 4), converter=parse_weekdays)
+    hours: OpeningHours = attrs.field(
+        default=OpeningHours(dt.time(8), dt.time(18)), converter=_hours
+    )
+    weekday_hours: tuple[tuple[int, OpeningHours], ...] = attrs.field(
+        default=(), converter=_weekday_hours
+    )
+    holidays: str | None = None
+    holiday_language: str | None = None
+    closing_holidays: tuple[str, ...] | None = attrs.field(default=None, converter=_names)
+    open_holidays: tuple[str, ...] = attrs.field(default=(), converter=_names)
+    observed: bool = True
+    closures: tuple[Closure, ...] = attrs.field(default=(), converter=_tuple)
+    extra_open_days: tuple[ExtraOpenDay, ...] = attrs.field(default=(), converter=_tuple)
+    search_horizon_days: int = DEFAULT_SEARCH_HORIZON_DAYS
+
+    # Derived once at construction; not part of equality.
+    _zone: zoneinfo.ZoneInfo = attrs.field(init=False, eq=False, repr=False)
+    _week: tuple[OpeningHours | None, ...] = attrs.field(init=False, eq=False, repr=False)
+    _closed: dict[dt.date, str] = attrs.field(init=False, eq=False, repr=False)
+    _extra: dict[dt.date, OpeningHours] = attrs.field(init=False, eq=False, repr=False)
+    _holiday_years: dict[int, dict[dt.date, str]] = attrs.field(init=False, eq=False, repr=False)
+    _holiday_data: tuple[HolidayBase, HolidayBase | None] | None = attrs.field(
+        init=False, eq=False, repr=False
+    )
+    _holiday_span: tuple[int, int] | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "_zone", _zone(self.timezone))
+        if not self.open_weekdays and not self.extra_open_days:
+            raise NoOpenDayError(
+                "open_weekdays: the clinic has no open weekday and no extra open day;"
+                " give at least one weekday (Mon..Sun)"
+            )
+        overrides = dict(self.weekday_hours)
+        stray = sorted(set(overrides) - set(self.open_weekdays))
+        if stray:
+            names = ", ".join(WEEKDAY_NAMES[d] for d in stray)
+            raise InvalidClinicError(
+                f"weekday_hours: {names} is not an open weekday; open weekdays:"
+                f" {', '.join(WEEKDAY_NAMES[d] for d in self.open_weekdays)}"
+            )
+        if not isinstance(self.hours, OpeningHours):
+            raise InvalidClinicError(
+                f"hours: must be opening hours like '08:00-18:00', got {self.hours!r}"
+            )
+        week = tuple(
+            overrides.get(day, self.hours) if day in self.open_weekdays else None
+            for day in range(7)
+        )
+        set_(self, "_week", week)
+        closed: dict[dt.date, str] = {}
+        for closure in self.closures:
+            if not isinstance(closure, Closure):
+                raise InvalidClinicError(f"closures: must hold Closure objects, got {closure!r}")
+            day = closure.start
+            while day <= closure.end:
+                reason = f"{closure.reason}: clinic closed"
+                closed[day] = f"{closed[day]}; {reason}" if day in closed else reason
+                day += dt.timedelta(days=1)
+        set_(self, "_closed", closed)
+        extra: dict[dt.date, OpeningHours] = {}
+        for item in self.extra_open_days:
+            if not isinstance(item, ExtraOpenDay):
+                raise InvalidClinicError(
+                    f"extra_open_days: must hold ExtraOpenDay objects, got {item!r}"
+                )
+            extra[item.date] = item.hours or self.hours
+        set_(self, "_extra", extra)
+        if (
+            isinstance(self.search_horizon_days, bool)
+            or not isinstance(self.search_horizon_days, int)
+            or not 7 <= self.search_horizon_days <= 3660
+        ):
+            raise InvalidClinicError(
+                "search_horizon_days: must be a whole number from 7 to 3660,"
+                f" got {self.search_horizon_days!r}"
+            )
+        set_(self, "_holiday_years", {})
+        set_(self, "_holiday_data", None)
+        set_(self, "_holiday_span", None)
+        if self.holidays is not None:
+            self._load_holidays()
+        elif self.closing_holidays is not None or self.open_holidays:
+            raise InvalidClinicError(
+                "closing_holidays/open_holidays: set holidays (a country such as 'US-CO') first"
+            )
+
+    # -- public vocabulary ---------------------------------------------------------------------
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The clinic's :class:`zoneinfo.ZoneInfo`."""
+        return self._zone
+
+    @property
+    def week(self) -> tuple[OpeningHours | None, ...]:
+        """Opening hours for Monday to Sunday (``None`` on closed weekdays)."""
+        return self._week
+
+    def hours_on(self, day: dt.date) -> OpeningHours | None:
+        """The opening hours on ``day``, or ``None`` when the clinic is closed."""
+        extra = self._extra.get(day)
+        if extra is not None:
+            return extra
+        hours = self._week[day.weekday()]
+        if hours is None or day in self._closed:
+            return None
+        if self._holiday_data is not None and day in self.holiday_closures(day.year):
+            return None
+        return hours
+
+    def is_open(self, day: dt.date) -> bool:
+        """Whether sessions can happen on ``day`` at all."""
+        return self.hours_on(day) is not None
+
+    def closure_reason(self, day: dt.date) -> str | None:
+        """Why the clinic is closed on ``day`` (``None`` when it is open).
+
+        >>> ClinicCalendar("UTC").closure_reason(dt.date(2026, 11, 28))
+        'closed on Saturdays'
+        """
+        if day in self._extra:
+            return None
+        reasons = []
+        if self._holiday_data is not None:
+            holiday = self.holiday_closures(day.year).get(day)
+            if holiday is not None:
+                reasons.append(holiday)
+        closure = self._closed.get(day)
+        if closure is not None:
+            reasons.append(closure)
+        if reasons:
+            return "; ".join(reasons)
+        if self._week[day.weekday()] is None:
+            return f"closed on {WEEKDAY_FULL[day.weekday()]}s"
+        return None
+
+    def is_regular_closed(self, day: dt.date) -> bool:
+        """Closed because of the weekday alone (not a holiday or closure)."""
+        return self._week[day.weekday()] is None and day not in self._extra
+
+    def next_open(
+        self,
+        day: dt.date,
+        *,
+        direction: Literal["next", "previous"] = "next",
+        inclusive: bool = True,
+    ) -> dt.date:
+        """The nearest open day on or after ``day`` (or before, with ``direction="previous"``).
+
+        Raises :class:`NoOpenDayError` when none lies within :attr:`search_horizon_days`.
+        """
+        if direction not in ("next", "previous"):
+            raise InvalidClinicError(f"direction: must be 'next' or 'previous', got {direction!r}")
+        step = dt.timedelta(days=1 if direction == "next" else -1)
+        candidate = day if inclusive else day + step
+        for _ in range(self.search_horizon_days + 1):
+            if self.is_open(candidate):
+                return candidate
+            candidate += step
+        raise NoOpenDayError(
+            f"no open day within {self.search_horizon_days} days {'after' if step.days > 0 else 'before'}"
+            f" {day}; check open_weekdays, closures and closing holidays"
+        )
+
+    def open_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """The open days from ``start`` to ``end``, both included."""
+        days = []
+        day = start
+        while day <= end:
+            if self.is_open(day):
+                days.append(day)
+            day += dt.timedelta(days=1)
+        return days
+
+    def closed_days(self, start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
+        """Holidays and closures from ``start`` to ``end`` (inclusive), with their reasons.
+
+        Days closed only because of the weekday are left out.
+        """
+        result = []
+        day = start
+        while day <= end:
+            if not self.is_regular_closed(day) and not self.is_open(day):
+                reason = self.closure_reason(day)
+                assert reason is not None
+                result.append((day, reason))
+            day += dt.timedelta(days=1)
+        return result
+
+    # -- holidays ------------------------------------------------------------------------------
+
+    @property
+    def holiday_span(self) -> tuple[int, int] | None:
+        """The first and last year the holiday data covers (``None`` without holidays)."""
+        return self._holiday_span
+
+    def check_covered(self, day: dt.date) -> None:
+        """Raise :class:`HolidayDataError` if the holiday data does not cover ``day``."""
+        span = self._holiday_span
+        if span is not None and not span[0] <= day.year <= span[1]:
+            raise HolidayDataError(
+                f"holidays: the {self.holidays} holiday data covers {span[0]} to {span[1]};"
+                f" {day} is outside it, so closures there are unknown"
+            )
+
+    def holiday_closures(self, year: int) -> dict[dt.date, str]:
+        """The holidays of ``year`` that close the clinic, with reasons (cached per year)."""
+        cached = self._holiday_years.get(year)
+        if cached is not None:
+            return cached
+        result: dict[dt.date, str] = {}
+        span = self._holiday_span
+        if self._holiday_data is not None and span is not None and span[0] <= year <= span[1]:
+            for day, names in self._holidays_of(year).items():
+                closing = [name for name, base in names if self._closes(base)]
+                if closing:
+                    result[day] = f"{'; '.join(closing)}: clinic closed"
+        self._holiday_years[year] = result
+        return result
+
+    def holiday_names(self, year: int) -> dict[dt.date, list[str]]:
+        """All public holidays of ``year`` by date (closing the clinic or not)."""
+        return {day: [name for name, _ in names] for day, names in self._holidays_of(year).items()}
+
+    def _closes(self, base: str) -> bool:
+        key = base.casefold()
+        if self.closing_holidays is not None:
+            return key in {n.casefold() for n in self.closing_holidays}
+        return key not in {n.casefold() for n in self.open_holidays}
+
+    def _holidays_of(self, year: int) -> dict[dt.date, list[tuple[str, str]]]:
+        """Each holiday of ``year`` as (name, base name): observed days name their holiday."""
+        assert self._holiday_data is not None
+        actual, with_observed = self._holiday_data
+        source = with_observed if with_observed is not None else actual
+        # Populate both for the year (the holidays package fills in a year on first lookup).
+        dt.date(year, 1, 1) in actual  # noqa: B015
+        dt.date(year, 1, 1) in source  # noqa: B015
+        actual_names = sorted(
+            {name for day, name in actual.items() if day.year == year for name in name.split("; ")},
+            key=len,
+            reverse=True,
+        )
+        result: dict[dt.date, list[tuple[str, str]]] = {}
+        for day in sorted(d for d in source if d.year == year):
+            pairs = []
+            real = set(actual.get_list(day)) if day in actual else set()
+            for name in source.get_list(day):
+                if name in real:
+                    pairs.append((name, name))
+                else:
+                    base = next((a for a in actual_names if a in name), name)
+                    pairs.append((name, base))
+            result[day] = pairs
+        return result
+
+    def _load_holidays(self) -> None:
+        import holidays as holidays_package
+
+        code = self.holidays
+        if not isinstance(code, str) or not code:
+            raise UnknownHolidayCountryError(
+                f"holidays: must be a country code like 'US' or 'US-CO', got {code!r}"
+            )
+        country, _, subdiv = code.partition("-")
+        supported = holidays_package.list_supported_countries()
+        if country.upper() != country or country not in supported:
+            raise UnknownHolidayCountryError(
+                f"holidays: unknown country {country!r}; use an ISO 3166-1 alpha-2 code the"
+                f" holidays package supports, such as {', '.join(sorted(c for c in supported if len(c) == 2)[:12])}, ..."
+            )
+        cls = holidays_package.country_holidays(country).__class__
+        if (
+            subdiv
+            and subdiv not in cls.subdivisions
+            and subdiv not in getattr(cls, "subdivisions_aliases", {})
+        ):
+            raise UnknownHolidayCountryError(
+                f"holidays: unknown subdivision {subdiv!r} of {country}; allowed:"
+                f" {', '.join(cls.subdivisions) or 'none (use the country alone)'}"
+            )
+        supported_languages = tuple(getattr(cls, "supported_languages", ()) or ())
+        language = self.holiday_language
+        if language is None:
+            language = "en_US" if "en_US" in supported_languages else cls.default_language
+        elif language not in supported_languages:
+            raise InvalidClinicError(
+                f"holiday_language: {country} holiday names are available in"
+                f" {', '.join(supported_languages) or 'their original language only'},"
+                f" got {language!r}"
+            )
+        kwargs: dict[str, Any] = {"subdiv": subdiv or None, "language": language}
+        actual = holidays_package.country_holidays(country, observed=False, **kwargs)
+        with_observed = (
+            holidays_package.country_holidays(country, observed=True, **kwargs)
+            if self.observed
+            else None
+        )
+        object.__setattr__(self, "_holiday_data", (actual, with_observed))
+        object.__setattr__(self, "_holiday_span", (actual.start_year, actual.end_year))
+        if self.closing_holidays is not None and self.open_holidays:
+            raise InvalidClinicError(
+                "closing_holidays/open_holidays: give one or the other: only these holidays"
+                " close the clinic, or all but these"
+            )
+        chosen = self.closing_holidays if self.closing_holidays is not None else self.open_holidays
+        if chosen:
+            self._check_names(
+                chosen, "closing_holidays" if self.closing_holidays is not None else "open_holidays"
+            )
+
+    def _check_names(self, chosen: tuple[str, ...], field: str) -> None:
+        assert self._holiday_span is not None
+        known: set[str] = set()
+        for year in _NAME_YEARS:
+            if self._holiday_span[0] <= year <= self._holiday_span[1]:
+                for names in self._holidays_of(year).values():
+                    known.update(base for _, base in names)
+        lookup = {name.casefold() for name in known}
+        for name in chosen:
+            if not isinstance(name, str) or name.casefold() not in lookup:
+                raise InvalidClinicError(
+                    f"{field}: {name!r} is not a {self.holidays} holiday; known names:"
+                    f" {', '.join(sorted(known))}"
+                )
+
+
+def _zone(name: Any) -> zoneinfo.ZoneInfo:
+    if not isinstance(name, str) or not name or name != name.strip() or name.startswith("/"):
+        raise UnknownTimezoneError(str(name))
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, IsADirectoryError, OSError):
+        raise UnknownTimezoneError(name) from None

@@ -1,0 +1,94 @@
+"""The exceptions tms_schedule raises.
+
+Every error is a :class:`ValueError` subclass, so code that already guards input with
+``except ValueError`` keeps working, and each message names the field at fault and what
+is allowed instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+__all__ = [
+    "BlockSplitError",
+    "ConfigError",
+    "HolidayDataError",
+    "InvalidClinicError",
+    "InvalidPlanError",
+    "InvalidProtocolError",
+    "NoOpenDayError",
+    "ScheduleFormatError",
+    "TmsScheduleError",
+    "UnknownHolidayCountryError",
+    "UnknownProtocolError",
+    "UnknownTimezoneError",
+]
+
+
+class TmsScheduleError(ValueError):
+    """Base class of every error tms_schedule raises on bad input."""
+
+
+class InvalidProtocolError(TmsScheduleError):
+    """A protocol, a phase or a tuning of one has a value outside what is allowed."""
+
+
+class UnknownProtocolError(TmsScheduleError):
+    """No protocol with that id is in the catalogue."""
+
+    def __init__(self, protocol_id: str, known: list[str]) -> None:
+        self.protocol_id = protocol_id
+        self.known = known
+        super().__init__(f"protocol: unknown protocol {protocol_id!r}; known: {', '.join(known)}")
+
+
+class InvalidClinicError(TmsScheduleError):
+    """A clinic calendar setting is outside what is allowed."""
+
+
+class UnknownTimezoneError(InvalidClinicError):
+    """The timezone is not an IANA zone name known to the zone database."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"timezone: unknown IANA timezone {name!r}; use a name such as "
+            "'America/Denver', 'Europe/Berlin' or 'UTC'"
+        )
+
+
+class UnknownHolidayCountryError(InvalidClinicError):
+    """The holiday country or subdivision is not one the ``holidays`` package knows."""
+
+
+class HolidayDataError(TmsScheduleError):
+    """The course would run past the years the holiday data covers."""
+
+
+class NoOpenDayError(TmsScheduleError):
+    """No open day was found within the search horizon."""
+
+
+class InvalidPlanError(TmsScheduleError):
+    """A plan's start, time or options cannot produce a valid schedule."""
+
+
+class BlockSplitError(InvalidPlanError):
+    """A block of consecutive treatment days would be split by a closed day.
+
+    Attributes:
+        next_start: the first start date on or after the requested one where the whole
+            block fits, so the caller can offer it.
+    """
+
+    def __init__(self, message: str, next_start: dt.date | None) -> None:
+        self.next_start = next_start
+        super().__init__(message)
+
+
+class ConfigError(TmsScheduleError):
+    """A settings file (clinic or protocols TOML) is malformed; the message names file and key."""
+
+
+class ScheduleFormatError(TmsScheduleError):
+    """A serialized schedule (JSON) is malformed or not one of ours."""

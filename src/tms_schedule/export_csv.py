@@ -1,0 +1,68 @@
+"""CSV export: one row per session, with stable, documented columns.
+
+============== ===============================================================
+column         meaning
+============== ===============================================================
+course_id      the caller's opaque course id
+number         position in the course, from 1
+phase          protocol phase name (acute, taper, ...)
+phase_number   position within the phase, from 1
+date           local date, YYYY-MM-DD
+start          local start time, HH:MM
+end            local end time, HH:MM
+timezone       the clinic's IANA zone
+start_utc      the start instant in UTC, YYYY-MM-DDTHH:MM:SSZ
+status         scheduled or cancelled
+sequence       the revision counter (iCalendar SEQUENCE)
+============== ===============================================================
+
+Columns may be added at the end later; these keep their names, order and meaning.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from tms_schedule.schedule import Schedule
+
+__all__ = ["CSV_COLUMNS", "schedule_to_csv"]
+
+CSV_COLUMNS = (
+    "course_id",
+    "number",
+    "phase",
+    "phase_number",
+    "date",
+    "start",
+    "end",
+    "timezone",
+    "start_utc",
+    "status",
+    "sequence",
+)
+
+
+def schedule_to_csv(schedule: Schedule) -> str:
+    """The schedule as CSV text with a header row and ``\\r\\n`` line ends (RFC 4180)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in schedule.sessions:
+        writer.writerow(
+            (
+                schedule.course_id,
+                s.number,
+                s.phase,
+                s.phase_number,
+                s.start.date().isoformat(),
+                f"{s.start:%H:%M}",
+                f"{s.end:%H:%M}",
+                schedule.timezone,
+                s.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                s.status,
+                s.sequence,
+            )
+        )
+    return buffer.getvalue()

@@ -1,0 +1,156 @@
+"""JSON export and import of a :class:`~tms_schedule.schedule.Schedule`.
+
+The document is one object::
+
+    {"format": "tms_schedule/schedule", "version": 1,
+     "course_id": "c-1", "protocol": "standard-10hz", "timezone": "America/Denver",
+     "sessions": [{"number": 1, "phase": "acute", "phase_number": 1,
+                   "start": "2026-11-16T09:00:00-07:00", "end": "2026-11-16T10:30:00-07:00",
+                   "status": "scheduled", "sequence": 0}, ...],
+     "skipped": [{"date": "2026-11-26", "reason": "Thanksgiving Day: clinic closed",
+                  "phase": "acute"}, ...]}
+
+Times are ISO 8601 with the clinic's UTC offset. Fields may be added later; these keep
+their meaning. :func:`schedule_from_json` reads it back into an equal Schedule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zoneinfo
+from typing import Any
+
+from tms_schedule.errors import ScheduleFormatError
+from tms_schedule.schedule import SESSION_STATUSES, Schedule, Session, SkippedDay
+
+__all__ = ["FORMAT", "VERSION", "schedule_from_json", "schedule_to_dict", "schedule_to_json"]
+
+FORMAT = "tms_schedule/schedule"
+VERSION = 1
+
+
+def schedule_to_dict(schedule: Schedule) -> dict[str, Any]:
+    """The JSON document as Python objects."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "course_id": schedule.course_id,
+        "protocol": schedule.protocol_id,
+        "timezone": schedule.timezone,
+        "sessions": [
+            {
+                "number": s.number,
+                "phase": s.phase,
+                "phase_number": s.phase_number,
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "status": s.status,
+                "sequence": s.sequence,
+            }
+            for s in schedule.sessions
+        ],
+        "skipped": [
+            {"date": d.date.isoformat(), "reason": d.reason, "phase": d.phase}
+            for d in schedule.skipped
+        ],
+    }
+
+
+def schedule_to_json(schedule: Schedule, *, indent: int | None = 2) -> str:
+    """The JSON document as text (UTF-8 safe, keys in a fixed order)."""
+    return json.dumps(schedule_to_dict(schedule), indent=indent, ensure_ascii=False) + "\n"
+
+
+def schedule_from_json(text: str | bytes) -> Schedule:
+    """Read a document written by :func:`schedule_to_json`.
+
+    A malformed or foreign document raises :class:`ScheduleFormatError` naming the field;
+    nothing partial is returned.
+    """
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ScheduleFormatError(f"schedule: not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise ScheduleFormatError("schedule: must be a JSON object")
+    if data.get("format") != FORMAT:
+        raise ScheduleFormatError(
+            f"format: must be {FORMAT!r} (a schedule written by tms_schedule), got"
+            f" {data.get('format')!r}"
+        )
+    version = data.get("version")
+    if version != VERSION:
+        raise ScheduleFormatError(
+            f"version: this tms_schedule reads version {VERSION}, got {version!r}"
+        )
+    course_id = _get(data, "course_id", str, "schedule")
+    protocol = _get(data, "protocol", str, "schedule")
+    timezone = _get(data, "timezone", str, "schedule")
+    try:
+        zone = zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ScheduleFormatError(f"timezone: unknown IANA timezone {timezone!r}") from None
+    sessions = []
+    for i, raw in enumerate(_get(data, "sessions", list, "schedule")):
+        where = f"sessions[{i}]"
+        if not isinstance(raw, dict):
+            raise ScheduleFormatError(f"{where}: must be an object")
+        status = _get(raw, "status", str, where)
+        if status not in SESSION_STATUSES:
+            raise ScheduleFormatError(
+                f"{where}.status: must be one of {', '.join(SESSION_STATUSES)}, got {status!r}"
+            )
+        session = Session(
+            number=_get(raw, "number", int, where),
+            phase=_get(raw, "phase", str, where),
+            phase_number=_get(raw, "phase_number", int, where),
+            start=_instant(raw, "start", where, zone),
+            end=_instant(raw, "end", where, zone),
+            status=status,
+            sequence=_get(raw, "sequence", int, where),
+        )
+        if session.number != i + 1:
+            raise ScheduleFormatError(f"{where}.number: must be {i + 1}, got {session.number}")
+        if session.end <= session.start:
+            raise ScheduleFormatError(f"{where}.end: must be after start")
+        sessions.append(session)
+    skipped = []
+    for i, raw in enumerate(_get(data, "skipped", list, "schedule")):
+        where = f"skipped[{i}]"
+        if not isinstance(raw, dict):
+            raise ScheduleFormatError(f"{where}: must be an object")
+        phase = raw.get("phase")
+        if phase is not None and not isinstance(phase, str):
+            raise ScheduleFormatError(f"{where}.phase: must be a string or null")
+        try:
+            day = dt.date.fromisoformat(_get(raw, "date", str, where))
+        except ValueError:
+            raise ScheduleFormatError(f"{where}.date: must be a date YYYY-MM-DD") from None
+        skipped.append(SkippedDay(day, _get(raw, "reason", str, where), phase))
+    return Schedule(course_id, protocol, timezone, tuple(sessions), tuple(skipped))
+
+
+def _get(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in data:
+        raise ScheduleFormatError(f"{where}.{key}: missing")
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ScheduleFormatError(f"{where}.{key}: must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _instant(data: dict[str, Any], key: str, where: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    text = _get(data, key, str, where)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ScheduleFormatError(f"{where}.{key}: must be ISO 8601 with an offset") from None
+    if value.tzinfo is None:
+        raise ScheduleFormatError(f"{where}.{key}: must carry a UTC offset, got {text!r}")
+    local = value.astimezone(zone)
+    if local.utcoffset() != value.utcoffset():
+        raise ScheduleFormatError(
+            f"{where}.{key}: offset {value:%z} does not match the schedule's timezone at {text}"
+        )
+    return local

@@ -1,0 +1,305 @@
+"""Protocols: immutable recipes for a course of TMS, independent of dates.
+
+A :class:`Protocol` is a sequence of phases (see :mod:`tms_schedule.phase`) with appointment
+lengths, stimulation metadata and the sources its numbers come from. Clinics tune a built-in
+protocol with :meth:`Protocol.tune` rather than redefining it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import attrs
+
+from tms_schedule._validate import duration_between, minutes, to_minutes
+from tms_schedule.errors import InvalidProtocolError
+from tms_schedule.phase import PHASE_CLASSES, Accelerated, Daily, Periodic, Phase, Taper, Weekly
+
+__all__ = ["Protocol", "Stimulation"]
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_MIN_LENGTH = dt.timedelta(minutes=1)
+_MAX_LENGTH = dt.timedelta(hours=10)
+_MAX_TOTAL = 400
+
+
+def _optional_positive(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InvalidProtocolError(
+            f"{type(instance).__name__}.{attribute.name}: must be a positive number or unset,"
+            f" got {value!r}"
+        )
+
+
+@attrs.frozen
+class Stimulation:
+    """What the device delivers in one session; informational, never used for dates.
+
+    ``None`` means the sources do not give the number (see the protocol's notes).
+    """
+
+    target: str
+    pattern: str
+    pulses: int | None = attrs.field(default=None, validator=_optional_positive)
+    minutes: float | None = attrs.field(default=None, validator=_optional_positive)
+
+
+def _protocol_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise InvalidProtocolError(
+            "Protocol.id: must be 1 to 64 lower-case letters, digits and hyphens, starting with"
+            f" a letter or digit (like 'standard-10hz'), got {value!r}"
+        )
+
+
+def _phases(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, tuple) or not value:
+        raise InvalidProtocolError(f"Protocol.phases: must hold at least one phase, got {value!r}")
+    for i, phase in enumerate(value):
+        if not isinstance(phase, PHASE_CLASSES):
+            allowed = ", ".join(cls.__name__ for cls in PHASE_CLASSES)
+            raise InvalidProtocolError(
+                f"Protocol.phases[{i}]: must be one of {allowed}, got {phase!r}"
+            )
+    names = [phase.name for phase in value]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InvalidProtocolError(
+            f"Protocol.phases: phase names must be unique, {', '.join(duplicates)} repeats;"
+            " give each phase its own name"
+        )
+
+
+def _tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _names(value: Any) -> Any:
+    return frozenset(value) if isinstance(value, list | tuple | set) else value
+
+
+def _range(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@attrs.frozen
+class Protocol:
+    """A course of TMS as a recipe: phases, appointment lengths, stimulation and sources.
+
+    Args:
+        id: a stable slug such as ``"standard-10hz"``.
+        name: the display name.
+        phases: the phases in order; their names must be unique.
+        session: the appointment (chair) length of a regular session.
+        first_session: the length of session 1, which includes mapping and motor threshold.
+        stimulation: what one session delivers.
+        sources: the citations its numbers come from.
+        notes: the uncertain numbers and the choice made for each.
+        acute_range: the inclusive range :meth:`tune` accepts for the acute session count.
+        optional_phases: phase names a clinic may turn off with :meth:`tune`.
+
+    >>> from tms_schedule.phase import Daily
+    >>> p = Protocol(id="demo", name="Demo", phases=(Daily(20),), session=40, first_session=90)
+    >>> p.total_sessions, p.session
+    (20, datetime.timedelta(seconds=2400))
+    """
+
+    id: str = attrs.field(validator=_protocol_id)
+    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+    phases: tuple[Phase, ...] = attrs.field(converter=_tuple, validator=_phases)
+    session: dt.timedelta = attrs.field(
+        converter=to_minutes,
+        validator=duration_between(_MIN_LENGTH, _MAX_LENGTH, InvalidProtocolError),
+    )
+    first_session: dt.timedelta = attrs.field(
+        converter=to_minutes,
+        validator=duration_between(_MIN_LENGTH, _MAX_LENGTH, InvalidProtocolError),
+    )
+    stimulation: Stimulation | None = None
+    sources: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    acute_range: tuple[int, int] | None = attrs.field(default=None, converter=_range)
+    optional_phases: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+
+    def __attrs_post_init__(self) -> None:
+        if self.total_sessions > _MAX_TOTAL:
+            raise InvalidProtocolError(
+                f"Protocol.phases: a course may hold at most {_MAX_TOTAL} sessions,"
+                f" got {self.total_sessions}"
+            )
+        names = {phase.name for phase in self.phases}
+        unknown = sorted(self.optional_phases - names)
+        if unknown:
+            raise InvalidProtocolError(
+                f"Protocol.optional_phases: {', '.join(unknown)} is not a phase of {self.id!r};"
+                f" phases: {', '.join(sorted(names))}"
+            )
+        if self.acute_range is not None:
+            low_high = self.acute_range
+            if (
+                len(low_high) != 2
+                or not all(isinstance(n, int) for n in low_high)
+                or not 1 <= low_high[0] <= low_high[1] <= 200
+            ):
+                raise InvalidProtocolError(
+                    f"Protocol.acute_range: must be (low, high) with 1 <= low <= high <= 200,"
+                    f" got {low_high!r}"
+                )
+
+    @property
+    def total_sessions(self) -> int:
+        """Sessions the whole course delivers."""
+        return sum(phase.total for phase in self.phases)
+
+    def phase(self, name: str) -> Phase:
+        """The phase called ``name``."""
+        for phase in self.phases:
+            if phase.name == name:
+                return phase
+        known = ", ".join(p.name for p in self.phases)
+        raise InvalidProtocolError(f"phase: {self.id!r} has no phase {name!r}; phases: {known}")
+
+    def tune(
+        self,
+        *,
+        acute_sessions: int | None = None,
+        taper: bool | None = None,
+        continuation: bool | None = None,
+        session: dt.timedelta | int | None = None,
+        first_session: dt.timedelta | int | None = None,
+        interval: dt.timedelta | int | None = None,
+        per_day: int | None = None,
+        occurrences: int | None = None,
+        id: str | None = None,
+        name: str | None = None,
+    ) -> Protocol:
+        """A copy with the clinic's choices; every choice is checked against what is allowed.
+
+        Args:
+            acute_sessions: sessions in the acute phase, within :attr:`acute_range`.
+            taper: ``False`` drops the taper phase (only where it is optional).
+            continuation: ``False`` drops the continuation phase (only where it is optional).
+            session: regular appointment length (a timedelta or minutes).
+            first_session: length of session 1 (mapping and motor threshold).
+            interval: the break between same-day sessions (accelerated and cluster phases).
+            per_day: sessions a day in the accelerated phase.
+            occurrences: how many times a single periodic (maintenance) phase recurs.
+            id: a new id for the tuned protocol (default: the same id).
+            name: a new display name.
+
+        >>> from tms_schedule import get_protocol
+        >>> p = get_protocol("standard-10hz").tune(acute_sessions=20, taper=False)
+        >>> p.total_sessions
+        20
+        """
+        phases: list[Phase] = list(self.phases)
+        if acute_sessions is not None:
+            index = self._index_of(phases, Daily, "acute_sessions")
+            low, high = self.acute_range or (1, 200)
+            if (
+                isinstance(acute_sessions, bool)
+                or not isinstance(acute_sessions, int)
+                or not low <= acute_sessions <= high
+            ):
+                raise InvalidProtocolError(
+                    f"acute_sessions: {self.id!r} allows {low} to {high} acute sessions,"
+                    f" got {acute_sessions!r}"
+                )
+            phases[index] = attrs.evolve(phases[index], sessions=acute_sessions)  # type: ignore[arg-type]
+        for flag, kind, label in ((taper, Taper, "taper"), (continuation, Weekly, "continuation")):
+            if flag is None or flag:
+                continue
+            matching = [p for p in phases if isinstance(p, kind) and p.name in self.optional_phases]
+            if not matching:
+                raise InvalidProtocolError(
+                    f"{label}: {self.id!r} has no optional {label} phase to turn off"
+                    + (
+                        f"; optional phases: {', '.join(sorted(self.optional_phases))}"
+                        if self.optional_phases
+                        else ""
+                    )
+                )
+            phases = [p for p in phases if p not in matching]
+        if interval is not None:
+            spaced = [i for i, p in enumerate(phases) if isinstance(p, Accelerated | Periodic)]
+            if not spaced:
+                raise InvalidProtocolError(
+                    f"interval: {self.id!r} has no accelerated or cluster phase to space"
+                )
+            for i in spaced:
+                phases[i] = attrs.evolve(phases[i], interval=interval)  # type: ignore[arg-type]
+        if per_day is not None:
+            index = self._index_of(phases, Accelerated, "per_day")
+            phases[index] = attrs.evolve(phases[index], per_day=per_day)  # type: ignore[arg-type]
+        if occurrences is not None:
+            periodic = [i for i, p in enumerate(phases) if isinstance(p, Periodic)]
+            if len(periodic) != 1:
+                raise InvalidProtocolError(
+                    f"occurrences: {self.id!r} must have exactly one periodic phase to tune,"
+                    f" it has {len(periodic)}"
+                )
+            phases[periodic[0]] = attrs.evolve(phases[periodic[0]], occurrences=occurrences)  # type: ignore[arg-type]
+        changes: dict[str, Any] = {"phases": tuple(phases)}
+        if session is not None:
+            changes["session"] = session
+        if first_session is not None:
+            changes["first_session"] = first_session
+        if id is not None:
+            changes["id"] = id
+        if name is not None:
+            changes["name"] = name
+        return attrs.evolve(self, **changes)
+
+    def _index_of(self, phases: list[Phase], kind: type[Phase], option: str) -> int:
+        for i, phase in enumerate(phases):
+            if isinstance(phase, kind):
+                return i
+        raise InvalidProtocolError(
+            f"{option}: {self.id!r} has no {kind.kind} phase; its phases:"
+            f" {', '.join(p.name for p in self.phases)}"
+        )
+
+    def describe(self) -> str:
+        """One line a person reads: the phases and appointment lengths.
+
+        >>> from tms_schedule import get_protocol
+        >>> print(get_protocol("standard-10hz").describe())
+        30 daily (acute), then 3, 2, 1 a week (taper): 36 sessions; 40 min (first 90 min)
+        """
+        parts = [describe_phase(phase) for phase in self.phases]
+        return (
+            f"{', then '.join(parts)}: {self.total_sessions} sessions;"
+            f" {minutes(self.session)} (first {minutes(self.first_session)})"
+        )
+
+
+def describe_phase(phase: Phase) -> str:
+    """A short phrase for one phase, e.g. ``"30 daily (acute)"``."""
+    match phase:
+        case Daily():
+            text = f"{phase.sessions} daily"
+        case Taper():
+            text = f"{', '.join(map(str, phase.per_week))} a week"
+        case Weekly():
+            text = f"{phase.per_week} a week for {phase.weeks} weeks"
+        case Accelerated():
+            text = (
+                f"{phase.per_day} a day, {minutes(phase.interval)} apart,"
+                f" on {phase.days} consecutive days"
+            )
+        case Periodic():
+            unit = (
+                "1 session"
+                if phase.cluster_sessions == 1
+                else f"{phase.cluster_sessions} sessions over {phase.cluster_days} days"
+            )
+            every = "every week" if phase.every_weeks == 1 else f"every {phase.every_weeks} weeks"
+            text = f"{unit} {every}, {phase.occurrences} times"
+    return f"{text} ({phase.name})"
+
+
+__all__ += ["describe_phase"]

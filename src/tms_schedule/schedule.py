@@ -1,0 +1,137 @@
+"""Schedule: the dated sessions of a course and the days passed over.
+
+A :class:`Schedule` is what :meth:`tms_schedule.Plan.expand` returns: an immutable, ordered
+sequence of :class:`Session` objects (timezone-aware start and end) plus the
+:class:`SkippedDay` records that explain each closed day the course went around.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import overload
+
+import attrs
+
+__all__ = ["SESSION_STATUSES", "Schedule", "Session", "SkippedDay"]
+
+#: The states a session can be in. A plan yields ``scheduled`` sessions; the course
+#: lifecycle marks them ``cancelled`` when a re-plan removes them.
+SESSION_STATUSES = ("scheduled", "cancelled")
+
+
+@attrs.frozen(slots=True)
+class Session:
+    """One dated session of a course.
+
+    Attributes:
+        number: position in the course, from 1.
+        phase: the name of the protocol phase (``"acute"``, ``"taper"``, ...).
+        phase_number: position within the phase, from 1.
+        start: timezone-aware start, in the clinic's zone.
+        end: timezone-aware end.
+        status: ``"scheduled"`` or ``"cancelled"``.
+        sequence: the revision counter calendar files carry (iCalendar SEQUENCE).
+    """
+
+    number: int
+    phase: str
+    phase_number: int
+    start: dt.datetime
+    end: dt.datetime
+    status: str = "scheduled"
+    sequence: int = 0
+
+    @property
+    def date(self) -> dt.date:
+        """The local date of the session."""
+        return self.start.date()
+
+    @property
+    def duration(self) -> dt.timedelta:
+        """The appointment length (elapsed time, whatever DST does)."""
+        return self.end.astimezone(dt.UTC) - self.start.astimezone(dt.UTC)
+
+
+@attrs.frozen(slots=True)
+class SkippedDay:
+    """A day the course went around, and why ("Thanksgiving Day: clinic closed")."""
+
+    date: dt.date
+    reason: str
+    phase: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.reason}"
+
+
+@attrs.frozen
+class Schedule:
+    """The dated sessions of one course, in order, and the days passed over.
+
+    Attributes:
+        course_id: the caller's opaque id for the course (never a patient identifier).
+        protocol_id: the protocol the schedule was expanded from.
+        timezone: the IANA zone of the clinic; every start and end is in it.
+        sessions: the sessions, sorted by start.
+        skipped: the closed days the course went around, sorted by date.
+    """
+
+    course_id: str
+    protocol_id: str
+    timezone: str
+    sessions: tuple[Session, ...]
+    skipped: tuple[SkippedDay, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.sessions)
+
+    def __iter__(self) -> Iterator[Session]:
+        return iter(self.sessions)
+
+    @overload
+    def __getitem__(self, index: int) -> Session: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Session, ...]: ...
+    def __getitem__(self, index: int | slice) -> Session | tuple[Session, ...]:
+        return self.sessions[index]
+
+    @property
+    def first(self) -> Session:
+        """The first session."""
+        return self.sessions[0]
+
+    @property
+    def last(self) -> Session:
+        """The last session."""
+        return self.sessions[-1]
+
+    def phases(self) -> list[str]:
+        """The phase names in the order they occur."""
+        return list(dict.fromkeys(s.phase for s in self.sessions))
+
+    def in_phase(self, phase: str) -> tuple[Session, ...]:
+        """The sessions of one phase."""
+        return tuple(s for s in self.sessions if s.phase == phase)
+
+    def on(self, day: dt.date) -> tuple[Session, ...]:
+        """The sessions on a local date."""
+        return tuple(s for s in self.sessions if s.start.date() == day)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The schedule as JSON text (see :mod:`tms_schedule.export_json`)."""
+        from tms_schedule.export_json import schedule_to_json
+
+        return schedule_to_json(self, indent=indent)
+
+    def to_csv(self) -> str:
+        """One row per session (see :mod:`tms_schedule.export_csv`)."""
+        from tms_schedule.export_csv import schedule_to_csv
+
+        return schedule_to_csv(self)
+
+    def to_text(self) -> str:
+        """The sessions by week and the skipped days, for a person at the front desk."""
+        from tms_schedule.export_text import schedule_to_text
+
+        return schedule_to_text(self)

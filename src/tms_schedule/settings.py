@@ -1,0 +1,196 @@
+"""The clinic settings file (``clinic.toml``): calendar, holidays, closures and protocols.
+
+A front desk keeps one file per clinic; every key is optional except ``timezone``::
+
+    timezone = "America/Denver"
+    open_weekdays = "Mon-Fri"          # or ["Mon", "Tue", ...]
+    hours = "08:00-18:00"
+
+    [weekday_hours]
+    Fri = "08:00-13:00"
+
+    [holidays]
+    country = "US-CO"                  # ISO country code, optionally -SUBDIVISION
+    open_on = ["Columbus Day", "Veterans Day"]   # or close_on = [...] (only these)
+    observed = true
+    language = "en_US"
+
+    [[closures]]
+    date = 2026-12-24                  # a single day...
+    reason = "Staff training"
+
+    [[closures]]
+    from = 2026-12-28                  # ...or a range, both days included
+    to = 2026-12-31
+    reason = "Winter break"
+
+    [[extra_open_days]]
+    date = 2026-12-05
+    hours = "09:00-13:00"
+    reason = "Makeup Saturday"
+
+    [[protocol]]                       # the clinic's own or tuned protocols
+    id = "clinic-10hz"
+    base = "standard-10hz"
+    acute_sessions = 24
+
+Every error names the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from tms_schedule._toml import TomlTable, load_toml
+from tms_schedule.catalogue import Catalogue, protocols_from_table
+from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay
+from tms_schedule.errors import ConfigError, TmsScheduleError
+
+__all__ = ["ClinicSettings", "clinic_from_table", "load_clinic"]
+
+_TOP_KEYS = {
+    "timezone",
+    "open_weekdays",
+    "hours",
+    "weekday_hours",
+    "holidays",
+    "closures",
+    "extra_open_days",
+    "protocol",
+    "search_horizon_days",
+    "clinic",
+}
+_HOLIDAY_KEYS = {"country", "subdivision", "close_on", "open_on", "observed", "language"}
+
+
+@attrs.frozen
+class ClinicSettings:
+    """What a clinic settings file holds: the calendar and the protocol catalogue.
+
+    ``catalogue`` is the built-in protocols plus the file's ``[[protocol]]`` tables.
+    """
+
+    calendar: ClinicCalendar
+    catalogue: Catalogue = attrs.Factory(Catalogue)
+    path: str | None = None
+
+
+def load_clinic(path: str | Path) -> ClinicSettings:
+    """Read a clinic settings file.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "clinic.toml").write_text('timezone = "Europe/Berlin"\\n')
+    >>> load_clinic(folder / "clinic.toml").calendar.timezone
+    'Europe/Berlin'
+    """
+    table = load_toml(path)
+    calendar = clinic_from_table(table)
+    catalogue = Catalogue().with_protocols(protocols_from_table(table, Catalogue()))
+    return ClinicSettings(calendar=calendar, catalogue=catalogue, path=str(path))
+
+
+def clinic_from_table(table: TomlTable) -> ClinicCalendar:
+    """The :class:`ClinicCalendar` a settings document describes."""
+    table.check_keys(_TOP_KEYS)
+    kwargs: dict[str, Any] = {"timezone": table.require("timezone", str)}
+    if "open_weekdays" in table:
+        kwargs["open_weekdays"] = _field(table, "open_weekdays", (str, list))
+    if "hours" in table:
+        kwargs["hours"] = table.require("hours", str)
+    if "weekday_hours" in table:
+        kwargs["weekday_hours"] = table.child("weekday_hours", table.get("weekday_hours")).data
+    if "search_horizon_days" in table:
+        kwargs["search_horizon_days"] = table.typed("search_horizon_days", "int")
+    if "holidays" in table:
+        kwargs.update(_holidays(table.child("holidays", table.get("holidays"))))
+    kwargs["closures"] = tuple(_closures(table))
+    kwargs["extra_open_days"] = tuple(_extra_days(table))
+    try:
+        return ClinicCalendar(**kwargs)
+    except TmsScheduleError as error:
+        raise ConfigError(f"{table.where()}: {error}") from None
+
+
+def _field(table: TomlTable, key: str, kinds: tuple[type, ...]) -> Any:
+    value = table.get(key)
+    if not isinstance(value, kinds):
+        raise ConfigError(
+            f"{table.where(key)}: must be a list of weekdays or a range like 'Mon-Fri'"
+        )
+    return value
+
+
+def _holidays(section: TomlTable) -> dict[str, Any]:
+    section.check_keys(_HOLIDAY_KEYS)
+    country = section.require("country", str)
+    if "subdivision" in section:
+        if "-" in country:
+            raise ConfigError(
+                f"{section.where('subdivision')}: give the subdivision in country ('US-CO') or"
+                " here, not both"
+            )
+        country = f"{country}-{section.require('subdivision', str)}"
+    result: dict[str, Any] = {"holidays": country}
+    if "close_on" in section and "open_on" in section:
+        raise ConfigError(
+            f"{section.where('close_on')}: give close_on (only these holidays close the clinic)"
+            " or open_on (all but these), not both"
+        )
+    if "close_on" in section:
+        result["closing_holidays"] = tuple(section.typed("close_on", "str-list"))
+    if "open_on" in section:
+        result["open_holidays"] = tuple(section.typed("open_on", "str-list"))
+    if "observed" in section:
+        result["observed"] = section.typed("observed", "bool")
+    if "language" in section:
+        result["holiday_language"] = section.require("language", str)
+    return result
+
+
+def _closures(table: TomlTable) -> list[Closure]:
+    result = []
+    for i, raw in enumerate(_array(table, "closures")):
+        entry = table.child(f"closures[{i}]", raw)
+        entry.check_keys({"date", "from", "to", "reason"})
+        if "date" in entry and ("from" in entry or "to" in entry):
+            raise ConfigError(f"{entry.where()}: give date (one day) or from and to, not both")
+        if "date" in entry:
+            start = end = entry.typed("date", "date", required=True)
+        else:
+            start = entry.typed("from", "date", required=True)
+            end = entry.typed("to", "date", required=True)
+        reason = entry.typed("reason", "str") or "Clinic closure"
+        try:
+            result.append(Closure(start, end, reason))
+        except TmsScheduleError as error:
+            raise ConfigError(f"{entry.where()}: {error}") from None
+    return result
+
+
+def _extra_days(table: TomlTable) -> list[ExtraOpenDay]:
+    result = []
+    for i, raw in enumerate(_array(table, "extra_open_days")):
+        entry = table.child(f"extra_open_days[{i}]", raw)
+        entry.check_keys({"date", "hours", "reason"})
+        try:
+            result.append(
+                ExtraOpenDay(
+                    entry.typed("date", "date", required=True),
+                    entry.typed("hours", "str"),
+                    entry.typed("reason", "str") or "Extra open day",
+                )
+            )
+        except TmsScheduleError as error:
+            raise ConfigError(f"{entry.where()}: {error}") from None
+    return result
+
+
+def _array(table: TomlTable, key: str) -> list[Any]:
+    value = table.get(key, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"{table.where(key)}: must be an array of tables written [[{key}]]")
+    return value
