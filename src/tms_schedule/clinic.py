@@ -108,10 +108,7 @@ class OpeningHours:
                 f" got {text!r}"
             )
         opens, closes = text.split("-")
-        try:
-            return cls(_parse_time(opens, field), _parse_time(closes, field))
-        except InvalidClinicError as error:
-            raise InvalidClinicError(f"{field}: {error}") from None
+        return cls(_parse_time(opens, field), _parse_time(closes, field))
 
     def __str__(self) -> str:
         return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
@@ -283,6 +280,9 @@ class ClinicCalendar:
     _closed: dict[dt.date, str] = attrs.field(init=False, eq=False, repr=False)
     _extra: dict[dt.date, OpeningHours] = attrs.field(init=False, eq=False, repr=False)
     _holiday_years: dict[int, dict[dt.date, str]] = attrs.field(init=False, eq=False, repr=False)
+    _year_tables: dict[int, tuple[int, tuple[OpeningHours | None, ...]]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
     _holiday_data: tuple[HolidayBase, HolidayBase | None] | None = attrs.field(
         init=False, eq=False, repr=False
     )
@@ -341,6 +341,7 @@ class ClinicCalendar:
                 f" got {self.search_horizon_days!r}"
             )
         set_(self, "_holiday_years", {})
+        set_(self, "_year_tables", {})
         set_(self, "_holiday_data", None)
         set_(self, "_holiday_span", None)
         if self.holidays is not None:
@@ -364,15 +365,29 @@ class ClinicCalendar:
 
     def hours_on(self, day: dt.date) -> OpeningHours | None:
         """The opening hours on ``day``, or ``None`` when the clinic is closed."""
-        extra = self._extra.get(day)
-        if extra is not None:
-            return extra
-        hours = self._week[day.weekday()]
-        if hours is None or day in self._closed:
-            return None
-        if self._holiday_data is not None and day in self.holiday_closures(day.year):
-            return None
-        return hours
+        year = self._year_tables.get(day.year)
+        if year is None:
+            year = self._year_table(day.year)
+        return year[1][day.toordinal() - year[0]]
+
+    def _year_table(self, year: int) -> tuple[int, tuple[OpeningHours | None, ...]]:
+        """Every day's hours for ``year``, built once: expansion looks days up by the hundred."""
+        first = dt.date(year, 1, 1)
+        holidays = self.holiday_closures(year) if self._holiday_data is not None else {}
+        hours: list[OpeningHours | None] = []
+        day = first
+        while day.year == year:
+            extra = self._extra.get(day)
+            if extra is not None:
+                hours.append(extra)
+            elif day in self._closed or day in holidays:
+                hours.append(None)
+            else:
+                hours.append(self._week[day.weekday()])
+            day += dt.timedelta(days=1)
+        table = (first.toordinal(), tuple(hours))
+        self._year_tables[year] = table
+        return table
 
     def is_open(self, day: dt.date) -> bool:
         """Whether sessions can happen on ``day`` at all."""

@@ -25,7 +25,7 @@
 >>> clinic = ClinicCalendar("America/Denver", holidays="US-CO")
 >>> schedule = Plan("standard-10hz", clinic, dt.date(2026, 11, 16), dt.time(9), "c-1").expand()
 >>> len(schedule), schedule.first.start.isoformat(), schedule.last.date.isoformat()
-(36, '2026-11-16T09:00:00-07:00', '2027-01-20')
+(36, '2026-11-16T09:00:00-07:00', '2027-01-19')
 >>> print(schedule.skipped[0])
 2026-11-26 Thanksgiving Day: clinic closed
 """
@@ -38,8 +38,9 @@ from typing import Any, Literal
 
 import attrs
 
+from tms_schedule._tz import offset_change_days
 from tms_schedule.catalogue import get_protocol
-from tms_schedule.clinic import WEEKDAY_FULL, WEEKDAY_NAMES, ClinicCalendar
+from tms_schedule.clinic import WEEKDAY_FULL, WEEKDAY_NAMES, ClinicCalendar, OpeningHours
 from tms_schedule.errors import BlockSplitError, InvalidPlanError, NoOpenDayError
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
 from tms_schedule.protocol import Protocol
@@ -163,6 +164,10 @@ class _Expansion:
         self.last_day: dt.date | None = None
         self.limit = plan.start + dt.timedelta(days=COURSE_HORIZON_DAYS)
         self.phase_name = ""
+        self.covered: set[int] = set()
+        self.fits: dict[tuple[int, bool], bool] = {}
+        self.horizon = dt.timedelta(days=plan.clinic.search_horizon_days)
+        self.deadline = min(self.limit, plan.start + self.horizon)
 
     def run(self) -> Schedule:
         self._check_time_fits()
@@ -189,6 +194,10 @@ class _Expansion:
         )
 
     # -- days and times ------------------------------------------------------------------------
+
+    def _steady(self, day: dt.date) -> bool:
+        """Whether the zone's offset holds all ``day``, so wall-clock arithmetic is exact."""
+        return day not in offset_change_days(self.zone, day.year)
 
     def _local(self, day: dt.date, time: dt.time) -> dt.datetime:
         """``day`` at wall time ``time`` in the clinic's zone, with the DST rule applied."""
@@ -219,12 +228,40 @@ class _Expansion:
             if self.clinic.is_regular_closed(day):
                 return None
             return self.clinic.closure_reason(day)
-        slots = []
-        start = self._local(day, self.at)
+        steady = self._steady(day)
         number = len(self.sessions) if booked is None else booked
+        if count == 1 and steady:
+            # The common case: one session on a day without an offset change fits or not
+            # by its opening hours alone, so the answer is kept per (hours, length).
+            first = number == 0
+            fits = self.fits.get((id(hours), first))
+            if fits is None:
+                fits = self.fits[(id(hours), first)] = isinstance(
+                    self._day_slots(day, hours, 1, None, number, steady), list
+                )
+            if fits:
+                start = dt.datetime.combine(day, self.at, tzinfo=self.zone)
+                return [(start, start + (self.first_length if first else self.length))]
+        return self._day_slots(day, hours, count, interval, number, steady)
+
+    def _day_slots(
+        self,
+        day: dt.date,
+        hours: OpeningHours,
+        count: int,
+        interval: dt.timedelta | None,
+        number: int,
+        steady: bool,
+    ) -> list[tuple[dt.datetime, dt.datetime]] | str:
+        slots = []
+        start = (
+            dt.datetime.combine(day, self.at, tzinfo=self.zone)
+            if steady
+            else self._local(day, self.at)
+        )
         for k in range(count):
             length = self.first_length if number + k == 0 else self.length
-            end = self._after(start, length)
+            end = start + length if steady else self._after(start, length)
             if (
                 start.date() != day
                 or end.date() != day
@@ -238,19 +275,25 @@ class _Expansion:
                 )
             slots.append((start, end))
             if interval is not None:
-                start = self._after(end, interval)
+                start = end + interval if steady else self._after(end, interval)
         return slots
 
     def _visit(self, day: dt.date) -> None:
         """Bounds every search: the course horizon, the holiday data, the open-day horizon."""
+        if day > self.deadline or day.year not in self.covered:
+            self._check_bounds(day)
+
+    def _check_bounds(self, day: dt.date) -> None:
+        if day.year not in self.covered:
+            self.clinic.check_covered(day)
+            self.covered.add(day.year)
         if day > self.limit:
             raise NoOpenDayError(
                 f"the course would run past {COURSE_HORIZON_DAYS} days from its start"
                 f" ({self.plan.start}); check the protocol's phases and the clinic's closures"
             )
-        self.clinic.check_covered(day)
-        since = self.last_day or self.plan.start
-        if (day - since).days > self.clinic.search_horizon_days:
+        if day > self.deadline:
+            since = self.last_day or self.plan.start
             raise NoOpenDayError(
                 f"no open day for the {self.phase_name} phase within"
                 f" {self.clinic.search_horizon_days} days after {since}; check open_weekdays,"
@@ -270,6 +313,7 @@ class _Expansion:
             sessions.append(Session(len(sessions) + 1, phase, in_phase, start, end))
         self.in_phase[phase] = in_phase
         self.last_day = day
+        self.deadline = min(self.limit, day + self.horizon)
 
     # -- cadences ------------------------------------------------------------------------------
 
@@ -308,9 +352,15 @@ class _Expansion:
                 ]
                 usable: list[tuple[dt.date, list[tuple[dt.datetime, dt.datetime]]]] = []
                 reasons: dict[dt.date, str] = {}
+                regular: list[dt.date] = []
                 for day in days:
                     self._visit(day)
-                    slots = self._slots(day, 1, None)
+                    if self.clinic.is_regular_closed(day):
+                        continue
+                    regular.append(day)
+                    # Until session 1 is placed, a day must hold it; after, a regular one.
+                    booked = len(self.sessions) + (1 if usable else 0)
+                    slots = self._slots(day, 1, None, booked)
                     if isinstance(slots, list):
                         usable.append((day, slots))
                     elif slots is not None:
@@ -325,16 +375,19 @@ class _Expansion:
                 for day, reason in reasons.items():
                     self._skip(day, reason)
                 week_start = monday + dt.timedelta(days=7)
-            regular = [d for d in days if not self.clinic.is_regular_closed(d)]
-            for day in _spread(regular, count):
-                if day in reasons:
-                    self._skip(day, reasons[day])
-            chosen = _spread(usable, count, key=lambda item: item[0])
-            for day, slots in chosen:
+            if reasons:
+                # The days a week without closures would use: those that closed are reported.
+                for day in _spread(regular, count):
+                    if day in reasons:
+                        self._skip(day, reasons[day])
+            # Slots were computed in day order with session 1 on the first usable day, and
+            # the spread always keeps the first usable day, so they hold as booked.
+            for day, slots in _spread(usable, count, key=lambda item: item[0]):
                 self._book(day, slots)
+            chosen_count = min(count, len(usable))
             after = days[-1] + _DAY
-            if len(chosen) < count:
-                after = self._counts_by_day(phase, after, [1] * (count - len(chosen)), None)
+            if chosen_count < count:
+                after = self._counts_by_day(phase, after, [1] * (count - chosen_count), None)
             week_start = after
         return week_start
 

@@ -243,7 +243,11 @@ class Protocol:
                     f" it has {len(periodic)}"
                 )
             phases[periodic[0]] = attrs.evolve(phases[periodic[0]], occurrences=occurrences)  # type: ignore[arg-type]
-        changes: dict[str, Any] = {"phases": tuple(phases)}
+        remaining = {p.name for p in phases}
+        changes: dict[str, Any] = {
+            "phases": tuple(phases),
+            "optional_phases": self.optional_phases & remaining,
+        }
         if session is not None:
             changes["session"] = session
         if first_session is not None:

@@ -11,7 +11,7 @@ A front desk keeps one file per clinic; every key is optional except ``timezone`
 
     [holidays]
     country = "US-CO"                  # ISO country code, optionally -SUBDIVISION
-    open_on = ["Columbus Day", "Veterans Day"]   # or close_on = [...] (only these)
+    open_on = ["Veterans Day"]        # or close_on = [...] (only these)
     observed = true
     language = "en_US"
 

@@ -1,0 +1,300 @@
+"""The built-in protocols, tuning them, and loading a clinic's own from TOML."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from tms_schedule import (
+    BUILTIN_PROTOCOLS,
+    Accelerated,
+    Catalogue,
+    ConfigError,
+    Daily,
+    InvalidProtocolError,
+    Periodic,
+    Protocol,
+    Taper,
+    UnknownProtocolError,
+    Weekly,
+    get_protocol,
+    load_protocols,
+    protocol_ids,
+)
+
+# The courses reference/protocols.md describes, as (phases by kind and count, total).
+EXPECTED = {
+    "standard-10hz": 36,
+    "dash-10hz": 36,
+    "itbs": 30,
+    "deep-tms-h1": 44,
+    "snt": 50,
+    "1hz-right": 10,
+    "maintenance": 11,
+    "cluster-maintenance": 30,
+    "deep-tms-h7-ocd": 30,
+    "deep-tms-h4-smoking": 18,
+}
+
+
+def test_catalogue_holds_the_protocols_the_design_names() -> None:
+    assert protocol_ids() == list(EXPECTED)
+    assert {pid: get_protocol(pid).total_sessions for pid in EXPECTED} == EXPECTED
+
+
+@pytest.mark.parametrize("protocol", list(BUILTIN_PROTOCOLS.values()), ids=lambda p: p.id)
+def test_every_builtin_cites_its_sources_and_states_its_choices(protocol: Protocol) -> None:
+    assert protocol.sources, protocol.id
+    assert all(len(source) > 40 for source in protocol.sources)
+    assert protocol.notes, f"{protocol.id} must say which uncertain numbers it chose"
+    assert protocol.first_session >= protocol.session
+
+
+def test_standard_course_is_thirty_then_three_two_one() -> None:
+    protocol = get_protocol("standard-10hz")
+    assert protocol.phases == (Daily(30), Taper((3, 2, 1)))
+    assert protocol.session == dt.timedelta(minutes=40)
+    assert protocol.first_session == dt.timedelta(minutes=90)
+    assert protocol.stimulation is not None and protocol.stimulation.pulses == 3000
+
+
+def test_dash_is_the_same_course_in_shorter_sessions() -> None:
+    dash, standard = get_protocol("dash-10hz"), get_protocol("standard-10hz")
+    assert dash.phases == standard.phases
+    assert dash.session < standard.session
+
+
+def test_snt_is_ten_a_day_fifty_minutes_apart_on_five_days() -> None:
+    assert get_protocol("snt").phases == (Accelerated(per_day=10, days=5, interval=50),)
+
+
+def test_deep_tms_continuation_is_two_a_week_for_twelve_weeks_and_optional() -> None:
+    protocol = get_protocol("deep-tms-h1")
+    assert protocol.phases[1] == Weekly(per_week=2, weeks=12)
+    assert protocol.tune(continuation=False).total_sessions == 20
+
+
+def test_maintenance_tapers_weekly_then_every_two_then_every_four_weeks() -> None:
+    phases = get_protocol("maintenance").phases
+    assert [(p.every_weeks, p.occurrences) for p in phases if isinstance(p, Periodic)] == [
+        (1, 4),
+        (2, 4),
+        (4, 3),
+    ]
+    cluster = get_protocol("cluster-maintenance").phases[0]
+    assert isinstance(cluster, Periodic)
+    assert (cluster.cluster_sessions, cluster.cluster_days, cluster.every_weeks) == (5, 2, 4)
+    assert cluster.day_counts == (3, 2)
+
+
+def test_tuning_a_builtin_without_redefining_it() -> None:
+    tuned = get_protocol("standard-10hz").tune(
+        acute_sessions=24, taper=False, session=45, first_session=75
+    )
+    assert tuned.phases == (Daily(24),)
+    assert (tuned.session, tuned.first_session) == (
+        dt.timedelta(minutes=45),
+        dt.timedelta(minutes=75),
+    )
+    assert tuned.id == "standard-10hz"
+    snt = get_protocol("snt").tune(per_day=8, interval=dt.timedelta(minutes=40))
+    assert snt.phases == (Accelerated(per_day=8, days=5, interval=40),)
+    assert get_protocol("cluster-maintenance").tune(occurrences=3).total_sessions == 15
+
+
+@pytest.mark.parametrize(
+    ("protocol_id", "kwargs", "message"),
+    [
+        (
+            "standard-10hz",
+            {"acute_sessions": 50},
+            "acute_sessions: 'standard-10hz' allows 20 to 30 acute sessions, got 50",
+        ),
+        ("standard-10hz", {"acute_sessions": True}, "acute_sessions"),
+        ("itbs", {"taper": False}, "taper: 'itbs' has no optional taper phase"),
+        (
+            "standard-10hz",
+            {"interval": 30},
+            "interval: 'standard-10hz' has no accelerated or cluster phase",
+        ),
+        ("standard-10hz", {"per_day": 2}, "per_day: 'standard-10hz' has no accelerated phase"),
+        ("snt", {"per_day": 0}, "Accelerated.per_day: must be a whole number from 1 to 24, got 0"),
+        ("snt", {"interval": -5}, "Accelerated.interval: must be a duration from 0 min to 720 min"),
+        ("itbs", {"session": 0}, "Protocol.session: must be a duration from 1 min to 600 min"),
+        (
+            "maintenance",
+            {"occurrences": 2},
+            "occurrences: 'maintenance' must have exactly one periodic phase",
+        ),
+    ],
+)
+def test_bad_tuning_names_the_option_and_the_allowed_values(
+    protocol_id: str, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidProtocolError, match=message):
+        get_protocol(protocol_id).tune(**kwargs)  # type: ignore[arg-type]
+
+
+def test_unknown_protocol_lists_the_known_ids() -> None:
+    with pytest.raises(
+        UnknownProtocolError, match="unknown protocol 'saint'; known: standard-10hz, dash-10hz"
+    ):
+        get_protocol("saint")
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Daily(0), "Daily.sessions: must be a whole number from 1 to 200, got 0"),
+        (lambda: Daily(10_000), "Daily.sessions: must be a whole number from 1 to 200"),
+        (lambda: Taper((3, 9)), "Taper.per_week: must be 1 to 52 weekly counts, each from 1 to 7"),
+        (
+            lambda: Weekly(per_week=8, weeks=2),
+            "Weekly.per_week: must be a whole number from 1 to 7",
+        ),
+        (
+            lambda: Periodic(every_weeks=1, occurrences=2, cluster_sessions=2, cluster_days=3),
+            "Periodic.cluster_days: must not exceed cluster_sessions",
+        ),
+        (
+            lambda: Periodic(every_weeks=1, occurrences=2, cluster_sessions=9, cluster_days=7),
+            "a cluster must be shorter than its period",
+        ),
+        (
+            lambda: Protocol(
+                id="Bad Id", name="x", phases=(Daily(1),), session=10, first_session=10
+            ),
+            "Protocol.id: must be 1 to 64 lower-case",
+        ),
+        (
+            lambda: Protocol(id="p", name="x", phases=(), session=10, first_session=10),
+            "Protocol.phases: must hold at least one phase",
+        ),
+        (
+            lambda: Protocol(
+                id="p", name="x", phases=(Daily(1), Daily(2)), session=10, first_session=10
+            ),
+            "phase names must be unique, acute repeats",
+        ),
+        (
+            lambda: Protocol(
+                id="p",
+                name="x",
+                phases=(Daily(200), Daily(200, name="b"), Daily(1, name="c")),
+                session=10,
+                first_session=10,
+            ),
+            "at most 400 sessions",
+        ),
+    ],
+)
+def test_absurd_protocols_are_refused(build: object, message: str) -> None:
+    with pytest.raises(InvalidProtocolError, match=message):
+        build()  # type: ignore[operator]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "protocols.toml"
+    path.write_text(text)
+    return path
+
+
+def test_loading_tuned_and_new_protocols_from_toml(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[[protocol]]
+id = "clinic-10hz"
+base = "standard-10hz"
+name = "Our 10 Hz"
+acute_sessions = 24
+taper = false
+session_minutes = 45
+
+[[protocol]]
+id = "twice-a-day-itbs"
+name = "Twice-daily iTBS"
+session_minutes = 15
+first_session_minutes = 60
+notes = ["Twice-daily iTBS did not accelerate response in CARTBIND; used for patients who ask."]
+[[protocol.phases]]
+type = "accelerated"
+per_day = 2
+days = 10
+interval_minutes = 54
+consecutive = false
+[[protocol.phases]]
+type = "taper"
+per_week = [2, 1]
+""",
+    )
+    loaded = {p.id: p for p in load_protocols(path)}
+    assert loaded["clinic-10hz"].phases == (Daily(24),)
+    assert loaded["clinic-10hz"].name == "Our 10 Hz"
+    assert loaded["clinic-10hz"].session == dt.timedelta(minutes=45)
+    assert loaded["twice-a-day-itbs"].phases == (
+        Accelerated(per_day=2, days=10, interval=54, consecutive=False),
+        Taper((2, 1)),
+    )
+    catalogue = Catalogue().load(path)
+    assert "clinic-10hz" in catalogue and "snt" in catalogue
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[[protocol]]\nid = 'x'\nbase = 'nope'\n",
+            r"protocol\[0\].base: unknown protocol 'nope'; known: standard-10hz",
+        ),
+        (
+            "[[protocol]]\nid = 'x'\nbase = 'itbs'\nacute_sessions = 99\n",
+            r"protocol\[0\] \('x'\): acute_sessions: 'itbs' allows 20 to 30",
+        ),
+        (
+            "[[protocol]]\nid = 'x'\nbase = 'itbs'\nacute_sesions = 25\n",
+            r"protocol\[0\].acute_sesions: unknown key; allowed here: .*acute_sessions",
+        ),
+        (
+            "[[protocol]]\nid = 'x'\nbase = 'itbs'\ntaper = 'no'\n",
+            r"protocol\[0\].taper: must be true or false, got 'no'",
+        ),
+        ("[[protocol]]\nname = 'x'\n", r"protocol\[0\].id: required"),
+        (
+            "[[protocol]]\nid = 'x'\nname = 'X'\nsession_minutes = 30\n",
+            r"protocol\[0\].phases: required",
+        ),
+        (
+            "[[protocol]]\nid = 'x'\nname = 'X'\nsession_minutes = 30\n[[protocol.phases]]\ntype = 'monthly'\n",
+            r"protocol\[0\].phases\[0\].type: must be one of daily, taper, weekly, accelerated, periodic",
+        ),
+        (
+            "[[protocol]]\nid = 'x'\nname = 'X'\nsession_minutes = 30\n[[protocol.phases]]\ntype = 'weekly'\nper_week = 2\n",
+            r"a weekly phase needs per_week, weeks; missing: weeks",
+        ),
+        (
+            "[[protocol]]\nid = 'x'\nname = 'X'\nsession_minutes = 30\n[[protocol.phases]]\ntype = 'daily'\nsessions = 0\n",
+            r"phases\[0\]: Daily.sessions: must be a whole number from 1 to 200",
+        ),
+        (
+            "[[protocol]]\nid = 'x'\nbase = 'itbs'\n[[protocol]]\nid = 'x'\nbase = 'snt'\n",
+            r"'x' is defined twice",
+        ),
+        ("protocol = 3\n", r"protocol: must be an array of tables"),
+        ("this is not toml", r"not valid TOML"),
+    ],
+)
+def test_bad_protocol_files_name_file_key_and_allowed_values(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_protocols(path)
+    assert str(caught.value).startswith(str(path))
+
+
+def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_protocols(tmp_path / "missing.toml")

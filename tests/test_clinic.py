@@ -1,0 +1,224 @@
+"""ClinicCalendar: holidays and which close the clinic, closures, extra days, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tms_schedule import (
+    ClinicCalendar,
+    Closure,
+    ExtraOpenDay,
+    InvalidClinicError,
+    NoOpenDayError,
+    OpeningHours,
+    UnknownHolidayCountryError,
+    UnknownTimezoneError,
+)
+
+THANKSGIVING = dt.date(2026, 11, 26)
+COLUMBUS = dt.date(2026, 10, 12)  # Columbus Day is not a Colorado holiday; Cabrini Day is
+CABRINI = dt.date(2026, 10, 5)
+JULY_3 = dt.date(2026, 7, 3)  # Independence Day (observed): 4 July 2026 is a Saturday
+
+
+def test_every_holiday_closes_by_default() -> None:
+    clinic = ClinicCalendar("America/Denver", holidays="US-CO")
+    assert not clinic.is_open(THANKSGIVING)
+    assert clinic.closure_reason(THANKSGIVING) == "Thanksgiving Day: clinic closed"
+    assert not clinic.is_open(CABRINI)
+
+
+def test_only_the_named_holidays_close() -> None:
+    clinic = ClinicCalendar(
+        "America/Denver", holidays="US-CO", closing_holidays=["Thanksgiving Day"]
+    )
+    assert not clinic.is_open(THANKSGIVING)
+    assert clinic.is_open(CABRINI)
+
+
+def test_all_but_the_named_holidays_close_names_matched_without_case() -> None:
+    clinic = ClinicCalendar(
+        "America/Denver",
+        holidays="US-CO",
+        open_holidays=["frances xavier cabrini day", "Veterans Day"],
+    )
+    assert clinic.is_open(CABRINI)
+    assert clinic.is_open(dt.date(2026, 11, 11))
+    assert not clinic.is_open(THANKSGIVING)
+
+
+def test_observed_days_follow_their_holiday_and_can_be_turned_off() -> None:
+    observed = ClinicCalendar("America/Denver", holidays="US")
+    assert observed.closure_reason(JULY_3) == "Independence Day (observed): clinic closed"
+    assert ClinicCalendar("America/Denver", holidays="US", observed=False).is_open(JULY_3)
+    open_on_july_4th = ClinicCalendar(
+        "America/Denver", holidays="US", open_holidays=["Independence Day"]
+    )
+    assert open_on_july_4th.is_open(JULY_3)  # the observed day belongs to its holiday
+
+
+def test_holiday_names_do_not_depend_on_the_machine_locale() -> None:
+    code = (
+        "import datetime as dt, tms_schedule as t;"
+        "print(t.ClinicCalendar('Europe/Berlin', holidays='DE-BY').closure_reason(dt.date(2026,12,25)))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "LANGUAGE": lang, "LC_ALL": lang, "LANG": lang},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for lang in ("de_DE.UTF-8", "C", "uk_UA.UTF-8")
+    }
+    assert outputs == {"Christmas Day: clinic closed\n"}
+
+
+def test_holiday_language_can_be_pinned_explicitly() -> None:
+    clinic = ClinicCalendar("Europe/Berlin", holidays="DE-BY", holiday_language="de")
+    assert clinic.closure_reason(dt.date(2026, 12, 25)) == "Erster Weihnachtstag: clinic closed"
+
+
+def test_closures_and_ranges_with_reasons() -> None:
+    clinic = ClinicCalendar(
+        "UTC",
+        closures=[
+            Closure(dt.date(2026, 12, 1), reason="Staff training"),
+            Closure(dt.date(2026, 12, 21), dt.date(2026, 12, 31), "Winter break"),
+        ],
+    )
+    assert clinic.closure_reason(dt.date(2026, 12, 1)) == "Staff training: clinic closed"
+    assert clinic.open_days(dt.date(2026, 12, 18), dt.date(2027, 1, 4)) == [
+        dt.date(2026, 12, 18),
+        dt.date(2027, 1, 1),
+        dt.date(2027, 1, 4),
+    ]
+    assert [d for d, _ in clinic.closed_days(dt.date(2026, 12, 19), dt.date(2026, 12, 23))] == [
+        dt.date(2026, 12, 21),
+        dt.date(2026, 12, 22),
+        dt.date(2026, 12, 23),
+    ]
+
+
+def test_extra_open_day_overrides_weekend_and_holiday() -> None:
+    saturday = dt.date(2026, 11, 28)
+    clinic = ClinicCalendar(
+        "America/Denver",
+        holidays="US-CO",
+        extra_open_days=[ExtraOpenDay(saturday, "09:00-13:00"), ExtraOpenDay(THANKSGIVING)],
+    )
+    assert clinic.hours_on(saturday) == OpeningHours.parse("09:00-13:00")
+    assert clinic.hours_on(THANKSGIVING) == clinic.hours
+    assert clinic.closure_reason(saturday) is None
+
+
+def test_next_open_has_an_explicit_direction() -> None:
+    clinic = ClinicCalendar("America/Denver", holidays="US-CO")
+    assert clinic.next_open(THANKSGIVING) == dt.date(2026, 11, 27)
+    assert clinic.next_open(THANKSGIVING, direction="previous") == dt.date(2026, 11, 25)
+    assert clinic.next_open(dt.date(2026, 11, 27), inclusive=False) == dt.date(2026, 11, 30)
+
+
+def test_per_weekday_hours() -> None:
+    clinic = ClinicCalendar("UTC", weekday_hours={"Fri": "08:00-13:00"})
+    assert str(clinic.hours_on(dt.date(2026, 11, 27))) == "08:00-13:00"
+    assert str(clinic.hours_on(dt.date(2026, 11, 26))) == "08:00-18:00"
+
+
+def test_holiday_lookups_are_cached_per_year() -> None:
+    clinic = ClinicCalendar("America/Denver", holidays="US-CO")
+    assert clinic.holiday_closures(2026) is clinic.holiday_closures(2026)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"timezone": "Mars/Olympus"},
+            UnknownTimezoneError,
+            "timezone: unknown IANA timezone 'Mars/Olympus'",
+        ),
+        ({"timezone": "../etc/passwd"}, UnknownTimezoneError, "timezone: unknown"),
+        ({"holidays": "XX"}, UnknownHolidayCountryError, "holidays: unknown country 'XX'"),
+        (
+            {"holidays": "US-ZZ"},
+            UnknownHolidayCountryError,
+            "unknown subdivision 'ZZ' of US; allowed: AK",
+        ),
+        (
+            {"holidays": "US", "closing_holidays": ["Festivus"]},
+            InvalidClinicError,
+            "closing_holidays: 'Festivus' is not a US holiday; known names: .*Thanksgiving Day",
+        ),
+        (
+            {
+                "holidays": "US",
+                "closing_holidays": ["Christmas Day"],
+                "open_holidays": ["Labor Day"],
+            },
+            InvalidClinicError,
+            "give one or the other",
+        ),
+        (
+            {"holidays": "DE", "holiday_language": "fr"},
+            InvalidClinicError,
+            "holiday_language: DE holiday names are available in",
+        ),
+        ({"open_holidays": ["Labor Day"]}, InvalidClinicError, "set holidays"),
+        ({"open_weekdays": []}, NoOpenDayError, "open_weekdays: the clinic has no open weekday"),
+        (
+            {"open_weekdays": "Mon-Funday"},
+            InvalidClinicError,
+            "open_weekdays: 'Funday' is not a weekday",
+        ),
+        ({"open_weekdays": "Fri-Mon"}, InvalidClinicError, "runs backwards"),
+        ({"hours": "18:00-08:00"}, InvalidClinicError, "opens \\(18:00\\) must be before closes"),
+        (
+            {"hours": "8am-6pm"},
+            InvalidClinicError,
+            "hours: must be a time written HH:MM .*got '8am'",
+        ),
+        (
+            {"hours": "8 to 6"},
+            InvalidClinicError,
+            "hours: must be opening hours written HH:MM-HH:MM",
+        ),
+        ({"hours": "08:00-25:00"}, InvalidClinicError, "must be a time written HH:MM"),
+        (
+            {"weekday_hours": {"Sat": "09:00-12:00"}},
+            InvalidClinicError,
+            "weekday_hours: Sat is not an open weekday",
+        ),
+        (
+            {"search_horizon_days": 0},
+            InvalidClinicError,
+            "search_horizon_days: must be a whole number from 7 to 3660",
+        ),
+    ],
+)
+def test_bad_clinic_input_names_the_field(
+    kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    kwargs = {"timezone": "America/Denver", **kwargs}
+    with pytest.raises(error, match=message):
+        ClinicCalendar(**kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_closures_name_the_field() -> None:
+    with pytest.raises(InvalidClinicError, match="Closure.end: must be on or after start"):
+        Closure(dt.date(2026, 12, 2), dt.date(2026, 12, 1))
+    with pytest.raises(InvalidClinicError, match="Closure.start: must be a date"):
+        Closure("2026-12-01")  # type: ignore[arg-type]
+    with pytest.raises(InvalidClinicError, match="Closure.reason"):
+        Closure(dt.date(2026, 12, 1), reason="")
+
+
+def test_errors_are_value_errors() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        ClinicCalendar("Nowhere/Town")

@@ -1,0 +1,101 @@
+"""JSON and CSV exports of a schedule: stable columns, lossless round trip, strict loader."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from strategies import plans
+from tms_schedule import ClinicCalendar, Plan, ScheduleFormatError, TmsScheduleError
+from tms_schedule.export_csv import CSV_COLUMNS
+from tms_schedule.export_json import schedule_from_json
+
+SCHEDULE = Plan(
+    "standard-10hz",
+    ClinicCalendar("America/Denver", holidays="US-CO"),
+    "2026-11-16",
+    "09:00",
+    "c-1",
+).expand()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plans())
+def test_json_round_trip_is_lossless(plan: Plan) -> None:
+    try:
+        schedule = plan.expand()
+    except TmsScheduleError:
+        assume(False)
+        return
+    again = schedule_from_json(schedule.to_json())
+    assert again == schedule
+    assert [s.start.tzinfo for s in again] == [s.start.tzinfo for s in schedule]
+    assert again.to_json() == schedule.to_json()
+
+
+def test_csv_has_the_documented_columns_one_row_per_session() -> None:
+    rows = list(csv.DictReader(io.StringIO(SCHEDULE.to_csv())))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert len(rows) == 36
+    assert rows[0] == {
+        "course_id": "c-1",
+        "number": "1",
+        "phase": "acute",
+        "phase_number": "1",
+        "date": "2026-11-16",
+        "start": "09:00",
+        "end": "10:30",
+        "timezone": "America/Denver",
+        "start_utc": "2026-11-16T16:00:00Z",
+        "status": "scheduled",
+        "sequence": "0",
+    }
+    assert SCHEDULE.to_csv().count("\r\n") == 37
+
+
+def _doc(**changes: object) -> str:
+    data = json.loads(SCHEDULE.to_json())
+    data.update(changes)
+    return json.dumps(data)
+
+
+def _session(**changes: object) -> str:
+    data = json.loads(SCHEDULE.to_json())
+    data["sessions"][3].update(changes)
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json", "schedule: not valid JSON"),
+        ("[]", "schedule: must be a JSON object"),
+        (json.dumps({"hello": 1}), "format: must be 'tms_schedule/schedule'"),
+        (_doc(version=2), "version: this tms_schedule reads version 1, got 2"),
+        (_doc(timezone="Mars/Base"), "timezone: unknown IANA timezone"),
+        (_doc(sessions="many"), "schedule.sessions: must be list"),
+        (_session(start="yesterday"), r"sessions\[3\].start: must be ISO 8601"),
+        (_session(start="2026-11-19T09:00:00"), r"sessions\[3\].start: must carry a UTC offset"),
+        (
+            _session(start="2026-11-19T09:00:00+01:00"),
+            r"sessions\[3\].start: offset \+0100 does not match",
+        ),
+        (_session(number=9), r"sessions\[3\].number: must be 4, got 9"),
+        (_session(status="maybe"), r"sessions\[3\].status: must be one of scheduled, cancelled"),
+        (_session(end="2026-11-19T08:00:00-07:00"), r"sessions\[3\].end: must be after start"),
+        (_session(sequence=True), r"sessions\[3\].sequence: must be int"),
+    ],
+)
+def test_a_malformed_or_foreign_document_is_refused_whole(text: str, message: str) -> None:
+    with pytest.raises(ScheduleFormatError, match=message):
+        schedule_from_json(text)
+
+
+def test_truncated_document_is_refused() -> None:
+    text = SCHEDULE.to_json()
+    with pytest.raises(ScheduleFormatError):
+        schedule_from_json(text[: len(text) // 2])

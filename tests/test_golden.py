@@ -1,0 +1,40 @@
+"""Golden files: every built-in protocol expanded for a fixed clinic from a fixed date.
+
+The files in ``tests/golden/`` were reviewed by eye against reference/protocols.md and are
+kept as data. After a deliberate change, regenerate them with::
+
+    TMS_SCHEDULE_REGENERATE=1 python -m pytest tests/test_golden.py
+
+and review the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from tms_schedule import ClinicCalendar, Plan, protocol_ids
+
+GOLDEN = Path(__file__).parent / "golden" / "plans"
+CLINIC = ClinicCalendar("America/Denver", holidays="US-CO")
+# The SNT block from 16 November would run into nothing, but one from 23 November would be
+# split by Thanksgiving; both starts are in the files (the second is refused, see test_plan).
+STARTS = {"snt": (dt.date(2026, 11, 30), dt.time(8))}
+REGENERATE = os.environ.get("TMS_SCHEDULE_REGENERATE") == "1"
+
+
+@pytest.mark.parametrize("protocol_id", protocol_ids())
+@pytest.mark.parametrize("fmt", ["txt", "json"])
+def test_builtin_protocol_matches_its_golden_file(protocol_id: str, fmt: str) -> None:
+    start, at = STARTS.get(protocol_id, (dt.date(2026, 11, 16), dt.time(9)))
+    schedule = Plan(protocol_id, CLINIC, start, at, f"golden-{protocol_id}").expand()
+    actual = schedule.to_text() if fmt == "txt" else schedule.to_json()
+    path = GOLDEN / f"{protocol_id}.{fmt}"
+    if REGENERATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8", newline="\n")
+    assert path.exists(), f"{path.name} is missing; regenerate with TMS_SCHEDULE_REGENERATE=1"
+    assert actual == path.read_text(encoding="utf-8")

@@ -1,0 +1,119 @@
+"""The clinic settings file: every key, and errors that name the file and the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from tms_schedule import ConfigError, OpeningHours, Plan, load_clinic
+
+FULL = """
+timezone = "America/Denver"
+open_weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+hours = "08:00-18:00"
+
+[weekday_hours]
+Fri = "08:00-13:00"
+
+[holidays]
+country = "US"
+subdivision = "CO"
+open_on = ["Frances Xavier Cabrini Day", "Veterans Day"]
+observed = true
+
+[[closures]]
+date = 2026-12-24
+reason = "Staff training"
+
+[[closures]]
+from = 2026-12-28
+to = 2026-12-31
+reason = "Winter break"
+
+[[extra_open_days]]
+date = 2026-12-05
+hours = "09:00-13:00"
+reason = "Makeup Saturday"
+
+[[protocol]]
+id = "clinic-10hz"
+base = "standard-10hz"
+acute_sessions = 24
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "clinic.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_full_clinic_file(tmp_path: Path) -> None:
+    settings = load_clinic(write(tmp_path, FULL))
+    clinic = settings.calendar
+    assert clinic.timezone == "America/Denver"
+    assert clinic.hours_on(dt.date(2026, 11, 27)) == OpeningHours.parse("08:00-13:00")
+    assert clinic.is_open(dt.date(2026, 11, 11))  # Veterans Day: open
+    assert clinic.closure_reason(dt.date(2026, 12, 24)) == "Staff training: clinic closed"
+    assert clinic.closure_reason(dt.date(2026, 12, 30)) == "Winter break: clinic closed"
+    assert clinic.hours_on(dt.date(2026, 12, 5)) == OpeningHours.parse("09:00-13:00")
+    schedule = Plan(
+        settings.catalogue.get("clinic-10hz"), clinic, "2026-11-16", "09:00", "c-1"
+    ).expand()
+    assert len(schedule) == 30
+    assert dt.date(2026, 12, 5) in {s.date for s in schedule}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"timezone: required"),
+        ("timezone = 'Moon/Base'\n", r"timezone: unknown IANA timezone 'Moon/Base'"),
+        (
+            "timezone = 'UTC'\nopen_days = 'Mon-Fri'\n",
+            r"open_days: unknown key; allowed here: .*open_weekdays",
+        ),
+        ("timezone = 'UTC'\nopen_weekdays = 5\n", r"open_weekdays: must be a list of weekdays"),
+        (
+            "timezone = 'UTC'\n[holidays]\ncountry = 'US'\nclose_on = ['Festivus']\n",
+            r"closing_holidays: 'Festivus' is not a US holiday",
+        ),
+        (
+            "timezone = 'UTC'\n[holidays]\ncountry = 'US'\nclose_on = ['Labor Day']\nopen_on = ['Labor Day']\n",
+            r"holidays.close_on: give close_on .* or open_on",
+        ),
+        (
+            "timezone = 'UTC'\n[holidays]\ncountry = 'US-CO'\nsubdivision = 'CO'\n",
+            r"holidays.subdivision: give the subdivision",
+        ),
+        (
+            "timezone = 'UTC'\n[holidays]\ncountry = 'US'\nobserved = 'yes'\n",
+            r"holidays.observed: must be true or false",
+        ),
+        (
+            "timezone = 'UTC'\n[[closures]]\ndate = '2026-12-24'\n",
+            r"closures\[0\].date: must be a date written 2026-11-26",
+        ),
+        ("timezone = 'UTC'\n[[closures]]\nfrom = 2026-12-24\n", r"closures\[0\].to: required"),
+        (
+            "timezone = 'UTC'\n[[closures]]\nfrom = 2026-12-24\nto = 2026-12-20\n",
+            r"closures\[0\]: Closure.end: must be on or after start",
+        ),
+        (
+            "timezone = 'UTC'\n[[extra_open_days]]\ndate = 2026-12-05\nhours = '13-9'\n",
+            r"extra_open_days\[0\]: hours: must be a time",
+        ),
+        ("timezone = 'UTC'\nclosures = 'christmas'\n", r"closures: must be an array of tables"),
+        (
+            "timezone = 'UTC'\n[weekday_hours]\nSat = '09:00-12:00'\n",
+            r"weekday_hours: Sat is not an open weekday",
+        ),
+    ],
+)
+def test_bad_clinic_files_name_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_clinic(path)
+    assert str(caught.value).startswith(str(path))
