@@ -280,7 +280,7 @@ class ClinicCalendar:
     _closed: dict[dt.date, str] = attrs.field(init=False, eq=False, repr=False)
     _extra: dict[dt.date, OpeningHours] = attrs.field(init=False, eq=False, repr=False)
     _holiday_years: dict[int, dict[dt.date, str]] = attrs.field(init=False, eq=False, repr=False)
-    _year_tables: dict[int, tuple[int, tuple[OpeningHours | None, ...]]] = attrs.field(
+    _year_tables: dict[int, tuple[int, tuple[OpeningHours | str | None, ...]]] = attrs.field(
         init=False, eq=False, repr=False
     )
     _holiday_data: tuple[HolidayBase, HolidayBase | None] | None = attrs.field(
@@ -365,27 +365,32 @@ class ClinicCalendar:
 
     def hours_on(self, day: dt.date) -> OpeningHours | None:
         """The opening hours on ``day``, or ``None`` when the clinic is closed."""
+        entry = self.day_entry(day)
+        return entry if isinstance(entry, OpeningHours) else None
+
+    def day_entry(self, day: dt.date) -> OpeningHours | str | None:
+        """What ``day`` is, in one lookup: its opening hours when open, the reason when a
+        holiday or closure shuts it, ``None`` when its weekday is a closed one."""
         year = self._year_tables.get(day.year)
         if year is None:
             year = self._year_table(day.year)
         return year[1][day.toordinal() - year[0]]
 
-    def _year_table(self, year: int) -> tuple[int, tuple[OpeningHours | None, ...]]:
-        """Every day's hours for ``year``, built once: expansion looks days up by the hundred."""
+    def _year_table(self, year: int) -> tuple[int, tuple[OpeningHours | str | None, ...]]:
+        """Every day of ``year``, built once: expansion looks days up by the hundred."""
         first = dt.date(year, 1, 1)
-        holidays = self.holiday_closures(year) if self._holiday_data is not None else {}
-        hours: list[OpeningHours | None] = []
+        entries: list[OpeningHours | str | None] = []
         day = first
         while day.year == year:
             extra = self._extra.get(day)
             if extra is not None:
-                hours.append(extra)
-            elif day in self._closed or day in holidays:
-                hours.append(None)
+                entries.append(extra)
+            elif self._week[day.weekday()] is None:
+                entries.append(None)
             else:
-                hours.append(self._week[day.weekday()])
+                entries.append(self.closure_reason(day) or self._week[day.weekday()])
             day += dt.timedelta(days=1)
-        table = (first.toordinal(), tuple(hours))
+        table = (first.toordinal(), tuple(entries))
         self._year_tables[year] = table
         return table
 

@@ -166,6 +166,7 @@ class _Expansion:
         self.phase_name = ""
         self.covered: set[int] = set()
         self.fits: dict[tuple[int, bool], bool] = {}
+        self.changes: dict[int, frozenset[dt.date]] = {}
         self.horizon = dt.timedelta(days=plan.clinic.search_horizon_days)
         self.deadline = min(self.limit, plan.start + self.horizon)
 
@@ -223,12 +224,13 @@ class _Expansion:
         ``booked`` is how many sessions come before this day (default: those booked so far);
         it decides whether the day holds the longer session 1.
         """
-        hours = self.clinic.hours_on(day)
-        if hours is None:
-            if self.clinic.is_regular_closed(day):
-                return None
-            return self.clinic.closure_reason(day)
-        steady = self._steady(day)
+        hours = self.clinic.day_entry(day)
+        if not isinstance(hours, OpeningHours):
+            return hours  # the reason a holiday or closure gives, or None on a closed weekday
+        changes = self.changes.get(day.year)
+        if changes is None:
+            changes = self.changes[day.year] = offset_change_days(self.zone, day.year)
+        steady = day not in changes
         number = len(self.sessions) if booked is None else booked
         if count == 1 and steady:
             # The common case: one session on a day without an offset change fits or not
@@ -322,9 +324,11 @@ class _Expansion:
     ) -> dt.date:
         """Each entry of ``per_day`` on the next open day that holds it, in order."""
         day = cursor
+        covered = self.covered
         for count in per_day:
             while True:
-                self._visit(day)
+                if day > self.deadline or day.year not in covered:
+                    self._check_bounds(day)
                 slots = self._slots(day, count, interval)
                 if isinstance(slots, list):
                     self._book(day, slots)
@@ -355,7 +359,7 @@ class _Expansion:
                 regular: list[dt.date] = []
                 for day in days:
                     self._visit(day)
-                    if self.clinic.is_regular_closed(day):
+                    if self.clinic.day_entry(day) is None:  # a closed weekday
                         continue
                     regular.append(day)
                     # Until session 1 is placed, a day must hold it; after, a regular one.
