@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from strategies import plans
 from tms_schedule import ClinicCalendar, Plan, ScheduleFormatError, TmsScheduleError
 from tms_schedule.export_csv import CSV_COLUMNS
+from tms_schedule.export_ics import session_uid
 from tms_schedule.export_json import schedule_from_json
 
 SCHEDULE = Plan(
@@ -51,6 +52,7 @@ def test_csv_has_the_documented_columns_one_row_per_session() -> None:
         "end": "10:30",
         "timezone": "America/Denver",
         "start_utc": "2026-11-16T16:00:00Z",
+        "uid": session_uid("c-1", 1),
         "status": "scheduled",
         "sequence": "0",
     }

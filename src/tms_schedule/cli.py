@@ -6,7 +6,8 @@
 Bad input prints one line naming the problem on standard error and exits with status 2;
 no traceback. The command line is the only part of tms_schedule that reads defaults from
 outside its arguments, and only these: ``--at`` defaults to 09:00 (the opening time for
-protocols with several sessions a day) and ``--course-id`` to ``PROTOCOL-START``.
+protocols with several sessions a day), ``--course-id`` to ``PROTOCOL-START``, and
+``--stamp`` (the export time of a calendar file) to the current time.
 There is no default timezone: give ``--tz`` or a clinic file.
 """
 
@@ -26,6 +27,7 @@ from tms_schedule import __version__
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.clinic import ClinicCalendar, Closure
 from tms_schedule.errors import TmsScheduleError
+from tms_schedule.export_ics import CalendarOptions, schedule_to_ics
 from tms_schedule.phase import Accelerated, Periodic
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol, describe_phase
@@ -33,8 +35,8 @@ from tms_schedule.settings import load_clinic
 
 __all__ = ["main"]
 
-FORMATS = ("text", "json", "csv")
-_SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".txt": "text"}
+FORMATS = ("text", "json", "csv", "ics")
+_SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".txt": "text", ".ics": "ics"}
 
 
 class UsageError(Exception):
@@ -99,6 +101,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--split-blocks",
         action="store_true",
         help="let a closed day split an accelerated block instead of failing",
+    )
+    calendar = plan.add_argument_group(
+        "calendar files (--format ics)",
+        "Titles, reminders and the calendar name stay neutral ('Appointment') unless the"
+        " clinic writes something else. A clinic file's [calendar] table sets the same.",
+    )
+    calendar.add_argument("--clinic-name", metavar="NAME", help="shown after 'Appointment'")
+    calendar.add_argument("--title", metavar="TEXT", help="event title instead of 'Appointment'")
+    calendar.add_argument("--location", metavar="TEXT", help="event location")
+    calendar.add_argument("--phone", metavar="NUMBER", help="clinic phone, in the description")
+    calendar.add_argument("--url", metavar="URL", help="clinic web address")
+    calendar.add_argument("--organizer", metavar="EMAIL", help="adds ORGANIZER and METHOD:PUBLISH")
+    calendar.add_argument(
+        "--reminders",
+        metavar="LIST",
+        help="reminder lead times, e.g. 1d,1h (the default) or 30m; 'none' turns them off",
+    )
+    calendar.add_argument(
+        "--session-numbers", action="store_true", help="add '(3 of 36)' to titles"
+    )
+    calendar.add_argument("--utc", action="store_true", help="write times in UTC (no VTIMEZONE)")
+    calendar.add_argument(
+        "--stamp",
+        metavar="YYYY-MM-DDTHH:MM:SSZ",
+        help="export time for DTSTAMP (default: now); give it for byte-identical files",
     )
     plan.add_argument(
         "--format", choices=FORMATS, help="output format (default: from -o, else text)"
@@ -188,15 +215,59 @@ def _plan(args: argparse.Namespace) -> int:
     plan = Plan(
         protocol, clinic, start, at, course_id, blocks="split" if args.split_blocks else "whole"
     )
+    options = _calendar_options(args, settings.calendar_options if settings else CalendarOptions())
+    stamp = _stamp(args.stamp) if fmt == "ics" else None
     schedule = plan.expand()
+    if stamp is not None:
+        _write(schedule_to_ics(schedule, options, stamp=stamp), args.output)
+        return 0
     if fmt == "json":
-        output = schedule.to_json()
+        output = schedule.to_json(uid_key=options.uid_key)
     elif fmt == "csv":
-        output = schedule.to_csv()
+        output = schedule.to_csv(uid_key=options.uid_key)
     else:
         output = schedule.to_text()
     _write(output.encode("utf-8"), args.output)
     return 0
+
+
+def _calendar_options(args: argparse.Namespace, base: CalendarOptions) -> CalendarOptions:
+    changes: dict[str, Any] = {
+        field: value
+        for field, value in (
+            ("clinic_name", args.clinic_name),
+            ("title", args.title),
+            ("location", args.location),
+            ("phone", args.phone),
+            ("url", args.url),
+            ("organizer", args.organizer),
+        )
+        if value is not None
+    }
+    if args.reminders is not None:
+        text = args.reminders.strip()
+        changes["reminders"] = () if text.lower() in ("none", "off", "") else text.split(",")
+    if args.session_numbers:
+        changes["session_numbers"] = True
+    if args.utc:
+        changes["times"] = "utc"
+    return attrs.evolve(base, **changes) if changes else base
+
+
+def _stamp(text: str | None) -> dt.datetime:
+    if text is None:
+        # The command line is the one place that reads the clock; the library never does.
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise UsageError(
+            "--stamp: must be a date and time with a UTC offset, like 2026-11-16T08:00:00Z,"
+            f" got {text!r}"
+        )
+    return value
 
 
 def _clinic(args: argparse.Namespace, base: ClinicCalendar | None) -> ClinicCalendar:

@@ -12,6 +12,7 @@ start          local start time, HH:MM
 end            local end time, HH:MM
 timezone       the clinic's IANA zone
 start_utc      the start instant in UTC, YYYY-MM-DDTHH:MM:SSZ
+uid            the session's calendar UID (the same as in the .ics file)
 status         scheduled or cancelled
 sequence       the revision counter (iCalendar SEQUENCE)
 ============== ===============================================================
@@ -39,13 +40,19 @@ CSV_COLUMNS = (
     "end",
     "timezone",
     "start_utc",
+    "uid",
     "status",
     "sequence",
 )
 
 
-def schedule_to_csv(schedule: Schedule) -> str:
-    """The schedule as CSV text with a header row and ``\\r\\n`` line ends (RFC 4180)."""
+def schedule_to_csv(schedule: Schedule, *, uid_key: str | bytes | None = None) -> str:
+    """The schedule as CSV text with a header row and ``\\r\\n`` line ends (RFC 4180).
+
+    ``uid_key`` is the clinic's UID secret, as given to the calendar export.
+    """
+    from tms_schedule.export_ics import session_uid
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -61,6 +68,7 @@ def schedule_to_csv(schedule: Schedule) -> str:
                 f"{s.end:%H:%M}",
                 schedule.timezone,
                 s.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                session_uid(schedule.course_id, s.number, uid_key),
                 s.status,
                 s.sequence,
             )

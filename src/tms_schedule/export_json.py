@@ -6,7 +6,8 @@ The document is one object::
      "course_id": "c-1", "protocol": "standard-10hz", "timezone": "America/Denver",
      "sessions": [{"number": 1, "phase": "acute", "phase_number": 1,
                    "start": "2026-11-16T09:00:00-07:00", "end": "2026-11-16T10:30:00-07:00",
-                   "status": "scheduled", "sequence": 0}, ...],
+                   "status": "scheduled", "sequence": 0,
+                   "uid": "6483...-..."}, ...],
      "skipped": [{"date": "2026-11-26", "reason": "Thanksgiving Day: clinic closed",
                   "phase": "acute"}, ...]}
 
@@ -30,8 +31,10 @@ FORMAT = "tms_schedule/schedule"
 VERSION = 1
 
 
-def schedule_to_dict(schedule: Schedule) -> dict[str, Any]:
-    """The JSON document as Python objects."""
+def schedule_to_dict(schedule: Schedule, *, uid_key: str | bytes | None = None) -> dict[str, Any]:
+    """The JSON document as Python objects (``uid_key``: the clinic's UID secret)."""
+    from tms_schedule.export_ics import session_uid
+
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -47,6 +50,7 @@ def schedule_to_dict(schedule: Schedule) -> dict[str, Any]:
                 "end": s.end.isoformat(),
                 "status": s.status,
                 "sequence": s.sequence,
+                "uid": session_uid(schedule.course_id, s.number, uid_key),
             }
             for s in schedule.sessions
         ],
@@ -57,9 +61,12 @@ def schedule_to_dict(schedule: Schedule) -> dict[str, Any]:
     }
 
 
-def schedule_to_json(schedule: Schedule, *, indent: int | None = 2) -> str:
+def schedule_to_json(
+    schedule: Schedule, *, indent: int | None = 2, uid_key: str | bytes | None = None
+) -> str:
     """The JSON document as text (UTF-8 safe, keys in a fixed order)."""
-    return json.dumps(schedule_to_dict(schedule), indent=indent, ensure_ascii=False) + "\n"
+    data = schedule_to_dict(schedule, uid_key=uid_key)
+    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
 
 
 def schedule_from_json(text: str | bytes) -> Schedule:
@@ -112,6 +119,9 @@ def schedule_from_json(text: str | bytes) -> Schedule:
         )
         if session.number != i + 1:
             raise ScheduleFormatError(f"{where}.number: must be {i + 1}, got {session.number}")
+        uid = raw.get("uid")
+        if uid is not None and not isinstance(uid, str):
+            raise ScheduleFormatError(f"{where}.uid: must be a string")
         if session.end <= session.start:
             raise ScheduleFormatError(f"{where}.end: must be after start")
         sessions.append(session)

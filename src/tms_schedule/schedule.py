@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import overload
+from typing import TYPE_CHECKING, Any, overload
 
 import attrs
+
+if TYPE_CHECKING:
+    from tms_schedule.export_ics import CalendarOptions
 
 __all__ = ["SESSION_STATUSES", "Schedule", "Session", "SkippedDay"]
 
@@ -118,17 +121,31 @@ class Schedule:
         """The sessions on a local date."""
         return tuple(s for s in self.sessions if s.start.date() == day)
 
-    def to_json(self, *, indent: int | None = 2) -> str:
+    def to_json(self, *, indent: int | None = 2, uid_key: str | bytes | None = None) -> str:
         """The schedule as JSON text (see :mod:`tms_schedule.export_json`)."""
         from tms_schedule.export_json import schedule_to_json
 
-        return schedule_to_json(self, indent=indent)
+        return schedule_to_json(self, indent=indent, uid_key=uid_key)
 
-    def to_csv(self) -> str:
+    def to_csv(self, *, uid_key: str | bytes | None = None) -> str:
         """One row per session (see :mod:`tms_schedule.export_csv`)."""
         from tms_schedule.export_csv import schedule_to_csv
 
-        return schedule_to_csv(self)
+        return schedule_to_csv(self, uid_key=uid_key)
+
+    def to_ics(
+        self, *, stamp: dt.datetime, options: CalendarOptions | None = None, **choices: Any
+    ) -> bytes:
+        """The schedule as an iCalendar file (see :mod:`tms_schedule.export_ics`).
+
+        ``choices`` are :class:`~tms_schedule.export_ics.CalendarOptions` fields, e.g.
+        ``clinic_name="Example Clinic"``; ``stamp`` is the export time.
+        """
+        from tms_schedule.export_ics import CalendarOptions, schedule_to_ics
+
+        if choices:
+            options = attrs.evolve(options, **choices) if options else CalendarOptions(**choices)
+        return schedule_to_ics(self, options, stamp=stamp)
 
     def to_text(self) -> str:
         """The sessions by week and the skipped days, for a person at the front desk."""

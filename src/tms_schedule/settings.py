@@ -29,6 +29,16 @@ A front desk keeps one file per clinic; every key is optional except ``timezone`
     hours = "09:00-13:00"
     reason = "Makeup Saturday"
 
+    [calendar]                         # what calendar files say (all optional)
+    clinic_name = "Example Clinic"
+    location = "1 Main St, Denver"
+    phone = "+1 303 555 0100"
+    url = "https://clinic.example/visit"
+    organizer = "desk@clinic.example"
+    reminders = ["1d", "1h"]           # [] turns reminders off
+    uid_key = "a clinic secret of 16+ characters"
+    times = "tzid"                     # or "utc"
+
     [[protocol]]                       # the clinic's own or tuned protocols
     id = "clinic-10hz"
     base = "standard-10hz"
@@ -48,6 +58,7 @@ from tms_schedule._toml import TomlTable, load_toml
 from tms_schedule.catalogue import Catalogue, protocols_from_table
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay
 from tms_schedule.errors import ConfigError, TmsScheduleError
+from tms_schedule.export_ics import CalendarOptions
 
 __all__ = ["ClinicSettings", "clinic_from_table", "load_clinic"]
 
@@ -61,20 +72,36 @@ _TOP_KEYS = {
     "extra_open_days",
     "protocol",
     "search_horizon_days",
-    "clinic",
+    "calendar",
+}
+_CALENDAR_KEYS = {
+    "clinic_name": "str",
+    "title": "str",
+    "calendar_name": "str",
+    "location": "str",
+    "phone": "str",
+    "url": "str",
+    "organizer": "str",
+    "description": "str",
+    "session_numbers": "bool",
+    "reminders": "str-list",
+    "uid_key": "str",
+    "times": "str",
 }
 _HOLIDAY_KEYS = {"country", "subdivision", "close_on", "open_on", "observed", "language"}
 
 
 @attrs.frozen
 class ClinicSettings:
-    """What a clinic settings file holds: the calendar and the protocol catalogue.
+    """What a clinic settings file holds: the calendar, protocols and calendar-file choices.
 
-    ``catalogue`` is the built-in protocols plus the file's ``[[protocol]]`` tables.
+    ``catalogue`` is the built-in protocols plus the file's ``[[protocol]]`` tables;
+    ``calendar_options`` the ``[calendar]`` table.
     """
 
     calendar: ClinicCalendar
     catalogue: Catalogue = attrs.Factory(Catalogue)
+    calendar_options: CalendarOptions = attrs.Factory(CalendarOptions)
     path: str | None = None
 
 
@@ -90,7 +117,22 @@ def load_clinic(path: str | Path) -> ClinicSettings:
     table = load_toml(path)
     calendar = clinic_from_table(table)
     catalogue = Catalogue().with_protocols(protocols_from_table(table, Catalogue()))
-    return ClinicSettings(calendar=calendar, catalogue=catalogue, path=str(path))
+    options = _calendar_options(table)
+    return ClinicSettings(calendar, catalogue, options, str(path))
+
+
+def _calendar_options(table: TomlTable) -> CalendarOptions:
+    if "calendar" not in table:
+        return CalendarOptions()
+    section = table.child("calendar", table.get("calendar"))
+    section.check_keys(_CALENDAR_KEYS)
+    kwargs = {
+        key: section.typed(key, kind) for key, kind in _CALENDAR_KEYS.items() if key in section
+    }
+    try:
+        return CalendarOptions(**kwargs)
+    except TmsScheduleError as error:
+        raise ConfigError(f"{section.where()}: {error}") from None
 
 
 def clinic_from_table(table: TomlTable) -> ClinicCalendar:
