@@ -235,3 +235,125 @@ def test_the_installed_command_never_prints_a_traceback() -> None:
     assert result.stderr.startswith(
         "tms-schedule: error: start: the 5 consecutive accelerated days"
     )
+
+
+def test_ics_by_suffix_written_in_binary_with_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "appointments.ics"
+    status, _, err = run(
+        capsys,
+        *PLAN,
+        "-o",
+        str(target),
+        "--clinic-name",
+        "Example Clinic",
+        "--organizer",
+        "desk@clinic.example",
+        "--reminders",
+        "2h",
+        "--stamp",
+        "2026-11-01T08:00:00Z",
+        "--location",
+        "1 Main St",
+    )
+    assert status == 0, err
+    data = target.read_bytes()
+    assert data.startswith(b"BEGIN:VCALENDAR\r\n")
+    assert b"\r\r\n" not in data
+    assert data.count(b"BEGIN:VEVENT") == 36
+    assert b"DTSTAMP:20261101T080000Z\r\n" in data
+    assert b"SUMMARY:Appointment \xe2\x80\x94 Example Clinic\r\n" in data
+    assert data.count(b"TRIGGER:") == 36
+    again = tmp_path / "again.ics"
+    run(
+        capsys,
+        *PLAN,
+        "-o",
+        str(again),
+        "--clinic-name",
+        "Example Clinic",
+        "--organizer",
+        "desk@clinic.example",
+        "--reminders",
+        "2h",
+        "--stamp",
+        "2026-11-01T08:00:00Z",
+        "--location",
+        "1 Main St",
+    )
+    assert again.read_bytes() == data
+
+
+def test_ics_to_stdout_with_utc_and_no_reminders(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    status = main(
+        [
+            *PLAN,
+            "--format",
+            "ics",
+            "--utc",
+            "--reminders",
+            "none",
+            "--stamp",
+            "2026-11-01T08:00:00+00:00",
+        ]
+    )
+    out = capsysbinary.readouterr().out
+    assert status == 0
+    assert b"VTIMEZONE" not in out
+    assert b"VALARM" not in out
+    assert b"DTSTART:20261116T160000Z\r\n" in out
+
+
+def test_clinic_file_calendar_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text(
+        'timezone = "America/Denver"\n[calendar]\nclinic_name = "Example Clinic"\n'
+        'reminders = ["30m"]\nuid_key = "a long clinic secret value"\n'
+    )
+    target = tmp_path / "a.ics"
+    status, _, err = run(
+        capsys,
+        "plan",
+        "itbs",
+        "--start",
+        "2026-11-16",
+        "--clinic",
+        str(clinic),
+        "-o",
+        str(target),
+        "--stamp",
+        "2026-11-01T08:00:00Z",
+    )
+    assert status == 0, err
+    data = target.read_bytes()
+    assert b"X-WR-CALNAME:Appointments \xe2\x80\x94 Example Clinic" in data
+    assert data.count(b"TRIGGER:-PT30M") == 30
+    from tms_schedule.export_ics import session_uid
+
+    assert f"UID:{session_uid('itbs-2026-11-16', 1, 'a long clinic secret value')}".encode() in data
+    status, out, _ = run(
+        capsys, "plan", "itbs", "--start", "2026-11-16", "--clinic", str(clinic), "--format", "csv"
+    )
+    assert session_uid("itbs-2026-11-16", 1, "a long clinic secret value") in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--stamp", "yesterday"], "--stamp: must be a date and time with a UTC offset"),
+        (["--stamp", "2026-11-01T08:00:00"], "--stamp: must be a date and time with a UTC offset"),
+        (["--organizer", "nobody"], "organizer: must be an e-mail address"),
+        (["--reminders", "1d,soon"], "reminders: each must be a lead time like 30m"),
+        (["--url", "ftp://x"], "url: must be an http:// or https:// address"),
+    ],
+)
+def test_bad_calendar_options_exit_2(
+    capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    status, _, err = run(capsys, *PLAN, "--format", "ics", *extra)
+    assert status == 2
+    assert message in err
+    assert err.count("\n") == 1

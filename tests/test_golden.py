@@ -38,3 +38,40 @@ def test_builtin_protocol_matches_its_golden_file(protocol_id: str, fmt: str) ->
         path.write_text(actual, encoding="utf-8", newline="\n")
     assert path.exists(), f"{path.name} is missing; regenerate with TMS_SCHEDULE_REGENERATE=1"
     assert actual == path.read_text(encoding="utf-8")
+
+
+ICS_CASES = {
+    # protocol id: (start, time, options) — reviewed by eye, read back by ical.js and libical
+    "standard-10hz": (
+        "2026-10-19",
+        "09:00",
+        {
+            "clinic_name": "Example Clinic",
+            "organizer": "desk@clinic.example",
+            "location": "1 Main St, Denver, CO",
+        },
+    ),
+    "snt": ("2026-11-30", "08:00", {"reminders": ["1d"]}),
+    "maintenance": (
+        "2026-11-16",
+        "09:00",
+        {"phone": "+1 303 555 0100", "session_numbers": True, "uid_key": "example clinic secret"},
+    ),
+}
+
+
+@pytest.mark.parametrize("protocol_id", list(ICS_CASES))
+def test_ics_matches_its_golden_file(protocol_id: str) -> None:
+    from tms_schedule.export_ics import CalendarOptions
+
+    start, at, options = ICS_CASES[protocol_id]
+    schedule = Plan(protocol_id, CLINIC, start, at, f"golden-{protocol_id}").expand()
+    actual = schedule.to_ics(
+        stamp=dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.UTC), options=CalendarOptions(**options)
+    )
+    path = GOLDEN.parent / "ics" / f"{protocol_id}.ics"
+    if REGENERATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(actual)
+    assert path.exists(), f"{path.name} is missing; regenerate with TMS_SCHEDULE_REGENERATE=1"
+    assert actual == path.read_bytes()

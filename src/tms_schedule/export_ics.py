@@ -11,7 +11,7 @@ What the file holds, and why (see the calendar-files page of the documentation):
   twice (the hour a fall-back repeats) is written in UTC, because clients read such a TZID
   time as its second occurrence while the schedule means the first;
 * DTSTAMP in UTC from the explicit ``stamp`` argument, so identical inputs give identical
-  bytes; VERSION, PRODID, and METHOD:PUBLISH with an ORGANIZER only when the clinic gives
+  bytes; VERSION, a neutral PRODID, and METHOD:PUBLISH with an ORGANIZER only when the clinic gives
   one (RFC 5546 requires it), otherwise no METHOD;
 * neutral text: "Appointment" (plus the clinic's name when given) in the title, reminder and
   calendar name; nothing about the treatment unless the clinic writes it into ``title`` or
@@ -41,6 +41,7 @@ from tms_schedule.schedule import Schedule
 
 __all__ = [
     "DEFAULT_REMINDERS",
+    "PRODID",
     "CalendarOptions",
     "InvalidCalendarOptionError",
     "parse_reminder",
@@ -48,6 +49,8 @@ __all__ = [
     "session_uid",
 ]
 
+#: The PRODID of every file; it names no treatment (the library's own name would).
+PRODID = "-//Appointments//Calendar export//EN"
 #: A day before and an hour before.
 DEFAULT_REMINDERS = (dt.timedelta(days=1), dt.timedelta(hours=1))
 _UTC_ZONES = frozenset(
@@ -80,6 +83,13 @@ def _text(limit: int) -> Any:
             )
 
     return check
+
+
+def _clean(value: Any) -> Any:
+    """Line breaks read as LF, and no space at either end (some clients drop it)."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return value
 
 
 def _email(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -188,14 +198,14 @@ class CalendarOptions:
         refresh: for a subscribed feed, how often clients should refresh it.
     """
 
-    clinic_name: str | None = attrs.field(default=None, validator=_text(120))
-    title: str | None = attrs.field(default=None, validator=_text(200))
-    calendar_name: str | None = attrs.field(default=None, validator=_text(200))
-    location: str | None = attrs.field(default=None, validator=_text(500))
-    phone: str | None = attrs.field(default=None, validator=_text(60))
+    clinic_name: str | None = attrs.field(default=None, converter=_clean, validator=_text(120))
+    title: str | None = attrs.field(default=None, converter=_clean, validator=_text(200))
+    calendar_name: str | None = attrs.field(default=None, converter=_clean, validator=_text(200))
+    location: str | None = attrs.field(default=None, converter=_clean, validator=_text(500))
+    phone: str | None = attrs.field(default=None, converter=_clean, validator=_text(60))
     url: str | None = attrs.field(default=None, validator=_url)
     organizer: str | None = attrs.field(default=None, validator=_email)
-    description: str | None = attrs.field(default=None, validator=_text(4000))
+    description: str | None = attrs.field(default=None, converter=_clean, validator=_text(4000))
     session_numbers: bool = False
     reminders: tuple[dt.timedelta, ...] = attrs.field(
         default=DEFAULT_REMINDERS, converter=_reminders, validator=_check_reminders
@@ -282,7 +292,8 @@ def schedule_to_ics(
     lines: list[str] = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
-        f"PRODID:-//tms_schedule//tms_schedule {_version()}//EN",
+        # Neutral on purpose: the product's name would tell a reader what the visits are for.
+        f"PRODID:{PRODID}",
         "CALSCALE:GREGORIAN",
     ]
     if options.organizer:
@@ -412,12 +423,6 @@ def _fold(line: str) -> str:
         parts.append(data[start:end].decode("utf-8"))
         start, limit = end, 74  # continuation lines begin with a space
     return "\r\n ".join(parts) + "\r\n"
-
-
-def _version() -> str:
-    from tms_schedule import __version__
-
-    return __version__
 
 
 def write_lines(lines: Iterable[str]) -> bytes:

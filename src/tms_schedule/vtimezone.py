@@ -69,7 +69,8 @@ def transitions(zone: zoneinfo.ZoneInfo, first_year: int, last_year: int) -> lis
                 else:
                     high = middle
             local = dt.datetime.fromtimestamp(high, _UTC).astimezone(zone)
-            assert before is not None and after is not None
+            assert before is not None
+            assert after is not None
             found.append(
                 Transition(
                     local.astimezone(_UTC), before, after, local.tzname() or "", bool(local.dst())
