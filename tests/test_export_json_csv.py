@@ -55,6 +55,8 @@ def test_csv_has_the_documented_columns_one_row_per_session() -> None:
         "uid": session_uid("c-1", 1),
         "status": "scheduled",
         "sequence": "0",
+        "cpt": "",
+        "milestones": "",
     }
     assert SCHEDULE.to_csv().count("\r\n") == 37
 
@@ -86,8 +88,19 @@ def _session(**changes: object) -> str:
             _session(start="2026-11-19T09:00:00+01:00"),
             r"sessions\[3\].start: offset \+0100 does not match",
         ),
-        (_session(number=9), r"sessions\[3\].number: must be 4, got 9"),
-        (_session(status="maybe"), r"sessions\[3\].status: must be one of scheduled, cancelled"),
+        (
+            _session(number=2),
+            r"sessions\[3\].number: must be a positive number not used before, got 2",
+        ),
+        (
+            _session(start="2026-11-02T09:00:00-07:00", end="2026-11-02T09:40:00-07:00"),
+            r"sessions\[3\].start: sessions must be in order",
+        ),
+        (_session(cpt=90868), r"sessions\[3\].cpt: must be a string or null"),
+        (
+            _session(status="maybe"),
+            r"sessions\[3\].status: must be one of scheduled, attended, missed, cancelled",
+        ),
         (_session(end="2026-11-19T08:00:00-07:00"), r"sessions\[3\].end: must be after start"),
         (_session(sequence=True), r"sessions\[3\].sequence: must be int"),
     ],

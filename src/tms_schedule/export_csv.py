@@ -13,8 +13,10 @@ end            local end time, HH:MM
 timezone       the clinic's IANA zone
 start_utc      the start instant in UTC, YYYY-MM-DDTHH:MM:SSZ
 uid            the session's calendar UID (the same as in the .ics file)
-status         scheduled or cancelled
+status         scheduled, attended, missed or cancelled
 sequence       the revision counter (iCalendar SEQUENCE)
+cpt            the billing code, when a course assigns one (90867, 90868, 90869)
+milestones     what is due at the session, separated by "; " (e.g. PHQ-9 due)
 ============== ===============================================================
 
 Columns may be added at the end later; these keep their names, order and meaning.
@@ -43,6 +45,8 @@ CSV_COLUMNS = (
     "uid",
     "status",
     "sequence",
+    "cpt",
+    "milestones",
 )
 
 
@@ -71,6 +75,8 @@ def schedule_to_csv(schedule: Schedule, *, uid_key: str | bytes | None = None) -
                 session_uid(schedule.course_id, s.number, uid_key),
                 s.status,
                 s.sequence,
+                s.cpt or "",
+                "; ".join(s.milestones),
             )
         )
     return buffer.getvalue()

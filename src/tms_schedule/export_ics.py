@@ -2,7 +2,8 @@
 
 What the file holds, and why (see the calendar-files page of the documentation):
 
-* one VEVENT per session, never RRULE+EXDATE (which silently shortens courses);
+* one VEVENT per session, never RRULE+EXDATE (which silently shortens courses); missed
+  and cancelled sessions are exported as STATUS:CANCELLED, without reminders;
 * a UID per session derived from the course id and session number by HMAC-SHA256, keyed
   with the clinic's secret when it gives one (RFC 7986: no identifying data in a UID), so
   re-exports update rather than duplicate; SEQUENCE and STATUS come from the session;
@@ -192,6 +193,8 @@ class CalendarOptions:
         organizer: an e-mail address; adds ORGANIZER and METHOD:PUBLISH.
         description: the clinic's own text for the description (e.g. what to bring).
         session_numbers: add "(3 of 36)" to each title.
+        milestones: add what is due at a session ("PHQ-9 due") to its description. Off by
+            default: a rating-scale name can tell a reader what the visits are for.
         reminders: lead times of DISPLAY reminders (``()`` turns them off).
         uid_key: the clinic's secret for deriving UIDs (at least 16 characters).
         times: ``"tzid"`` (local times with a VTIMEZONE) or ``"utc"``.
@@ -207,6 +210,7 @@ class CalendarOptions:
     organizer: str | None = attrs.field(default=None, validator=_email)
     description: str | None = attrs.field(default=None, converter=_clean, validator=_text(4000))
     session_numbers: bool = False
+    milestones: bool = False
     reminders: tuple[dt.timedelta, ...] = attrs.field(
         default=DEFAULT_REMINDERS, converter=_reminders, validator=_check_reminders
     )
@@ -327,11 +331,15 @@ def schedule_to_ics(
             _time_line("DTSTART", session.start, schedule.timezone, utc_only),
             _time_line("DTEND", session.end, schedule.timezone, utc_only),
             f"SEQUENCE:{session.sequence}",
-            f"STATUS:{'CANCELLED' if session.status == 'cancelled' else 'CONFIRMED'}",
+            f"STATUS:{'CONFIRMED' if session.active else 'CANCELLED'}",
             f"SUMMARY:{escape_text(title)}",
-            *constant,
+            *(
+                _constant_lines(options, session.milestones)
+                if options.milestones and session.milestones
+                else constant
+            ),
         ]
-        if session.status != "cancelled":
+        if session.status == "scheduled":
             for index, lead in enumerate(options.reminders):
                 event += [
                     "BEGIN:VALARM",
@@ -347,8 +355,8 @@ def schedule_to_ics(
     return "".join(out).encode("utf-8")
 
 
-def _constant_lines(options: CalendarOptions) -> list[str]:
-    """The event lines every session shares."""
+def _constant_lines(options: CalendarOptions, milestones: tuple[str, ...] = ()) -> list[str]:
+    """The event lines every session shares (with a session's milestones, when asked)."""
     lines = []
     if options.location:
         lines.append(f"LOCATION:{escape_text(options.location)}")
@@ -359,6 +367,7 @@ def _constant_lines(options: CalendarOptions) -> list[str]:
             options.clinic_name,
             f"Phone: {options.phone}" if options.phone else None,
             options.url,
+            *milestones,
         )
         if part
     ]

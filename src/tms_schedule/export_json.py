@@ -51,6 +51,8 @@ def schedule_to_dict(schedule: Schedule, *, uid_key: str | bytes | None = None) 
                 "status": s.status,
                 "sequence": s.sequence,
                 "uid": session_uid(schedule.course_id, s.number, uid_key),
+                "cpt": s.cpt,
+                "milestones": list(s.milestones),
             }
             for s in schedule.sessions
         ],
@@ -99,6 +101,8 @@ def schedule_from_json(text: str | bytes) -> Schedule:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise ScheduleFormatError(f"timezone: unknown IANA timezone {timezone!r}") from None
     sessions = []
+    numbers: set[int] = set()
+    previous: dt.datetime | None = None
     for i, raw in enumerate(_get(data, "sessions", list, "schedule")):
         where = f"sessions[{i}]"
         if not isinstance(raw, dict):
@@ -116,9 +120,17 @@ def schedule_from_json(text: str | bytes) -> Schedule:
             end=_instant(raw, "end", where, zone),
             status=status,
             sequence=_get(raw, "sequence", int, where),
+            cpt=_optional_str(raw, "cpt", where),
+            milestones=_strings(raw, "milestones", where),
         )
-        if session.number != i + 1:
-            raise ScheduleFormatError(f"{where}.number: must be {i + 1}, got {session.number}")
+        if session.number < 1 or session.number in numbers:
+            raise ScheduleFormatError(
+                f"{where}.number: must be a positive number not used before, got {session.number}"
+            )
+        numbers.add(session.number)
+        if previous is not None and session.start < previous:
+            raise ScheduleFormatError(f"{where}.start: sessions must be in order of start")
+        previous = session.start
         uid = raw.get("uid")
         if uid is not None and not isinstance(uid, str):
             raise ScheduleFormatError(f"{where}.uid: must be a string")
@@ -139,6 +151,20 @@ def schedule_from_json(text: str | bytes) -> Schedule:
             raise ScheduleFormatError(f"{where}.date: must be a date YYYY-MM-DD") from None
         skipped.append(SkippedDay(day, _get(raw, "reason", str, where), phase))
     return Schedule(course_id, protocol, timezone, tuple(sessions), tuple(skipped))
+
+
+def _optional_str(data: dict[str, Any], key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ScheduleFormatError(f"{where}.{key}: must be a string or null, got {value!r}")
+    return value
+
+
+def _strings(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ScheduleFormatError(f"{where}.{key}: must be a list of strings, got {value!r}")
+    return tuple(value)
 
 
 def _get(data: dict[str, Any], key: str, kind: type, where: str) -> Any:

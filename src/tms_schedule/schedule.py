@@ -16,11 +16,13 @@ import attrs
 if TYPE_CHECKING:
     from tms_schedule.export_ics import CalendarOptions
 
-__all__ = ["SESSION_STATUSES", "Schedule", "Session", "SkippedDay"]
+__all__ = ["ACTIVE_STATUSES", "SESSION_STATUSES", "Schedule", "Session", "SkippedDay"]
 
-#: The states a session can be in. A plan yields ``scheduled`` sessions; the course
-#: lifecycle marks them ``cancelled`` when a re-plan removes them.
-SESSION_STATUSES = ("scheduled", "cancelled")
+#: The states a session can be in. A plan yields ``scheduled`` sessions; a course records
+#: them ``attended`` or ``missed``, and marks them ``cancelled`` when they will not happen.
+SESSION_STATUSES = ("scheduled", "attended", "missed", "cancelled")
+#: The states in which a session still counts towards the course (delivered or to come).
+ACTIVE_STATUSES = ("scheduled", "attended")
 
 
 @attrs.frozen(slots=True)
@@ -33,8 +35,10 @@ class Session:
         phase_number: position within the phase, from 1.
         start: timezone-aware start, in the clinic's zone.
         end: timezone-aware end.
-        status: ``"scheduled"`` or ``"cancelled"``.
+        status: ``"scheduled"``, ``"attended"``, ``"missed"`` or ``"cancelled"``.
         sequence: the revision counter calendar files carry (iCalendar SEQUENCE).
+        cpt: the billing code of the session, when a course has assigned one.
+        milestones: what is due at the session ("PHQ-9 due", ...), when a course says.
     """
 
     number: int
@@ -44,11 +48,18 @@ class Session:
     end: dt.datetime
     status: str = "scheduled"
     sequence: int = 0
+    cpt: str | None = None
+    milestones: tuple[str, ...] = ()
 
     @property
     def date(self) -> dt.date:
         """The local date of the session."""
         return self.start.date()
+
+    @property
+    def active(self) -> bool:
+        """Whether the session counts towards the course: delivered, or still to come."""
+        return self.status in ACTIVE_STATUSES
 
     @property
     def duration(self) -> dt.timedelta:

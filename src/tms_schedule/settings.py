@@ -84,6 +84,7 @@ _CALENDAR_KEYS = {
     "organizer": "str",
     "description": "str",
     "session_numbers": "bool",
+    "milestones": "bool",
     "reminders": "str-list",
     "uid_key": "str",
     "times": "str",
