@@ -18,6 +18,16 @@ from tms_schedule.catalogue import (
     protocol_ids,
 )
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
+from tms_schedule.course import (
+    Authorization,
+    AuthorizationReport,
+    Course,
+    CourseError,
+    Extension,
+    MilestoneRules,
+    Record,
+    Revision,
+)
 from tms_schedule.errors import (
     BlockSplitError,
     ConfigError,
@@ -32,6 +42,7 @@ from tms_schedule.errors import (
     UnknownProtocolError,
     UnknownTimezoneError,
 )
+from tms_schedule.export_ics import CalendarOptions, session_uid
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol, Stimulation
@@ -43,24 +54,33 @@ __version__ = "0.1.0"
 __all__ = [
     "BUILTIN_PROTOCOLS",
     "Accelerated",
+    "Authorization",
+    "AuthorizationReport",
     "BlockSplitError",
+    "CalendarOptions",
     "Catalogue",
     "ClinicCalendar",
     "ClinicSettings",
     "Closure",
     "ConfigError",
+    "Course",
+    "CourseError",
     "Daily",
+    "Extension",
     "ExtraOpenDay",
     "HolidayDataError",
     "InvalidClinicError",
     "InvalidPlanError",
     "InvalidProtocolError",
+    "MilestoneRules",
     "NoOpenDayError",
     "OpeningHours",
     "Periodic",
     "Phase",
     "Plan",
     "Protocol",
+    "Record",
+    "Revision",
     "Schedule",
     "ScheduleFormatError",
     "Session",
@@ -77,4 +97,5 @@ __all__ = [
     "load_clinic",
     "load_protocols",
     "protocol_ids",
+    "session_uid",
 ]

@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import attrs
 
@@ -31,7 +32,7 @@ from tms_schedule.export_ics import CalendarOptions, schedule_to_ics
 from tms_schedule.phase import Accelerated, Periodic
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol, describe_phase
-from tms_schedule.settings import load_clinic
+from tms_schedule.settings import ClinicSettings, load_clinic
 
 __all__ = ["main"]
 
@@ -65,6 +66,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="expand a course into dated sessions",
         description="Expand PROTOCOL from --start into every dated session.",
     )
+    add_plan_arguments(plan)
+    add_calendar_arguments(plan)
+    plan.add_argument(
+        "--format", choices=FORMATS, help="output format (default: from -o, else text)"
+    )
+    plan.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
+    )
+
+    from tms_schedule.cli_course import add_course_commands
+
+    add_course_commands(commands)
+    return parser
+
+
+def add_plan_arguments(plan: argparse.ArgumentParser) -> None:
+    """The options that describe a plan (shared by ``plan`` and ``course new``)."""
     plan.add_argument("protocol", metavar="PROTOCOL", help="a protocol id (see 'protocols')")
     plan.add_argument(
         "--start", required=True, metavar="YYYY-MM-DD", help="first day the course may use"
@@ -102,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let a closed day split an accelerated block instead of failing",
     )
+
+
+def add_calendar_arguments(plan: argparse.ArgumentParser) -> None:
+    """The calendar-file options (shared by ``plan`` and ``course export``)."""
     calendar = plan.add_argument_group(
         "calendar files (--format ics)",
         "Titles, reminders and the calendar name stay neutral ('Appointment') unless the"
@@ -127,13 +149,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DDTHH:MM:SSZ",
         help="export time for DTSTAMP (default: now); give it for byte-identical files",
     )
-    plan.add_argument(
-        "--format", choices=FORMATS, help="output format (default: from -o, else text)"
-    )
-    plan.add_argument(
-        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
-    )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,11 +158,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "protocols":
             return _protocols(args)
+        if args.command == "course":
+            from tms_schedule.cli_course import run_course
+
+            return run_course(args)
         return _plan(args)
     except (UsageError, TmsScheduleError) as error:
         message = " ".join(str(error).split())
         print(f"tms-schedule: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as other command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _protocols(args: argparse.Namespace) -> int:
@@ -194,7 +217,8 @@ def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
     }
 
 
-def _plan(args: argparse.Namespace) -> int:
+def plan_from_args(args: argparse.Namespace) -> tuple[Plan, ClinicSettings | None]:
+    """The plan the plan options describe, and the clinic settings file when one was given."""
     settings = load_clinic(args.clinic) if args.clinic else None
     catalogue = settings.catalogue if settings else Catalogue()
     protocol = catalogue.get(args.protocol)
@@ -211,12 +235,17 @@ def _plan(args: argparse.Namespace) -> int:
     start = _date(args.start, "--start")
     at = _at(args.at, protocol, clinic)
     course_id = args.course_id or f"{protocol.id}-{start.isoformat()}"
+    blocks: Literal["whole", "split"] = "split" if args.split_blocks else "whole"
+    return Plan(protocol, clinic, start, at, course_id, blocks=blocks), settings
+
+
+def _plan(args: argparse.Namespace) -> int:
+    plan, settings = plan_from_args(args)
     fmt = args.format or _format_from(args.output)
-    plan = Plan(
-        protocol, clinic, start, at, course_id, blocks="split" if args.split_blocks else "whole"
+    options = calendar_options_from_args(
+        args, settings.calendar_options if settings else CalendarOptions()
     )
-    options = _calendar_options(args, settings.calendar_options if settings else CalendarOptions())
-    stamp = _stamp(args.stamp) if fmt == "ics" else None
+    stamp = stamp_from_args(args.stamp) if fmt == "ics" else None
     schedule = plan.expand()
     if stamp is not None:
         _write(schedule_to_ics(schedule, options, stamp=stamp), args.output)
@@ -231,7 +260,8 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _calendar_options(args: argparse.Namespace, base: CalendarOptions) -> CalendarOptions:
+def calendar_options_from_args(args: argparse.Namespace, base: CalendarOptions) -> CalendarOptions:
+    """The calendar options a clinic file gives, with the command line's on top."""
     changes: dict[str, Any] = {
         field: value
         for field, value in (
@@ -254,7 +284,8 @@ def _calendar_options(args: argparse.Namespace, base: CalendarOptions) -> Calend
     return attrs.evolve(base, **changes) if changes else base
 
 
-def _stamp(text: str | None) -> dt.datetime:
+def stamp_from_args(text: str | None) -> dt.datetime:
+    """The export time: the option's, or now (the command line is the one place that may)."""
     if text is None:
         # The command line is the one place that reads the clock; the library never does.
         return dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -163,12 +163,15 @@ class ExtraOpenDay:
     """The clinic opens on ``date`` though it is usually closed (a makeup Saturday).
 
     ``hours`` defaults to the clinic's ``hours``. An extra open day overrides a holiday or a
-    closure on the same date.
+    closure on the same date. With ``catch_up_only`` the day is kept for catching up on
+    missed sessions (the course's ``extra-day`` re-planning policy) and plans do not book
+    regular sessions on it.
     """
 
     date: dt.date = attrs.field(validator=_check_date)
     hours: OpeningHours | None = attrs.field(default=None, converter=_optional_hours)
     reason: str = attrs.field(default="Extra open day", validator=_reason)
+    catch_up_only: bool = False
 
 
 def parse_weekdays(value: Any, field: str = "open_weekdays") -> tuple[int, ...]:
@@ -352,6 +355,11 @@ class ClinicCalendar:
             )
 
     # -- public vocabulary ---------------------------------------------------------------------
+
+    @property
+    def catch_up_days(self) -> frozenset[dt.date]:
+        """Extra open days kept for catching up: plans do not book regular sessions there."""
+        return frozenset(e.date for e in self.extra_open_days if e.catch_up_only)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

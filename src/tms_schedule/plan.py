@@ -167,6 +167,7 @@ class _Expansion:
         self.covered: set[int] = set()
         self.fits: dict[tuple[int, bool], bool] = {}
         self.changes: dict[int, frozenset[dt.date]] = {}
+        self.catch_up = plan.clinic.catch_up_days
         self.horizon = dt.timedelta(days=plan.clinic.search_horizon_days)
         self.deadline = min(self.limit, plan.start + self.horizon)
 
@@ -227,6 +228,8 @@ class _Expansion:
         hours = self.clinic.day_entry(day)
         if not isinstance(hours, OpeningHours):
             return hours  # the reason a holiday or closure gives, or None on a closed weekday
+        if self.catch_up and day in self.catch_up:
+            return None  # kept for catching up on missed sessions, not for the cadence
         changes = self.changes.get(day.year)
         if changes is None:
             changes = self.changes[day.year] = offset_change_days(self.zone, day.year)

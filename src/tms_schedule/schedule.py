@@ -120,6 +120,10 @@ class Schedule:
         """The last session."""
         return self.sessions[-1]
 
+    def active_sessions(self) -> tuple[Session, ...]:
+        """The sessions that count towards the course: attended or still scheduled."""
+        return tuple(s for s in self.sessions if s.active)
+
     def phases(self) -> list[str]:
         """The phase names in the order they occur."""
         return list(dict.fromkeys(s.phase for s in self.sessions))

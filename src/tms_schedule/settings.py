@@ -218,13 +218,14 @@ def _extra_days(table: TomlTable) -> list[ExtraOpenDay]:
     result = []
     for i, raw in enumerate(_array(table, "extra_open_days")):
         entry = table.child(f"extra_open_days[{i}]", raw)
-        entry.check_keys({"date", "hours", "reason"})
+        entry.check_keys({"date", "hours", "reason", "catch_up_only"})
         try:
             result.append(
                 ExtraOpenDay(
                     entry.typed("date", "date", required=True),
                     entry.typed("hours", "str"),
                     entry.typed("reason", "str") or "Extra open day",
+                    bool(entry.typed("catch_up_only", "bool")),
                 )
             )
         except TmsScheduleError as error:
