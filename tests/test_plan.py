@@ -174,8 +174,14 @@ def test_a_refused_block_fits_on_the_day_the_error_names(plan: Plan) -> None:
         plan.expand()
     except BlockSplitError as error:
         assert error.next_start is not None and error.next_start > plan.start
-        moved = attrs.evolve(plan, start=error.next_start).expand()
-        assert moved.first.date == error.next_start
+        try:
+            moved = attrs.evolve(plan, start=error.next_start).expand()
+        except BlockSplitError as again:
+            assert again.next_start != error.next_start, "the named day does not fit"
+        except EXPECTED:
+            pass  # a later phase may fail on its own (no open day ahead for it)
+        else:
+            assert moved.first.date == error.next_start
     except EXPECTED:
         assume(False)
 
@@ -303,6 +309,16 @@ def test_cluster_maintenance_runs_three_then_two_on_consecutive_days() -> None:
     first_cluster = schedule.sessions[:5]
     assert [s.date.isoformat() for s in first_cluster] == ["2026-11-16"] * 3 + ["2026-11-17"] * 2
     assert schedule.sessions[5].date == dt.date(2026, 12, 14)  # four weeks on
+
+
+def test_a_block_the_open_weekdays_can_never_hold_is_refused_at_once() -> None:
+    clinic = ClinicCalendar("UTC", open_weekdays="Mon,Wed,Thu,Fri")
+    with pytest.raises(
+        InvalidPlanError,
+        match=r"accelerated: needs 5 consecutive open days, but the clinic opens Mon, Wed, Thu, Fri \(at most 3 in a row\)",
+    ):
+        Plan("snt", clinic, "2026-11-16", "08:00", "c-1").expand()
+    assert len(Plan("snt", clinic, "2026-11-16", "08:00", "c-1", blocks="split").expand()) == 50
 
 
 def test_no_open_day_ahead_is_an_error_not_a_hang() -> None:

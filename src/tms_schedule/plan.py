@@ -326,6 +326,8 @@ class _Expansion:
         self, phase: Phase, cursor: dt.date, per_day: list[int], interval: dt.timedelta | None
     ) -> dt.date:
         """Each entry of ``per_day`` on the next open day that holds it, in order."""
+        if interval is None and max(per_day, default=0) == 1:
+            return self._one_a_day(cursor, len(per_day))
         day = cursor
         covered = self.covered
         for count in per_day:
@@ -340,6 +342,57 @@ class _Expansion:
                 if slots is not None:
                     self._skip(day, slots)
                 day += _DAY
+        return day
+
+    def _plain(self, day: dt.date, hours: OpeningHours, first: bool) -> bool:
+        """Whether one session surely fits ``day`` by what is already known of it: not a
+        catch-up day, no offset change, and these hours already seen to hold the session."""
+        if self.catch_up and day in self.catch_up:
+            return False
+        changes = self.changes.get(day.year)
+        return bool(
+            changes is not None and day not in changes and self.fits.get((id(hours), first))
+        )
+
+    def _one_a_day(self, cursor: dt.date, count: int) -> dt.date:
+        """``_counts_by_day`` for one session a day: the loop most courses spend their time in.
+
+        It books a plain day (open, no offset change, hours known to fit) inline and hands
+        every other day to :meth:`_slots`, so the result is the same as the general loop's.
+        """
+        day_entry = self.clinic.day_entry
+        sessions = self.sessions
+        phase = self.phase_name
+        zone, at, catch_up, fits = self.zone, self.at, self.catch_up, self.fits
+        day = cursor
+        while count:
+            if day > self.deadline or day.year not in self.covered:
+                self._check_bounds(day)
+            entry = day_entry(day)
+            if entry is None:  # a closed weekday
+                day += _DAY
+                continue
+            if entry.__class__ is OpeningHours and not (catch_up and day in catch_up):
+                changes = self.changes.get(day.year)
+                first = not sessions
+                if changes is not None and day not in changes and fits.get((id(entry), first)):
+                    start = dt.datetime.combine(day, at, tzinfo=zone)
+                    number = self.in_phase.get(phase, 0) + 1
+                    self.in_phase[phase] = number
+                    end = start + (self.first_length if first else self.length)
+                    sessions.append(Session(len(sessions) + 1, phase, number, start, end))
+                    self.last_day = day
+                    self.deadline = min(self.limit, day + self.horizon)
+                    count -= 1
+                    day += _DAY
+                    continue
+            slots = self._slots(day, 1, None)
+            if isinstance(slots, list):
+                self._book(day, slots)
+                count -= 1
+            elif slots is not None:
+                self._skip(day, slots)
+            day += _DAY
         return day
 
     def _per_week(self, phase: Phase, cursor: dt.date, counts: tuple[int, ...]) -> dt.date:
@@ -357,19 +410,23 @@ class _Expansion:
                 days = [
                     week_start + dt.timedelta(days=i) for i in range((monday - week_start).days + 7)
                 ]
-                usable: list[tuple[dt.date, list[tuple[dt.datetime, dt.datetime]]]] = []
+                usable: list[dt.date] = []
                 reasons: dict[dt.date, str] = {}
                 regular: list[dt.date] = []
                 for day in days:
                     self._visit(day)
-                    if self.clinic.day_entry(day) is None:  # a closed weekday
+                    entry = self.clinic.day_entry(day)
+                    if entry is None:  # a closed weekday
                         continue
                     regular.append(day)
                     # Until session 1 is placed, a day must hold it; after, a regular one.
                     booked = len(self.sessions) + (1 if usable else 0)
+                    if entry.__class__ is OpeningHours and self._plain(day, entry, booked == 0):
+                        usable.append(day)
+                        continue
                     slots = self._slots(day, 1, None, booked)
                     if isinstance(slots, list):
-                        usable.append((day, slots))
+                        usable.append(day)
                     elif slots is not None:
                         reasons[day] = slots
                 needed = 1 if week > 0 or not self.sessions else count
@@ -387,9 +444,10 @@ class _Expansion:
                 for day in _spread(regular, count):
                     if day in reasons:
                         self._skip(day, reasons[day])
-            # Slots were computed in day order with session 1 on the first usable day, and
-            # the spread always keeps the first usable day, so they hold as booked.
-            for day, slots in _spread(usable, count, key=lambda item: item[0]):
+            # The spread always keeps the first usable day, where session 1 was checked to fit.
+            for day in _spread(usable, count):
+                slots = self._slots(day, 1, None)
+                assert isinstance(slots, list)
                 self._book(day, slots)
             chosen_count = min(count, len(usable))
             after = days[-1] + _DAY
@@ -481,8 +539,45 @@ class _Expansion:
             self._book(day, slots)
         return day + _DAY
 
+    def _check_consecutive_days(self) -> None:
+        """Fail fast when the open weekdays never give the consecutive days a block needs."""
+        open_days = [h is not None for h in self.clinic.week]
+        longest = (
+            7
+            if all(open_days)
+            else max(
+                (
+                    next(k for k in range(7) if not open_days[(start + k) % 7])
+                    for start in range(7)
+                    if open_days[start]
+                ),
+                default=0,
+            )
+        )
+        for phase in self.plan.protocol.phases:
+            split = self.plan.blocks == "split"
+            need = (
+                phase.days
+                if isinstance(phase, Accelerated) and phase.consecutive and not split
+                else phase.cluster_days
+                if isinstance(phase, Periodic)
+                else 1
+            )
+            if need > longest:
+                days = ", ".join(WEEKDAY_NAMES[d] for d, o in enumerate(open_days) if o)
+                raise InvalidPlanError(
+                    f"{phase.name}: needs {need} consecutive open days, but the clinic opens"
+                    f" {days} (at most {longest} in a row)"
+                    + (
+                        "; plan with blocks='split' to use the next open days"
+                        if isinstance(phase, Accelerated)
+                        else ""
+                    )
+                )
+
     def _check_time_fits(self) -> None:
         """Fail fast when no open weekday can hold the session time (or accelerated day)."""
+        self._check_consecutive_days()
         protocol = self.plan.protocol
         need_count, interval = 1, None
         for phase in protocol.phases:
@@ -536,29 +631,28 @@ def _duration(value: dt.timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
-def _spread(items: list[Any], count: int, key: Any = None) -> list[Any]:
-    """``count`` of ``items`` (sorted days, or items whose ``key`` is a day) spread over a week.
+def _spread(days: list[dt.date], count: int) -> list[dt.date]:
+    """``count`` of the sorted ``days`` spread over a week.
 
     The targets are the first day plus ``floor(i * 7 / count)`` days: 2 a week fall on
     Monday and Thursday, 3 on Monday, Wednesday and Friday. Each target takes the first
-    unused day on or after it; a target past the last day takes the latest unused one.
+    unused day on or after it; targets past the last day take the latest unused days.
     """
-    day_of = key or (lambda item: item)
-    if count >= len(items):
-        return list(items)
-    first = day_of(items[0])
+    if count >= len(days):
+        return list(days)
+    first = days[0]
     chosen: list[int] = []
+    j = 0
     for i in range(count):
         target = first + dt.timedelta(days=(i * 7) // count)
-        pick = next(
-            (
-                n
-                for n, item in enumerate(items)
-                if n not in chosen and day_of(item) >= target and (not chosen or n > chosen[-1])
-            ),
-            None,
-        )
-        if pick is None:
-            pick = max(n for n in range(len(items)) if n not in chosen)
-        chosen.append(pick)
-    return [items[n] for n in sorted(chosen)]
+        while j < len(days) and days[j] < target:
+            j += 1
+        if j == len(days):
+            break
+        chosen.append(j)
+        j += 1
+    if len(chosen) < count:
+        taken = set(chosen)
+        unused = [k for k in range(len(days)) if k not in taken]
+        chosen += unused[len(unused) - (count - len(chosen)) :]
+    return [days[k] for k in sorted(chosen)]
