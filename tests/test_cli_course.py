@@ -20,20 +20,34 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def course_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     path = tmp_path / "c-1.json"
     status, out, err = run(
-        capsys, "course", "new", "standard-10hz", "--start", "2026-11-16", "--tz", "America/Denver",
-        "--holidays", "US-CO", "--course-id", "c-1", "-o", str(path),
+        capsys,
+        "course",
+        "new",
+        "standard-10hz",
+        "--start",
+        "2026-11-16",
+        "--tz",
+        "America/Denver",
+        "--holidays",
+        "US-CO",
+        "--course-id",
+        "c-1",
+        "-o",
+        str(path),
     )
     assert status == 0, err
     assert out == "c-1: 36 sessions from 2026-11-16\n"
     return path
 
 
-def test_a_front_desk_day(course_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_front_desk_day(
+    course_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = str(course_file)
     assert run(capsys, "course", "record", f, "1", "--attended")[1] == "Session 1: attended\n"
-    assert run(capsys, "course", "record", f, "2", "--missed", "--cause", "clinic", "--note", "snow")[1] == (
-        "Session 2: missed (clinic)\n"
-    )
+    assert run(
+        capsys, "course", "record", f, "2", "--missed", "--cause", "clinic", "--note", "snow"
+    )[1] == ("Session 2: missed (clinic)\n")
     assert run(capsys, "course", "record", f, "3", "--moved-to", "2026-11-18T14:00")[1] == (
         "Session 3: moved to 2026-11-18 14:00\n"
     )
@@ -45,7 +59,18 @@ def test_a_front_desk_day(course_file: Path, tmp_path: Path, capsys: pytest.Capt
         "Session 3 moved from Wed 18 Nov 2026 09:00 to Wed 18 Nov 2026 14:00",
     ]
     assert "Session 37 added on Wed 30 Dec 2026 09:00" in out
-    status, out, _ = run(capsys, "course", "authorize", f, "--sessions", "36", "--from", "2026-11-16", "--until", "2027-01-15")
+    status, out, _ = run(
+        capsys,
+        "course",
+        "authorize",
+        f,
+        "--sessions",
+        "36",
+        "--from",
+        "2026-11-16",
+        "--until",
+        "2027-01-15",
+    )
     assert out == "Authorization: 36 sessions until 2027-01-15\n"
     status, out, _ = run(capsys, "course", "check", f)
     assert status == 1
@@ -56,7 +81,9 @@ def test_a_front_desk_day(course_file: Path, tmp_path: Path, capsys: pytest.Capt
     status, out, _ = run(capsys, "course", "show", f)
     assert out.splitlines()[1] == "Delivered 1 of 36; missed 1; remaining 35; next 2026-11-18 14:00"
     ics = tmp_path / "appointments.ics"
-    status, _, err = run(capsys, "course", "export", f, "-o", str(ics), "--stamp", "2026-11-19T08:00:00Z")
+    status, _, err = run(
+        capsys, "course", "export", f, "-o", str(ics), "--stamp", "2026-11-19T08:00:00Z"
+    )
     assert status == 0, err
     data = ics.read_bytes()
     assert data.count(b"BEGIN:VEVENT") == 37
@@ -64,7 +91,9 @@ def test_a_front_desk_day(course_file: Path, tmp_path: Path, capsys: pytest.Capt
     status, out, _ = run(capsys, "course", "show", f, "--format", "json")
     assert len(json.loads(out)["sessions"]) == 37
     nxt = tmp_path / "next.json"
-    status, out, _ = run(capsys, "course", "follow", f, "maintenance", "--course-id", "c-1-m", "-o", str(nxt))
+    status, out, _ = run(
+        capsys, "course", "follow", f, "maintenance", "--course-id", "c-1-m", "-o", str(nxt)
+    )
     assert status == 0
     assert out.startswith("c-1-m (maintenance after c-1): 11 sessions from 2027-01-26")
 
@@ -75,11 +104,23 @@ def test_a_front_desk_day(course_file: Path, tmp_path: Path, capsys: pytest.Capt
         (["record", "{f}", "1", "--attended", "--when", "soon"], "--when: must be a date and time"),
         (["record", "{f}", "99", "--missed"], "the course has no session 99"),
         (["record", "{f}", "1", "--missed", "--cause", "rain"], "argument --cause: invalid choice"),
-        (["record", "{f}", "3", "--moved-to", "2026-11-26T09:00"], "the clinic is closed on 2026-11-26"),
-        (["replan", "{f}", "--from", "2026-11-01"], "start: must be on or after the course's start"),
-        (["replan", "{f}", "--from", "2026-11-20", "--policy", "triple"], "argument --policy: invalid choice"),
+        (
+            ["record", "{f}", "3", "--moved-to", "2026-11-26T09:00"],
+            "the clinic is closed on 2026-11-26",
+        ),
+        (
+            ["replan", "{f}", "--from", "2026-11-01"],
+            "start: must be on or after the course's start",
+        ),
+        (
+            ["replan", "{f}", "--from", "2026-11-20", "--policy", "triple"],
+            "argument --policy: invalid choice",
+        ),
         (["check", "{f}"], "authorization: the course has none"),
-        (["authorize", "{f}", "--sessions", "36"], "authorize: give --sessions, --from and --until"),
+        (
+            ["authorize", "{f}", "--sessions", "36"],
+            "authorize: give --sessions, --from and --until",
+        ),
         (["show", "missing.json"], "missing.json: no such course file"),
     ],
 )
@@ -87,7 +128,7 @@ def test_bad_input_exits_2_with_one_line(
     course_file: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     before = course_file.read_bytes()
-    status, out, err = run(capsys, "course", *(a.replace("{f}", str(course_file)) for a in argv))
+    status, _out, err = run(capsys, "course", *(a.replace("{f}", str(course_file)) for a in argv))
     assert status == 2
     assert message in err
     assert err.count("\n") == 1

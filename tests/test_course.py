@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import attrs
 import pytest
@@ -94,7 +95,7 @@ def test_lifecycle_invariants(plan: Plan, chosen: list[tuple[str, int, str]]) ->
         return
     history = run_steps(course, chosen)
     total = plan.protocol.total_sessions
-    for before, after in zip(history, history[1:], strict=False):
+    for before, after in itertools.pairwise(history):
         old = {s.number: s for s in before.schedule}
         new = {s.number: s for s in after.schedule}
         for number, session in old.items():
@@ -113,7 +114,7 @@ def test_lifecycle_invariants(plan: Plan, chosen: list[tuple[str, int, str]]) ->
         if s.status == "scheduled":
             assert plan.clinic.hours_on(s.date) is not None, "a session on a closed day"
     active = final.schedule.active_sessions()
-    for a, b in zip(active, active[1:], strict=False):
+    for a, b in itertools.pairwise(active):
         assert a.end.astimezone(UTC) <= b.start.astimezone(UTC), "sessions overlap"
 
 
@@ -157,7 +158,9 @@ def test_impossible_recordings_are_refused_and_change_nothing() -> None:
 
 
 def test_a_moved_session_keeps_its_number_and_length_with_a_higher_sequence() -> None:
-    course = standard().moved(3, dt.datetime(2026, 11, 21, 10, tzinfo=DENVER.zone) - dt.timedelta(days=3))
+    course = standard().moved(
+        3, dt.datetime(2026, 11, 21, 10, tzinfo=DENVER.zone) - dt.timedelta(days=3)
+    )
     moved = next(s for s in course.schedule if s.number == 3)
     assert moved.start.isoformat() == "2026-11-18T10:00:00-07:00"
     assert moved.duration == dt.timedelta(minutes=40)
@@ -199,7 +202,12 @@ def test_patient_misses_three_days_each_policy_on_the_same_gaps() -> None:
     catch_up_days = attrs.evolve(
         DENVER,
         extra_open_days=tuple(
-            ExtraOpenDay(dt.date(2026, 11, 28) + dt.timedelta(weeks=i), "09:00-13:00", "Makeup Saturday", True)
+            ExtraOpenDay(
+                dt.date(2026, 11, 28) + dt.timedelta(weeks=i),
+                "09:00-13:00",
+                "Makeup Saturday",
+                True,
+            )
             for i in range(3)
         ),
     )
@@ -207,7 +215,9 @@ def test_patient_misses_three_days_each_policy_on_the_same_gaps() -> None:
     for course in (extend, double, extra):
         assert len(course.schedule.active_sessions()) == 36
     # extend: the acute phase ends three open days later
-    assert extend.schedule.in_phase("acute")[-1].date > standard().schedule.in_phase("acute")[-1].date
+    assert (
+        extend.schedule.in_phase("acute")[-1].date > standard().schedule.in_phase("acute")[-1].date
+    )
     # double: second sessions four hours after the first, at most two a week
     seconds = [s for s in double.schedule if s.number > 36]
     assert [f"{s.start:%Y-%m-%d %H:%M}" for s in seconds] == [
@@ -226,7 +236,9 @@ def test_patient_misses_three_days_each_policy_on_the_same_gaps() -> None:
 
 
 def test_catch_up_days_are_not_used_by_the_regular_cadence() -> None:
-    clinic = attrs.evolve(DENVER, extra_open_days=(ExtraOpenDay(dt.date(2026, 11, 28), catch_up_only=True),))
+    clinic = attrs.evolve(
+        DENVER, extra_open_days=(ExtraOpenDay(dt.date(2026, 11, 28), catch_up_only=True),)
+    )
     assert dt.date(2026, 11, 28) not in {s.date for s in standard(clinic).schedule}
     assert clinic.is_open(dt.date(2026, 11, 28))
 
@@ -241,16 +253,23 @@ def test_insurer_extension() -> None:
     extended = course.extend_authorization(10, dt.date(2027, 2, 28), "approved by phone")
     assert extended.check_authorization().ok
     assert extended.authorization is not None and extended.authorization.approved == 40
-    assert "Every planned session is inside the authorization." in extended.check_authorization().to_text()
+    assert (
+        "Every planned session is inside the authorization."
+        in extended.check_authorization().to_text()
+    )
 
 
 def test_replan_can_be_asked_to_stay_inside_the_authorization() -> None:
     course = standard().attended(1).missed(2).missed(3).missed(4)
     course = course.authorize(Authorization(36, dt.date(2026, 11, 16), dt.date(2027, 1, 12)))
-    with pytest.raises(CourseError, match=r"within_authorization: the re-plan puts 2 session\(s\) outside"):
+    with pytest.raises(
+        CourseError, match=r"within_authorization: the re-plan puts 2 session\(s\) outside"
+    ):
         course.replan(dt.date(2026, 11, 19), within_authorization=True)
     # second sessions on later days catch up inside the window
-    fits = course.replan(dt.date(2026, 11, 19), "double", min_gap=dt.timedelta(hours=4), within_authorization=True)
+    fits = course.replan(
+        dt.date(2026, 11, 19), "double", min_gap=dt.timedelta(hours=4), within_authorization=True
+    )
     assert fits.schedule.last.date.isoformat() == "2027-01-11"
 
 
@@ -273,7 +292,9 @@ def test_gap_and_stretch_warnings() -> None:
     course = course.replan(dt.date(2026, 12, 7))
     warnings = course.revision.warnings
     assert "18 days between sessions on 2026-11-16 and 2026-12-04 (limit 14 days)" in warnings
-    assert "the course now ends on 2027-02-01, 13 days after the planned end (2027-01-19)" in warnings
+    assert (
+        "the course now ends on 2027-02-01, 13 days after the planned end (2027-01-19)" in warnings
+    )
 
 
 # -- milestones and billing -------------------------------------------------------------------------

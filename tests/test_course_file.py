@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from independent_parsers import icaljs_read, libical_read, utc_iso
-from tms_schedule import Authorization, ClinicCalendar, Closure, Course, ExtraOpenDay, Plan, get_protocol
+from tms_schedule import (
+    Authorization,
+    ClinicCalendar,
+    Closure,
+    Course,
+    ExtraOpenDay,
+    Plan,
+    get_protocol,
+)
 from tms_schedule.course_file import CourseFileError, course_from_json, load_course, save_course
 
 CLINIC = ClinicCalendar(
@@ -29,7 +37,9 @@ def busy_course() -> Course:
     course = course.authorize(Authorization(30, dt.date(2026, 11, 16), dt.date(2027, 1, 31)))
     course = course.attended(1).missed(2, "device", "coil fault").attended(3)
     course = course.replan(dt.date(2026, 11, 19), "extra-day")
-    return course.moved(5, dt.datetime(2026, 11, 20, 11, tzinfo=CLINIC.zone)).extend_authorization(6)
+    return course.moved(5, dt.datetime(2026, 11, 20, 11, tzinfo=CLINIC.zone)).extend_authorization(
+        6
+    )
 
 
 def test_round_trip_keeps_everything(tmp_path: Path) -> None:
@@ -49,10 +59,22 @@ def test_round_trip_keeps_everything(tmp_path: Path) -> None:
     ("damage", "message"),
     [
         (lambda t: t[: len(t) // 2], "not valid JSON"),
-        (lambda t: t.replace('"version": 1', '"version": 2'), "version 2, written by a newer tms_schedule"),
-        (lambda t: t.replace('"format": "tms_schedule/course"', '"format": "other"'), "not a course file"),
-        (lambda t: t.replace('"kind": "missed"', '"kind": "attended"', 1), "the records say attended"),
-        (lambda t: t.replace('"timezone": "America/Denver"', '"timezone": "Mars/Base"', 1), "timezone"),
+        (
+            lambda t: t.replace('"version": 1', '"version": 2'),
+            "version 2, written by a newer tms_schedule",
+        ),
+        (
+            lambda t: t.replace('"format": "tms_schedule/course"', '"format": "other"'),
+            "not a course file",
+        ),
+        (
+            lambda t: t.replace('"kind": "missed"', '"kind": "attended"', 1),
+            "the records say attended",
+        ),
+        (
+            lambda t: t.replace('"timezone": "America/Denver"', '"timezone": "Mars/Base"', 1),
+            "timezone",
+        ),
         (lambda t: t.replace('"session": 5', '"session": 500'), "no session 500"),
         (lambda t: "{}", "not a course file"),
     ],
@@ -65,7 +87,9 @@ def test_damaged_files_are_refused_whole(tmp_path: Path, damage: object, message
         course_from_json(damaged)
 
 
-def test_a_failed_save_leaves_the_old_file_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_save_leaves_the_old_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "c-7.json"
     save_course(busy_course(), path)
     before = path.read_bytes()

@@ -36,8 +36,15 @@ from tms_schedule.settings import ClinicSettings, load_clinic
 
 __all__ = ["main"]
 
-FORMATS = ("text", "json", "csv", "ics")
-_SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".txt": "text", ".ics": "ics"}
+FORMATS = ("text", "json", "csv", "ics", "html")
+_SUFFIX_FORMATS = {
+    ".json": "json",
+    ".csv": "csv",
+    ".txt": "text",
+    ".ics": "ics",
+    ".html": "html",
+    ".htm": "html",
+}
 
 
 class UsageError(Exception):
@@ -254,6 +261,8 @@ def _plan(args: argparse.Namespace) -> int:
         output = schedule.to_json(uid_key=options.uid_key)
     elif fmt == "csv":
         output = schedule.to_csv(uid_key=options.uid_key)
+    elif fmt == "html":
+        output = schedule.to_html(options)
     else:
         output = schedule.to_text()
     _write(output.encode("utf-8"), args.output)

@@ -292,7 +292,9 @@ def _course(data: dict[str, Any]) -> Course:
     )
 
 
-def _check_history(plan: Plan, revisions: tuple[Revision, ...], records: tuple[Record, ...]) -> None:
+def _check_history(
+    plan: Plan, revisions: tuple[Revision, ...], records: tuple[Record, ...]
+) -> None:
     """Each revision's recorded states are what its records, applied in order, produce."""
     from tms_schedule.course import _apply
 

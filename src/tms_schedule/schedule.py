@@ -163,7 +163,20 @@ class Schedule:
         return schedule_to_ics(self, options, stamp=stamp)
 
     def to_text(self) -> str:
-        """The sessions by week and the skipped days, for a person at the front desk."""
+        """The sessions by week, month grids and the skipped days, for the front desk."""
         from tms_schedule.export_text import schedule_to_text
 
         return schedule_to_text(self)
+
+    def to_html(self, options: CalendarOptions | None = None, **choices: Any) -> str:
+        """The schedule as a printable handout page (see :mod:`tms_schedule.export_html`).
+
+        ``choices`` are :class:`~tms_schedule.export_ics.CalendarOptions` fields, e.g.
+        ``clinic_name="Example Clinic"``.
+        """
+        from tms_schedule.export_html import schedule_to_html
+        from tms_schedule.export_ics import CalendarOptions
+
+        if choices:
+            options = attrs.evolve(options, **choices) if options else CalendarOptions(**choices)
+        return schedule_to_html(self, options)
