@@ -413,9 +413,12 @@ class _Expansion:
                 usable: list[dt.date] = []
                 reasons: dict[dt.date, str] = {}
                 regular: list[dt.date] = []
+                # The bounds only tighten along the days, so the window's ends stand for all.
+                self._visit(days[0])
+                self._visit(days[-1])
+                day_entry = self.clinic.day_entry
                 for day in days:
-                    self._visit(day)
-                    entry = self.clinic.day_entry(day)
+                    entry = day_entry(day)
                     if entry is None:  # a closed weekday
                         continue
                     regular.append(day)
