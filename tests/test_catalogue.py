@@ -298,3 +298,25 @@ def test_bad_protocol_files_name_file_key_and_allowed_values(
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_protocols(tmp_path / "missing.toml")
+
+
+def test_describe_says_whether_accelerated_days_are_consecutive() -> None:
+    from tms_schedule.protocol import describe_phase
+
+    assert (
+        describe_phase(Accelerated(2, 10, 54, consecutive=False))
+        == "2 a day, 54 min apart, on 10 days (accelerated)"
+    )
+    with pytest.raises(InvalidProtocolError, match="only a protocol with a daily"):
+        Protocol(
+            id="p",
+            name="P",
+            phases=(Taper((2, 1)),),
+            session=10,
+            first_session=10,
+            acute_range=(1, 3),
+        )
+    with pytest.raises(
+        InvalidProtocolError, match="interval: 'maintenance' has no accelerated or cluster phase"
+    ):
+        get_protocol("maintenance").tune(interval=30)

@@ -326,6 +326,8 @@ def test_clinic_file_calendar_table(tmp_path: Path, capsys: pytest.CaptureFixtur
         str(target),
         "--stamp",
         "2026-11-01T08:00:00Z",
+        "--course-id",
+        "c-9",
     )
     assert status == 0, err
     data = target.read_bytes()
@@ -333,11 +335,20 @@ def test_clinic_file_calendar_table(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert data.count(b"TRIGGER:-PT30M") == 30
     from tms_schedule.export_ics import session_uid
 
-    assert f"UID:{session_uid('itbs-2026-11-16', 1, 'a long clinic secret value')}".encode() in data
+    assert f"UID:{session_uid('c-9', 1, 'a long clinic secret value')}".encode() in data
     status, out, _ = run(
         capsys, "plan", "itbs", "--start", "2026-11-16", "--clinic", str(clinic), "--format", "csv"
     )
-    assert session_uid("itbs-2026-11-16", 1, "a long clinic secret value") in out
+    assert session_uid("course-2026-11-16", 1, "a long clinic secret value") in out
+
+
+def test_calendar_files_need_a_course_id_of_the_callers(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(
+        capsys, "plan", "itbs", "--start", "2026-11-16", "--tz", "UTC", "--format", "ics"
+    )
+    assert status == 2
+    assert out == ""
+    assert "--course-id: required for calendar and course files" in err
 
 
 @pytest.mark.parametrize(

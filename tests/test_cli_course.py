@@ -140,3 +140,39 @@ def test_recording_twice_is_refused(course_file: Path, capsys: pytest.CaptureFix
     status, _, err = run(capsys, "course", "record", str(course_file), "1", "--attended")
     assert status == 2
     assert "session 1 is already attended" in err
+
+
+def test_close_then_replan_and_export_a_handout(
+    course_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = str(course_file)
+    status, out, _ = run(
+        capsys, "course", "close", f, "2026-11-18..2026-11-19", "--reason", "Coil repair"
+    )
+    assert status == 0
+    assert out == "Closed 2026-11-18 to 2026-11-19; sessions 3, 4 fall on it: re-plan\n"
+    run(capsys, "course", "replan", f, "--from", "2026-11-17")
+    status, out, _ = run(capsys, "course", "show", f, "--format", "json")
+    days = {s["start"][:10] for s in json.loads(out)["sessions"]}
+    assert not {"2026-11-18", "2026-11-19"} & days
+    page = tmp_path / "handout.html"
+    status, _, err = run(capsys, "course", "export", f, "-o", str(page))
+    assert status == 0, err
+    assert page.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_course_new_needs_a_course_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(
+        capsys,
+        "course",
+        "new",
+        "itbs",
+        "--start",
+        "2026-11-16",
+        "--tz",
+        "UTC",
+        "-o",
+        str(tmp_path / "c.json"),
+    )
+    assert status == 2
+    assert "--course-id: required" in err

@@ -331,3 +331,26 @@ def test_milestones_reach_csv_and_json_but_not_the_calendar_unless_asked() -> No
     stamp = dt.datetime(2026, 11, 1, tzinfo=UTC)
     assert b"PHQ" not in course.to_ics(stamp=stamp)
     assert b"PHQ-9 baseline" in course.to_ics(stamp=stamp, milestones=True)
+
+
+def test_a_replan_keeps_a_session_moved_by_hand() -> None:
+    course = (
+        standard().attended(1).moved(5, dt.datetime(2026, 11, 20, 11, tzinfo=DENVER.zone)).missed(2)
+    )
+    replanned = course.replan(dt.date(2026, 11, 18))
+    moved = next(s for s in replanned.schedule if s.number == 5)
+    assert f"{moved.start:%Y-%m-%d %H:%M}" == "2026-11-20 11:00"
+    assert len(replanned.schedule.active_sessions()) == 36
+    assert len(replanned.schedule.on(dt.date(2026, 11, 20))) == 1  # its day is not double-booked
+    assert "Session 5 moved from Fri 20 Nov 2026 09:00 to Fri 20 Nov 2026 11:00" in (
+        replanned.changes_since(0).to_text()
+    )
+
+
+def test_session_numbers_in_titles_count_the_sessions_that_take_place() -> None:
+    course = standard().attended(1).missed(2).replan(dt.date(2026, 11, 18))
+    data = course.to_ics(stamp=dt.datetime(2026, 11, 1, tzinfo=UTC), session_numbers=True)
+    titles = [line for line in data.decode().split("\r\n") if line.startswith("SUMMARY")]
+    assert titles[0] == "SUMMARY:Appointment (1 of 36)"
+    assert titles[1] == "SUMMARY:Appointment"  # the missed one
+    assert titles[-1] == "SUMMARY:Appointment (36 of 36)"

@@ -117,3 +117,12 @@ def test_bad_clinic_files_name_file_and_key(tmp_path: Path, text: str, message: 
     with pytest.raises(ConfigError, match=message) as caught:
         load_clinic(path)
     assert str(caught.value).startswith(str(path))
+
+
+def test_calendar_table_sets_the_feed_refresh(tmp_path: Path) -> None:
+    settings = load_clinic(
+        write(tmp_path, 'timezone = "UTC"\n[calendar]\nrefresh_hours = 12\nclinic_name = "X"\n')
+    )
+    assert settings.calendar_options.refresh == dt.timedelta(hours=12)
+    with pytest.raises(ConfigError, match=r"calendar\.colour: unknown key"):
+        load_clinic(write(tmp_path, 'timezone = "UTC"\n[calendar]\ncolour = "red"\n'))

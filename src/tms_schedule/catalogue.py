@@ -179,7 +179,9 @@ _SNT = Protocol(
     ),
     notes=(
         "The 50-minute interval is the break between the end of one 10-minute session and"
-        " the start of the next, so sessions start hourly and a day lasts about 9 h 10 min.",
+        " the start of the next, so sessions start hourly and a day lasts about 9 h 10 min;"
+        " on day 1 the 30-minute first session moves the later starts to 20 past the hour"
+        " and the day ends at 9 h 30 min.",
         "The trials ran Monday to Friday; the five days must be consecutive open days, and a"
         " plan refuses a start whose five days a closed day would split.",
         "First session 30 min: targeting and motor threshold are usually done at an earlier"

@@ -6,7 +6,8 @@
 Bad input prints one line naming the problem on standard error and exits with status 2;
 no traceback. The command line is the only part of tms_schedule that reads defaults from
 outside its arguments, and only these: ``--at`` defaults to 09:00 (the opening time for
-protocols with several sessions a day), ``--course-id`` to ``PROTOCOL-START``, and
+protocols with several sessions a day), ``--course-id`` to ``course-START`` (only for
+text, CSV and JSON: calendar files and course files need an id of their own), and
 ``--stamp`` (the export time of a calendar file) to the current time.
 There is no default timezone: give ``--tz`` or a clinic file.
 """
@@ -241,7 +242,7 @@ def plan_from_args(args: argparse.Namespace) -> tuple[Plan, ClinicSettings | Non
     clinic = _clinic(args, settings.calendar if settings else None)
     start = _date(args.start, "--start")
     at = _at(args.at, protocol, clinic)
-    course_id = args.course_id or f"{protocol.id}-{start.isoformat()}"
+    course_id = args.course_id or f"course-{start.isoformat()}"
     blocks: Literal["whole", "split"] = "split" if args.split_blocks else "whole"
     return Plan(protocol, clinic, start, at, course_id, blocks=blocks), settings
 
@@ -249,6 +250,8 @@ def plan_from_args(args: argparse.Namespace) -> tuple[Plan, ClinicSettings | Non
 def _plan(args: argparse.Namespace) -> int:
     plan, settings = plan_from_args(args)
     fmt = args.format or _format_from(args.output)
+    if fmt == "ics":
+        require_course_id(args)
     options = calendar_options_from_args(
         args, settings.calendar_options if settings else CalendarOptions()
     )
@@ -267,6 +270,16 @@ def _plan(args: argparse.Namespace) -> int:
         output = schedule.to_text()
     _write(output.encode("utf-8"), args.output)
     return 0
+
+
+def require_course_id(args: argparse.Namespace) -> None:
+    """Calendar and course files need the caller's own course id: their UIDs derive from it,
+    and a default would be the same for every course that starts on the same day."""
+    if not args.course_id:
+        raise UsageError(
+            "--course-id: required for calendar and course files: give an opaque id of your"
+            " own for the course (never a patient's name or record number)"
+        )
 
 
 def calendar_options_from_args(args: argparse.Namespace, base: CalendarOptions) -> CalendarOptions:

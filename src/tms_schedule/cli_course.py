@@ -8,6 +8,7 @@
     tms-schedule course authorize c-1.json --sessions 36 --from 2026-11-16 --until 2027-01-31
     tms-schedule course check c-1.json
     tms-schedule course show c-1.json
+    tms-schedule course close c-1.json 2026-12-24..2026-12-31 --reason "Winter break"
     tms-schedule course export c-1.json -o appointments.ics
 
 Every command that changes the course rewrites its file atomically. Bad input exits with
@@ -20,6 +21,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from typing import Any
+
+import attrs
 
 from tms_schedule.course import CAUSES, POLICIES, Authorization, Course, CourseError
 from tms_schedule.course_file import load_course, save_course
@@ -86,8 +89,15 @@ def add_course_commands(commands: Any) -> None:
     export.add_argument("--revision", type=int, metavar="N", help="as of this revision")
     export.add_argument("--clinic", metavar="clinic.toml", help="its [calendar] choices")
     add_calendar_arguments(export)
-    export.add_argument("--format", choices=("ics", "json", "csv"))
+    export.add_argument("--format", choices=("ics", "json", "csv", "html", "text"))
     export.add_argument("-o", "--output", metavar="FILE")
+
+    close = actions.add_parser(
+        "close", help="add a clinic closure to the course's calendar (then re-plan)"
+    )
+    close.add_argument("file", metavar="COURSE.json")
+    close.add_argument("dates", metavar="DATE", help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
+    close.add_argument("--reason", default="Clinic closure", metavar="TEXT")
 
     follow = actions.add_parser(
         "follow", help="start a maintenance or rescue course after this one"
@@ -106,9 +116,10 @@ def add_course_commands(commands: Any) -> None:
 
 def run_course(args: argparse.Namespace) -> int:
     """Run one ``course`` subcommand; returns the exit status."""
-    from tms_schedule.cli import plan_from_args
+    from tms_schedule.cli import plan_from_args, require_course_id
 
     if args.action == "new":
+        require_course_id(args)
         plan, _ = plan_from_args(args)
         course = Course.start(plan)
         save_course(course, args.output)
@@ -134,6 +145,8 @@ def run_course(args: argparse.Namespace) -> int:
             return _export(course, args)
         case "follow":
             return _follow(course, args)
+        case "close":
+            return _close(course, args)
     raise AssertionError(args.action)
 
 
@@ -241,12 +254,34 @@ def _export(course: Course, args: argparse.Namespace) -> int:
     fmt = args.format or (_format_from(args.output) if args.output else "ics")
     base = load_clinic(args.clinic).calendar_options if args.clinic else CalendarOptions()
     options = calendar_options_from_args(args, base)
-    if fmt == "json":
-        _write(schedule.to_json(uid_key=options.uid_key).encode("utf-8"), args.output)
-    elif fmt == "csv":
-        _write(schedule.to_csv(uid_key=options.uid_key).encode("utf-8"), args.output)
-    else:
+    if fmt == "ics":
         _write(schedule_to_ics(schedule, options, stamp=stamp_from_args(args.stamp)), args.output)
+        return 0
+    if fmt == "json":
+        text = schedule.to_json(uid_key=options.uid_key)
+    elif fmt == "csv":
+        text = schedule.to_csv(uid_key=options.uid_key)
+    elif fmt == "html":
+        text = schedule.to_html(options)
+    else:
+        text = schedule.to_text()
+    _write(text.encode("utf-8"), args.output)
+    return 0
+
+
+def _close(course: Course, args: argparse.Namespace) -> int:
+    from tms_schedule.cli import _closure
+
+    closure = attrs.evolve(_closure(args.dates), reason=args.reason)
+    clinic = course.plan.clinic
+    updated = course.with_clinic(attrs.evolve(clinic, closures=(*clinic.closures, closure)))
+    save_course(updated, args.file)
+    affected = [s.number for s in updated.remaining() if closure.start <= s.date <= closure.end]
+    print(
+        f"Closed {closure.start}"
+        + (f" to {closure.end}" if closure.end != closure.start else "")
+        + (f"; sessions {', '.join(map(str, affected))} fall on it: re-plan" if affected else "")
+    )
     return 0
 
 

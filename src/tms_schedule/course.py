@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import attrs
 
-from tms_schedule.clinic import ClinicCalendar
+from tms_schedule.clinic import ClinicCalendar, Closure
 from tms_schedule.errors import BlockSplitError, TmsScheduleError
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
 from tms_schedule.plan import Plan
@@ -668,8 +668,8 @@ def _check_slot(
             continue
         if interval is None:
             raise CourseError(
-                f"when: session {other.number} is already on {day}; a {session.phase} session"
-                " needs a day of its own"
+                f"when: session {other.number} is already on {day}; a session of the"
+                f" {session.phase} phase needs a day of its own"
             )
         apart = max(
             start.astimezone(dt.UTC) - other.end.astimezone(dt.UTC),
@@ -727,9 +727,18 @@ def _replan(
 ) -> tuple[Schedule, list[str]]:
     plan = course.plan
     current = course.schedule
-    fixed = [s for s in current if s.status != "scheduled" or s.date < start]
-    movable = [s for s in current if s.status == "scheduled" and s.date >= start]
-    kept = [s for s in fixed if s.active]  # delivered, or planned before the re-plan's start
+    # A session the front desk moved by hand stays where it was put.
+    pinned_numbers = {r.session for r in course.records if r.kind == "moved"}
+    pinned = [
+        s
+        for s in current
+        if s.status == "scheduled" and s.date >= start and s.number in pinned_numbers
+    ]
+    fixed = [s for s in current if s.status != "scheduled" or s.date < start] + pinned
+    movable = [
+        s for s in current if s.status == "scheduled" and s.date >= start and s not in pinned
+    ]
+    kept = [s for s in fixed if s.active]  # delivered, planned before the start, or pinned
     done = {
         phase.name: sum(1 for s in kept if s.phase == phase.name) for phase in plan.protocol.phases
     }
@@ -738,7 +747,11 @@ def _replan(
         for phase in plan.protocol.phases
     }
     first_done = any(s.number == 1 for s in kept) or bool(kept)
-    last_kept = max((s.date for s in kept), default=None)
+    last_kept = max((s.date for s in kept if s not in pinned), default=None)
+    clinic = plan.clinic
+    if pinned:  # the days of pinned sessions are taken
+        taken = tuple(Closure(s.date, s.date, "Another appointment") for s in pinned)
+        clinic = attrs.evolve(clinic, closures=(*clinic.closures, *taken))
     begin = max(start, last_kept + _DAY) if last_kept and last_kept >= start else start
     warnings: list[str] = []
 
@@ -757,7 +770,7 @@ def _replan(
             optional_phases=frozenset(),
             acute_range=None,
         )
-        sub = attrs.evolve(plan, protocol=protocol, start=begin)
+        sub = attrs.evolve(plan, protocol=protocol, clinic=clinic, start=begin)
         try:
             expanded = sub.expand().sessions
         except BlockSplitError as error:

@@ -9,8 +9,9 @@ What the file holds, and why (see the calendar-files page of the documentation):
   re-exports update rather than duplicate; SEQUENCE and STATUS come from the session;
 * times with the clinic's IANA TZID and a VTIMEZONE in the RRULE form Outlook reads (see
   :mod:`tms_schedule.vtimezone`), or all in UTC with ``times="utc"``. A wall time that occurs
-  twice (the hour a fall-back repeats) is written in UTC, because clients read such a TZID
-  time as its second occurrence while the schedule means the first;
+  twice (the hour a fall-back repeats) is written in UTC: ical.js and libical read such a
+  TZID time with the offset after the change (the tests show it), while the schedule means
+  the first occurrence, as RFC 5545 does;
 * DTSTAMP in UTC from the explicit ``stamp`` argument, so identical inputs give identical
   bytes; VERSION, a neutral PRODID, and METHOD:PUBLISH with an ORGANIZER only when the clinic gives
   one (RFC 5546 requires it), otherwise no METHOD;
@@ -275,7 +276,8 @@ def schedule_to_ics(
         options: the clinic's choices (default: neutral text, reminders on, local times).
         stamp: the export time (timezone-aware), written as DTSTAMP in UTC. It is an input so
             the same schedule always gives the same bytes.
-        total: the course's session count for ``session_numbers`` (default: the schedule's).
+        total: the course's session count for ``session_numbers`` (default: the sessions of
+            the schedule that are attended or still to come).
 
     >>> import datetime as dt
     >>> from tms_schedule import ClinicCalendar, Plan
@@ -316,14 +318,18 @@ def schedule_to_ics(
         years = [s.start.year for s in schedule.sessions] + [s.end.year for s in schedule.sessions]
         out.append(vtimezone(schedule.timezone, min(years), max(years))[0].decode("utf-8"))
     dtstamp = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    course_total = total or len(schedule.sessions)
+    # "(3 of 36)" counts the sessions that take place, in order, not session numbers
+    # (which are identities and keep their value when a re-plan adds sessions).
+    active = [s.number for s in schedule.sessions if s.active]
+    position = {number: k for k, number in enumerate(active, start=1)}
+    course_total = total or len(active)
     constant = _constant_lines(options)
     alarm_text = escape_text(options.event_title)
     for session in schedule.sessions:
         uid = session_uid(schedule.course_id, session.number, key)
         title = options.event_title
-        if options.session_numbers:
-            title = f"{title} ({session.number} of {course_total})"
+        if options.session_numbers and session.number in position:
+            title = f"{title} ({position[session.number]} of {course_total})"
         event = [
             "BEGIN:VEVENT",
             f"UID:{uid}",

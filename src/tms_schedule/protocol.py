@@ -139,6 +139,10 @@ class Protocol:
                 f" phases: {', '.join(sorted(names))}"
             )
         if self.acute_range is not None:
+            if not any(isinstance(p, Daily) for p in self.phases):
+                raise InvalidProtocolError(
+                    "Protocol.acute_range: only a protocol with a daily (acute) phase can have one"
+                )
             low_high = self.acute_range
             if (
                 len(low_high) != 2
@@ -225,7 +229,12 @@ class Protocol:
                 )
             phases = [p for p in phases if p not in matching]
         if interval is not None:
-            spaced = [i for i, p in enumerate(phases) if isinstance(p, Accelerated | Periodic)]
+            spaced = [
+                i
+                for i, p in enumerate(phases)
+                if isinstance(p, Accelerated)
+                or (isinstance(p, Periodic) and p.cluster_sessions > 1)
+            ]
             if not spaced:
                 raise InvalidProtocolError(
                     f"interval: {self.id!r} has no accelerated or cluster phase to space"
@@ -293,7 +302,7 @@ def describe_phase(phase: Phase) -> str:
         case Accelerated():
             text = (
                 f"{phase.per_day} a day, {minutes(phase.interval)} apart,"
-                f" on {phase.days} consecutive days"
+                f" on {phase.days}{' consecutive' if phase.consecutive else ''} days"
             )
         case Periodic():
             unit = (

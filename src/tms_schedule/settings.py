@@ -38,6 +38,7 @@ A front desk keeps one file per clinic; every key is optional except ``timezone`
     reminders = ["1d", "1h"]           # [] turns reminders off
     uid_key = "a clinic secret of 16+ characters"
     times = "tzid"                     # or "utc"
+    refresh_hours = 12                 # only for a subscribed feed
 
     [[protocol]]                       # the clinic's own or tuned protocols
     id = "clinic-10hz"
@@ -49,6 +50,7 @@ Every error names the file, the key and what is allowed.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,7 @@ _CALENDAR_KEYS = {
     "reminders": "str-list",
     "uid_key": "str",
     "times": "str",
+    "refresh_hours": "int",
 }
 _HOLIDAY_KEYS = {"country", "subdivision", "close_on", "open_on", "observed", "language"}
 
@@ -130,6 +133,8 @@ def _calendar_options(table: TomlTable) -> CalendarOptions:
     kwargs = {
         key: section.typed(key, kind) for key, kind in _CALENDAR_KEYS.items() if key in section
     }
+    if "refresh_hours" in kwargs:  # for a subscribed feed: how often clients should refresh
+        kwargs["refresh"] = dt.timedelta(hours=kwargs.pop("refresh_hours"))
     try:
         return CalendarOptions(**kwargs)
     except TmsScheduleError as error:
