@@ -290,6 +290,8 @@ class ClinicCalendar:
         init=False, eq=False, repr=False
     )
     _holiday_span: tuple[int, int] | None = attrs.field(init=False, eq=False, repr=False)
+    # Plans already checked against these hours (protocol, time, blocks): see plan.py.
+    _fitting_plans: set[tuple[Any, dt.time, str]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         set_ = object.__setattr__
@@ -345,6 +347,7 @@ class ClinicCalendar:
             )
         set_(self, "_holiday_years", {})
         set_(self, "_year_tables", {})
+        set_(self, "_fitting_plans", set())
         set_(self, "_holiday_data", None)
         set_(self, "_holiday_span", None)
         if self.holidays is not None:

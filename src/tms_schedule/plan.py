@@ -172,7 +172,15 @@ class _Expansion:
         self.deadline = min(self.limit, plan.start + self.horizon)
 
     def run(self) -> Schedule:
-        self._check_time_fits()
+        # The check depends on the protocol, the time and the clinic's hours only, and the
+        # same few combinations recur across thousands of plans: remember those that pass.
+        key = (self.plan.protocol, self.at, self.plan.blocks)
+        fitting = self.clinic._fitting_plans
+        if key not in fitting:
+            self._check_time_fits()
+            if len(fitting) >= 1024:  # bounded: many custom protocols start it afresh
+                fitting.clear()
+            fitting.add(key)
         cursor = self.plan.start
         for index, phase in enumerate(self.plan.protocol.phases):
             self.phase_name = phase.name

@@ -86,7 +86,7 @@ def _range(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Protocol:
     """A course of TMS as a recipe: phases, appointment lengths, stimulation and sources.
 
