@@ -33,6 +33,7 @@ from tms_schedule.export_ics import CalendarOptions, schedule_to_ics
 from tms_schedule.phase import Accelerated, Periodic
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol, describe_phase
+from tms_schedule.schedule import Schedule
 from tms_schedule.settings import ClinicSettings, load_clinic
 
 __all__ = ["main"]
@@ -256,20 +257,31 @@ def _plan(args: argparse.Namespace) -> int:
         args, settings.calendar_options if settings else CalendarOptions()
     )
     stamp = stamp_from_args(args.stamp) if fmt == "ics" else None
-    schedule = plan.expand()
-    if stamp is not None:
-        _write(schedule_to_ics(schedule, options, stamp=stamp), args.output)
-        return 0
-    if fmt == "json":
-        output = schedule.to_json(uid_key=options.uid_key)
-    elif fmt == "csv":
-        output = schedule.to_csv(uid_key=options.uid_key)
-    elif fmt == "html":
-        output = schedule.to_html(options)
-    else:
-        output = schedule.to_text()
-    _write(output.encode("utf-8"), args.output)
+    write_schedule(plan.expand(), fmt, options, stamp, args.output)
     return 0
+
+
+def write_schedule(
+    schedule: Schedule,
+    fmt: str,
+    options: CalendarOptions,
+    stamp: dt.datetime | None,
+    output: str | None,
+) -> None:
+    """Write ``schedule`` in ``fmt`` to ``output`` (standard output when ``None``)."""
+    if fmt == "ics":
+        assert stamp is not None
+        _write(schedule_to_ics(schedule, options, stamp=stamp), output)
+        return
+    if fmt == "json":
+        text = schedule.to_json(uid_key=options.uid_key)
+    elif fmt == "csv":
+        text = schedule.to_csv(uid_key=options.uid_key)
+    elif fmt == "html":
+        text = schedule.to_html(options)
+    else:
+        text = schedule.to_text()
+    _write(text.encode("utf-8"), output)
 
 
 def require_course_id(args: argparse.Namespace) -> None:

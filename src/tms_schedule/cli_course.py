@@ -26,7 +26,7 @@ import attrs
 
 from tms_schedule.course import CAUSES, POLICIES, Authorization, Course, CourseError
 from tms_schedule.course_file import load_course, save_course
-from tms_schedule.export_ics import CalendarOptions, schedule_to_ics
+from tms_schedule.export_ics import CalendarOptions
 from tms_schedule.settings import load_clinic
 
 __all__ = ["add_course_commands", "run_course"]
@@ -246,7 +246,12 @@ def _authorize(course: Course, args: argparse.Namespace) -> int:
 
 
 def _export(course: Course, args: argparse.Namespace) -> int:
-    from tms_schedule.cli import _format_from, _write, calendar_options_from_args, stamp_from_args
+    from tms_schedule.cli import (
+        _format_from,
+        calendar_options_from_args,
+        stamp_from_args,
+        write_schedule,
+    )
 
     schedule = (
         course.schedule if args.revision is None else course._revision(args.revision).schedule
@@ -254,18 +259,8 @@ def _export(course: Course, args: argparse.Namespace) -> int:
     fmt = args.format or (_format_from(args.output) if args.output else "ics")
     base = load_clinic(args.clinic).calendar_options if args.clinic else CalendarOptions()
     options = calendar_options_from_args(args, base)
-    if fmt == "ics":
-        _write(schedule_to_ics(schedule, options, stamp=stamp_from_args(args.stamp)), args.output)
-        return 0
-    if fmt == "json":
-        text = schedule.to_json(uid_key=options.uid_key)
-    elif fmt == "csv":
-        text = schedule.to_csv(uid_key=options.uid_key)
-    elif fmt == "html":
-        text = schedule.to_html(options)
-    else:
-        text = schedule.to_text()
-    _write(text.encode("utf-8"), args.output)
+    stamp = stamp_from_args(args.stamp) if fmt == "ics" else None
+    write_schedule(schedule, fmt, options, stamp, args.output)
     return 0
 
 
