@@ -320,3 +320,14 @@ def test_describe_says_whether_accelerated_days_are_consecutive() -> None:
         InvalidProtocolError, match="interval: 'maintenance' has no accelerated or cluster phase"
     ):
         get_protocol("maintenance").tune(interval=30)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e308"])
+def test_protocol_file_numbers_must_be_finite_and_sane(tmp_path: Path, value: str) -> None:
+    path = write(
+        tmp_path, f"[[protocol]]\nid = 'y'\nbase = 'standard-10hz'\nsession_minutes = {value}\n"
+    )
+    with pytest.raises(
+        ConfigError, match="session_minutes: must be a number from -1000000 to 1000000"
+    ):
+        load_protocols(path)

@@ -176,3 +176,71 @@ def test_course_new_needs_a_course_id(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     assert status == 2
     assert "--course-id: required" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["replan", "{f}", "--from", "2026-11-18", "--min-gap-hours", "nan"],
+        ["replan", "{f}", "--from", "2026-11-18", "--gap-limit-days", "-3"],
+        ["replan", "{f}", "--from", "2026-11-18", "--min-gap-hours", "1e300"],
+        ["record", "{f}", "2", "--moved-to", "9999-12-31T23:59-01:00"],
+        ["record", "{f}", "1", "--attended", "--when", "9999-12-31T23:00"],
+        ["record", "{f}", "2", "--moved-to", "2026-11-18T14:00:30"],
+    ],
+)
+def test_out_of_range_input_is_one_line_and_changes_nothing(
+    course_file: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    before = course_file.read_bytes()
+    status, _, err = run(capsys, "course", *(a.replace("{f}", str(course_file)) for a in argv))
+    assert status == 2
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    assert course_file.read_bytes() == before
+    assert run(capsys, "course", "show", str(course_file))[0] == 0  # still readable
+
+
+def test_saving_keeps_the_file_permissions(
+    course_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    course_file.chmod(0o664)
+    run(capsys, "course", "record", str(course_file), "1", "--attended")
+    assert course_file.stat().st_mode & 0o777 == 0o664
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["plan", "standard-10hz", "--start", "9995-06-01", "--tz", "UTC"],
+            "start: must be from 1970-01-01 to 2199-12-31",
+        ),
+        (
+            [
+                "plan",
+                "itbs",
+                "--start",
+                "2026-11-16",
+                "--tz",
+                "UTC",
+                "--course-id",
+                "x",
+                "--format",
+                "ics",
+                "--stamp",
+                "9999-12-31T23:59:59-05:00",
+            ],
+            "stamp: must be a time from 1970 on",
+        ),
+        (["course", "show", "{deep}"], "not valid JSON"),
+    ],
+)
+def test_extreme_values_are_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    status, _, err = run(capsys, *(a.replace("{deep}", str(deep)) for a in argv))
+    assert status == 2
+    assert message in err

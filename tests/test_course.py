@@ -354,3 +354,44 @@ def test_session_numbers_in_titles_count_the_sessions_that_take_place() -> None:
     assert titles[0] == "SUMMARY:Appointment (1 of 36)"
     assert titles[1] == "SUMMARY:Appointment"  # the missed one
     assert titles[-1] == "SUMMARY:Appointment (36 of 36)"
+
+
+def test_a_closure_announced_later_does_not_unsettle_recorded_moves() -> None:
+    clinic = ClinicCalendar("America/Denver")
+    course = Course.start(Plan("standard-10hz", clinic, "2026-11-16", "09:00", "m1"))
+    course = course.moved(5, dt.datetime(2026, 11, 20, 14, tzinfo=clinic.zone))
+    closed = attrs.evolve(clinic, closures=(Closure(dt.date(2026, 11, 20), reason="Power cut"),))
+    course = course.with_clinic(closed)  # accepted though session 5 was moved to that day
+    assert Course.from_json(course.to_json()) == course
+    replanned = course.replan(dt.date(2026, 11, 17))
+    assert Course.from_json(replanned.to_json()) == replanned
+
+
+def test_attendance_on_another_day_is_refused() -> None:
+    with pytest.raises(CourseError, match="session 1 is on 2026-11-16, not 9999-12-31"):
+        standard().attended(1, dt.datetime(9999, 12, 31, 23, tzinfo=UTC))
+
+
+def test_a_move_into_a_dst_gap_follows_the_plan_rule_and_survives_a_file() -> None:
+    clinic = ClinicCalendar("America/Denver", open_weekdays="Mon-Sun", hours="00:00-23:59")
+    course = Course.start(Plan("itbs", clinic, "2026-03-02", "09:00", "g1"))
+    course = course.cancelled(7).moved(8, dt.datetime(2026, 3, 8, 2, 30, tzinfo=clinic.zone))
+    moved = next(s for s in course.schedule if s.number == 8)
+    assert moved.start.isoformat() == "2026-03-08T03:30:00-06:00"
+    assert Course.from_json(course.to_json()) == course
+
+
+def test_double_makes_up_only_what_was_missed_since_the_last_replan() -> None:
+    course = standard().attended(1).missed(2)
+    once = course.replan(dt.date(2026, 11, 18), "double", min_gap=dt.timedelta(hours=4))
+    again = once.missed(10).replan(dt.date(2026, 12, 1), "double", min_gap=dt.timedelta(hours=4))
+    seconds = [s for s in again.schedule if s.number > 36 and s.active]
+    assert len(seconds) == 2  # one for session 2 (first re-plan), one for session 10
+    assert len(again.schedule.active_sessions()) == 36
+
+
+def test_bad_replan_bounds_are_refused() -> None:
+    with pytest.raises(CourseError, match="gap_limit: must be from 1 to 365 days"):
+        standard().replan(dt.date(2026, 11, 18), gap_limit=dt.timedelta(days=-3))
+    with pytest.raises(CourseError, match="start: must be on or after this course's start"):
+        standard().rescue("itbs", "r-1", dt.date(2026, 1, 1))

@@ -363,3 +363,17 @@ def test_reference_protocol_is_unchanged_by_expansion() -> None:
     protocol = get_protocol("standard-10hz")
     Plan(protocol, DENVER, "2026-11-16", "09:00", "c-1").expand()
     assert protocol == get_protocol("standard-10hz")
+
+
+@PROPERTY
+@given(plans())
+def test_no_calendar_week_holds_more_than_a_per_week_phase_allows(plan: Plan) -> None:
+    schedule = expand_or_skip(plan)
+    for phase in plan.protocol.phases:
+        if isinstance(phase, Taper | Weekly):
+            limit = max(phase.per_week) if isinstance(phase, Taper) else phase.per_week
+            weeks: dict[tuple[int, int], int] = {}
+            for s in schedule.in_phase(phase.name):
+                week = s.date.isocalendar()[:2]
+                weeks[week] = weeks.get(week, 0) + 1
+            assert max(weeks.values()) <= limit, weeks

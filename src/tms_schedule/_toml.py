@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,7 +13,7 @@ from tms_schedule.errors import ConfigError
 
 _KIND_WORDS = {
     "int": "a whole number",
-    "number": "a number",
+    "number": "a number from -1000000 to 1000000",
     "bool": "true or false",
     "str": "a string",
     "str-list": "a list of strings",
@@ -104,7 +105,12 @@ def _is_kind(value: Any, kind: str) -> bool:
         case "int":
             return isinstance(value, int) and not isinstance(value, bool)
         case "number":
-            return isinstance(value, int | float) and not isinstance(value, bool)
+            return (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and abs(value) <= 1_000_000
+            )
         case "bool":
             return isinstance(value, bool)
         case "str":

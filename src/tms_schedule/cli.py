@@ -176,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(error).split())
         print(f"tms-schedule: error: {message}", file=sys.stderr)
         return 2
+    except (OverflowError, RecursionError) as error:
+        # A value so far out of range that date arithmetic gave up: still bad input.
+        print(f"tms-schedule: error: a date or number is out of range ({error})", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as other command-line tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -177,9 +177,9 @@ def _replan(course: Course, args: argparse.Namespace) -> int:
     updated = course.replan(
         _date(args.start, "--from"),
         args.policy,
-        min_gap=dt.timedelta(hours=args.min_gap_hours),
+        min_gap=_span("--min-gap-hours", hours=args.min_gap_hours),
         extra_per_week=args.extra_per_week,
-        gap_limit=dt.timedelta(days=args.gap_limit_days),
+        gap_limit=_span("--gap-limit-days", days=args.gap_limit_days),
         within_authorization=args.within_authorization,
     )
     save_course(updated, args.file)
@@ -296,6 +296,15 @@ def _follow(course: Course, args: argparse.Namespace) -> int:
         f" {len(following.schedule)} sessions from {following.schedule.first.date}"
     )
     return 0
+
+
+def _span(option: str, **amount: float) -> dt.timedelta:
+    from tms_schedule.cli import UsageError
+
+    try:
+        return dt.timedelta(**amount)
+    except (ValueError, OverflowError):
+        raise UsageError(f"{option}: {next(iter(amount.values()))} is out of range") from None
 
 
 def _local(text: str, zone: Any, option: str) -> dt.datetime:

@@ -33,7 +33,7 @@ import attrs
 from tms_schedule.clinic import ClinicCalendar, Closure
 from tms_schedule.errors import BlockSplitError, TmsScheduleError
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
-from tms_schedule.plan import Plan
+from tms_schedule.plan import COURSE_HORIZON_DAYS, Plan
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Schedule, Session
 
@@ -67,6 +67,18 @@ class CourseError(TmsScheduleError):
     """A recording or re-plan that cannot be right; the course is left unchanged."""
 
 
+def _utc(value: Any) -> Any:
+    """Record times are kept in UTC: the same instant reads back the same from a file."""
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        if value.second or value.microsecond:
+            raise CourseError(f"when: must be whole minutes, got {value.isoformat()}")
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise CourseError(f"when: {value.isoformat()} is out of range") from None
+    return value
+
+
 def _aware(value: dt.datetime | None, field: str) -> None:
     if value is not None and (not isinstance(value, dt.datetime) or value.utcoffset() is None):
         raise CourseError(f"{field}: must be a timezone-aware datetime, got {value!r}")
@@ -86,7 +98,7 @@ class Record:
 
     kind: str
     session: int
-    when: dt.datetime | None = None
+    when: dt.datetime | None = attrs.field(default=None, converter=_utc)
     cause: str | None = None
     note: str | None = None
 
@@ -364,6 +376,7 @@ class Course:
 
     def record(self, record: Record) -> Course:
         """The course with ``record`` appended; an impossible record raises :class:`CourseError`."""
+        _apply(self.plan, self.schedule, record, check=True)
         return attrs.evolve(self, records=(*self.records, record))
 
     def attended(
@@ -456,8 +469,14 @@ class Course:
             raise CourseError(
                 f"extra_per_week: must be a whole number from 1 to 5, got {extra_per_week!r}"
             )
-        if not dt.timedelta(0) <= min_gap <= dt.timedelta(hours=12):
+        if not isinstance(min_gap, dt.timedelta) or not (
+            dt.timedelta(0) <= min_gap <= dt.timedelta(hours=12)
+        ):
             raise CourseError(f"min_gap: must be from 0 to 12 hours, got {min_gap}")
+        if not isinstance(gap_limit, dt.timedelta) or not (
+            dt.timedelta(days=1) <= gap_limit <= dt.timedelta(days=365)
+        ):
+            raise CourseError(f"gap_limit: must be from 1 to 365 days, got {gap_limit}")
         schedule, warnings = _replan(self, start, policy, min_gap, extra_per_week)
         warnings += _gap_warnings(schedule, gap_limit)
         warnings += _stretch_warning(self, schedule)
@@ -563,6 +582,10 @@ class Course:
             raise CourseError(
                 f"start: must be after this course's last session ({active[-1].date}), got {start}"
             )
+        if start < self.plan.start:
+            raise CourseError(
+                f"start: must be on or after this course's start ({self.plan.start}), got {start}"
+            )
         plan = Plan(protocol, clinic or self.plan.clinic, start, at or self.plan.at, course_id)
         if plan.course_id == self.course_id:
             raise CourseError(
@@ -610,7 +633,14 @@ class Course:
 # -- applying records ------------------------------------------------------------------------------
 
 
-def _apply(plan: Plan, schedule: Schedule, record: Record) -> Schedule:
+def _apply(plan: Plan, schedule: Schedule, record: Record, *, check: bool = False) -> Schedule:
+    """``schedule`` with ``record`` applied.
+
+    The state rules (the session exists and is still scheduled) always hold. With ``check``
+    — when the record is new — it must also fit the calendar as it is now: a moved session
+    lands on an open day, inside the hours, clear of other sessions; an attendance is on the
+    session's day. Records replayed later are not held to a calendar changed since.
+    """
     by_number = {s.number: i for i, s in enumerate(schedule.sessions)}
     index = by_number.get(record.session)
     if index is None:
@@ -630,22 +660,38 @@ def _apply(plan: Plan, schedule: Schedule, record: Record) -> Schedule:
     zone = plan.clinic.zone
     changes: dict[str, Any] = {"sequence": session.sequence + 1}
     if record.kind == "attended":
-        when = (record.when or session.start).astimezone(zone)
-        if when.date() < plan.start:
-            raise CourseError(f"when: {when.date()} is before the course began ({plan.start})")
+        if check and record.when is not None:
+            when = _in_zone(record.when, zone)
+            if when.date() < plan.start:
+                raise CourseError(f"when: {when.date()} is before the course began ({plan.start})")
+            if when.date() != session.date:
+                raise CourseError(
+                    f"when: session {session.number} is on {session.date}, not {when.date()};"
+                    " if it took place on another day, record it moved first"
+                )
         changes = {"status": "attended"}  # attending changes nothing the calendar shows
     elif record.kind in ("missed", "cancelled"):
         changes["status"] = record.kind
     else:  # moved
         assert record.when is not None
-        start = record.when.astimezone(zone)
+        start = _in_zone(record.when, zone)
         end = (start.astimezone(dt.UTC) + session.duration).astimezone(zone)
-        _check_slot(plan, schedule, session, start, end)
+        if check:
+            _check_slot(plan, schedule, session, start, end)
         changes.update(start=start, end=end)
     updated = attrs.evolve(session, **changes)
     sessions = [*schedule.sessions[:index], *schedule.sessions[index + 1 :], updated]
     sessions.sort(key=lambda s: (s.start.astimezone(dt.UTC), s.number))
     return attrs.evolve(schedule, sessions=tuple(sessions))
+
+
+def _in_zone(moment: dt.datetime, zone: Any) -> dt.datetime:
+    """``moment`` in the clinic's zone by way of UTC, so a wall time that does not exist
+    moves forward by the gap, as plans do (02:30 on a spring-forward day becomes 03:30)."""
+    try:
+        return moment.astimezone(dt.UTC).astimezone(zone)
+    except OverflowError:
+        raise CourseError(f"when: {moment.isoformat()} is out of range") from None
 
 
 def _check_slot(
@@ -654,6 +700,10 @@ def _check_slot(
     day = start.date()
     if day < plan.start:
         raise CourseError(f"when: {day} is before the course began ({plan.start})")
+    if (day - plan.start).days > COURSE_HORIZON_DAYS:
+        raise CourseError(
+            f"when: {day} is more than {COURSE_HORIZON_DAYS} days after the course began"
+        )
     clinic = plan.clinic
     hours = clinic.hours_on(day)
     if hours is None:
@@ -742,8 +792,17 @@ def _replan(
     done = {
         phase.name: sum(1 for s in kept if s.phase == phase.name) for phase in plan.protocol.phases
     }
+    # Only what was missed since the last re-plan is still to make up: every re-plan gives
+    # each phase its full count back, so earlier misses were made up then.
+    since = {
+        r.session
+        for r in course.records[course.revision.records :]
+        if r.kind in ("missed", "cancelled")
+    }
     missing = {
-        phase.name: sum(1 for s in fixed if s.phase == phase.name and not s.active)
+        phase.name: sum(
+            1 for s in fixed if s.phase == phase.name and not s.active and s.number in since
+        )
         for phase in plan.protocol.phases
     }
     first_done = any(s.number == 1 for s in kept) or bool(kept)

@@ -194,7 +194,7 @@ def course_from_json(text: str | bytes) -> Course:
     """Read a course document; anything malformed raises :class:`CourseFileError`."""
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise CourseFileError(f"course: not valid JSON (truncated or corrupt?): {error}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CourseFileError(f"format: not a course file (expected format {FORMAT!r})")
@@ -381,14 +381,30 @@ def save_course(course: Course, path: str | Path) -> None:
     except OSError as error:
         raise CourseFileError(f"{target}: cannot write there ({error.strerror or error})") from None
     try:
+        # Keep the file's permissions (mkstemp makes it private), or the usual ones for a new file.
+        os.chmod(temporary, _mode(target))
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise CourseFileError(
+            f"{target}: not saved ({error.strerror or error}); the file is as it was"
+        ) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _mode(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def load_course(path: str | Path) -> Course:

@@ -291,6 +291,10 @@ def schedule_to_ics(
         raise InvalidCalendarOptionError(
             f"stamp: must be a timezone-aware datetime (the export time), got {stamp!r}"
         )
+    if not 1970 <= stamp.year <= 9000:
+        raise InvalidCalendarOptionError(
+            f"stamp: must be a time from 1970 on, got {stamp.isoformat()}"
+        )
     key = (
         options.uid_key.encode() if isinstance(options.uid_key, str) else options.uid_key
     ) or _DEFAULT_UID_KEY

@@ -79,7 +79,7 @@ def schedule_from_json(text: str | bytes) -> Schedule:
     """
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise ScheduleFormatError(f"schedule: not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise ScheduleFormatError("schedule: must be a JSON object")

@@ -54,6 +54,9 @@ COURSE_HORIZON_DAYS = 5 * 366
 
 _UTC = dt.UTC
 _DAY = dt.timedelta(days=1)
+# Plans start within these dates: far enough for any clinic, near enough for date arithmetic
+# (and the holiday data) to hold for the whole course horizon.
+_EARLIEST, _LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
 _COURSE_ID = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,127}$")
 
 
@@ -95,6 +98,8 @@ def _check_clinic(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -
 def _check_start(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise InvalidPlanError(f"start: must be a date (the time goes in 'at'), got {value!r}")
+    if not _EARLIEST <= value <= _LATEST:
+        raise InvalidPlanError(f"start: must be from {_EARLIEST} to {_LATEST}, got {value}")
 
 
 def _check_at(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -409,7 +414,7 @@ class _Expansion:
         The phase's first week is the rest of the cursor's week when that still holds the
         week's count (any of it, for a course's first phase); otherwise the next week. A
         week whose closures leave too few open days rolls its remaining sessions on to the
-        next open days.
+        next open days, and the following weeks move back by a week.
         """
         week_start = cursor
         for week, count in enumerate(counts):
@@ -463,7 +468,11 @@ class _Expansion:
             chosen_count = min(count, len(usable))
             after = days[-1] + _DAY
             if chosen_count < count:
-                after = self._counts_by_day(phase, after, [1] * (count - chosen_count), None)
+                self._counts_by_day(phase, after, [1] * (count - chosen_count), None)
+                # The rolled-on sessions belong to this week: the next week's count starts on
+                # the Monday after them, so no week holds more than its own count.
+                assert self.last_day is not None
+                after = self.last_day + dt.timedelta(days=7 - self.last_day.weekday())
             week_start = after
         return week_start
 
@@ -625,6 +634,12 @@ class _Expansion:
             raise InvalidPlanError(
                 f"at: the opening hours cannot hold {what} ({_duration(longest)} with the first"
                 f" session); opening hours: {days}"
+            )
+        earliest = min(h.opens for h in options)
+        if self.at < earliest:
+            raise InvalidPlanError(
+                f"at: {self.at:%H:%M} is before the clinic opens on any day ({days});"
+                f" the earliest time that fits is {earliest:%H:%M}"
             )
         raise InvalidPlanError(
             f"at: {what} ({_duration(longest)}) does not fit the opening hours on any open day"

@@ -134,7 +134,12 @@ def _calendar_options(table: TomlTable) -> CalendarOptions:
         key: section.typed(key, kind) for key, kind in _CALENDAR_KEYS.items() if key in section
     }
     if "refresh_hours" in kwargs:  # for a subscribed feed: how often clients should refresh
-        kwargs["refresh"] = dt.timedelta(hours=kwargs.pop("refresh_hours"))
+        hours = kwargs.pop("refresh_hours")
+        if not 1 <= hours <= 168:
+            raise ConfigError(
+                f"{section.where('refresh_hours')}: must be from 1 to 168, got {hours}"
+            )
+        kwargs["refresh"] = dt.timedelta(hours=hours)
     try:
         return CalendarOptions(**kwargs)
     except TmsScheduleError as error:
@@ -214,6 +219,8 @@ def _closures(table: TomlTable) -> list[Closure]:
         reason = entry.typed("reason", "str") or "Clinic closure"
         try:
             result.append(Closure(start, end, reason))
+        except ConfigError:
+            raise
         except TmsScheduleError as error:
             raise ConfigError(f"{entry.where()}: {error}") from None
     return result
@@ -233,6 +240,8 @@ def _extra_days(table: TomlTable) -> list[ExtraOpenDay]:
                     bool(entry.typed("catch_up_only", "bool")),
                 )
             )
+        except ConfigError:
+            raise
         except TmsScheduleError as error:
             raise ConfigError(f"{entry.where()}: {error}") from None
     return result
