@@ -382,10 +382,14 @@ class ClinicCalendar:
     def day_entry(self, day: dt.date) -> OpeningHours | str | None:
         """What ``day`` is, in one lookup: its opening hours when open, the reason when a
         holiday or closure shuts it, ``None`` when its weekday is a closed one."""
-        year = self._year_tables.get(day.year)
-        if year is None:
-            year = self._year_table(day.year)
-        return year[1][day.toordinal() - year[0]]
+        first, entries = self.year_table(day.year)
+        return entries[day.toordinal() - first]
+
+    def year_table(self, year: int) -> tuple[int, tuple[OpeningHours | str | None, ...]]:
+        """The ordinal of 1 January and what each day of ``year`` is (see :meth:`day_entry`),
+        for callers that walk many days; built once per year."""
+        table = self._year_tables.get(year)
+        return table if table is not None else self._year_table(year)
 
     def _year_table(self, year: int) -> tuple[int, tuple[OpeningHours | str | None, ...]]:
         """Every day of ``year``, built once: expansion looks days up by the hundred."""

@@ -373,15 +373,21 @@ class _Expansion:
         It books a plain day (open, no offset change, hours known to fit) inline and hands
         every other day to :meth:`_slots`, so the result is the same as the general loop's.
         """
-        day_entry = self.clinic.day_entry
+        year_table = self.clinic.year_table
         sessions = self.sessions
         phase = self.phase_name
         zone, at, catch_up, fits = self.zone, self.at, self.catch_up, self.fits
         day = cursor
+        low = high = 0
+        entries: tuple[OpeningHours | str | None, ...] = ()
         while count:
             if day > self.deadline or day.year not in self.covered:
                 self._check_bounds(day)
-            entry = day_entry(day)
+            ordinal = day.toordinal()
+            if not low <= ordinal < high:
+                low, entries = year_table(day.year)
+                high = low + len(entries)
+            entry = entries[ordinal - low]
             if entry is None:  # a closed weekday
                 day += _DAY
                 continue
@@ -429,9 +435,14 @@ class _Expansion:
                 # The bounds only tighten along the days, so the window's ends stand for all.
                 self._visit(days[0])
                 self._visit(days[-1])
-                day_entry = self.clinic.day_entry
+                low, entries = self.clinic.year_table(days[0].year)
                 for day in days:
-                    entry = day_entry(day)
+                    offset = day.toordinal() - low
+                    entry = (
+                        entries[offset]
+                        if 0 <= offset < len(entries)
+                        else self.clinic.day_entry(day)  # the week runs into the next year
+                    )
                     if entry is None:  # a closed weekday
                         continue
                     regular.append(day)
