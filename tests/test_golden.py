@@ -16,20 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from tms_schedule import ClinicCalendar, Plan, protocol_ids
+from cases import CLINIC, golden_start
+from tms_schedule import Plan, protocol_ids
 
 GOLDEN = Path(__file__).parent / "golden" / "plans"
-CLINIC = ClinicCalendar("America/Denver", holidays="US-CO")
-# The SNT block from 16 November would run into nothing, but one from 23 November would be
-# split by Thanksgiving; both starts are in the files (the second is refused, see test_plan).
-STARTS = {"snt": (dt.date(2026, 11, 30), dt.time(8))}
 REGENERATE = os.environ.get("TMS_SCHEDULE_REGENERATE") == "1"
 
 
 @pytest.mark.parametrize("protocol_id", protocol_ids())
 @pytest.mark.parametrize("fmt", ["txt", "json"])
 def test_builtin_protocol_matches_its_golden_file(protocol_id: str, fmt: str) -> None:
-    start, at = STARTS.get(protocol_id, (dt.date(2026, 11, 16), dt.time(9)))
+    start, at = golden_start(protocol_id)
     schedule = Plan(protocol_id, CLINIC, start, at, f"golden-{protocol_id}").expand()
     actual = schedule.to_text() if fmt == "txt" else schedule.to_json()
     path = GOLDEN / f"{protocol_id}.{fmt}"

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from cases import EXPECTED, expand_or_skip
 from strategies import plans
 from tms_schedule import (
     Accelerated,
@@ -23,24 +24,13 @@ from tms_schedule import (
     Periodic,
     Plan,
     Protocol,
-    Schedule,
     Taper,
     Weekly,
     get_protocol,
 )
 
 UTC = dt.UTC
-EXPECTED = (BlockSplitError, InvalidPlanError, NoOpenDayError, HolidayDataError)
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def expand_or_skip(plan: Plan) -> Schedule:
-    """Expand; a documented refusal (time does not fit, block split, no open day) is fine."""
-    try:
-        return plan.expand()
-    except EXPECTED as error:
-        assume(False)
-        raise AssertionError from error
 
 
 def same_day_spacing(plan: Plan) -> dict[str, dt.timedelta | None]:

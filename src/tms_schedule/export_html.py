@@ -163,27 +163,30 @@ def schedule_to_html(schedule: Schedule, options: CalendarOptions | None = None)
     for year, month in months([*by_day, *skipped]):
         out += _month(year, month, by_day, skipped)
     if skipped:
-        out.append('<section class="after">')
-        out.append("<h2>Days skipped</h2>")
-        out.append('<ul class="skipped">')
-        out += [
-            f'<li><span class="date">{short_day(day)}</span> {_e(reason)}</li>'
-            for day, reason in skipped.items()
-        ]
-        out.append("</ul>")
-        out.append("</section>")
+        out += _day_list(
+            "Days skipped", "skipped", {day: _e(reason) for day, reason in skipped.items()}
+        )
     if by_day:
-        out.append('<section class="after">')
-        out.append("<h2>Every appointment</h2>")
-        out.append('<ul class="days">')
-        out += [
-            f'<li><span class="date">{short_day(day)}</span> {_describe(sessions)}</li>'
-            for day, sessions in by_day.items()
-        ]
-        out.append("</ul>")
-        out.append("</section>")
+        out += _day_list(
+            "Every appointment", "days", {day: _describe(s) for day, s in by_day.items()}
+        )
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
+
+
+def _day_list(title: str, css_class: str, lines: dict[dt.date, str]) -> list[str]:
+    """A titled list of days, each with its (already escaped) line."""
+    return [
+        '<section class="after">',
+        f"<h2>{title}</h2>",
+        f'<ul class="{css_class}">',
+        *(
+            f'<li><span class="date">{short_day(day)}</span> {line}</li>'
+            for day, line in lines.items()
+        ),
+        "</ul>",
+        "</section>",
+    ]
 
 
 def _summary(schedule: Schedule) -> str:

@@ -33,7 +33,6 @@ import hashlib
 import hmac
 import re
 import uuid
-from collections.abc import Iterable
 from typing import Any, Literal
 
 import attrs
@@ -442,8 +441,3 @@ def _fold(line: str) -> str:
         parts.append(data[start:end].decode("utf-8"))
         start, limit = end, 74  # continuation lines begin with a space
     return "\r\n ".join(parts) + "\r\n"
-
-
-def write_lines(lines: Iterable[str]) -> bytes:
-    """Fold and join content lines (used by tests and the lifecycle exports)."""
-    return "".join(_fold(line) for line in lines).encode("utf-8")

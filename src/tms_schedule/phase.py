@@ -27,8 +27,6 @@ from tms_schedule.errors import InvalidProtocolError
 
 __all__ = ["Accelerated", "Daily", "Periodic", "Phase", "Taper", "Weekly"]
 
-#: The kinds of phase design.md names; a phase's ``name`` defaults to its kind.
-PHASE_KINDS = ("acute", "taper", "continuation", "accelerated", "maintenance")
 
 _MAX_SESSIONS = 200
 _MAX_INTERVAL = dt.timedelta(hours=12)

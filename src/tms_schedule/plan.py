@@ -210,10 +210,6 @@ class _Expansion:
 
     # -- days and times ------------------------------------------------------------------------
 
-    def _steady(self, day: dt.date) -> bool:
-        """Whether the zone's offset holds all ``day``, so wall-clock arithmetic is exact."""
-        return day not in offset_change_days(self.zone, day.year)
-
     def _local(self, day: dt.date, time: dt.time) -> dt.datetime:
         """``day`` at wall time ``time`` in the clinic's zone, with the DST rule applied."""
         aware = dt.datetime.combine(day, time, tzinfo=self.zone)
