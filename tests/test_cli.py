@@ -333,7 +333,7 @@ def test_clinic_file_calendar_table(tmp_path: Path, capsys: pytest.CaptureFixtur
     data = target.read_bytes()
     assert b"X-WR-CALNAME:Appointments \xe2\x80\x94 Example Clinic" in data
     assert data.count(b"TRIGGER:-PT30M") == 30
-    from tms_schedule.export_ics import session_uid
+    from tms_schedule.export.uid import session_uid
 
     assert f"UID:{session_uid('c-9', 1, 'a long clinic secret value')}".encode() in data
     status, out, _ = run(

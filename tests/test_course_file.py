@@ -19,7 +19,8 @@ from tms_schedule import (
     Plan,
     get_protocol,
 )
-from tms_schedule.course_file import CourseFileError, course_from_json, load_course, save_course
+from tms_schedule.course.file import course_from_json, load_course, save_course
+from tms_schedule.errors import CourseFileError
 
 CLINIC = ClinicCalendar(
     "America/Denver",

@@ -29,8 +29,8 @@ from tms_schedule import (
 )
 from tms_schedule._dates import month_title, short_day
 from tms_schedule.cli import main
-from tms_schedule.export_html import schedule_to_html
-from tms_schedule.export_ics import CalendarOptions
+from tms_schedule.export.html import schedule_to_html
+from tms_schedule.export.options import CalendarOptions
 
 CONTACT = {
     "clinic_name": "Example Clinic",

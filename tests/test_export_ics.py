@@ -18,13 +18,11 @@ from cases import expand_or_skip
 from independent_parsers import icaljs_read, libical_read, utc_iso
 from strategies import plans
 from tms_schedule import ClinicCalendar, Plan, Schedule
-from tms_schedule.export_ics import (
-    CalendarOptions,
-    InvalidCalendarOptionError,
-    schedule_to_ics,
-    session_uid,
-)
-from tms_schedule.vtimezone import transitions, vtimezone, yearly_rules
+from tms_schedule.errors import InvalidCalendarOptionError
+from tms_schedule.export.ics import schedule_to_ics
+from tms_schedule.export.options import CalendarOptions
+from tms_schedule.export.uid import session_uid
+from tms_schedule.export.vtimezone import transitions, vtimezone, yearly_rules
 
 STAMP = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from cases import expand_or_skip
 from strategies import plans
 from tms_schedule import ClinicCalendar, Plan, ScheduleFormatError
-from tms_schedule.export_csv import CSV_COLUMNS
-from tms_schedule.export_ics import session_uid
-from tms_schedule.export_json import schedule_from_json
+from tms_schedule.export.csv import CSV_COLUMNS
+from tms_schedule.export.json import schedule_from_json
+from tms_schedule.export.uid import session_uid
 
 SCHEDULE = Plan(
     "standard-10hz",

@@ -1,7 +1,7 @@
 """The terminal view's month grids: 80 columns, Monday first, exactly the session days marked.
 
 The grids are read back here by position (two months side by side, four columns a day),
-independently of how export_text builds them.
+independently of how the text export builds them.
 """
 
 from __future__ import annotations

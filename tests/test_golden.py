@@ -59,7 +59,7 @@ ICS_CASES = {
 
 @pytest.mark.parametrize("protocol_id", list(ICS_CASES))
 def test_ics_matches_its_golden_file(protocol_id: str) -> None:
-    from tms_schedule.export_ics import CalendarOptions
+    from tms_schedule.export.options import CalendarOptions
 
     start, at, options = ICS_CASES[protocol_id]
     schedule = Plan(protocol_id, CLINIC, start, at, f"golden-{protocol_id}").expand()

@@ -22,7 +22,6 @@ from tms_schedule.course import (
     Authorization,
     AuthorizationReport,
     Course,
-    CourseError,
     Extension,
     MilestoneRules,
     Record,
@@ -31,6 +30,7 @@ from tms_schedule.course import (
 from tms_schedule.errors import (
     BlockSplitError,
     ConfigError,
+    CourseError,
     HolidayDataError,
     InvalidClinicError,
     InvalidPlanError,
@@ -42,7 +42,8 @@ from tms_schedule.errors import (
     UnknownProtocolError,
     UnknownTimezoneError,
 )
-from tms_schedule.export_ics import CalendarOptions, session_uid
+from tms_schedule.export.options import CalendarOptions
+from tms_schedule.export.uid import session_uid
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol, Stimulation

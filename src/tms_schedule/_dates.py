@@ -40,6 +40,15 @@ def short_day(day: dt.date) -> str:
     return f"{WEEKDAY_ABBR[day.weekday()]} {day.day} {MONTH_ABBR[day.month - 1]} {day.year}"
 
 
+def short_moment(moment: dt.datetime) -> str:
+    """``Tue 17 Nov 2026 09:00``: a session's local start as the front desk reads it.
+
+    >>> short_moment(dt.datetime(2026, 11, 17, 9, 0))
+    'Tue 17 Nov 2026 09:00'
+    """
+    return f"{short_day(moment.date())} {moment:%H:%M}"
+
+
 def long_day(day: dt.date) -> str:
     """``Monday 16 November 2026``."""
     return f"{WEEKDAY_FULL[day.weekday()]} {day.day} {MONTH_FULL[day.month - 1]} {day.year}"

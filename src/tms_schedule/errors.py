@@ -12,7 +12,10 @@ import datetime as dt
 __all__ = [
     "BlockSplitError",
     "ConfigError",
+    "CourseError",
+    "CourseFileError",
     "HolidayDataError",
+    "InvalidCalendarOptionError",
     "InvalidClinicError",
     "InvalidPlanError",
     "InvalidProtocolError",
@@ -92,3 +95,15 @@ class ConfigError(TmsScheduleError):
 
 class ScheduleFormatError(TmsScheduleError):
     """A serialized schedule (JSON) is malformed or not one of ours."""
+
+
+class CourseFileError(ScheduleFormatError):
+    """A course file is malformed, truncated, from a newer version, or not a course file."""
+
+
+class CourseError(TmsScheduleError):
+    """A recording or re-plan that cannot be right; the course is left unchanged."""
+
+
+class InvalidCalendarOptionError(TmsScheduleError):
+    """A calendar export option is outside what is allowed."""

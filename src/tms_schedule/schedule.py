@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, overload
 import attrs
 
 if TYPE_CHECKING:
-    from tms_schedule.export_ics import CalendarOptions
+    from tms_schedule.export.options import CalendarOptions
 
 __all__ = ["ACTIVE_STATUSES", "SESSION_STATUSES", "Schedule", "Session", "SkippedDay"]
 
@@ -137,26 +137,27 @@ class Schedule:
         return tuple(s for s in self.sessions if s.start.date() == day)
 
     def to_json(self, *, indent: int | None = 2, uid_key: str | bytes | None = None) -> str:
-        """The schedule as JSON text (see :mod:`tms_schedule.export_json`)."""
-        from tms_schedule.export_json import schedule_to_json
+        """The schedule as JSON text (see :mod:`tms_schedule.export.json`)."""
+        from tms_schedule.export.json import schedule_to_json
 
         return schedule_to_json(self, indent=indent, uid_key=uid_key)
 
     def to_csv(self, *, uid_key: str | bytes | None = None) -> str:
-        """One row per session (see :mod:`tms_schedule.export_csv`)."""
-        from tms_schedule.export_csv import schedule_to_csv
+        """One row per session (see :mod:`tms_schedule.export.csv`)."""
+        from tms_schedule.export.csv import schedule_to_csv
 
         return schedule_to_csv(self, uid_key=uid_key)
 
     def to_ics(
         self, *, stamp: dt.datetime, options: CalendarOptions | None = None, **choices: Any
     ) -> bytes:
-        """The schedule as an iCalendar file (see :mod:`tms_schedule.export_ics`).
+        """The schedule as an iCalendar file (see :mod:`tms_schedule.export.ics`).
 
-        ``choices`` are :class:`~tms_schedule.export_ics.CalendarOptions` fields, e.g.
+        ``choices`` are :class:`~tms_schedule.export.options.CalendarOptions` fields, e.g.
         ``clinic_name="Example Clinic"``; ``stamp`` is the export time.
         """
-        from tms_schedule.export_ics import CalendarOptions, schedule_to_ics
+        from tms_schedule.export.ics import schedule_to_ics
+        from tms_schedule.export.options import CalendarOptions
 
         if choices:
             options = attrs.evolve(options, **choices) if options else CalendarOptions(**choices)
@@ -164,18 +165,18 @@ class Schedule:
 
     def to_text(self) -> str:
         """The sessions by week, month grids and the skipped days, for the front desk."""
-        from tms_schedule.export_text import schedule_to_text
+        from tms_schedule.export.text import schedule_to_text
 
         return schedule_to_text(self)
 
     def to_html(self, options: CalendarOptions | None = None, **choices: Any) -> str:
-        """The schedule as a printable handout page (see :mod:`tms_schedule.export_html`).
+        """The schedule as a printable handout page (see :mod:`tms_schedule.export.html`).
 
-        ``choices`` are :class:`~tms_schedule.export_ics.CalendarOptions` fields, e.g.
+        ``choices`` are :class:`~tms_schedule.export.options.CalendarOptions` fields, e.g.
         ``clinic_name="Example Clinic"``.
         """
-        from tms_schedule.export_html import schedule_to_html
-        from tms_schedule.export_ics import CalendarOptions
+        from tms_schedule.export.html import schedule_to_html
+        from tms_schedule.export.options import CalendarOptions
 
         if choices:
             options = attrs.evolve(options, **choices) if options else CalendarOptions(**choices)

@@ -60,7 +60,7 @@ from tms_schedule._toml import TomlTable, load_toml
 from tms_schedule.catalogue import Catalogue, protocols_from_table
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay
 from tms_schedule.errors import ConfigError, TmsScheduleError
-from tms_schedule.export_ics import CalendarOptions
+from tms_schedule.export.options import CalendarOptions
 
 __all__ = ["ClinicSettings", "clinic_from_table", "load_clinic"]
 

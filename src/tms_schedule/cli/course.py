@@ -19,14 +19,28 @@ planned session lies outside the authorization.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 import attrs
 
+from tms_schedule.cli.common import (
+    UsageError,
+    add_calendar_arguments,
+    add_plan_arguments,
+    calendar_options_from_args,
+    format_from,
+    parse_closure,
+    parse_date,
+    parse_local,
+    parse_span,
+    plan_from_args,
+    require_course_id,
+    stamp_from_args,
+    write_schedule,
+)
 from tms_schedule.course import CAUSES, POLICIES, Authorization, Course, CourseError
-from tms_schedule.course_file import load_course, save_course
-from tms_schedule.export_ics import CalendarOptions
+from tms_schedule.course.file import load_course, save_course
+from tms_schedule.export.options import CalendarOptions
 from tms_schedule.settings import load_clinic
 
 __all__ = ["add_course_commands", "run_course"]
@@ -34,8 +48,6 @@ __all__ = ["add_course_commands", "run_course"]
 
 def add_course_commands(commands: Any) -> None:
     """Register ``course`` and its subcommands on the top-level parser's subcommands."""
-    from tms_schedule.cli import add_calendar_arguments, add_plan_arguments
-
     course = commands.add_parser(
         "course", help="keep a course in a file: record, re-plan, check, export"
     )
@@ -116,8 +128,6 @@ def add_course_commands(commands: Any) -> None:
 
 def run_course(args: argparse.Namespace) -> int:
     """Run one ``course`` subcommand; returns the exit status."""
-    from tms_schedule.cli import plan_from_args, require_course_id
-
     if args.action == "new":
         require_course_id(args)
         plan, _ = plan_from_args(args)
@@ -153,7 +163,7 @@ def run_course(args: argparse.Namespace) -> int:
 def _record(course: Course, args: argparse.Namespace) -> int:
     zone = course.plan.clinic.zone
     if args.attended:
-        when = _local(args.when, zone, "--when") if args.when else None
+        when = parse_local(args.when, zone, "--when") if args.when else None
         updated = course.attended(args.session, when, args.note)
         said = "attended"
     elif args.missed:
@@ -163,7 +173,7 @@ def _record(course: Course, args: argparse.Namespace) -> int:
         updated = course.cancelled(args.session, args.note)
         said = "cancelled"
     else:
-        to = _local(args.moved_to, zone, "--moved-to")
+        to = parse_local(args.moved_to, zone, "--moved-to")
         updated = course.moved(args.session, to, args.note)
         said = f"moved to {to:%Y-%m-%d %H:%M}"
     save_course(updated, args.file)
@@ -172,14 +182,12 @@ def _record(course: Course, args: argparse.Namespace) -> int:
 
 
 def _replan(course: Course, args: argparse.Namespace) -> int:
-    from tms_schedule.cli import _date
-
     updated = course.replan(
-        _date(args.start, "--from"),
+        parse_date(args.start, "--from"),
         args.policy,
-        min_gap=_span("--min-gap-hours", hours=args.min_gap_hours),
+        min_gap=parse_span("--min-gap-hours", hours=args.min_gap_hours),
         extra_per_week=args.extra_per_week,
-        gap_limit=_span("--gap-limit-days", days=args.gap_limit_days),
+        gap_limit=parse_span("--gap-limit-days", days=args.gap_limit_days),
         within_authorization=args.within_authorization,
     )
     save_course(updated, args.file)
@@ -223,17 +231,17 @@ def _show(course: Course, args: argparse.Namespace) -> int:
 
 
 def _authorize(course: Course, args: argparse.Namespace) -> int:
-    from tms_schedule.cli import UsageError, _date
-
     if args.extend is not None:
-        until = _date(args.until, "--until") if args.until else None
+        until = parse_date(args.until, "--until") if args.until else None
         updated = course.extend_authorization(args.extend, until, args.note)
     else:
         if args.sessions is None or args.valid_from is None or args.until is None:
             raise UsageError("authorize: give --sessions, --from and --until, or --extend N")
         updated = course.authorize(
             Authorization(
-                args.sessions, _date(args.valid_from, "--from"), _date(args.until, "--until")
+                args.sessions,
+                parse_date(args.valid_from, "--from"),
+                parse_date(args.until, "--until"),
             )
         )
     save_course(updated, args.file)
@@ -246,17 +254,10 @@ def _authorize(course: Course, args: argparse.Namespace) -> int:
 
 
 def _export(course: Course, args: argparse.Namespace) -> int:
-    from tms_schedule.cli import (
-        _format_from,
-        calendar_options_from_args,
-        stamp_from_args,
-        write_schedule,
-    )
-
     schedule = (
         course.schedule if args.revision is None else course._revision(args.revision).schedule
     )
-    fmt = args.format or (_format_from(args.output) if args.output else "ics")
+    fmt = args.format or (format_from(args.output) if args.output else "ics")
     base = load_clinic(args.clinic).calendar_options if args.clinic else CalendarOptions()
     options = calendar_options_from_args(args, base)
     stamp = stamp_from_args(args.stamp) if fmt == "ics" else None
@@ -265,9 +266,7 @@ def _export(course: Course, args: argparse.Namespace) -> int:
 
 
 def _close(course: Course, args: argparse.Namespace) -> int:
-    from tms_schedule.cli import _closure
-
-    closure = attrs.evolve(_closure(args.dates), reason=args.reason)
+    closure = attrs.evolve(parse_closure(args.dates), reason=args.reason)
     clinic = course.plan.clinic
     updated = course.with_clinic(attrs.evolve(clinic, closures=(*clinic.closures, closure)))
     save_course(updated, args.file)
@@ -281,9 +280,7 @@ def _close(course: Course, args: argparse.Namespace) -> int:
 
 
 def _follow(course: Course, args: argparse.Namespace) -> int:
-    from tms_schedule.cli import _date
-
-    start = _date(args.start, "--start") if args.start else None
+    start = parse_date(args.start, "--start") if args.start else None
     if args.rescue:
         if start is None:
             raise CourseError("--start: a rescue course needs its start date")
@@ -296,24 +293,3 @@ def _follow(course: Course, args: argparse.Namespace) -> int:
         f" {len(following.schedule)} sessions from {following.schedule.first.date}"
     )
     return 0
-
-
-def _span(option: str, **amount: float) -> dt.timedelta:
-    from tms_schedule.cli import UsageError
-
-    try:
-        return dt.timedelta(**amount)
-    except (ValueError, OverflowError):
-        raise UsageError(f"{option}: {next(iter(amount.values()))} is out of range") from None
-
-
-def _local(text: str, zone: Any, option: str) -> dt.datetime:
-    from tms_schedule.cli import UsageError
-
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            f"{option}: must be a date and time like 2026-11-20T14:00, got {text!r}"
-        ) from None
-    return value.replace(tzinfo=zone) if value.tzinfo is None else value

@@ -28,6 +28,7 @@ import csv
 import datetime as dt
 import io
 
+from tms_schedule.export.uid import session_uid
 from tms_schedule.schedule import Schedule
 
 __all__ = ["CSV_COLUMNS", "schedule_to_csv"]
@@ -55,8 +56,6 @@ def schedule_to_csv(schedule: Schedule, *, uid_key: str | bytes | None = None) -
 
     ``uid_key`` is the clinic's UID secret, as given to the calendar export.
     """
-    from tms_schedule.export_ics import session_uid
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

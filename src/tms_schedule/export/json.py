@@ -23,6 +23,7 @@ import zoneinfo
 from typing import Any
 
 from tms_schedule.errors import ScheduleFormatError
+from tms_schedule.export.uid import session_uid
 from tms_schedule.schedule import SESSION_STATUSES, Schedule, Session, SkippedDay
 
 __all__ = ["FORMAT", "VERSION", "schedule_from_json", "schedule_to_dict", "schedule_to_json"]
@@ -33,8 +34,6 @@ VERSION = 1
 
 def schedule_to_dict(schedule: Schedule, *, uid_key: str | bytes | None = None) -> dict[str, Any]:
     """The JSON document as Python objects (``uid_key``: the clinic's UID secret)."""
-    from tms_schedule.export_ics import session_uid
-
     return {
         "format": FORMAT,
         "version": VERSION,

@@ -8,7 +8,6 @@ refused as a whole; so is a truncated, corrupt or newer-version file.
 
 >>> import datetime as dt
 >>> from tms_schedule import ClinicCalendar, Plan
->>> from tms_schedule.course import Course
 >>> course = Course.start(Plan("itbs", ClinicCalendar("Europe/Berlin"), "2026-11-16", "09:00", "c-1"))
 >>> course_from_json(course.attended(1).to_json()) == course.attended(1)
 True
@@ -27,9 +26,12 @@ from typing import Any
 import attrs
 
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
-from tms_schedule.course import Authorization, Course, Extension, MilestoneRules, Record, Revision
-from tms_schedule.errors import ScheduleFormatError, TmsScheduleError
-from tms_schedule.export_json import schedule_from_json, schedule_to_dict
+from tms_schedule.course.authorization import Authorization, Extension
+from tms_schedule.course.lifecycle import Course, Revision
+from tms_schedule.course.milestones import MilestoneRules
+from tms_schedule.course.record import Record, apply_record
+from tms_schedule.errors import CourseFileError, TmsScheduleError
+from tms_schedule.export.json import schedule_from_json, schedule_to_dict
 from tms_schedule.phase import PHASE_CLASSES
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol, Stimulation
@@ -47,10 +49,6 @@ __all__ = [
 FORMAT = "tms_schedule/course"
 VERSION = 1
 _PHASES = {cls.__name__: cls for cls in PHASE_CLASSES}
-
-
-class CourseFileError(ScheduleFormatError):
-    """A course file is malformed, truncated, from a newer version, or not a course file."""
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -296,12 +294,10 @@ def _check_history(
     plan: Plan, revisions: tuple[Revision, ...], records: tuple[Record, ...]
 ) -> None:
     """Each revision's recorded states are what its records, applied in order, produce."""
-    from tms_schedule.course import _apply
-
     for before, after in itertools.pairwise(revisions):
         replayed = before.schedule
         for record in records[before.records : after.records]:
-            replayed = _apply(plan, replayed, record)
+            replayed = apply_record(plan, replayed, record)
         states = {s.number: s.status for s in after.schedule}
         for session in replayed:
             if session.status != "scheduled" and states.get(session.number) != session.status:

@@ -37,7 +37,7 @@ from tms_schedule._dates import (
     months,
     short_day,
 )
-from tms_schedule.export_ics import CalendarOptions
+from tms_schedule.export.options import CalendarOptions
 from tms_schedule.schedule import Schedule, Session
 
 __all__ = ["schedule_to_html"]
@@ -109,7 +109,7 @@ def schedule_to_html(schedule: Schedule, options: CalendarOptions | None = None)
     Args:
         schedule: the sessions to show; cancelled ones are struck through.
         options: the clinic's name, contact details, and its own ``title`` and
-            ``description`` (the same :class:`~tms_schedule.export_ics.CalendarOptions` as the
+            ``description`` (the same :class:`~tms_schedule.export.options.CalendarOptions` as the
             calendar files); default: neutral text and no contact details.
 
     >>> from tms_schedule import ClinicCalendar, Plan

@@ -1,42 +1,50 @@
-"""The ``tms-schedule`` command line, for the front desk and for scripts.
+"""What every command-line command shares: the parser, the plan and calendar options, dates,
+and writing output. The commands' own modules import from here, never from each other.
 
-``tms-schedule protocols`` lists the built-in protocols (and a clinic file's own);
-``tms-schedule plan PROTOCOL --start YYYY-MM-DD ...`` prints or writes a whole course.
-
-Bad input prints one line naming the problem on standard error and exits with status 2;
-no traceback. The command line is the only part of tms_schedule that reads defaults from
-outside its arguments, and only these: ``--at`` defaults to 09:00 (the opening time for
-protocols with several sessions a day), ``--course-id`` to ``course-START`` (only for
-text, CSV and JSON: calendar files and course files need an id of their own), and
-``--stamp`` (the export time of a calendar file) to the current time.
-There is no default timezone: give ``--tz`` or a clinic file.
+The command line is the only part of tms_schedule that reads defaults from outside its
+arguments, and only these: ``--at`` defaults to 09:00 (the opening time for protocols with
+several sessions a day), ``--course-id`` to ``course-START`` (only for text, CSV and JSON:
+calendar files and course files need an id of their own), and ``--stamp`` (the export time
+of a calendar file) to the current time. There is no default timezone.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 import attrs
 
-from tms_schedule import __version__
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.clinic import ClinicCalendar, Closure
-from tms_schedule.errors import TmsScheduleError
-from tms_schedule.export_ics import CalendarOptions, schedule_to_ics
+from tms_schedule.export.ics import schedule_to_ics
+from tms_schedule.export.options import CalendarOptions
 from tms_schedule.phase import Accelerated, Periodic
 from tms_schedule.plan import Plan
-from tms_schedule.protocol import Protocol, describe_phase
+from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Schedule
 from tms_schedule.settings import ClinicSettings, load_clinic
 
-__all__ = ["main"]
+__all__ = [
+    "FORMATS",
+    "Parser",
+    "UsageError",
+    "add_calendar_arguments",
+    "add_plan_arguments",
+    "calendar_options_from_args",
+    "format_from",
+    "parse_closure",
+    "parse_date",
+    "parse_local",
+    "parse_span",
+    "plan_from_args",
+    "require_course_id",
+    "stamp_from_args",
+    "write_schedule",
+]
 
 FORMATS = ("text", "json", "csv", "ics", "html")
 _SUFFIX_FORMATS = {
@@ -53,41 +61,11 @@ class UsageError(Exception):
     """Bad input on the command line: reported in one line, exit status 2."""
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are :class:`UsageError`, reported like every other."""
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="tms-schedule",
-        description="Plan courses of TMS treatment as dated sessions.",
-    )
-    parser.add_argument("--version", action="version", version=f"tms-schedule {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    listing = commands.add_parser("protocols", help="list the protocols")
-    listing.add_argument("--format", choices=("text", "json"), default="text")
-    listing.add_argument("--clinic", metavar="clinic.toml", help="add the file's own protocols")
-
-    plan = commands.add_parser(
-        "plan",
-        help="expand a course into dated sessions",
-        description="Expand PROTOCOL from --start into every dated session.",
-    )
-    add_plan_arguments(plan)
-    add_calendar_arguments(plan)
-    plan.add_argument(
-        "--format", choices=FORMATS, help="output format (default: from -o, else text)"
-    )
-    plan.add_argument(
-        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
-    )
-
-    from tms_schedule.cli_course import add_course_commands
-
-    add_course_commands(commands)
-    return parser
 
 
 def add_plan_arguments(plan: argparse.ArgumentParser) -> None:
@@ -160,76 +138,6 @@ def add_calendar_arguments(plan: argparse.ArgumentParser) -> None:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-        if args.command == "protocols":
-            return _protocols(args)
-        if args.command == "course":
-            from tms_schedule.cli_course import run_course
-
-            return run_course(args)
-        return _plan(args)
-    except (UsageError, TmsScheduleError) as error:
-        message = " ".join(str(error).split())
-        print(f"tms-schedule: error: {message}", file=sys.stderr)
-        return 2
-    except (OverflowError, RecursionError) as error:
-        # A value so far out of range that date arithmetic gave up: still bad input.
-        print(f"tms-schedule: error: a date or number is out of range ({error})", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        # The reader went away (``| head``): stop quietly, as other command-line tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-
-
-def _protocols(args: argparse.Namespace) -> int:
-    catalogue = load_clinic(args.clinic).catalogue if args.clinic else Catalogue()
-    if args.format == "json":
-        print(json.dumps([protocol_to_dict(p) for p in catalogue], indent=2, ensure_ascii=False))
-        return 0
-    width = max(len(p.id) for p in catalogue)
-    for protocol in catalogue:
-        print(f"{protocol.id:<{width}}  {protocol.name}")
-        print(f"{'':<{width}}  {protocol.describe()}")
-    return 0
-
-
-def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
-    """A protocol as JSON-ready data (the ``protocols --format json`` output)."""
-    stimulation = attrs.asdict(protocol.stimulation) if protocol.stimulation else None
-    return {
-        "id": protocol.id,
-        "name": protocol.name,
-        "total_sessions": protocol.total_sessions,
-        "session_minutes": protocol.session.total_seconds() / 60,
-        "first_session_minutes": protocol.first_session.total_seconds() / 60,
-        "phases": [
-            {
-                "name": phase.name,
-                "kind": phase.kind,
-                "type": type(phase).__name__.lower(),
-                "sessions": phase.total,
-                "description": describe_phase(phase),
-                **{
-                    key: (value.total_seconds() / 60 if isinstance(value, dt.timedelta) else value)
-                    for key, value in attrs.asdict(phase).items()
-                    if key != "name"
-                },
-            }
-            for phase in protocol.phases
-        ],
-        "acute_range": list(protocol.acute_range) if protocol.acute_range else None,
-        "optional_phases": sorted(protocol.optional_phases),
-        "stimulation": stimulation,
-        "sources": list(protocol.sources),
-        "notes": list(protocol.notes),
-    }
-
-
 def plan_from_args(args: argparse.Namespace) -> tuple[Plan, ClinicSettings | None]:
     """The plan the plan options describe, and the clinic settings file when one was given."""
     settings = load_clinic(args.clinic) if args.clinic else None
@@ -244,25 +152,12 @@ def plan_from_args(args: argparse.Namespace) -> tuple[Plan, ClinicSettings | Non
         tuning["continuation"] = False
     if tuning:
         protocol = protocol.tune(**tuning)
-    clinic = _clinic(args, settings.calendar if settings else None)
-    start = _date(args.start, "--start")
+    clinic = clinic_from_args(args, settings.calendar if settings else None)
+    start = parse_date(args.start, "--start")
     at = _at(args.at, protocol, clinic)
     course_id = args.course_id or f"course-{start.isoformat()}"
     blocks: Literal["whole", "split"] = "split" if args.split_blocks else "whole"
     return Plan(protocol, clinic, start, at, course_id, blocks=blocks), settings
-
-
-def _plan(args: argparse.Namespace) -> int:
-    plan, settings = plan_from_args(args)
-    fmt = args.format or _format_from(args.output)
-    if fmt == "ics":
-        require_course_id(args)
-    options = calendar_options_from_args(
-        args, settings.calendar_options if settings else CalendarOptions()
-    )
-    stamp = stamp_from_args(args.stamp) if fmt == "ics" else None
-    write_schedule(plan.expand(), fmt, options, stamp, args.output)
-    return 0
 
 
 def write_schedule(
@@ -275,7 +170,7 @@ def write_schedule(
     """Write ``schedule`` in ``fmt`` to ``output`` (standard output when ``None``)."""
     if fmt == "ics":
         assert stamp is not None
-        _write(schedule_to_ics(schedule, options, stamp=stamp), output)
+        write_output(schedule_to_ics(schedule, options, stamp=stamp), output)
         return
     if fmt == "json":
         text = schedule.to_json(uid_key=options.uid_key)
@@ -285,7 +180,7 @@ def write_schedule(
         text = schedule.to_html(options)
     else:
         text = schedule.to_text()
-    _write(text.encode("utf-8"), output)
+    write_output(text.encode("utf-8"), output)
 
 
 def require_course_id(args: argparse.Namespace) -> None:
@@ -339,8 +234,8 @@ def stamp_from_args(text: str | None) -> dt.datetime:
     return value
 
 
-def _clinic(args: argparse.Namespace, base: ClinicCalendar | None) -> ClinicCalendar:
-    closures = tuple(_closure(text) for text in args.closed)
+def clinic_from_args(args: argparse.Namespace, base: ClinicCalendar | None) -> ClinicCalendar:
+    closures = tuple(parse_closure(text) for text in args.closed)
     if base is None:
         if not args.tz:
             raise UsageError(
@@ -367,14 +262,14 @@ def _clinic(args: argparse.Namespace, base: ClinicCalendar | None) -> ClinicCale
     return attrs.evolve(base, **changes) if changes else base
 
 
-def _closure(text: str) -> Closure:
+def parse_closure(text: str) -> Closure:
     first, sep, last = text.partition("..")
-    start = _date(first, "--closed")
-    end = _date(last, "--closed") if sep else start
+    start = parse_date(first, "--closed")
+    end = parse_date(last, "--closed") if sep else start
     return Closure(start, end, "Clinic closure")
 
 
-def _date(text: str, option: str) -> dt.date:
+def parse_date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -397,13 +292,13 @@ def _at(text: str | None, protocol: Protocol, clinic: ClinicCalendar) -> dt.time
     return value
 
 
-def _format_from(output: str | None) -> str:
+def format_from(output: str | None) -> str:
     if output is None:
         return "text"
     return _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "text")
 
 
-def _write(data: bytes, output: str | None) -> None:
+def write_output(data: bytes, output: str | None) -> None:
     if output is None or output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -415,5 +310,20 @@ def _write(data: bytes, output: str | None) -> None:
         raise UsageError(f"-o: cannot write {output}: {error.strerror or error}") from None
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def parse_span(option: str, **amount: float) -> dt.timedelta:
+    """A duration from an option's number (``hours=6``), or a :class:`UsageError` naming it."""
+    try:
+        return dt.timedelta(**amount)
+    except (ValueError, OverflowError):
+        raise UsageError(f"{option}: {next(iter(amount.values()))} is out of range") from None
+
+
+def parse_local(text: str, zone: Any, option: str) -> dt.datetime:
+    """A date and time in the clinic's zone (``2026-11-20T14:00``), or with its own offset."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{option}: must be a date and time like 2026-11-20T14:00, got {text!r}"
+        ) from None
+    return value.replace(tzinfo=zone) if value.tzinfo is None else value

@@ -1,0 +1,110 @@
+"""``tms-schedule protocols`` and ``tms-schedule plan``: the catalogue, and a course expanded.
+
+``tms-schedule protocols`` lists the built-in protocols (and a clinic file's own);
+``tms-schedule plan PROTOCOL --start YYYY-MM-DD ...`` prints or writes a whole course.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from typing import Any
+
+import attrs
+
+from tms_schedule.catalogue import Catalogue
+from tms_schedule.cli.common import (
+    FORMATS,
+    add_calendar_arguments,
+    add_plan_arguments,
+    calendar_options_from_args,
+    format_from,
+    plan_from_args,
+    require_course_id,
+    stamp_from_args,
+    write_schedule,
+)
+from tms_schedule.export.options import CalendarOptions
+from tms_schedule.protocol import Protocol, describe_phase
+from tms_schedule.settings import load_clinic
+
+__all__ = ["add_plan_commands", "protocol_to_dict", "run_plan", "run_protocols"]
+
+
+def add_plan_commands(commands: Any) -> None:
+    """Register ``protocols`` and ``plan`` on the top-level parser's subcommands."""
+    listing = commands.add_parser("protocols", help="list the protocols")
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.add_argument("--clinic", metavar="clinic.toml", help="add the file's own protocols")
+
+    plan = commands.add_parser(
+        "plan",
+        help="expand a course into dated sessions",
+        description="Expand PROTOCOL from --start into every dated session.",
+    )
+    add_plan_arguments(plan)
+    add_calendar_arguments(plan)
+    plan.add_argument(
+        "--format", choices=FORMATS, help="output format (default: from -o, else text)"
+    )
+    plan.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
+    )
+
+
+def run_protocols(args: argparse.Namespace) -> int:
+    catalogue = load_clinic(args.clinic).catalogue if args.clinic else Catalogue()
+    if args.format == "json":
+        print(json.dumps([protocol_to_dict(p) for p in catalogue], indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(p.id) for p in catalogue)
+    for protocol in catalogue:
+        print(f"{protocol.id:<{width}}  {protocol.name}")
+        print(f"{'':<{width}}  {protocol.describe()}")
+    return 0
+
+
+def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
+    """A protocol as JSON-ready data (the ``protocols --format json`` output)."""
+    stimulation = attrs.asdict(protocol.stimulation) if protocol.stimulation else None
+    return {
+        "id": protocol.id,
+        "name": protocol.name,
+        "total_sessions": protocol.total_sessions,
+        "session_minutes": protocol.session.total_seconds() / 60,
+        "first_session_minutes": protocol.first_session.total_seconds() / 60,
+        "phases": [
+            {
+                "name": phase.name,
+                "kind": phase.kind,
+                "type": type(phase).__name__.lower(),
+                "sessions": phase.total,
+                "description": describe_phase(phase),
+                **{
+                    key: (value.total_seconds() / 60 if isinstance(value, dt.timedelta) else value)
+                    for key, value in attrs.asdict(phase).items()
+                    if key != "name"
+                },
+            }
+            for phase in protocol.phases
+        ],
+        "acute_range": list(protocol.acute_range) if protocol.acute_range else None,
+        "optional_phases": sorted(protocol.optional_phases),
+        "stimulation": stimulation,
+        "sources": list(protocol.sources),
+        "notes": list(protocol.notes),
+    }
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    plan, settings = plan_from_args(args)
+    fmt = args.format or format_from(args.output)
+    if fmt == "ics":
+        require_course_id(args)
+    options = calendar_options_from_args(
+        args, settings.calendar_options if settings else CalendarOptions()
+    )
+    stamp = stamp_from_args(args.stamp) if fmt == "ics" else None
+    write_schedule(plan.expand(), fmt, options, stamp, args.output)
+    return 0

@@ -1,0 +1,44 @@
+"""Courses: a plan plus what happened — attendance, misses, moves, re-plans, billing, insurance.
+
+A :class:`Course` is immutable: every recording returns a new course, and an impossible one
+(attending a session twice, a date before the course began, a session that does not exist)
+raises :class:`~tms_schedule.errors.CourseError` and leaves the course as it was. What was
+recorded is never lost: the records are kept in order, and each re-plan is kept as a
+:class:`Revision`.
+
+========================  ==================================================================
+module                    what it holds
+========================  ==================================================================
+``course.lifecycle``      :class:`Course` and its :class:`Revision`\\ s
+``course.record``         :class:`Record` and how one changes a schedule
+``course.replan``         the catch-up policies that re-plan the remaining sessions
+``course.milestones``     :class:`MilestoneRules`: ratings, motor threshold, billing codes
+``course.authorization``  insurance :class:`Authorization`\\ s and their reports
+``course.changes``        what changed between two states, in words
+``course.file``           the course file: versioned JSON, saved atomically
+========================  ==================================================================
+"""
+
+from tms_schedule.course.authorization import Authorization, AuthorizationReport, Extension
+from tms_schedule.course.changes import Change, Changes
+from tms_schedule.course.lifecycle import Course, Revision
+from tms_schedule.course.milestones import MilestoneRules
+from tms_schedule.course.record import CAUSES, RECORD_KINDS, Record
+from tms_schedule.course.replan import POLICIES
+from tms_schedule.errors import CourseError
+
+__all__ = [
+    "CAUSES",
+    "POLICIES",
+    "RECORD_KINDS",
+    "Authorization",
+    "AuthorizationReport",
+    "Change",
+    "Changes",
+    "Course",
+    "CourseError",
+    "Extension",
+    "MilestoneRules",
+    "Record",
+    "Revision",
+]
