@@ -10,6 +10,8 @@ modules is not an edge either (every subpackage would otherwise import itself).
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,32 @@ def test_the_command_line_modules_share_helpers_only_through_common() -> None:
                 "tms_schedule.cli.common"
             }
             assert not siblings, f"{name} imports {sorted(siblings)}"
+
+
+def test_import_loads_the_plan_model_and_nothing_it_does_not_need() -> None:
+    """``import tms_schedule`` stays quick: exports, courses, settings files, the command line
+    and icalendar load on first use."""
+    code = (
+        "import sys, tms_schedule\n"
+        "print(' '.join(sorted(m for m in sys.modules"
+        " if m.startswith(('tms_schedule', 'icalendar', 'tomllib')))))"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "tms_schedule.plan" in loaded
+    for heavy in ("tms_schedule.course", "tms_schedule.export", "tms_schedule.settings"):
+        assert heavy not in loaded, heavy
+    assert not {"tms_schedule.cli", "icalendar", "tomllib"} & loaded
+
+
+def test_every_public_name_resolves() -> None:
+    import tms_schedule
+
+    for name in tms_schedule.__all__:
+        assert getattr(tms_schedule, name) is not None, name
+    assert set(tms_schedule.__all__) <= set(dir(tms_schedule))
+    with pytest.raises(AttributeError, match="no attribute 'Coures'"):
+        tms_schedule.Coures  # type: ignore[attr-defined]  # noqa: B018 (misspelt on purpose)

@@ -222,3 +222,85 @@ def test_bad_closures_name_the_field() -> None:
 def test_errors_are_value_errors() -> None:
     with pytest.raises(ValueError, match="timezone"):
         ClinicCalendar("Nowhere/Town")
+
+
+# -- the index of days ---------------------------------------------------------------------
+
+
+DENVER = ClinicCalendar("America/Denver", holidays="US-CO", weekday_hours={"Fri": "08:00-13:00"})
+
+
+def test_each_day_says_its_hours_or_what_shuts_it() -> None:
+    thursday = DENVER.day(THANKSGIVING)
+    assert (thursday.hours, thursday.reason) == (None, "Thanksgiving Day: clinic closed")
+    friday = DENVER.day(dt.date(2026, 11, 27))
+    assert friday.hours == OpeningHours.parse("08:00-13:00") and friday.reason is None
+    saturday = DENVER.day(dt.date(2026, 11, 28))
+    assert (saturday.hours, saturday.reason) == (None, None)  # closed for its weekday alone
+    assert friday.hours_id != DENVER.day(dt.date(2026, 11, 30)).hours_id
+    assert DENVER.all_hours[friday.hours_id] == friday.hours
+    assert friday.midnight == dt.datetime(2026, 11, 27, tzinfo=DENVER.zone)
+
+
+def test_the_index_knows_the_days_whose_offset_changes() -> None:
+    changing = [d.date for d in DENVER.days(dt.date(2026, 1, 1), dt.date(2026, 12, 31))]
+    flagged = [d for d in changing if DENVER.day(d).offset_change]
+    # 8 March and 1 November 2026, each with a day either side that shares a midnight.
+    assert dt.date(2026, 3, 8) in flagged and dt.date(2026, 11, 1) in flagged
+    assert all(
+        abs((d - dt.date(2026, 3, 8)).days) <= 1 or abs((d - dt.date(2026, 11, 1)).days) <= 1
+        for d in flagged
+    )
+    assert not any(
+        d.offset_change
+        for d in ClinicCalendar("Asia/Kolkata").days(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    )
+
+
+def test_regular_days_leave_out_closed_weekdays_across_years() -> None:
+    days = DENVER.regular_days(dt.date(2026, 12, 24), dt.date(2027, 1, 4))
+    assert [(d.date.isoformat(), d.reason) for d in days] == [
+        ("2026-12-24", None),
+        ("2026-12-25", "Christmas Day: clinic closed"),
+        ("2026-12-28", None),
+        ("2026-12-29", None),
+        ("2026-12-30", None),
+        ("2026-12-31", None),
+        ("2027-01-01", "New Year's Day: clinic closed"),
+        ("2027-01-04", None),
+    ]
+    assert [d.date for d in DENVER.days(dt.date(2026, 12, 31), dt.date(2027, 1, 2))] == [
+        dt.date(2026, 12, 31),
+        dt.date(2027, 1, 1),
+        dt.date(2027, 1, 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (dt.date(2027, 1, 1), dt.date(2026, 12, 31)),  # an empty range across a new year
+        (dt.date(2026, 5, 5), dt.date(2026, 5, 4)),
+    ],
+)
+def test_an_empty_range_holds_no_day(start: dt.date, end: dt.date) -> None:
+    assert DENVER.days(start, end) == ()
+    assert DENVER.regular_days(start, end) == ()
+    assert DENVER.open_days(start, end) == []
+
+
+def test_overlapping_closures_name_each_reason_once() -> None:
+    start = dt.date(2026, 1, 1)
+    closures = [Closure(start, start + dt.timedelta(days=3 * 365), "Renovation")] * 500 + [
+        Closure(dt.date(2026, 3, 2), reason="Snow day")
+    ]
+    clinic = ClinicCalendar("UTC", closures=closures)
+    assert clinic.closure_reason(dt.date(2026, 3, 2)) == (
+        "Renovation: clinic closed; Snow day: clinic closed"
+    )
+
+
+def test_a_calendar_takes_a_bounded_number_of_closures() -> None:
+    day = dt.date(2026, 1, 1)
+    with pytest.raises(InvalidClinicError, match="at most 2000 of each"):
+        ClinicCalendar("UTC", closures=[Closure(day)] * 2001)

@@ -130,8 +130,8 @@ def test_a_day_of_many_sessions_reads_as_a_count_and_a_span() -> None:
 def test_cancelled_sessions_are_struck_through() -> None:
     schedule = expand("standard-10hz")
     sessions = list(schedule.sessions)
-    sessions[9] = attrs.evolve(sessions[9], status="cancelled")  # Mon 30 Nov
-    sessions[4] = attrs.evolve(sessions[4], status="missed")
+    sessions[9] = sessions[9].evolve(status="cancelled")  # Mon 30 Nov
+    sessions[4] = sessions[4].evolve(status="missed")
     page = attrs.evolve(schedule, sessions=tuple(sessions)).to_html()
     assert "<strong>35 appointments</strong>" in page
     assert "1 cancelled appointment is struck through." in page
@@ -144,7 +144,7 @@ def test_cancelled_sessions_are_struck_through() -> None:
 
     snt = expand("snt")
     many = list(snt.sessions)
-    many[12] = attrs.evolve(many[12], status="cancelled")
+    many[12] = many[12].evolve(status="cancelled")
     page = attrs.evolve(snt, sessions=tuple(many)).to_html()
     assert (
         '9 appointments</span><br>08:00\N{EN DASH}17:10<br><span class="note">1 cancelled' in page

@@ -186,7 +186,7 @@ def test_sequence_and_cancelled_status_come_from_the_session() -> None:
     schedule = expand("Europe/Berlin", "2027-03-01", "itbs")
     changed = attrs.evolve(
         schedule,
-        sessions=(attrs.evolve(schedule[0], sequence=2, status="cancelled"), *schedule[1:]),
+        sessions=(schedule[0].evolve(sequence=2, status="cancelled"), *schedule[1:]),
     )
     data = changed.to_ics(stamp=STAMP)
     for parsed in (icaljs_read(data), libical_read(data)):

@@ -127,8 +127,8 @@ def test_grids_of_the_standard_course() -> None:
 def test_cancelled_days_and_the_legend() -> None:
     schedule = expand("standard-10hz")
     sessions = list(schedule.sessions)
-    sessions[9] = attrs.evolve(sessions[9], status="cancelled")  # Mon 30 Nov
-    sessions[10] = attrs.evolve(sessions[10], status="missed")  # still an appointment day
+    sessions[9] = sessions[9].evolve(status="cancelled")  # Mon 30 Nov
+    sessions[10] = sessions[10].evolve(status="missed")  # still an appointment day
     changed = attrs.evolve(schedule, sessions=tuple(sessions))
     check(changed)
     text = changed.to_text()

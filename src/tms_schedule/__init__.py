@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from tms_schedule.catalogue import (
     BUILTIN_PROTOCOLS,
     Catalogue,
@@ -18,15 +21,6 @@ from tms_schedule.catalogue import (
     protocol_ids,
 )
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
-from tms_schedule.course import (
-    Authorization,
-    AuthorizationReport,
-    Course,
-    Extension,
-    MilestoneRules,
-    Record,
-    Revision,
-)
 from tms_schedule.errors import (
     BlockSplitError,
     ConfigError,
@@ -42,15 +36,57 @@ from tms_schedule.errors import (
     UnknownProtocolError,
     UnknownTimezoneError,
 )
-from tms_schedule.export.options import CalendarOptions
-from tms_schedule.export.uid import session_uid
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol, Stimulation
 from tms_schedule.schedule import Schedule, Session, SkippedDay
-from tms_schedule.settings import ClinicSettings, load_clinic
+
+if TYPE_CHECKING:
+    from tms_schedule.course import (
+        Authorization,
+        AuthorizationReport,
+        Course,
+        Extension,
+        MilestoneRules,
+        Record,
+        Revision,
+    )
+    from tms_schedule.export.options import CalendarOptions
+    from tms_schedule.export.uid import session_uid
+    from tms_schedule.settings import ClinicSettings, load_clinic
 
 __version__ = "0.1.0"
+
+# The parts a plan does not need load on first use: ``import tms_schedule`` stays quick for
+# the command line and for programs that only expand plans.
+_LAZY = {
+    "Authorization": "tms_schedule.course",
+    "AuthorizationReport": "tms_schedule.course",
+    "Course": "tms_schedule.course",
+    "Extension": "tms_schedule.course",
+    "MilestoneRules": "tms_schedule.course",
+    "Record": "tms_schedule.course",
+    "Revision": "tms_schedule.course",
+    "CalendarOptions": "tms_schedule.export.options",
+    "session_uid": "tms_schedule.export.uid",
+    "ClinicSettings": "tms_schedule.settings",
+    "load_clinic": "tms_schedule.settings",
+}
+
+
+if not TYPE_CHECKING:  # type checkers see the imports above, and flag a misspelt name
+
+    def __getattr__(name: str) -> Any:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'tms_schedule' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "BUILTIN_PROTOCOLS",

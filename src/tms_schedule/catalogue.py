@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tms_schedule._toml import TomlTable, load_toml
 from tms_schedule.errors import ConfigError, InvalidProtocolError, UnknownProtocolError
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
 from tms_schedule.protocol import Protocol, Stimulation
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tms_schedule._toml import TomlTable
 
 __all__ = ["BUILTIN_PROTOCOLS", "Catalogue", "get_protocol", "load_protocols", "protocol_ids"]
 
@@ -448,6 +451,8 @@ def load_protocols(path: str | Path, base: Catalogue | None = None) -> list[Prot
     a protocol with ``[[protocol.phases]]`` tables (``type`` = daily, taper, weekly,
     accelerated or periodic). Every error names the file, the key and what is allowed.
     """
+    from tms_schedule._toml import load_toml  # on first use: plans need no TOML reader
+
     table = load_toml(path)
     return protocols_from_table(table, base or Catalogue())
 

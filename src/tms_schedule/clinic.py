@@ -3,7 +3,9 @@
 A clinic calendar holds the IANA timezone, the open weekdays and their opening hours, the
 public holidays (from the ``holidays`` package, names pinned to one language) and which of
 them close the clinic, the clinic's own closures and its extra open days. Build it once and
-reuse it for thousands of plans: holiday lookups are cached per year.
+reuse it for thousands of plans: it builds, once per year, an index of its days
+(:class:`CalendarDay`: the hours, the holiday or closure that shuts an open weekday, whether
+the UTC offset changes), which plans walk with :meth:`ClinicCalendar.regular_days`.
 
 The vocabulary follows session calendars: :meth:`ClinicCalendar.is_open`,
 :meth:`ClinicCalendar.closure_reason`, :meth:`ClinicCalendar.next_open` (with an explicit
@@ -23,10 +25,12 @@ datetime.date(2026, 11, 27)
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import re
 import zoneinfo
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import attrs
 
@@ -43,10 +47,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SEARCH_HORIZON_DAYS",
+    "MAX_CLOSURES",
+    "CalendarDay",
     "ClinicCalendar",
     "Closure",
     "ExtraOpenDay",
     "OpeningHours",
+    "offset_change_days",
     "parse_weekdays",
 ]
 
@@ -60,6 +67,10 @@ _WEEKDAY_LOOKUP = {
     **{name.lower(): i for i, name in enumerate(WEEKDAY_NAMES)},
     **{name.lower(): i for i, name in enumerate(WEEKDAY_FULL)},
 }
+#: The most closures (and extra open days) one calendar takes: a clinic's own closures for
+#: many years, written as ranges, stay far below it.
+MAX_CLOSURES = 2000
+_DAY = dt.timedelta(days=1)
 # Holiday names are validated against the names the data gives over these years.
 _NAME_YEARS = range(2000, 2051)
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -72,7 +83,7 @@ def _parse_time(text: str, field: str) -> dt.time:
     return dt.time(int(match[1]), int(match[2]))
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class OpeningHours:
     """The hours a clinic is open on a day: sessions start and end inside them.
 
@@ -277,21 +288,18 @@ class ClinicCalendar:
     extra_open_days: tuple[ExtraOpenDay, ...] = attrs.field(default=(), converter=_tuple)
     search_horizon_days: int = DEFAULT_SEARCH_HORIZON_DAYS
 
-    # Derived once at construction; not part of equality.
+    # Derived once at construction, or once per year and kept; not part of equality.
     _zone: zoneinfo.ZoneInfo = attrs.field(init=False, eq=False, repr=False)
     _week: tuple[OpeningHours | None, ...] = attrs.field(init=False, eq=False, repr=False)
-    _closed: dict[dt.date, str] = attrs.field(init=False, eq=False, repr=False)
-    _extra: dict[dt.date, OpeningHours] = attrs.field(init=False, eq=False, repr=False)
+    _extra: dict[dt.date, ExtraOpenDay] = attrs.field(init=False, eq=False, repr=False)
+    _all_hours: tuple[OpeningHours, ...] = attrs.field(init=False, eq=False, repr=False)
+    _in_a_row: int = attrs.field(init=False, eq=False, repr=False)
     _holiday_years: dict[int, dict[dt.date, str]] = attrs.field(init=False, eq=False, repr=False)
-    _year_tables: dict[int, tuple[int, tuple[OpeningHours | str | None, ...]]] = attrs.field(
-        init=False, eq=False, repr=False
-    )
+    _years: dict[int, _Year] = attrs.field(init=False, eq=False, repr=False)
     _holiday_data: tuple[HolidayBase, HolidayBase | None] | None = attrs.field(
         init=False, eq=False, repr=False
     )
     _holiday_span: tuple[int, int] | None = attrs.field(init=False, eq=False, repr=False)
-    # Plans already checked against these hours (protocol, time, blocks): see plan.py.
-    _fitting_plans: set[tuple[Any, dt.time, str]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         set_ = object.__setattr__
@@ -318,24 +326,32 @@ class ClinicCalendar:
             for day in range(7)
         )
         set_(self, "_week", week)
-        closed: dict[dt.date, str] = {}
+        if len(self.closures) > MAX_CLOSURES or len(self.extra_open_days) > MAX_CLOSURES:
+            raise InvalidClinicError(
+                f"closures/extra_open_days: a calendar takes at most {MAX_CLOSURES} of each,"
+                f" got {len(self.closures)} closures and {len(self.extra_open_days)} extra days;"
+                " merge neighbouring closures into ranges"
+            )
         for closure in self.closures:
             if not isinstance(closure, Closure):
                 raise InvalidClinicError(f"closures: must hold Closure objects, got {closure!r}")
-            day = closure.start
-            while day <= closure.end:
-                reason = f"{closure.reason}: clinic closed"
-                closed[day] = f"{closed[day]}; {reason}" if day in closed else reason
-                day += dt.timedelta(days=1)
-        set_(self, "_closed", closed)
-        extra: dict[dt.date, OpeningHours] = {}
+        extra: dict[dt.date, ExtraOpenDay] = {}
         for item in self.extra_open_days:
             if not isinstance(item, ExtraOpenDay):
                 raise InvalidClinicError(
                     f"extra_open_days: must hold ExtraOpenDay objects, got {item!r}"
                 )
-            extra[item.date] = item.hours or self.hours
+            extra[item.date] = item
         set_(self, "_extra", extra)
+        hours = [h for h in week if h is not None] + [e.hours or self.hours for e in extra.values()]
+        set_(self, "_all_hours", tuple(dict.fromkeys(hours)))
+        is_open = [h is not None for h in week]
+        runs = [
+            next((k for k in range(7) if not is_open[(first + k) % 7]), 7)
+            for first in range(7)
+            if is_open[first]
+        ]
+        set_(self, "_in_a_row", max(runs, default=0))
         if (
             isinstance(self.search_horizon_days, bool)
             or not isinstance(self.search_horizon_days, int)
@@ -346,8 +362,7 @@ class ClinicCalendar:
                 f" got {self.search_horizon_days!r}"
             )
         set_(self, "_holiday_years", {})
-        set_(self, "_year_tables", {})
-        set_(self, "_fitting_plans", set())
+        set_(self, "_years", {})
         set_(self, "_holiday_data", None)
         set_(self, "_holiday_span", None)
         if self.holidays is not None:
@@ -374,44 +389,133 @@ class ClinicCalendar:
         """Opening hours for Monday to Sunday (``None`` on closed weekdays)."""
         return self._week
 
+    @property
+    def all_hours(self) -> tuple[OpeningHours, ...]:
+        """Each distinct opening hours of the calendar: the weekdays', then the extra days'."""
+        return self._all_hours
+
+    @property
+    def open_days_in_a_row(self) -> int:
+        """The most consecutive days the weekly pattern opens (7: every day).
+
+        >>> ClinicCalendar("UTC").open_days_in_a_row
+        5
+        """
+        return self._in_a_row
+
+    def day(self, date: dt.date) -> CalendarDay:
+        """What ``date`` is for the clinic: its hours, or the holiday or closure that shuts it.
+
+        >>> day = ClinicCalendar("America/Denver", holidays="US-CO").day(dt.date(2026, 11, 26))
+        >>> day.hours, day.reason
+        (None, 'Thanksgiving Day: clinic closed')
+        """
+        year = self._years.get(date.year) or self._year(date.year)
+        return year.days[date.toordinal() - year.first]
+
+    def days_from(self, start: dt.date) -> Iterator[CalendarDay]:
+        """Every day from ``start`` on, in order and without end: the caller bounds the walk."""
+        year = self._years.get(start.year) or self._year(start.year)
+        yield from itertools.islice(year.days, start.toordinal() - year.first, None)
+        number = start.year + 1
+        while True:
+            yield from (self._years.get(number) or self._year(number)).days
+            number += 1
+
+    def days(self, start: dt.date, end: dt.date) -> tuple[CalendarDay, ...]:
+        """The days from ``start`` to ``end``, both included.
+
+        >>> [d.date.day for d in ClinicCalendar("UTC").days(dt.date(2026, 11, 27), dt.date(2026, 11, 30)) if d.hours]
+        [27, 30]
+        """
+        if end < start:
+            return ()
+        year = self._years.get(start.year) or self._year(start.year)
+        if start.year == end.year:
+            return year.days[start.toordinal() - year.first : end.toordinal() - year.first + 1]
+        return year.days[start.toordinal() - year.first :] + self.days(
+            dt.date(start.year + 1, 1, 1), end
+        )
+
+    def regular_days(self, start: dt.date, end: dt.date) -> tuple[CalendarDay, ...]:
+        """The days from ``start`` to ``end`` (both included) that the clinic does not close
+        for their weekday alone: the open days and the holidays and closures that shut an
+        open weekday. Plans walk these, passing over closed weekdays without a look.
+
+        >>> clinic = ClinicCalendar("America/Denver", holidays="US-CO")
+        >>> [(d.date.day, d.reason) for d in clinic.regular_days(dt.date(2026, 11, 26), dt.date(2026, 11, 30))]
+        [(26, 'Thanksgiving Day: clinic closed'), (27, None), (30, None)]
+        """
+        if end < start:
+            return ()
+        year = self._years.get(start.year) or self._year(start.year)
+        low = year.position[start.toordinal() - year.first]
+        if start.year == end.year:
+            offset = end.toordinal() - year.first + 1
+            high = year.position[offset] if offset < len(year.position) else len(year.regular)
+            return year.regular[low:high]
+        return year.regular[low:] + self.regular_days(dt.date(start.year + 1, 1, 1), end)
+
+    def _year(self, number: int) -> _Year:
+        """Every day of a year, built once: plans walk the days by the hundred."""
+        first = dt.date(number, 1, 1).toordinal()
+        changes = offset_change_days(self._zone, number)
+        closed = self._closed_in(number)
+        holidays = self.holiday_closures(number)
+        week, extras, zone, midnight = self._week, self._extra, self._zone, dt.time(0)
+        ids = {hours: n for n, hours in enumerate(self._all_hours)}
+        week_ids = [-1 if hours is None else ids[hours] for hours in week]
+        days: list[CalendarDay] = []
+        regular: list[CalendarDay] = []
+        position: list[int] = []
+        for ordinal in range(first, dt.date(number, 12, 31).toordinal() + 1):
+            day = dt.date.fromordinal(ordinal)
+            weekday = day.weekday()
+            hours, hours_id, reason, catch_up = week[weekday], week_ids[weekday], None, False
+            extra = extras.get(day)
+            if extra is not None:
+                hours, catch_up = extra.hours or self.hours, extra.catch_up_only
+                hours_id = ids[hours]
+            elif hours is not None and (day in holidays or day in closed):
+                hours, hours_id = None, -1
+                reason = "; ".join(r for r in (holidays.get(day), closed.get(day)) if r)
+            entry = CalendarDay(
+                day,
+                hours,
+                reason,
+                day in changes,
+                catch_up,
+                dt.datetime.combine(day, midnight, tzinfo=zone),
+                hours_id,
+            )
+            days.append(entry)
+            position.append(len(regular))
+            if hours is not None or reason is not None:
+                regular.append(entry)
+        year = _Year(first, tuple(days), closed, tuple(regular), tuple(position))
+        self._years[number] = year
+        return year
+
+    def _closed_in(self, number: int) -> dict[dt.date, str]:
+        """The clinic's own closures in a year, with their reasons (each reason once)."""
+        first, last = dt.date(number, 1, 1), dt.date(number, 12, 31)
+        reasons: dict[dt.date, dict[str, None]] = {}
+        for closure in self.closures:
+            if closure.end < first or closure.start > last:
+                continue
+            day, end = max(closure.start, first), min(closure.end, last)
+            while day <= end:
+                reasons.setdefault(day, {})[f"{closure.reason}: clinic closed"] = None
+                day += _DAY
+        return {day: "; ".join(texts) for day, texts in reasons.items()}
+
     def hours_on(self, day: dt.date) -> OpeningHours | None:
         """The opening hours on ``day``, or ``None`` when the clinic is closed."""
-        entry = self.day_entry(day)
-        return entry if isinstance(entry, OpeningHours) else None
-
-    def day_entry(self, day: dt.date) -> OpeningHours | str | None:
-        """What ``day`` is, in one lookup: its opening hours when open, the reason when a
-        holiday or closure shuts it, ``None`` when its weekday is a closed one."""
-        first, entries = self.year_table(day.year)
-        return entries[day.toordinal() - first]
-
-    def year_table(self, year: int) -> tuple[int, tuple[OpeningHours | str | None, ...]]:
-        """The ordinal of 1 January and what each day of ``year`` is (see :meth:`day_entry`),
-        for callers that walk many days; built once per year."""
-        table = self._year_tables.get(year)
-        return table if table is not None else self._year_table(year)
-
-    def _year_table(self, year: int) -> tuple[int, tuple[OpeningHours | str | None, ...]]:
-        """Every day of ``year``, built once: expansion looks days up by the hundred."""
-        first = dt.date(year, 1, 1)
-        entries: list[OpeningHours | str | None] = []
-        day = first
-        while day.year == year:
-            extra = self._extra.get(day)
-            if extra is not None:
-                entries.append(extra)
-            elif self._week[day.weekday()] is None:
-                entries.append(None)
-            else:
-                entries.append(self.closure_reason(day) or self._week[day.weekday()])
-            day += dt.timedelta(days=1)
-        table = (first.toordinal(), tuple(entries))
-        self._year_tables[year] = table
-        return table
+        return self.day(day).hours
 
     def is_open(self, day: dt.date) -> bool:
         """Whether sessions can happen on ``day`` at all."""
-        return self.hours_on(day) is not None
+        return self.day(day).hours is not None
 
     def closure_reason(self, day: dt.date) -> str | None:
         """Why the clinic is closed on ``day`` (``None`` when it is open).
@@ -419,21 +523,15 @@ class ClinicCalendar:
         >>> ClinicCalendar("UTC").closure_reason(dt.date(2026, 11, 28))
         'closed on Saturdays'
         """
-        if day in self._extra:
+        entry = self.day(day)
+        if entry.hours is not None:
             return None
-        reasons = []
-        if self._holiday_data is not None:
-            holiday = self.holiday_closures(day.year).get(day)
-            if holiday is not None:
-                reasons.append(holiday)
-        closure = self._closed.get(day)
-        if closure is not None:
-            reasons.append(closure)
-        if reasons:
-            return "; ".join(reasons)
-        if self._week[day.weekday()] is None:
-            return f"closed on {WEEKDAY_FULL[day.weekday()]}s"
-        return None
+        if entry.reason is not None:
+            return entry.reason
+        # A closed weekday; a holiday or closure on it is still named.
+        closed = self._years[day.year].closed
+        reasons = [r for r in (self.holiday_closures(day.year).get(day), closed.get(day)) if r]
+        return "; ".join(reasons) if reasons else f"closed on {WEEKDAY_FULL[day.weekday()]}s"
 
     def is_regular_closed(self, day: dt.date) -> bool:
         """Closed because of the weekday alone (not a holiday or closure)."""
@@ -465,28 +563,14 @@ class ClinicCalendar:
 
     def open_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """The open days from ``start`` to ``end``, both included."""
-        days = []
-        day = start
-        while day <= end:
-            if self.is_open(day):
-                days.append(day)
-            day += dt.timedelta(days=1)
-        return days
+        return [day.date for day in self.days(start, end) if day.hours is not None]
 
     def closed_days(self, start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
         """Holidays and closures from ``start`` to ``end`` (inclusive), with their reasons.
 
         Days closed only because of the weekday are left out.
         """
-        result = []
-        day = start
-        while day <= end:
-            if not self.is_regular_closed(day) and not self.is_open(day):
-                reason = self.closure_reason(day)
-                assert reason is not None
-                result.append((day, reason))
-            day += dt.timedelta(days=1)
-        return result
+        return [(day.date, day.reason) for day in self.days(start, end) if day.reason is not None]
 
     # -- holidays ------------------------------------------------------------------------------
 
@@ -624,6 +708,63 @@ class ClinicCalendar:
                     f"{field}: {name!r} is not a {self.holidays} holiday; known names:"
                     f" {', '.join(sorted(known))}"
                 )
+
+
+class CalendarDay(NamedTuple):
+    """One date as the clinic's calendar sees it; built once per year, shared by every plan.
+
+    Attributes:
+        date: the local date.
+        hours: the opening hours, or ``None`` when the clinic is closed.
+        reason: the holiday or closure that shuts a day the clinic usually opens
+            ("Thanksgiving Day: clinic closed"); ``None`` otherwise.
+        offset_change: the zone's UTC offset changes on this day or at a midnight next to
+            it, so its wall-clock times need the DST rule.
+        catch_up_only: an extra open day kept for catching up on missed sessions.
+        midnight: the day's start in the clinic's zone; on a day without an offset change,
+            a wall-clock time that day is ``midnight`` plus the time since midnight.
+        hours_id: the position of ``hours`` in :attr:`ClinicCalendar.all_hours` (-1 when
+            closed): days with the same hours hold the same sessions, so plans lay them out
+            once per hours.
+    """
+
+    date: dt.date
+    hours: OpeningHours | None
+    reason: str | None
+    offset_change: bool
+    catch_up_only: bool
+    midnight: dt.datetime
+    hours_id: int
+
+
+class _Year(NamedTuple):
+    first: int  # the ordinal of 1 January
+    days: tuple[CalendarDay, ...]
+    closed: dict[dt.date, str]  # the clinic's own closures, weekends included
+    regular: tuple[CalendarDay, ...]  # the days not closed for their weekday alone
+    # For each day of the year, the position in ``regular`` of the first regular day on or
+    # after it (len(regular) past the last one).
+    position: tuple[int, ...]
+
+
+@functools.lru_cache(maxsize=512)
+def offset_change_days(zone: zoneinfo.ZoneInfo, year: int) -> frozenset[dt.date]:
+    """The local dates of ``year`` on which the zone's UTC offset may change.
+
+    A day is listed when the offset at its midnight differs from the next midnight's; the
+    day after is listed too, so a change at midnight itself is caught from either side.
+    Cached per (zone, year): zones are singletons per key, so the key is clear.
+    """
+    result: set[dt.date] = set()
+    day = dt.date(year, 1, 1)
+    offset = dt.datetime.combine(day, dt.time(0), tzinfo=zone).utcoffset()
+    while day.year == year:
+        following = day + _DAY
+        next_offset = dt.datetime.combine(following, dt.time(0), tzinfo=zone).utcoffset()
+        if next_offset != offset:
+            result.update((day, following))
+        day, offset = following, next_offset
+    return frozenset(result)
 
 
 def _zone(name: Any) -> zoneinfo.ZoneInfo:

@@ -34,15 +34,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+import zoneinfo
+from collections.abc import Iterator
+from typing import Any, Literal, NamedTuple
 
 import attrs
 
-from tms_schedule._tz import offset_change_days
 from tms_schedule.catalogue import get_protocol
-from tms_schedule.clinic import WEEKDAY_FULL, WEEKDAY_NAMES, ClinicCalendar, OpeningHours
+from tms_schedule.clinic import (
+    WEEKDAY_FULL,
+    WEEKDAY_NAMES,
+    CalendarDay,
+    ClinicCalendar,
+    OpeningHours,
+)
 from tms_schedule.errors import BlockSplitError, InvalidPlanError, NoOpenDayError
-from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
+from tms_schedule.phase import Accelerated, Daily, Periodic, Taper, Weekly
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Schedule, Session, SkippedDay
 
@@ -54,6 +61,11 @@ COURSE_HORIZON_DAYS = 5 * 366
 
 _UTC = dt.UTC
 _DAY = dt.timedelta(days=1)
+_WEEK = dt.timedelta(weeks=1)
+_COURSE_HORIZON = dt.timedelta(days=COURSE_HORIZON_DAYS)
+_DAYS = tuple(dt.timedelta(days=n) for n in range(8))
+_MIDNIGHT = dt.time(0)
+_ANY_DAY = dt.date(2001, 1, 1)  # a day's wall-clock layout does not depend on its date
 # Plans start within these dates: far enough for any clinic, near enough for date arithmetic
 # (and the holiday data) to hold for the whole course horizon.
 _EARLIEST, _LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
@@ -153,49 +165,138 @@ class Plan:
         return _Expansion(self).run()
 
 
+_Slot = tuple[dt.datetime, dt.datetime]
+#: A day's sessions as (start, end) offsets from its midnight: wall-clock time on a day
+#: whose UTC offset does not change, elapsed time from midnight's instant on one that does.
+_Layout = tuple[tuple[dt.timedelta, dt.timedelta], ...]
+
+
+class _Misfit(NamedTuple):
+    """Where a day's sessions first leave its opening hours."""
+
+    position: int  # the session of the day, from 0
+    of: int  # how many sessions the day was to hold
+    start: dt.datetime
+    end: dt.datetime
+
+    def reason(self, day: dt.date, hours: OpeningHours) -> str:
+        what = "session" if self.of == 1 else f"session {self.position + 1} of {self.of}"
+        return (
+            f"{what} at {self.start:%H:%M}-{self.end:%H:%M} is outside the opening hours"
+            f" ({WEEKDAY_FULL[day.weekday()]} {hours})"
+        )
+
+
+class _Timing(NamedTuple):
+    """When a plan's sessions start, and how long they last."""
+
+    at: dt.time
+    first: dt.timedelta  # session 1: mapping and motor threshold
+    regular: dt.timedelta
+
+
+def _lay_out(
+    timing: _Timing,
+    day: dt.date,
+    hours: OpeningHours,
+    count: int,
+    interval: dt.timedelta | None,
+    first: bool,
+    zone: zoneinfo.ZoneInfo | None,
+) -> list[_Slot] | _Misfit:
+    """A day's ``count`` sessions from the plan's time on, ``interval`` apart, or the first
+    that leaves the opening hours. With a ``zone`` the DST rule applies (wall time kept,
+    lengths in elapsed time); without one the times are naive wall-clock times."""
+    start = dt.datetime.combine(day, timing.at) if zone is None else _local(day, timing.at, zone)
+    slots = []
+    for k in range(count):
+        end = _after(start, timing.first if first and k == 0 else timing.regular, zone)
+        if (
+            start.date() != day
+            or end.date() != day
+            or start.time() < hours.opens
+            or end.time() > hours.closes
+        ):
+            return _Misfit(k, count, start, end)
+        slots.append((start, end))
+        if interval is not None:
+            start = _after(end, interval, zone)
+    return slots
+
+
+#: Layouts of days without an offset change, by (timing, opens, closes, count, interval,
+#: first): a pure function of the key, shared by every plan with the same times.
+_LAYOUTS: dict[
+    tuple[_Timing, dt.time, dt.time, int, dt.timedelta | None, bool], _Layout | _Misfit
+] = {}
+_MAX_LAYOUTS = 4096
+
+
+def _steady_layout(
+    timing: _Timing,
+    hours: OpeningHours,
+    count: int,
+    interval: dt.timedelta | None,
+    first: bool,
+) -> _Layout | _Misfit:
+    """The sessions of a day without an offset change, as offsets from its midnight: the
+    same for every such day with these hours, whatever the date."""
+    key = (timing, hours.opens, hours.closes, count, interval, first)
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        slots = _lay_out(timing, _ANY_DAY, hours, count, interval, first, None)
+        if isinstance(slots, _Misfit):
+            layout = slots
+        else:
+            midnight = dt.datetime.combine(_ANY_DAY, _MIDNIGHT)
+            layout = tuple((start - midnight, end - midnight) for start, end in slots)
+        if len(_LAYOUTS) >= _MAX_LAYOUTS:  # bounded: many custom times start it afresh
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = layout
+    return layout
+
+
 class _Expansion:
-    """The state of one expansion: sessions so far and the days passed over."""
+    """One expansion: the sessions booked so far, the days passed over, and the bounds.
+
+    Each cadence is a few lines over the clinic's index of days
+    (:meth:`ClinicCalendar.regular_days`) and one question, :meth:`_fit`: which sessions
+    does this day hold? The chosen days are kept with their layouts, and the sessions are
+    built from them once, at the end.
+    """
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.clinic = plan.clinic
         self.zone = plan.clinic.zone
-        self.at = plan.at
-        self.first_length = plan.protocol.first_session
-        self.length = plan.protocol.session
-        self.sessions: list[Session] = []
-        self.in_phase: dict[str, int] = {}
+        self.timing = _Timing(plan.at, plan.protocol.first_session, plan.protocol.session)
+        # The days chosen so far, each with its layout and phase; sessions are built from
+        # them once, at the end.
+        self.booked: list[tuple[CalendarDay, _Layout, str]] = []
+        self.count = 0  # sessions booked so far
         self.skipped: dict[dt.date, SkippedDay] = {}
-        self.last_day: dt.date | None = None
-        self.limit = plan.start + dt.timedelta(days=COURSE_HORIZON_DAYS)
         self.phase_name = ""
-        self.covered: set[int] = set()
-        self.fits: dict[tuple[int, bool], bool] = {}
-        self.changes: dict[int, frozenset[dt.date]] = {}
-        self.catch_up = plan.clinic.catch_up_days
+        self.last_day: dt.date | None = None
+        self.limit = plan.start + _COURSE_HORIZON
         self.horizon = dt.timedelta(days=plan.clinic.search_horizon_days)
-        self.deadline = min(self.limit, plan.start + self.horizon)
+        # The layouts of days without an offset change, by (hours_id, count, interval, first).
+        self.layouts: dict[tuple[int, int, dt.timedelta | None, bool], _Layout | _Misfit] = {}
+        # Every day up to here is known to be inside the bounds (see _check_bounds).
+        self.checked_to = plan.start - _DAY
 
     def run(self) -> Schedule:
-        # The check depends on the protocol, the time and the clinic's hours only, and the
-        # same few combinations recur across thousands of plans: remember those that pass.
-        key = (self.plan.protocol, self.at, self.plan.blocks)
-        fitting = self.clinic._fitting_plans
-        if key not in fitting:
-            self._check_time_fits()
-            if len(fitting) >= 1024:  # bounded: many custom protocols start it afresh
-                fitting.clear()
-            fitting.add(key)
+        self._check_consecutive_days()
+        self._check_time_fits()
         cursor = self.plan.start
         for index, phase in enumerate(self.plan.protocol.phases):
             self.phase_name = phase.name
             match phase:
                 case Daily():
-                    cursor = self._counts_by_day(phase, cursor, [1] * phase.sessions, None)
+                    cursor = self._day_by_day(cursor, [1] * phase.sessions)
                 case Taper():
-                    cursor = self._per_week(phase, cursor, phase.per_week)
+                    cursor = self._per_week(cursor, phase.per_week)
                 case Weekly():
-                    cursor = self._per_week(phase, cursor, phase.counts)
+                    cursor = self._per_week(cursor, phase.counts)
                 case Accelerated():
                     cursor = self._accelerated(phase, cursor, first=index == 0)
                 case Periodic():
@@ -204,290 +305,190 @@ class _Expansion:
             course_id=self.plan.course_id,
             protocol_id=self.plan.protocol.id,
             timezone=self.clinic.timezone,
-            sessions=tuple(self.sessions),
+            sessions=self._sessions(),
             skipped=tuple(self.skipped[d] for d in sorted(self.skipped)),
         )
 
-    # -- days and times ------------------------------------------------------------------------
+    # -- the calendar, within bounds -------------------------------------------------------------
 
-    def _local(self, day: dt.date, time: dt.time) -> dt.datetime:
-        """``day`` at wall time ``time`` in the clinic's zone, with the DST rule applied."""
-        aware = dt.datetime.combine(day, time, tzinfo=self.zone)
-        back = aware.astimezone(_UTC).astimezone(self.zone)
-        if back.hour != aware.hour or back.minute != aware.minute:
-            return back  # did not exist (spring forward): moved forward by the gap
-        return aware  # fold=0: the first occurrence of a repeated time
-
-    def _after(self, moment: dt.datetime, length: dt.timedelta) -> dt.datetime:
-        """Elapsed-time arithmetic, so a DST change inside an appointment keeps its length."""
-        return (moment.astimezone(_UTC) + length).astimezone(self.zone)
-
-    def _slots(
-        self,
-        day: dt.date,
-        count: int,
-        interval: dt.timedelta | None,
-        booked: int | None = None,
-    ) -> list[tuple[dt.datetime, dt.datetime]] | str | None:
-        """The ``count`` sessions of ``day``, or why not: a reason, or None if routinely closed.
-
-        ``booked`` is how many sessions come before this day (default: those booked so far);
-        it decides whether the day holds the longer session 1.
-        """
-        hours = self.clinic.day_entry(day)
-        if not isinstance(hours, OpeningHours):
-            return hours  # the reason a holiday or closure gives, or None on a closed weekday
-        if self.catch_up and day in self.catch_up:
-            return None  # kept for catching up on missed sessions, not for the cadence
-        changes = self.changes.get(day.year)
-        if changes is None:
-            changes = self.changes[day.year] = offset_change_days(self.zone, day.year)
-        steady = day not in changes
-        number = len(self.sessions) if booked is None else booked
-        if count == 1 and steady:
-            # The common case: one session on a day without an offset change fits or not
-            # by its opening hours alone, so the answer is kept per (hours, length).
-            first = number == 0
-            fits = self.fits.get((id(hours), first))
-            if fits is None:
-                fits = self.fits[(id(hours), first)] = isinstance(
-                    self._day_slots(day, hours, 1, None, number, steady), list
-                )
-            if fits:
-                start = dt.datetime.combine(day, self.at, tzinfo=self.zone)
-                return [(start, start + (self.first_length if first else self.length))]
-        return self._day_slots(day, hours, count, interval, number, steady)
-
-    def _day_slots(
-        self,
-        day: dt.date,
-        hours: OpeningHours,
-        count: int,
-        interval: dt.timedelta | None,
-        number: int,
-        steady: bool,
-    ) -> list[tuple[dt.datetime, dt.datetime]] | str:
-        slots = []
-        start = (
-            dt.datetime.combine(day, self.at, tzinfo=self.zone)
-            if steady
-            else self._local(day, self.at)
-        )
-        for k in range(count):
-            length = self.first_length if number + k == 0 else self.length
-            end = start + length if steady else self._after(start, length)
-            if (
-                start.date() != day
-                or end.date() != day
-                or start.time() < hours.opens
-                or end.time() > hours.closes
-            ):
-                what = "session" if count == 1 else f"session {k + 1} of {count}"
-                return (
-                    f"{what} at {start:%H:%M}-{end:%H:%M} is outside the opening hours"
-                    f" ({WEEKDAY_FULL[day.weekday()]} {hours})"
-                )
-            slots.append((start, end))
-            if interval is not None:
-                start = end + interval if steady else self._after(end, interval)
-        return slots
+    def _days(self, start: dt.date) -> Iterator[CalendarDay]:
+        """The clinic's regular days from ``start`` (closed weekdays left out), as far as the
+        bounds allow."""
+        while True:
+            self._check_bounds(start)
+            # Every day up to checked_to is inside the bounds: walked without a check each.
+            yield from self.clinic.regular_days(start, self.checked_to)
+            start = self.checked_to + _DAY
 
     def _visit(self, day: dt.date) -> None:
         """Bounds every search: the course horizon, the holiday data, the open-day horizon."""
-        if day > self.deadline or day.year not in self.covered:
+        if day > self.checked_to:
             self._check_bounds(day)
 
     def _check_bounds(self, day: dt.date) -> None:
-        if day.year not in self.covered:
-            self.clinic.check_covered(day)
-            self.covered.add(day.year)
+        """Fail on a day past a bound, else note how far on the bounds surely hold: to the end
+        of the day's year (the holiday data covers whole years), the course horizon, and the
+        open-day horizon from the last session so far (later sessions only move it on)."""
+        self.clinic.check_covered(day)
         if day > self.limit:
             raise NoOpenDayError(
                 f"the course would run past {COURSE_HORIZON_DAYS} days from its start"
                 f" ({self.plan.start}); check the protocol's phases and the clinic's closures"
             )
-        if day > self.deadline:
-            since = self.last_day or self.plan.start
+        since = self.last_day or self.plan.start
+        if day > since + self.horizon:
             raise NoOpenDayError(
                 f"no open day for the {self.phase_name} phase within"
                 f" {self.clinic.search_horizon_days} days after {since}; check open_weekdays,"
                 " opening hours, closures and closing holidays"
             )
+        self.checked_to = min(self.limit, since + self.horizon, dt.date(day.year, 12, 31))
+
+    # -- one day ---------------------------------------------------------------------------------
+
+    def _fit(
+        self,
+        day: CalendarDay,
+        count: int,
+        interval: dt.timedelta | None = None,
+        booked: int | None = None,
+    ) -> _Layout | str | None:
+        """Whether ``day`` holds ``count`` sessions: their layout, or why not (the reason to
+        report, or ``None`` for a day a plan does not use: a closed weekday, a catch-up day).
+
+        ``booked`` is how many sessions come before the day (default: those booked so far);
+        it decides whether the day holds the longer session 1.
+        """
+        hours = day.hours
+        if hours is None or day.catch_up_only:
+            return day.reason
+        first = (self.count if booked is None else booked) == 0
+        if day.offset_change:
+            slots = _lay_out(self.timing, day.date, hours, count, interval, first, self.zone)
+            if isinstance(slots, _Misfit):
+                return slots.reason(day.date, hours)
+            origin = day.midnight.astimezone(_UTC)
+            return tuple((start - origin, end - origin) for start, end in slots)
+        key = (day.hours_id, count, interval, first)
+        layout = self.layouts.get(key)
+        if layout is None:
+            layout = self.layouts[key] = _steady_layout(self.timing, hours, count, interval, first)
+        return layout.reason(day.date, hours) if isinstance(layout, _Misfit) else layout
 
     def _skip(self, day: dt.date, reason: str) -> None:
         if day not in self.skipped:
             self.skipped[day] = SkippedDay(day, reason, self.phase_name)
 
-    def _book(self, day: dt.date, slots: list[tuple[dt.datetime, dt.datetime]]) -> None:
-        phase = self.phase_name
-        sessions = self.sessions
-        in_phase = self.in_phase.get(phase, 0)
-        for start, end in slots:
-            in_phase += 1
-            sessions.append(Session(len(sessions) + 1, phase, in_phase, start, end))
-        self.in_phase[phase] = in_phase
-        self.last_day = day
-        self.deadline = min(self.limit, day + self.horizon)
+    def _book(self, day: CalendarDay, layout: _Layout) -> None:
+        """Book the sessions ``layout`` places on ``day``."""
+        self.booked.append((day, layout, self.phase_name))
+        self.count += len(layout)
+        self.last_day = day.date
 
-    # -- cadences ------------------------------------------------------------------------------
+    def _sessions(self) -> tuple[Session, ...]:
+        """The sessions of the booked days, numbered in the course and within their phase."""
+        sessions: list[Session] = []
+        phase, number, in_phase = "", 0, 0
+        for day, layout, booked_phase in self.booked:
+            if booked_phase != phase:
+                phase, in_phase = booked_phase, 0
+            midnight = day.midnight
+            for start, end in layout:
+                number += 1
+                in_phase += 1
+                if day.offset_change:  # elapsed time from midnight, shown in the clinic's zone
+                    origin = midnight.astimezone(_UTC)
+                    at, until = (
+                        (origin + start).astimezone(self.zone),
+                        (origin + end).astimezone(self.zone),
+                    )
+                else:
+                    at, until = midnight + start, midnight + end
+                sessions.append(Session(number, phase, in_phase, at, until))
+        return tuple(sessions)
 
-    def _counts_by_day(
-        self, phase: Phase, cursor: dt.date, per_day: list[int], interval: dt.timedelta | None
+    # -- cadences --------------------------------------------------------------------------------
+
+    def _day_by_day(
+        self, cursor: dt.date, per_day: list[int], interval: dt.timedelta | None = None
     ) -> dt.date:
-        """Each entry of ``per_day`` on the next open day that holds it, in order."""
-        if interval is None and max(per_day, default=0) == 1:
-            return self._one_a_day(cursor, len(per_day))
-        day = cursor
-        covered = self.covered
+        """Each count of ``per_day`` on the next day that holds it; returns the day after."""
+        days = self._days(cursor)
         for count in per_day:
-            while True:
-                if day > self.deadline or day.year not in covered:
-                    self._check_bounds(day)
-                slots = self._slots(day, count, interval)
-                if isinstance(slots, list):
-                    self._book(day, slots)
-                    day += _DAY
+            for day in days:
+                layout = self._fit(day, count, interval)
+                if isinstance(layout, tuple):
+                    self._book(day, layout)
                     break
-                if slots is not None:
-                    self._skip(day, slots)
-                day += _DAY
-        return day
+                if layout is not None:
+                    self._skip(day.date, layout)
+        return self.last_day + _DAY if per_day and self.last_day else cursor
 
-    def _plain(self, day: dt.date, hours: OpeningHours, first: bool) -> bool:
-        """Whether one session surely fits ``day`` by what is already known of it: not a
-        catch-up day, no offset change, and these hours already seen to hold the session."""
-        if self.catch_up and day in self.catch_up:
-            return False
-        changes = self.changes.get(day.year)
-        return bool(
-            changes is not None and day not in changes and self.fits.get((id(hours), first))
-        )
-
-    def _one_a_day(self, cursor: dt.date, count: int) -> dt.date:
-        """``_counts_by_day`` for one session a day: the loop most courses spend their time in.
-
-        It books a plain day (open, no offset change, hours known to fit) inline and hands
-        every other day to :meth:`_slots`, so the result is the same as the general loop's.
-        """
-        year_table = self.clinic.year_table
-        sessions = self.sessions
-        phase = self.phase_name
-        zone, at, catch_up, fits = self.zone, self.at, self.catch_up, self.fits
-        day = cursor
-        low = high = 0
-        entries: tuple[OpeningHours | str | None, ...] = ()
-        while count:
-            if day > self.deadline or day.year not in self.covered:
-                self._check_bounds(day)
-            ordinal = day.toordinal()
-            if not low <= ordinal < high:
-                low, entries = year_table(day.year)
-                high = low + len(entries)
-            entry = entries[ordinal - low]
-            if entry is None:  # a closed weekday
-                day += _DAY
-                continue
-            if entry.__class__ is OpeningHours and not (catch_up and day in catch_up):
-                changes = self.changes.get(day.year)
-                first = not sessions
-                if changes is not None and day not in changes and fits.get((id(entry), first)):
-                    start = dt.datetime.combine(day, at, tzinfo=zone)
-                    number = self.in_phase.get(phase, 0) + 1
-                    self.in_phase[phase] = number
-                    end = start + (self.first_length if first else self.length)
-                    sessions.append(Session(len(sessions) + 1, phase, number, start, end))
-                    self.last_day = day
-                    self.deadline = min(self.limit, day + self.horizon)
-                    count -= 1
-                    day += _DAY
-                    continue
-            slots = self._slots(day, 1, None)
-            if isinstance(slots, list):
-                self._book(day, slots)
-                count -= 1
-            elif slots is not None:
-                self._skip(day, slots)
-            day += _DAY
-        return day
-
-    def _per_week(self, phase: Phase, cursor: dt.date, counts: tuple[int, ...]) -> dt.date:
-        """Each week's count on spread-out open days of a calendar week (Monday to Sunday).
+    def _per_week(self, cursor: dt.date, counts: tuple[int, ...]) -> dt.date:
+        """Each week's count on spread-out days of a calendar week (Monday to Sunday).
 
         The phase's first week is the rest of the cursor's week when that still holds the
         week's count (any of it, for a course's first phase); otherwise the next week. A
-        week whose closures leave too few open days rolls its remaining sessions on to the
-        next open days, and the following weeks move back by a week.
+        week whose closures leave too few usable days rolls its remaining sessions on to the
+        next days that hold them, and the following weeks move back by a week.
         """
         week_start = cursor
         for week, count in enumerate(counts):
             while True:
-                monday = week_start - dt.timedelta(days=week_start.weekday())
-                days = [
-                    week_start + dt.timedelta(days=i) for i in range((monday - week_start).days + 7)
-                ]
-                usable: list[dt.date] = []
-                reasons: dict[dt.date, str] = {}
-                regular: list[dt.date] = []
+                monday = week_start - _DAYS[week_start.weekday()]
+                sunday = monday + _DAYS[6]
                 # The bounds only tighten along the days, so the window's ends stand for all.
-                self._visit(days[0])
-                self._visit(days[-1])
-                low, entries = self.clinic.year_table(days[0].year)
-                for day in days:
-                    offset = day.toordinal() - low
-                    entry = (
-                        entries[offset]
-                        if 0 <= offset < len(entries)
-                        else self.clinic.day_entry(day)  # the week runs into the next year
-                    )
-                    if entry is None:  # a closed weekday
-                        continue
-                    regular.append(day)
-                    # Until session 1 is placed, a day must hold it; after, a regular one.
-                    booked = len(self.sessions) + (1 if usable else 0)
-                    if entry.__class__ is OpeningHours and self._plain(day, entry, booked == 0):
-                        usable.append(day)
-                        continue
-                    slots = self._slots(day, 1, None, booked)
-                    if isinstance(slots, list):
-                        usable.append(day)
-                    elif slots is not None:
-                        reasons[day] = slots
-                needed = 1 if week > 0 or not self.sessions else count
-                if week == 0 and week_start != monday and len(usable) < needed:
-                    week_start = monday + dt.timedelta(days=7)
+                self._visit(week_start)
+                self._visit(sunday)
+                days = self.clinic.regular_days(week_start, sunday)
+                needed = 1 if week > 0 or not self.count else count
+                partial = week == 0 and week_start != monday
+                # A rest of a week without enough open days is passed by without a question.
+                if partial and sum(day.hours is not None for day in days) < needed:
+                    week_start = monday + _WEEK
                     continue
-                if usable or len(reasons) == 0:
+                usable: list[tuple[CalendarDay, _Layout]] = []
+                usable_dates: list[dt.date] = []
+                reasons: dict[dt.date, str] = {}
+                for day in days:
+                    # Until session 1 is placed, a day must hold it; after, a regular one.
+                    layout = self._fit(day, 1, None, self.count + bool(usable))
+                    if isinstance(layout, tuple):
+                        usable.append((day, layout))
+                        usable_dates.append(day.date)
+                    elif layout is not None:
+                        reasons[day.date] = layout
+                if partial and len(usable) < needed:
+                    week_start = monday + _WEEK
+                    continue
+                if usable or not reasons:
                     break
-                # A week closed throughout: report it and try the next week.
-                for day, reason in reasons.items():
-                    self._skip(day, reason)
-                week_start = monday + dt.timedelta(days=7)
-            if reasons:
-                # The days a week without closures would use: those that closed are reported.
-                for day in _spread(regular, count):
-                    if day in reasons:
-                        self._skip(day, reasons[day])
+                for day_passed, reason in reasons.items():  # closed throughout: next week
+                    self._skip(day_passed, reason)
+                week_start = monday + _WEEK
+            if reasons:  # reported: the closed days a week without closures would have used
+                regular = [day.date for day in days]
+                for k in _spread(regular, count):
+                    if regular[k] in reasons:
+                        self._skip(regular[k], reasons[regular[k]])
             # The spread always keeps the first usable day, where session 1 was checked to fit.
-            for day in _spread(usable, count):
-                slots = self._slots(day, 1, None)
-                assert isinstance(slots, list)
-                self._book(day, slots)
-            chosen_count = min(count, len(usable))
-            after = days[-1] + _DAY
-            if chosen_count < count:
-                self._counts_by_day(phase, after, [1] * (count - chosen_count), None)
+            for k in _spread(usable_dates, count):
+                self._book(*usable[k])
+            week_start = sunday + _DAY
+            if len(usable) < count:
+                self._day_by_day(week_start, [1] * (count - len(usable)))
                 # The rolled-on sessions belong to this week: the next week's count starts on
                 # the Monday after them, so no week holds more than its own count.
                 assert self.last_day is not None
-                after = self.last_day + dt.timedelta(days=7 - self.last_day.weekday())
-            week_start = after
+                week_start = self.last_day + _DAYS[7 - self.last_day.weekday()]
         return week_start
 
     def _accelerated(self, phase: Accelerated, cursor: dt.date, *, first: bool) -> dt.date:
+        per_day = [phase.per_day] * phase.days
         if not phase.consecutive or self.plan.blocks == "split":
-            return self._counts_by_day(phase, cursor, [phase.per_day] * phase.days, phase.interval)
-        start = self._first_usable(cursor, phase.per_day, phase.interval)
-        block_start, failure = self._block(start, [phase.per_day] * phase.days, phase.interval)
+            return self._day_by_day(cursor, per_day, phase.interval)
+        start = self._first_fit(cursor, phase.per_day, phase.interval)
+        block_start, failure = self._block(start, per_day, phase.interval)
         if block_start != start and first:
             assert failure is not None
             raise BlockSplitError(
@@ -497,7 +498,7 @@ class _Expansion:
                 " blocks='split' (--split-blocks) to use the next open days instead",
                 next_start=block_start,
             )
-        return self._place_block(cursor, block_start, [phase.per_day] * phase.days, phase.interval)
+        return self._place_block(cursor, block_start, per_day, phase.interval)
 
     def _periodic(self, phase: Periodic, cursor: dt.date) -> dt.date:
         period = dt.timedelta(weeks=phase.every_weeks)
@@ -508,23 +509,23 @@ class _Expansion:
             nominal = anchor + i * period
             earliest = max(nominal, self.last_day + _DAY) if self.last_day else nominal
             if len(per_day) == 1:
-                day = self._counts_by_day(phase, earliest, per_day, phase.interval)
+                day = self._day_by_day(earliest, per_day, phase.interval)
                 continue
             block_start, _ = self._block(earliest, per_day, phase.interval)
             day = self._place_block(earliest, block_start, per_day, phase.interval)
         return day
 
-    # -- blocks of consecutive days --------------------------------------------------------------
+    # -- blocks of consecutive days ----------------------------------------------------------------
 
-    def _first_usable(self, day: dt.date, count: int, interval: dt.timedelta) -> dt.date:
-        while True:
-            self._visit(day)
-            slots = self._slots(day, count, interval)
-            if isinstance(slots, list):
-                return day
-            if slots is not None:
-                self._skip(day, slots)
-            day += _DAY
+    def _first_fit(self, cursor: dt.date, count: int, interval: dt.timedelta) -> dt.date:
+        """The first day from ``cursor`` that holds ``count`` sessions."""
+        for day in self._days(cursor):
+            layout = self._fit(day, count, interval)
+            if isinstance(layout, tuple):
+                return day.date
+            if layout is not None:
+                self._skip(day.date, layout)
+        raise AssertionError("the walk ends in an error, never here")
 
     def _block(
         self, start: dt.date, per_day: list[int], interval: dt.timedelta
@@ -539,11 +540,11 @@ class _Expansion:
             for offset, count in enumerate(per_day):
                 day = candidate + dt.timedelta(days=offset)
                 self._visit(day)
-                booked = len(self.sessions) + sum(per_day[:offset])
-                slots = self._slots(day, count, interval, booked)
-                if not isinstance(slots, list):
+                booked = self.count + sum(per_day[:offset])
+                layout = self._fit(self.clinic.day(day), count, interval, booked)
+                if not isinstance(layout, tuple):
                     if first_failure is None:
-                        reason = slots or self.clinic.closure_reason(day) or "closed"
+                        reason = layout or self.clinic.closure_reason(day) or "closed"
                         first_failure = (day, reason)
                     candidate = day + _DAY
                     break
@@ -553,34 +554,22 @@ class _Expansion:
     def _place_block(
         self, cursor: dt.date, block_start: dt.date, per_day: list[int], interval: dt.timedelta
     ) -> dt.date:
-        day = cursor
-        while day < block_start:
-            reason = self.clinic.closure_reason(day)
-            if reason is not None and not self.clinic.is_regular_closed(day):
-                self._skip(day, reason)
-            day += _DAY
+        """Book the block; the holidays and closures before it are the days passed over."""
+        for passed in self.clinic.regular_days(cursor, block_start - _DAY):
+            if passed.reason is not None:
+                self._skip(passed.date, passed.reason)
         for offset, count in enumerate(per_day):
-            day = block_start + dt.timedelta(days=offset)
-            slots = self._slots(day, count, interval)
-            assert isinstance(slots, list)
-            self._book(day, slots)
-        return day + _DAY
+            day = self.clinic.day(block_start + dt.timedelta(days=offset))
+            layout = self._fit(day, count, interval)
+            assert isinstance(layout, tuple)
+            self._book(day, layout)
+        return day.date + _DAY
+
+    # -- fail fast -------------------------------------------------------------------------------
 
     def _check_consecutive_days(self) -> None:
         """Fail fast when the open weekdays never give the consecutive days a block needs."""
-        open_days = [h is not None for h in self.clinic.week]
-        longest = (
-            7
-            if all(open_days)
-            else max(
-                (
-                    next(k for k in range(7) if not open_days[(start + k) % 7])
-                    for start in range(7)
-                    if open_days[start]
-                ),
-                default=0,
-            )
-        )
+        longest = self.clinic.open_days_in_a_row
         for phase in self.plan.protocol.phases:
             split = self.plan.blocks == "split"
             need = (
@@ -591,7 +580,7 @@ class _Expansion:
                 else 1
             )
             if need > longest:
-                days = ", ".join(WEEKDAY_NAMES[d] for d, o in enumerate(open_days) if o)
+                days = ", ".join(WEEKDAY_NAMES[d] for d in self.clinic.open_weekdays)
                 raise InvalidPlanError(
                     f"{phase.name}: needs {need} consecutive open days, but the clinic opens"
                     f" {days} (at most {longest} in a row)"
@@ -604,35 +593,28 @@ class _Expansion:
 
     def _check_time_fits(self) -> None:
         """Fail fast when no open weekday can hold the session time (or accelerated day)."""
-        self._check_consecutive_days()
         protocol = self.plan.protocol
-        need_count, interval = 1, None
-        for phase in protocol.phases:
-            if isinstance(phase, Accelerated) and phase.per_day > need_count:
-                need_count, interval = phase.per_day, phase.interval
-            if isinstance(phase, Periodic) and max(phase.day_counts) > need_count:
-                need_count, interval = max(phase.day_counts), phase.interval
-        weekly = [h for h in self.clinic.week if h is not None]
-        extra = [self.clinic.hours_on(d.date) for d in self.clinic.extra_open_days]
-        options = weekly + [h for h in extra if h is not None]
+        need_count, interval = protocol.busiest_day
+        options = self.clinic.all_hours
+        for hours in options:  # the day of session 1 and any other day must both fit
+            first = _steady_layout(self.timing, hours, need_count, interval, True)
+            other = _steady_layout(self.timing, hours, need_count, interval, False)
+            if not isinstance(first, _Misfit) and not isinstance(other, _Misfit):
+                return
         if not options:
             return
-        reference = dt.date(2001, 1, 1)  # any day: only the wall-clock span matters here
+        reference = _ANY_DAY
         gap = interval or dt.timedelta(0)
         length = protocol.first_session + (need_count - 1) * (protocol.session + gap)
         regular = need_count * protocol.session + (need_count - 1) * gap
         longest = max(length, regular)
-        start = dt.datetime.combine(reference, self.at)
-        end = start + longest
-        for hours in options:
-            if hours.opens <= self.at and end.date() == reference and end.time() <= hours.closes:
-                return
         best = max(options, key=lambda h: _span(h))
         latest = dt.datetime.combine(reference, best.closes) - longest
+        at = self.timing.at
         what = (
-            f"a session at {self.at:%H:%M}"
+            f"a session at {at:%H:%M}"
             if need_count == 1
-            else f"{need_count} sessions a day from {self.at:%H:%M}"
+            else f"{need_count} sessions a day from {at:%H:%M}"
         )
         days = ", ".join(
             f"{WEEKDAY_NAMES[d]} {h}" for d, h in enumerate(self.clinic.week) if h is not None
@@ -643,15 +625,34 @@ class _Expansion:
                 f" session); opening hours: {days}"
             )
         earliest = min(h.opens for h in options)
-        if self.at < earliest:
+        if at < earliest:
             raise InvalidPlanError(
-                f"at: {self.at:%H:%M} is before the clinic opens on any day ({days});"
+                f"at: {at:%H:%M} is before the clinic opens on any day ({days});"
                 f" the earliest time that fits is {earliest:%H:%M}"
             )
         raise InvalidPlanError(
             f"at: {what} ({_duration(longest)}) does not fit the opening hours on any open day"
             f" ({days}); the latest time that fits is {latest:%H:%M}"
         )
+
+
+def _local(day: dt.date, time: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """``day`` at wall time ``time`` in ``zone``, with the DST rule applied."""
+    aware = dt.datetime.combine(day, time, tzinfo=zone)
+    back = aware.astimezone(_UTC).astimezone(zone)
+    if back.hour != aware.hour or back.minute != aware.minute:
+        return back  # did not exist (spring forward): moved forward by the gap
+    return aware  # fold=0: the first occurrence of a repeated time
+
+
+def _after(
+    moment: dt.datetime, length: dt.timedelta, zone: zoneinfo.ZoneInfo | None
+) -> dt.datetime:
+    """``length`` after ``moment``: elapsed time in a zone (a DST change inside an appointment
+    keeps its length), wall-clock time without one."""
+    if zone is None:
+        return moment + length
+    return (moment.astimezone(_UTC) + length).astimezone(zone)
 
 
 def _span(hours: Any) -> dt.timedelta:
@@ -664,28 +665,31 @@ def _duration(value: dt.timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
-def _spread(days: list[dt.date], count: int) -> list[dt.date]:
-    """``count`` of the sorted ``days`` spread over a week.
+def _spread(days: list[dt.date], count: int) -> list[int]:
+    """Which ``count`` of the sorted ``days`` spread over a week (their positions).
 
     The targets are the first day plus ``floor(i * 7 / count)`` days: 2 a week fall on
     Monday and Thursday, 3 on Monday, Wednesday and Friday. Each target takes the first
     unused day on or after it; targets past the last day take the latest unused days.
+
+    >>> monday = dt.date(2026, 11, 16)
+    >>> _spread([monday + dt.timedelta(days=n) for n in range(5)], 3)
+    [0, 2, 4]
     """
     if count >= len(days):
-        return list(days)
-    first = days[0]
+        return list(range(len(days)))
+    first = days[0].toordinal()
     chosen: list[int] = []
     j = 0
     for i in range(count):
-        target = first + dt.timedelta(days=(i * 7) // count)
-        while j < len(days) and days[j] < target:
+        target = first + (i * 7) // count
+        while j < len(days) and days[j].toordinal() < target:
             j += 1
         if j == len(days):
             break
         chosen.append(j)
         j += 1
     if len(chosen) < count:
-        taken = set(chosen)
-        unused = [k for k in range(len(days)) if k not in taken]
-        chosen += unused[len(unused) - (count - len(chosen)) :]
-    return [days[k] for k in sorted(chosen)]
+        unused = [k for k in range(len(days)) if k not in chosen]
+        chosen = sorted(chosen + unused[len(unused) - (count - len(chosen)) :])
+    return chosen

@@ -124,8 +124,16 @@ class Protocol:
     notes: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     acute_range: tuple[int, int] | None = attrs.field(default=None, converter=_range)
     optional_phases: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    _busiest_day: tuple[int, dt.timedelta | None] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        busiest: tuple[int, dt.timedelta | None] = (1, None)
+        for phase in self.phases:
+            if isinstance(phase, Accelerated) and phase.per_day > busiest[0]:
+                busiest = (phase.per_day, phase.interval)
+            if isinstance(phase, Periodic) and max(phase.day_counts) > busiest[0]:
+                busiest = (max(phase.day_counts), phase.interval)
+        object.__setattr__(self, "_busiest_day", busiest)
         if self.total_sessions > _MAX_TOTAL:
             raise InvalidProtocolError(
                 f"Protocol.phases: a course may hold at most {_MAX_TOTAL} sessions,"
@@ -153,6 +161,16 @@ class Protocol:
                     f"Protocol.acute_range: must be (low, high) with 1 <= low <= high <= 200,"
                     f" got {low_high!r}"
                 )
+
+    @property
+    def busiest_day(self) -> tuple[int, dt.timedelta | None]:
+        """The most sessions one day of the course holds, and the break between them.
+
+        >>> from tms_schedule import get_protocol
+        >>> get_protocol("snt").busiest_day
+        (10, datetime.timedelta(seconds=3000))
+        """
+        return self._busiest_day
 
     @property
     def total_sessions(self) -> int:

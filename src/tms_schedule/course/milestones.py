@@ -77,7 +77,7 @@ def annotate(plan: Plan, schedule: Schedule, rules: MilestoneRules) -> Schedule:
         elif rating:
             notes[s.number].append(f"{rules.scale} due")
     sessions = tuple(
-        attrs.evolve(s, cpt=codes.get(s.number), milestones=tuple(notes.get(s.number, ())))
+        s.evolve(cpt=codes.get(s.number), milestones=tuple(notes.get(s.number, ())))
         if s.active
         else s
         for s in schedule.sessions

@@ -122,7 +122,7 @@ def apply_record(
         if check:
             _check_slot(plan, schedule, session, start, end)
         changes.update(start=start, end=end)
-    updated = attrs.evolve(session, **changes)
+    updated = session.evolve(**changes)
     sessions = [*schedule.sessions[:index], *schedule.sessions[index + 1 :], updated]
     sessions.sort(key=lambda s: (s.start.astimezone(dt.UTC), s.number))
     return attrs.evolve(schedule, sessions=tuple(sessions))

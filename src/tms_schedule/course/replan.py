@@ -260,21 +260,19 @@ def _assign(
             if i < len(sessions):
                 old = sessions[i]
                 changed = (old.start, old.end) != (start, end)
-                placed.append(
-                    attrs.evolve(old, start=start, end=end, sequence=old.sequence + changed)
-                )
+                placed.append(old.evolve(start=start, end=end, sequence=old.sequence + changed))
             else:
                 placed.append(Session(next_number, phase, 0, start, end))
                 next_number += 1
         leftovers += sessions[len(slots) :]
-    placed += [attrs.evolve(s, status="cancelled", sequence=s.sequence + 1) for s in leftovers]
+    placed += [s.evolve(status="cancelled", sequence=s.sequence + 1) for s in leftovers]
     placed.sort(key=lambda s: (s.start.astimezone(dt.UTC), s.number))
     counters = dict(done)
     numbered = []
     for s in placed:
         if s.status == "scheduled" and s not in fixed:
             counters[s.phase] = counters.get(s.phase, 0) + 1
-            s = attrs.evolve(s, phase_number=counters[s.phase])
+            s = s.evolve(phase_number=counters[s.phase])
         numbered.append(_plain(s))
     return attrs.evolve(current, sessions=tuple(numbered))
 
@@ -283,7 +281,7 @@ def _plain(session: Session) -> Session:
     """Milestones are recomputed from the course; revisions keep sessions without them."""
     if session.cpt is None and not session.milestones:
         return session
-    return attrs.evolve(session, cpt=None, milestones=())
+    return session.evolve(cpt=None, milestones=())
 
 
 def gap_warnings(schedule: Schedule, limit: dt.timedelta) -> list[str]:
