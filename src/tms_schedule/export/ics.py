@@ -35,6 +35,7 @@ from tms_schedule.clinic import offset_change_days
 from tms_schedule.errors import InvalidCalendarOptionError
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.export.uid import alarm_uid, session_uid, uid_key_bytes
+from tms_schedule.export.vtimezone import vtimezone
 from tms_schedule.schedule import Schedule
 
 __all__ = ["PRODID", "escape_text", "format_duration", "schedule_to_ics"]
@@ -99,8 +100,6 @@ def schedule_to_ics(
         ]
     out = [_fold(line) for line in lines]
     if schedule.sessions and not utc_only:
-        from tms_schedule.export.vtimezone import vtimezone
-
         years = [s.start.year for s in schedule.sessions] + [s.end.year for s in schedule.sessions]
         out.append(vtimezone(schedule.timezone, min(years), max(years))[0].decode("utf-8"))
     # What every event shares is written (and folded) once.
