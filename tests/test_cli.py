@@ -196,7 +196,7 @@ def test_accelerated_default_time_is_the_opening_time(capsys: pytest.CaptureFixt
                 "-o",
                 "/nonexistent/dir/x.json",
             ],
-            "-o: cannot write",
+            "-o: /nonexistent/dir/x.json: cannot write there",
         ),
         (["frobnicate"], "invalid choice"),
     ],

@@ -99,7 +99,7 @@ def test_a_failed_save_leaves_the_old_file_whole(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
-    with pytest.raises(CourseFileError, match=r"not saved \(disk full\); the file is as it was"):
+    with pytest.raises(CourseFileError, match=r"not written \(disk full\); the file is as it was"):
         save_course(busy_course().attended(6), path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c-7.json"]  # no temporary left

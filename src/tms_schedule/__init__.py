@@ -25,6 +25,7 @@ from tms_schedule.errors import (
     BlockSplitError,
     ConfigError,
     CourseError,
+    FileWriteError,
     HolidayDataError,
     InvalidClinicError,
     InvalidPlanError,
@@ -39,7 +40,7 @@ from tms_schedule.errors import (
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol, Stimulation
-from tms_schedule.schedule import Schedule, Session, SkippedDay
+from tms_schedule.schedule import Progress, Schedule, Session, SkippedDay
 
 if TYPE_CHECKING:
     from tms_schedule.course import (
@@ -105,6 +106,7 @@ __all__ = [
     "Daily",
     "Extension",
     "ExtraOpenDay",
+    "FileWriteError",
     "HolidayDataError",
     "InvalidClinicError",
     "InvalidPlanError",
@@ -115,6 +117,7 @@ __all__ = [
     "Periodic",
     "Phase",
     "Plan",
+    "Progress",
     "Protocol",
     "Record",
     "Revision",

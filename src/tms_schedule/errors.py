@@ -14,6 +14,7 @@ __all__ = [
     "ConfigError",
     "CourseError",
     "CourseFileError",
+    "FileWriteError",
     "HolidayDataError",
     "InvalidCalendarOptionError",
     "InvalidClinicError",
@@ -107,3 +108,7 @@ class CourseError(TmsScheduleError):
 
 class InvalidCalendarOptionError(TmsScheduleError):
     """A calendar export option is outside what is allowed."""
+
+
+class FileWriteError(TmsScheduleError):
+    """A file could not be written, or writing it would replace a file it must not."""

@@ -307,6 +307,7 @@ class _Expansion:
             timezone=self.clinic.timezone,
             sessions=self._sessions(),
             skipped=tuple(self.skipped[d] for d in sorted(self.skipped)),
+            target=self.plan.protocol.total_sessions,
         )
 
     # -- the calendar, within bounds -------------------------------------------------------------

@@ -16,7 +16,7 @@ import attrs
 if TYPE_CHECKING:
     from tms_schedule.export.options import CalendarOptions
 
-__all__ = ["ACTIVE_STATUSES", "SESSION_STATUSES", "Schedule", "Session", "SkippedDay"]
+__all__ = ["ACTIVE_STATUSES", "SESSION_STATUSES", "Progress", "Schedule", "Session", "SkippedDay"]
 
 #: The states a session can be in. A plan yields ``scheduled`` sessions; a course records
 #: them ``attended`` or ``missed``, and marks them ``cancelled`` when they will not happen.
@@ -94,6 +94,49 @@ class SkippedDay:
 
 
 @attrs.frozen
+class Progress:
+    """Where a course stands, in the counts the front desk and insurers use.
+
+    Attributes:
+        target: the sessions the course delivers (the protocol's count).
+        delivered: sessions attended.
+        missed: sessions recorded missed.
+        cancelled: sessions cancelled.
+        to_come: sessions planned and not yet recorded.
+    """
+
+    target: int
+    delivered: int
+    missed: int
+    cancelled: int
+    to_come: int
+
+    @property
+    def owed(self) -> int:
+        """Sessions the course still needs planned (misses not yet made up by a re-plan)."""
+        return max(self.target - self.delivered - self.to_come, 0)
+
+    @property
+    def made_up(self) -> int:
+        """Missed and cancelled sessions already planned again."""
+        return max(self.missed + self.cancelled - self.owed, 0)
+
+    def __str__(self) -> str:
+        """``36 sessions: 2 delivered, 3 missed (3 made up), 31 to come``."""
+        parts = [f"{self.target} sessions: {self.delivered} delivered"]
+        if self.missed:
+            parts.append(f"{self.missed} missed")
+        if self.cancelled:
+            parts.append(f"{self.cancelled} cancelled")
+        if self.missed or self.cancelled:
+            parts[-1] += (
+                f" ({self.owed} not made up yet: re-plan)" if self.owed else " (all made up)"
+            )
+        parts.append(f"{self.to_come} to come")
+        return ", ".join(parts)
+
+
+@attrs.frozen
 class Schedule:
     """The dated sessions of one course, in order, and the days passed over.
 
@@ -103,6 +146,9 @@ class Schedule:
         timezone: the IANA zone of the clinic; every start and end is in it.
         sessions: the sessions, sorted by start.
         skipped: the closed days the course went around, sorted by date.
+        target: the sessions the course delivers (its protocol's count); ``None`` when not
+            known (a schedule read from a file without it): then the sessions attended or
+            to come.
     """
 
     course_id: str
@@ -110,6 +156,28 @@ class Schedule:
     timezone: str
     sessions: tuple[Session, ...]
     skipped: tuple[SkippedDay, ...] = ()
+    target: int | None = None
+
+    def progress(self) -> Progress:
+        """The counts: delivered, missed, cancelled, to come, against the target.
+
+        >>> import datetime as dt
+        >>> from tms_schedule import ClinicCalendar, Plan
+        >>> schedule = Plan("itbs", ClinicCalendar("UTC"), "2026-11-16", "09:00", "c-1").expand()
+        >>> print(schedule.progress())
+        30 sessions: 0 delivered, 30 to come
+        """
+        counts = dict.fromkeys(SESSION_STATUSES, 0)
+        for session in self.sessions:
+            counts[session.status] += 1
+        delivered, to_come = counts["attended"], counts["scheduled"]
+        return Progress(
+            target=self.target if self.target is not None else delivered + to_come,
+            delivered=delivered,
+            missed=counts["missed"],
+            cancelled=counts["cancelled"],
+            to_come=to_come,
+        )
 
     def __len__(self) -> int:
         return len(self.sessions)

@@ -18,8 +18,10 @@ from typing import Any, Literal, NoReturn
 
 import attrs
 
+from tms_schedule._files import write_file
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.clinic import ClinicCalendar, Closure
+from tms_schedule.errors import FileWriteError
 from tms_schedule.export.ics import schedule_to_ics
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.phase import Accelerated, Periodic
@@ -299,15 +301,15 @@ def format_from(output: str | None) -> str:
 
 
 def write_output(data: bytes, output: str | None) -> None:
+    """Write to standard output, or atomically to the file ``-o`` names."""
     if output is None or output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    path = Path(output)
     try:
-        path.write_bytes(data)
-    except OSError as error:
-        raise UsageError(f"-o: cannot write {output}: {error.strerror or error}") from None
+        write_file(output, data)
+    except FileWriteError as error:
+        raise UsageError(f"-o: {error}") from None
 
 
 def parse_span(option: str, **amount: float) -> dt.timedelta:

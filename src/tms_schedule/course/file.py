@@ -18,19 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from tms_schedule._files import write_file
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.course.authorization import Authorization, Extension
 from tms_schedule.course.lifecycle import Course, Revision
 from tms_schedule.course.milestones import MilestoneRules
 from tms_schedule.course.record import Record, apply_record
-from tms_schedule.errors import CourseFileError, TmsScheduleError
+from tms_schedule.errors import CourseFileError, FileWriteError, TmsScheduleError
 from tms_schedule.export.json import schedule_from_json, schedule_to_dict
 from tms_schedule.phase import PHASE_CLASSES
 from tms_schedule.plan import Plan
@@ -362,45 +361,14 @@ def _clinic(data: dict[str, Any]) -> ClinicCalendar:
 # -- files -----------------------------------------------------------------------------------------
 
 
-def save_course(course: Course, path: str | Path) -> None:
-    """Write the course to ``path`` atomically: the old file stays whole until the new one is.
-
-    The text goes to a temporary file beside the target, is flushed to disk, and then
-    replaces the target in one step; on any failure the temporary file is removed.
-    """
-    target = Path(path)
-    data = course_to_json(course).encode("utf-8")
+def save_course(course: Course, path: str | Path, *, overwrite: bool = True) -> None:
+    """Write the course to ``path`` atomically: the old file stays whole until the new one is
+    (see :func:`tms_schedule._files.write_file`: links written through, modes kept, a
+    read-only file refused). With ``overwrite=False`` an existing file is refused."""
     try:
-        handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-        )
-    except OSError as error:
-        raise CourseFileError(f"{target}: cannot write there ({error.strerror or error})") from None
-    try:
-        # Keep the file's permissions (mkstemp makes it private), or the usual ones for a new file.
-        os.chmod(temporary, _mode(target))
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise CourseFileError(
-            f"{target}: not saved ({error.strerror or error}); the file is as it was"
-        ) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _mode(target: Path) -> int:
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        write_file(path, course_to_json(course).encode("utf-8"), overwrite=overwrite)
+    except FileWriteError as error:
+        raise CourseFileError(str(error)) from None
 
 
 def load_course(path: str | Path) -> Course:

@@ -9,7 +9,9 @@ The document is one object::
                    "status": "scheduled", "sequence": 0,
                    "uid": "6483...-..."}, ...],
      "skipped": [{"date": "2026-11-26", "reason": "Thanksgiving Day: clinic closed",
-                  "phase": "acute"}, ...]}
+                  "phase": "acute"}, ...],
+     "target": 36,
+     "progress": {"delivered": 0, "missed": 0, "cancelled": 0, "to_come": 36, "owed": 0}}
 
 Times are ISO 8601 with the clinic's UTC offset. Fields may be added later; these keep
 their meaning. :func:`schedule_from_json` reads it back into an equal Schedule.
@@ -34,6 +36,7 @@ VERSION = 1
 
 def schedule_to_dict(schedule: Schedule, *, uid_key: str | bytes | None = None) -> dict[str, Any]:
     """The JSON document as Python objects (``uid_key``: the clinic's UID secret)."""
+    progress = schedule.progress()
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -59,6 +62,14 @@ def schedule_to_dict(schedule: Schedule, *, uid_key: str | bytes | None = None) 
             {"date": d.date.isoformat(), "reason": d.reason, "phase": d.phase}
             for d in schedule.skipped
         ],
+        "target": progress.target,
+        "progress": {
+            "delivered": progress.delivered,
+            "missed": progress.missed,
+            "cancelled": progress.cancelled,
+            "to_come": progress.to_come,
+            "owed": progress.owed,
+        },
     }
 
 
@@ -149,7 +160,12 @@ def schedule_from_json(text: str | bytes) -> Schedule:
         except ValueError:
             raise ScheduleFormatError(f"{where}.date: must be a date YYYY-MM-DD") from None
         skipped.append(SkippedDay(day, _get(raw, "reason", str, where), phase))
-    return Schedule(course_id, protocol, timezone, tuple(sessions), tuple(skipped))
+    target = data.get("target")
+    if target is not None and (
+        isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= 1000
+    ):
+        raise ScheduleFormatError(f"target: must be a whole number from 0 to 1000, got {target!r}")
+    return Schedule(course_id, protocol, timezone, tuple(sessions), tuple(skipped), target)
 
 
 def _optional_str(data: dict[str, Any], key: str, where: str) -> str | None:
