@@ -367,3 +367,16 @@ def test_no_calendar_week_holds_more_than_a_per_week_phase_allows(plan: Plan) ->
                 week = s.date.isocalendar()[:2]
                 weeks[week] = weeks.get(week, 0) + 1
             assert max(weeks.values()) <= limit, weeks
+
+
+def test_a_booster_a_holiday_moves_does_not_move_the_later_ones() -> None:
+    """Weekly boosters from Monday 28 Dec 2026: the fourth falls on Martin Luther King Jr.
+    Day and moves to Tuesday; every later booster stays on its planned Monday."""
+    clinic = ClinicCalendar("America/Denver", holidays="US-CO")
+    schedule = Plan("maintenance", clinic, dt.date(2026, 12, 28), dt.time(9), "m-1").expand()
+    days = [s.date for s in schedule]
+    assert days[3] == dt.date(2027, 1, 19)  # moved off the holiday
+    later = days[4:]
+    assert later[0] == dt.date(2027, 2, 1)  # two weeks after the planned 18 January
+    # Only the booster on Washington-Lincoln Day (15 Feb) moves; each other is a Monday.
+    assert [d for d in later if d.weekday() != 0] == [dt.date(2027, 2, 16)]

@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any, Literal, NamedTuple
 
 import attrs
@@ -160,8 +160,28 @@ class Plan:
     course_id: str = attrs.field(validator=_check_course_id)
     blocks: Literal["whole", "split"] = attrs.field(default="whole", validator=_check_blocks)
 
-    def expand(self) -> Schedule:
-        """Every dated session of the course, and the days it went around."""
+    def expand(
+        self, *, avoid: Collection[dt.date] = (), not_before: dt.datetime | None = None
+    ) -> Schedule:
+        """Every dated session of the course, and the days it went around.
+
+        Args:
+            avoid: days that already hold another appointment; the plan passes over them
+                as it passes over a closed weekday (re-plans use it).
+            not_before: no session starts before this moment (timezone-aware).
+
+        A plan expanded around other appointments (``avoid`` or ``not_before`` given) goes
+        on from them, as a re-plan does: its first phase is not the course's first, so a
+        weekly cadence starts in the rest of a week only if that holds the week's count.
+        """
+        if not_before is not None and (
+            not isinstance(not_before, dt.datetime) or not_before.utcoffset() is None
+        ):
+            raise InvalidPlanError(
+                f"not_before: must be a date and time with its time zone, got {not_before!r}"
+            )
+        if avoid or not_before is not None:
+            return _AroundExpansion(self, frozenset(avoid), not_before).run()
         return _Expansion(self).run()
 
 
@@ -265,6 +285,10 @@ class _Expansion:
     built from them once, at the end.
     """
 
+    #: Whether the plan goes on from sessions booked before it (a re-plan's), so that even
+    #: its first phase is not the course's first.
+    continuing = False
+
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.clinic = plan.clinic
@@ -277,6 +301,7 @@ class _Expansion:
         self.skipped: dict[dt.date, SkippedDay] = {}
         self.phase_name = ""
         self.last_day: dt.date | None = None
+        self.nominal: dt.date | None = None  # the last planned occurrence of a periodic phase
         self.limit = plan.start + _COURSE_HORIZON
         self.horizon = dt.timedelta(days=plan.clinic.search_horizon_days)
         # The layouts of days without an offset change, by (hours_id, count, interval, first).
@@ -290,6 +315,8 @@ class _Expansion:
         cursor = self.plan.start
         for index, phase in enumerate(self.plan.protocol.phases):
             self.phase_name = phase.name
+            if not isinstance(phase, Periodic):
+                self.nominal = None
             match phase:
                 case Daily():
                     cursor = self._day_by_day(cursor, [1] * phase.sessions)
@@ -442,7 +469,7 @@ class _Expansion:
                 self._visit(week_start)
                 self._visit(sunday)
                 days = self.clinic.regular_days(week_start, sunday)
-                needed = 1 if week > 0 or not self.count else count
+                needed = 1 if week > 0 or not (self.count or self.continuing) else count
                 partial = week == 0 and week_start != monday
                 # A rest of a week without enough open days is passed by without a question.
                 if partial and sum(day.hours is not None for day in days) < needed:
@@ -503,11 +530,16 @@ class _Expansion:
 
     def _periodic(self, phase: Periodic, cursor: dt.date) -> dt.date:
         period = dt.timedelta(weeks=phase.every_weeks)
-        anchor = cursor if self.last_day is None else self.last_day + period
+        # Boosters keep their planned weekday: after another periodic phase the count goes
+        # on from its last planned occurrence, not from a booster a holiday moved.
+        if self.nominal is not None:
+            anchor = self.nominal + period
+        else:
+            anchor = cursor if self.last_day is None else self.last_day + period
         per_day = list(phase.day_counts)
         day = cursor
         for i in range(phase.occurrences):
-            nominal = anchor + i * period
+            nominal = self.nominal = anchor + i * period
             earliest = max(nominal, self.last_day + _DAY) if self.last_day else nominal
             if len(per_day) == 1:
                 day = self._day_by_day(earliest, per_day, phase.interval)
@@ -635,6 +667,48 @@ class _Expansion:
             f"at: {what} ({_duration(longest)}) does not fit the opening hours on any open day"
             f" ({days}); the latest time that fits is {latest:%H:%M}"
         )
+
+
+class _AroundExpansion(_Expansion):
+    """An expansion that passes over days holding other appointments and sessions that
+    would start before a given moment, as a re-plan needs; it goes on from a course's
+    earlier sessions."""
+
+    continuing = True
+
+    def __init__(
+        self, plan: Plan, avoid: frozenset[dt.date], not_before: dt.datetime | None
+    ) -> None:
+        super().__init__(plan)
+        self.avoid = avoid
+        self.not_before = not_before
+
+    def _fit(
+        self,
+        day: CalendarDay,
+        count: int,
+        interval: dt.timedelta | None = None,
+        booked: int | None = None,
+    ) -> _Layout | str | None:
+        if day.date in self.avoid:
+            return None
+        if self.not_before is not None and day.date < self.not_before.date():
+            return None
+        layout = super()._fit(day, count, interval, booked)
+        if (
+            self.not_before is not None
+            and isinstance(layout, tuple)
+            and _first_start(day, layout) < self.not_before
+        ):
+            return None  # the day's sessions would start before the moment given
+        return layout
+
+
+def _first_start(day: CalendarDay, layout: _Layout) -> dt.datetime:
+    """When the first session of a day's layout starts."""
+    if day.offset_change:
+        return day.midnight.astimezone(_UTC) + layout[0][0]
+    return day.midnight + layout[0][0]
 
 
 def _local(day: dt.date, time: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datetime:
