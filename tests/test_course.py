@@ -1,4 +1,5 @@
-"""The course lifecycle: recordings, re-plans, revisions, milestones, authorization."""
+"""The course lifecycle: recordings, voids, re-plans that change as little as they must,
+revisions, milestones, authorization."""
 
 from __future__ import annotations
 
@@ -20,62 +21,186 @@ from tms_schedule import (
     ExtraOpenDay,
     MilestoneRules,
     Plan,
+    Schedule,
+    Session,
     TmsScheduleError,
 )
 from tms_schedule.course import POLICIES
+from tms_schedule.phase import Accelerated, Periodic, Taper, Weekly
 
 DENVER = ClinicCalendar("America/Denver", holidays="US-CO")
 UTC = dt.UTC
+#: Long after every course in these tests: sessions have started by then.
+LATER = dt.datetime(2028, 1, 1, tzinfo=UTC)
 
 
 def standard(clinic: ClinicCalendar = DENVER, protocol: str = "standard-10hz") -> Course:
     return Course.start(Plan(protocol, clinic, "2026-11-16", "09:00", "c-1"))
 
 
+def at(day: str, time: str = "08:00", clinic: ClinicCalendar = DENVER) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=clinic.zone)
+
+
 def dates(course: Course, status: str = "scheduled") -> list[str]:
     return [s.date.isoformat() for s in course.schedule if s.status == status]
 
 
-# -- properties -------------------------------------------------------------------------------
+def booked(course: Course) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The times of the sessions still to come, whatever their numbers."""
+    return sorted(
+        (s.start.astimezone(UTC), s.end.astimezone(UTC))
+        for s in course.schedule
+        if s.status == "scheduled"
+    )
 
-# A step: (kind, which session among the scheduled ones, how many days from it to re-plan).
+
+# -- properties of recording and re-planning --------------------------------------------------------
+
+# A step: (kind, which session, a policy, how many days the clock moves on first).
 steps = st.lists(
     st.tuples(
-        st.sampled_from(["attended", "missed", "cancelled", "moved", "replan", "bad"]),
+        st.sampled_from(
+            ["attended", "missed", "cancelled", "moved", "replan", "void", "close", "bad"]
+        ),
         st.integers(0, 60),
         st.sampled_from(POLICIES),
+        st.integers(0, 6),
     ),
     min_size=1,
-    max_size=8,
+    max_size=10,
 )
 
 
-def run_steps(course: Course, chosen: list[tuple[str, int, str]]) -> list[Course]:
+def _one_a_day(course: Course, phase: str) -> bool:
+    return not any(
+        p.name == phase
+        and (isinstance(p, Accelerated) or (isinstance(p, Periodic) and p.cluster_sessions > 1))
+        for p in course.plan.protocol.phases
+    )
+
+
+def check_replan(before: Course, after: Course, moment: dt.datetime, policy: str) -> None:
+    """What every re-plan must keep, written so that each can fail."""
+    clinic = after.plan.clinic
+    old = {s.number: s for s in before.schedule}
+    new = after.schedule
+    # Each phase has its count again; sessions attended beyond it (a voided miss whose
+    # make-up was attended too) cannot be taken back.
+    target = sum(
+        max(p.total, sum(1 for s in new if s.phase == p.name and s.status == "attended"))
+        for p in after.plan.protocol.phases
+    )
+    assert len(new.active_sessions()) == target, "the count is not kept"
+    for s in new:
+        was = old.get(s.number)
+        moved = was is None or (was.start, was.end) != (s.start, s.end)
+        if s.status == "scheduled" and moved:
+            assert s.start >= moment, "a session was booked before the re-plan's moment"
+            hours = clinic.hours_on(s.date)
+            assert hours is not None, "a session was booked on a closed day"
+            assert hours.opens <= s.start.time() and s.end.time() <= hours.closes
+        if was is not None and was.status != "scheduled":
+            assert (was.start, was.status) == (s.start, s.status), "a record changed"
+    # Minimal change: a session that moved could not have kept its time.
+    for s in new:
+        was = old.get(s.number)
+        if was is None or s.status != "scheduled" or (was.start, was.end) == (s.start, s.end):
+            continue
+        hours = clinic.hours_on(was.date)
+        could_stay = (
+            hours is not None
+            and hours.opens <= was.start.time()
+            and was.end.time() <= hours.closes
+            and was.end.date() == was.date
+        )
+        if could_stay:
+            # Only a phase before it that now reaches its day moves it; a taper or a
+            # continuation keeps its weekly counts, so it shifts as a whole from its first
+            # session to come.
+            phases = {p.name: p for p in after.plan.protocol.phases}
+            names = list(phases)
+            earlier = names[: names.index(s.phase)]
+            reference = was.date
+            if isinstance(phases[s.phase], Taper | Weekly):
+                reference = min(
+                    o.date
+                    for o in before.schedule
+                    if o.phase == s.phase and o.status == "scheduled" and o.start >= moment
+                )
+            in_the_way = [
+                e for e in new.active_sessions() if e.phase in earlier and e.date >= reference
+            ]
+            assert in_the_way, f"session {s.number} moved though it could keep its time"
+    # One session a day in one-a-day phases, but for the double policy's second sessions
+    # (this re-plan's, or an earlier one's, which keep their times).
+    if policy != "double":
+        earlier_days = {
+            day: len(list(group))
+            for day, group in itertools.groupby(
+                before.schedule.active_sessions(), key=lambda s: s.date
+            )
+        }
+        for day, group in itertools.groupby(new.active_sessions(), key=lambda s: s.date):
+            group = list(group)
+            if len(group) > max(1, earlier_days.get(day, 0)):
+                assert not all(_one_a_day(after, s.phase) for s in group), f"two on {day}"
+    active = new.active_sessions()
+    for a, b in itertools.pairwise(active):
+        assert a.end.astimezone(UTC) <= b.start.astimezone(UTC), "sessions overlap"
+    again = after.replan(moment, policy)
+    assert again is after, "the same re-plan changed something the second time"
+
+
+def run_steps(plan: Plan, chosen: list[tuple[str, int, str, int]]) -> list[Course]:
+    course = Course.start(plan)
+    now = dt.datetime.combine(plan.start, dt.time(0), tzinfo=plan.clinic.zone)
     history = [course]
-    for kind, pick, policy in chosen:
-        scheduled = course.remaining()
-        if not scheduled:
-            break
-        session = scheduled[pick % len(scheduled)]
+    for kind, pick, policy, days in chosen:
+        now += dt.timedelta(days=days)
+        past = [s for s in course.remaining() if s.start <= now]
+        future = [s for s in course.remaining() if s.start > now]
+        before = course
         try:
             match kind:
-                case "attended":
-                    course = course.attended(session.number)
-                case "missed":
-                    course = course.missed(session.number, "clinic")
-                case "cancelled":
-                    course = course.cancelled(session.number)
-                case "moved":
+                case "attended" | "missed" if past:
+                    session = past[pick % len(past)]
+                    if kind == "attended":
+                        course = course.attended(session.number, now=now)
+                    else:
+                        course = course.missed(session.number, "clinic", now=now)
+                case "cancelled" if future:
+                    course = course.cancelled(future[pick % len(future)].number, now=now)
+                case "moved" if future:
+                    session = future[pick % len(future)]
                     course = course.moved(session.number, session.start + dt.timedelta(hours=1))
                 case "replan":
-                    course = course.replan(session.date, policy)
+                    course = course.replan(now, policy)
+                    check_replan(before, course, now, policy)
+                case "void" if course.records:
+                    live = [
+                        i + 1
+                        for i, r in enumerate(course.records)
+                        if r.kind != "void"
+                        and not any(v.voids == i for v in course.records)
+                        and not (r.kind == "moved" and i < course.revision.records)
+                    ]
+                    if live:
+                        course = course.void(live[pick % len(live)], "entered by mistake")
+                case "close" if future:
+                    day = future[pick % len(future)].date
+                    clinic = course.plan.clinic
+                    closure = Closure(day, day, "Snow day")
+                    course = course.with_clinic(
+                        attrs.evolve(clinic, closures=(*clinic.closures, closure))
+                    )
                 case "bad":
-                    before = course
                     with pytest.raises(TmsScheduleError):
-                        course.attended(99_999)
+                        course.attended(99_999, now=now)
                     assert course == before
         except CourseError:
-            continue  # e.g. a move outside opening hours: refused, course unchanged
+            assert course == before  # refused, and nothing changed
+            continue
         except TmsScheduleError:
             continue  # e.g. no open day left within the horizon for a re-plan
         history.append(course)
@@ -87,101 +212,258 @@ PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 @PROPERTY
 @given(plans(), steps)
-def test_lifecycle_invariants(plan: Plan, chosen: list[tuple[str, int, str]]) -> None:
+def test_lifecycle_invariants(plan: Plan, chosen: list[tuple[str, int, str, int]]) -> None:
     try:
-        course = Course.start(plan)
+        Course.start(plan)
     except TmsScheduleError:
         assume(False)
         return
-    history = run_steps(course, chosen)
-    total = plan.protocol.total_sessions
+    history = run_steps(plan, chosen)
     for before, after in itertools.pairwise(history):
         old = {s.number: s for s in before.schedule}
         new = {s.number: s for s in after.schedule}
+        voided = {r.voids for r in after.records if r.kind == "void"}
         for number, session in old.items():
             assert number in new, "a session was lost"
-            if session.status == "attended":
+            if session.status == "attended" and new[number].status == "attended":
                 assert new[number].start == session.start, "an attended session moved"
-                assert new[number].status == "attended"
             assert new[number].sequence >= session.sequence, "SEQUENCE went down"
         assert after.records[: len(before.records)] == before.records, "a record was lost"
+        for index, record in enumerate(after.records):
+            if record.kind == "attended" and index not in voided:
+                assert new[record.session].status == "attended"
     final = history[-1]
-    replanned = final.revision.number > 0 and final.revision.records == len(final.records)
-    if replanned:
-        # After a re-plan every phase has its full count again: delivered + remaining.
-        assert len(final.schedule.active_sessions()) == total
-    for s in final.schedule.active_sessions():
-        if s.status == "scheduled":
-            assert plan.clinic.hours_on(s.date) is not None, "a session on a closed day"
-    active = final.schedule.active_sessions()
-    for a, b in itertools.pairwise(active):
-        assert a.end.astimezone(UTC) <= b.start.astimezone(UTC), "sessions overlap"
+    assert Course.from_json(final.to_json()) == final
 
 
 @PROPERTY
 @given(plans(), steps)
-def test_course_round_trips_through_json(plan: Plan, chosen: list[tuple[str, int, str]]) -> None:
+def test_course_round_trips_through_json(
+    plan: Plan, chosen: list[tuple[str, int, str, int]]
+) -> None:
     try:
-        course = Course.start(plan)
+        Course.start(plan)
     except TmsScheduleError:
         assume(False)
         return
-    final = run_steps(course, chosen)[-1]
+    final = run_steps(plan, chosen)[-1]
     again = Course.from_json(final.to_json())
     assert again == final
     assert again.schedule == final.schedule
     assert again.to_json() == final.to_json()
 
 
+@PROPERTY
+@given(plans(), st.integers(0, 200), st.integers(-3, 3), st.sampled_from(POLICIES))
+def test_a_closure_and_a_clinic_miss_of_the_same_day_give_the_same_times(
+    plan: Plan, pick: int, shift: int, policy: str
+) -> None:
+    """Whichever route, and whether the re-plan starts before or after the day."""
+    try:
+        course = Course.start(plan)
+    except TmsScheduleError:
+        assume(False)
+        return
+    sessions = [s for s in course.schedule if _one_a_day(course, s.phase)]
+    assume(sessions)
+    session = sessions[pick % len(sessions)]
+    clinic = plan.clinic
+    closed = attrs.evolve(clinic, closures=(*clinic.closures, Closure(session.date)))
+    assume(not closed.is_open(session.date))  # an extra open day outranks a closure
+    moment = dt.datetime.combine(
+        max(plan.start, session.date + dt.timedelta(days=shift)), dt.time(0), tzinfo=clinic.zone
+    )
+    try:
+        by_closure = course.with_clinic(closed).replan(moment, policy)
+        by_miss = (
+            course.with_clinic(closed)
+            .missed(session.number, "clinic", now=session.end)
+            .replan(moment, policy)
+        )
+    except TmsScheduleError:
+        assume(False)
+        return
+    assert booked(by_closure) == booked(by_miss)
+
+
 # -- recording ----------------------------------------------------------------------------------
 
 
 def test_impossible_recordings_are_refused_and_change_nothing() -> None:
-    course = standard().attended(1)
+    course = standard().attended(1, now=LATER)
     with pytest.raises(CourseError, match="session 1 is already attended"):
-        course.attended(1)
+        course.attended(1, now=LATER)
     with pytest.raises(CourseError, match="the course has no session 99; sessions are 1 to 36"):
-        course.missed(99)
-    with pytest.raises(CourseError, match="before the course began"):
-        course.attended(2, dt.datetime(2026, 11, 1, 9, tzinfo=UTC))
-    with pytest.raises(CourseError, match="cause: must be one of patient, clinic, device, other"):
-        course.missed(2, cause="weather")
+        course.missed(99, "patient", now=LATER)
+    with pytest.raises(CourseError, match="cause: say why the session was missed"):
+        course.missed(2, cause="weather", now=LATER)
     with pytest.raises(CourseError, match="clinic is closed on 2026-11-26"):
         course.moved(3, dt.datetime(2026, 11, 26, 9, tzinfo=DENVER.zone))
     with pytest.raises(CourseError, match="outside the opening hours"):
         course.moved(3, dt.datetime(2026, 11, 18, 17, 45, tzinfo=DENVER.zone))
     with pytest.raises(CourseError, match="session 4 is already on 2026-11-19"):
-        course.moved(3, dt.datetime(2026, 11, 19, 14, tzinfo=DENVER.zone))
-    with pytest.raises(CourseError, match="timezone-aware"):
+        course.moved(3, dt.datetime(2026, 11, 18, 14, tzinfo=DENVER.zone) + dt.timedelta(days=1))
+    with pytest.raises(CourseError, match="with its time zone"):
         course.moved(3, dt.datetime(2026, 11, 18, 14))
-    assert course == standard().attended(1)
+    assert course == standard().attended(1, now=LATER)
+
+
+def test_a_session_that_has_not_started_cannot_be_attended_or_missed() -> None:
+    """`record c.json 30 --attended` for 3: session 30 is six weeks ahead."""
+    now = at("2026-11-18", "12:00")
+    course = standard()
+    with pytest.raises(CourseError, match=r"session 30 on 2026-12-29 09:00 has not started yet"):
+        course.attended(30, now=now)
+    with pytest.raises(CourseError, match="has not started yet.*cancel it if it will not happen"):
+        course.missed(30, "patient", now=now)
+    assert course.attended(3, now=now).schedule[2].status == "attended"
+    with pytest.raises(CourseError, match="when: .* is later than now"):
+        course.attended(3, at("2026-11-18", "11:00") + dt.timedelta(hours=2), now=now)
+
+
+def test_a_wrong_record_is_voided_kept_in_the_history_and_made_good() -> None:
+    now = at("2027-01-05", "12:00")
+    course = standard().attended(29, now=now)  # meant to be 3, say
+    course = course.void(1, "typo for 3", now=now)
+    assert [r.kind for r in course.records] == ["attended", "void"]
+    assert course.records[1].voids == 0 and course.records[1].note == "typo for 3"
+    assert course.schedule[28].status == "scheduled"
+    changes = course.changes_since(0).to_text()
+    assert changes == "No changes.\n"  # attendance and its void show no calendar change
+    course = course.attended(3, now=now)
+    with pytest.raises(CourseError, match="record 1 is voided already"):
+        course.void(1, "again")
+    with pytest.raises(CourseError, match="record 2 is itself a void"):
+        course.void(2, "no")
+    with pytest.raises(CourseError, match="reason: say why"):
+        course.void(3, " ")
+    assert Course.from_json(course.to_json()) == course
+
+
+def test_a_voided_miss_gives_its_make_up_back_at_the_next_replan() -> None:
+    now = at("2026-11-18")
+    course = standard().missed(2, "patient", now=now).replan(now)
+    assert len(course.schedule.active_sessions()) == 36
+    course = course.void_latest(2, "the patient came after all")
+    assert course.schedule.progress().to_come == 37  # one too many until the re-plan
+    course = course.replan(now)
+    assert len(course.schedule.active_sessions()) == 36
+    taken_out = [s for s in course.schedule if s.status == "cancelled"]
+    assert [s.number for s in taken_out] == [37]
+    assert course.changes_since().to_text() == (
+        "Session 2 on Tue 17 Nov 2026 09:00: planned again (missed record voided: the patient"
+        " came after all)\n"
+        "Session 37 on Wed 30 Dec 2026 09:00: taken out (the acute phase has all its sessions)\n"
+    )
+
+
+def test_a_move_is_voided_back_to_where_it_was_until_a_replan_builds_on_it() -> None:
+    course = standard().moved(5, at("2026-11-20", "11:00"))
+    back = course.void(1, "wrong day")
+    assert back.schedule[4].start == standard().schedule[4].start
+    assert back.schedule[4].sequence == 2  # moved, then moved back: two changes
+    replanned = course.missed(1, "patient", now=LATER).replan(at("2026-11-17"))
+    with pytest.raises(CourseError, match="was used by re-plan 1; record a new move instead"):
+        replanned.void(1, "wrong day")
+
+
+def test_recording_after_recording_is_linear() -> None:
+    """Each recording applies one record, not the whole history again."""
+    course = standard()
+    sessions = course.schedule.sessions
+    for _ in range(200):
+        course = course.moved(5, sessions[4].start + dt.timedelta(hours=1))
+        course = course.moved(5, sessions[4].start)
+    assert len(course.records) == 400
+    assert course.schedule[4].sequence == 400
+    assert Course.from_json(course.to_json()).schedule == course.schedule
 
 
 def test_a_moved_session_keeps_its_number_and_length_with_a_higher_sequence() -> None:
-    course = standard().moved(
-        3, dt.datetime(2026, 11, 21, 10, tzinfo=DENVER.zone) - dt.timedelta(days=3)
-    )
+    course = standard().moved(3, at("2026-11-18", "10:00"))
     moved = next(s for s in course.schedule if s.number == 3)
     assert moved.start.isoformat() == "2026-11-18T10:00:00-07:00"
     assert moved.duration == dt.timedelta(minutes=40)
     assert moved.sequence == 1
     assert str(course.changes_since(0).changes[0]) == (
-        "Session 3 moved from Wed 18 Nov 2026 09:00 to Wed 18 Nov 2026 10:00"
+        "Session 3 moved from Wed 18 Nov 2026 09:00 to Wed 18 Nov 2026 10:00 (by hand)"
     )
 
 
-# -- scenarios from the clinic's side --------------------------------------------------------------
+# -- re-planning: minimal change -------------------------------------------------------------------
+
+
+def test_a_closure_moves_only_the_session_on_it() -> None:
+    """`course close` + re-plan moved some 20 sessions by a day; now one moves."""
+    course = standard()
+    clinic = attrs.evolve(DENVER, closures=(Closure(dt.date(2026, 12, 1), reason="Snow day"),))
+    replanned = course.with_clinic(clinic).replan(at("2026-11-25"))
+    changes = replanned.changes_since()
+    assert [str(c) for c in changes] == [
+        "Session 11 moved from Tue 1 Dec 2026 09:00 to Wed 30 Dec 2026 09:00"
+        " (Snow day: clinic closed)"
+    ]
+    assert replanned.schedule.skipped[-1].reason.startswith("Martin Luther King")
+    assert "Snow day: clinic closed" in {d.reason for d in replanned.schedule.skipped}
+    assert replanned.replan(at("2026-11-25")) is replanned  # no change: no revision
+    assert replanned.replan(at("2026-12-10"), "extend") is replanned
+
+
+def test_the_same_double_replan_twice_changes_nothing() -> None:
+    course = standard().attended(1, now=LATER).missed(2, "patient", now=LATER)
+    once = course.replan(at("2026-11-18"), "double", min_gap=dt.timedelta(hours=4))
+    twice = once.replan(at("2026-11-18"), "double", min_gap=dt.timedelta(hours=4))
+    assert twice is once and len(once.revisions) == 2
+    seconds = [s for s in once.schedule if s.number > 36]
+    assert [f"{s.start:%Y-%m-%d %H:%M}" for s in seconds] == ["2026-11-18 13:40"]
+
+
+def test_replanning_on_the_day_of_a_miss_books_nothing_in_its_past() -> None:
+    """Missed at 09:00, re-planned at 10:00 the same day: the make-up is not at 09:00."""
+    now = at("2026-11-18", "10:00")
+    course = standard().missed(3, "patient", now=now)
+    for policy in POLICIES:
+        replanned = course.replan(now, policy, min_gap=dt.timedelta(hours=1))
+        added = [s for s in replanned.schedule if s.number > 36]
+        assert added and all(s.start >= now for s in added), policy
+        assert all(
+            s.date != dt.date(2026, 11, 18) or s.number == 3 or s.start >= now
+            for s in replanned.schedule
+        )
+
+
+def test_a_make_up_that_reaches_the_taper_shifts_it_as_far_as_it_must() -> None:
+    """Acute ends Tue 29 Dec; six make-ups take it to Thu 7 Jan, into the taper's first
+    week (Mon 4, Wed 6, Fri 8): the taper keeps its weekly counts (3, 2, 1) and starts the
+    next week; no acute session moves."""
+    now = at("2026-11-18", "12:00")
+    course = standard()
+    for number in (3, 4, 5, 6, 7, 8):
+        course = course.missed(number, "patient", now=LATER)
+    before = {s.number: s.start for s in course.schedule}
+    replanned = course.replan(now)
+    acute = [s for s in replanned.schedule.in_phase("acute") if s.active]
+    taper = [s for s in replanned.schedule.in_phase("taper") if s.active]
+    assert acute[-1].date < taper[0].date  # the phases stay in order
+    moved = [
+        s.number for s in replanned.schedule if s.number in before and s.start != before[s.number]
+    ]
+    assert moved == [31, 32, 33, 34, 35, 36]  # the taper, and only the taper
+    assert acute[-1].date == dt.date(2027, 1, 7)
+    assert taper[0].date == dt.date(2027, 1, 11)
+    weeks = [s.date.isocalendar()[:2] for s in taper]
+    assert [weeks.count(w) for w in dict.fromkeys(weeks)] == [3, 2, 1]  # the taper's shape
 
 
 def test_snow_closure_in_week_two() -> None:
     course = standard()
     for n in range(1, 6):
-        course = course.attended(n)
-    course = course.missed(6, "clinic", "snow").missed(7, "clinic", "snow")
+        course = course.attended(n, now=LATER)
+    course = course.missed(6, "clinic", "snow", now=LATER).missed(7, "clinic", "snow", now=LATER)
     snowed = attrs.evolve(
         DENVER, closures=(Closure(dt.date(2026, 11, 23), dt.date(2026, 11, 24), "Snow"),)
     )
-    course = course.with_clinic(snowed).replan(dt.date(2026, 11, 25))
+    course = course.with_clinic(snowed).replan(at("2026-11-25"))
     assert len(course.schedule.active_sessions()) == 36
     assert dates(course, "missed") == ["2026-11-23", "2026-11-24"]
     # the acute phase takes two more open days: Wed 30 and Thu 31 Dec (1 Jan is a holiday)
@@ -193,10 +475,10 @@ def test_snow_closure_in_week_two() -> None:
 
 
 def test_patient_misses_three_days_each_policy_on_the_same_gaps() -> None:
-    base = standard().attended(1).attended(2)
+    base = standard().attended(1, now=LATER).attended(2, now=LATER)
     for n in (3, 4, 5):
-        base = base.missed(n, "patient")
-    start = dt.date(2026, 11, 23)
+        base = base.missed(n, "patient", now=LATER)
+    start = at("2026-11-23")
     extend = base.replan(start, "extend")
     double = base.replan(start, "double", min_gap=dt.timedelta(hours=4))
     catch_up_days = attrs.evolve(
@@ -212,8 +494,17 @@ def test_patient_misses_three_days_each_policy_on_the_same_gaps() -> None:
         ),
     )
     extra = base.with_clinic(catch_up_days).replan(start, "extra-day")
-    for course in (extend, double, extra):
+    planned = {s.number: s.start for s in base.schedule}
+    for course in (double, extra):
         assert len(course.schedule.active_sessions()) == 36
+        # no session that could keep its time moved: sessions were only added
+        assert all(s.start == planned[s.number] for s in course.schedule if s.number in planned)
+    # extend: the acute phase now ends on Mon 4 Jan, so the taper's first week makes way:
+    # Tue, Thu and Fri instead of Mon, Wed and Fri; nothing else moves.
+    moved = {
+        s.number: s.start for s in extend.schedule if s.start != planned.get(s.number, s.start)
+    }
+    assert {n: f"{t:%a %d}" for n, t in moved.items()} == {31: "Tue 05", 32: "Thu 07"}
     # extend: the acute phase ends three open days later
     assert (
         extend.schedule.in_phase("acute")[-1].date > standard().schedule.in_phase("acute")[-1].date
@@ -257,20 +548,27 @@ def test_insurer_extension() -> None:
         "Every planned session is inside the authorization."
         in extended.check_authorization().to_text()
     )
+    with pytest.raises(CourseError, match="authorization: the last approved day must be on or"):
+        Authorization(30, dt.date(2026, 11, 16), dt.date(2026, 1, 1))
 
 
 def test_replan_can_be_asked_to_stay_inside_the_authorization() -> None:
-    course = standard().attended(1).missed(2).missed(3).missed(4)
-    course = course.authorize(Authorization(36, dt.date(2026, 11, 16), dt.date(2027, 1, 12)))
+    course = standard().attended(1, now=LATER)
+    for n in (2, 3, 4, 5, 6, 7):
+        course = course.missed(n, "patient", now=LATER)
+    course = course.authorize(Authorization(36, dt.date(2026, 11, 16), dt.date(2027, 1, 19)))
+    assert standard().authorize(course.authorization).check_authorization().ok
+    # Six make-ups at the end of the acute phase push the taper a week past the window.
     with pytest.raises(
-        CourseError, match=r"within_authorization: the re-plan puts 2 session\(s\) outside"
+        CourseError, match=r"authorization: the re-plan puts 2 session\(s\) outside"
     ):
-        course.replan(dt.date(2026, 11, 19), within_authorization=True)
-    # second sessions on later days catch up inside the window
+        course.replan(at("2026-11-23"), within_authorization=True)
+    # Second sessions on later days catch up inside it.
     fits = course.replan(
-        dt.date(2026, 11, 19), "double", min_gap=dt.timedelta(hours=4), within_authorization=True
+        at("2026-11-23"), "double", min_gap=dt.timedelta(hours=4), within_authorization=True
     )
-    assert fits.schedule.last.date.isoformat() == "2027-01-11"
+    assert fits.schedule.last.date.isoformat() == "2027-01-19"
+    assert fits.check_authorization().ok
 
 
 def test_taper_into_maintenance_and_a_rescue_course() -> None:
@@ -286,15 +584,19 @@ def test_taper_into_maintenance_and_a_rescue_course() -> None:
 
 
 def test_gap_and_stretch_warnings() -> None:
-    course = standard().attended(1)
+    course = standard().attended(1, now=LATER)
     for n in range(2, 14):
-        course = course.missed(n, "patient")
-    course = course.replan(dt.date(2026, 12, 7))
+        course = course.missed(n, "patient", now=LATER)
+    course = course.replan(at("2026-12-07"))
     warnings = course.revision.warnings
     assert "18 days between sessions on 2026-11-16 and 2026-12-04 (limit 14 days)" in warnings
-    assert (
-        "the course now ends on 2027-02-01, 13 days after the planned end (2027-01-19)" in warnings
-    )
+    assert any(w.startswith("the course now ends on 2027-02-") for w in warnings)
+
+
+def test_no_change_adds_no_revision() -> None:
+    course = standard()
+    assert course.replan(at("2026-11-17")) is course
+    assert course.changes_since().to_text() == "No changes.\n"
 
 
 # -- milestones and billing -------------------------------------------------------------------------
@@ -308,20 +610,39 @@ def test_billing_codes_and_rating_milestones() -> None:
     monday = schedule[5]  # first session of week 2
     assert monday.cpt == "90869"
     assert "Motor threshold re-determination" in monday.milestones
-    assert schedule[4].milestones == ("PHQ-9 due",)  # the 5th session
+    # The 5th session is four days after the baseline: PHQ-9 asks about two weeks, so the
+    # next rating falls due at the 10th session, on Mon 30 Nov.
+    assert "PHQ-9 due" not in schedule[4].milestones
+    assert schedule[9].milestones[-1] == "PHQ-9 due"
     assert schedule[29].milestones[-1] == "PHQ-9 due (end of acute)"
     assert schedule[35].milestones[-1] == "PHQ-9 due (end of taper)"
     assert {s.cpt for s in schedule} == {"90867", "90868", "90869"}
+    ratings = [s.date for s in schedule if any("PHQ-9" in m for m in s.milestones)]
+    assert all(b - a >= dt.timedelta(days=7) for a, b in itertools.pairwise(ratings[:-1]))
+
+
+def test_an_accelerated_course_is_rated_at_its_start_its_end_and_after() -> None:
+    snt = Course.start(Plan("snt", DENVER, "2026-11-30", "08:00", "s-1"))
+    ratings = [(s.number, m) for s in snt.schedule for m in s.milestones if "PHQ-9" in m]
+    assert ratings == [(1, "PHQ-9 baseline"), (50, "PHQ-9 due (end of course)")]
+    assert [str(f) for f in snt.follow_ups()] == [
+        "2026-12-11 PHQ-9 follow-up, 1 week after the course",
+        "2027-01-01 PHQ-9 follow-up, 4 weeks after the course",
+    ]
 
 
 def test_milestone_rules_are_configurable() -> None:
-    rules = MilestoneRules(scale="QIDS", rating_every="weekly", motor_threshold=10)
+    rules = MilestoneRules(
+        scale="QIDS", rating_every="weekly", rating_min_days=0, motor_threshold=10
+    )
     course = Course.start(Plan("itbs", DENVER, "2026-11-16", "09:00", "c-2"), milestone_rules=rules)
     s = course.schedule
     assert s[5].milestones == ("QIDS due",)  # Monday of week 2
     assert s[10].cpt == "90869"  # the 11th session
+    assert s[-1].milestones[-1] == "QIDS due (end of acute)"  # the course's end is rated
     with pytest.raises(CourseError, match="rating_every: must be 'weekly' or a whole number"):
         MilestoneRules(rating_every=0)
+    assert Course.from_json(course.to_json()) == course
 
 
 def test_milestones_reach_csv_and_json_but_not_the_calendar_unless_asked() -> None:
@@ -335,9 +656,12 @@ def test_milestones_reach_csv_and_json_but_not_the_calendar_unless_asked() -> No
 
 def test_a_replan_keeps_a_session_moved_by_hand() -> None:
     course = (
-        standard().attended(1).moved(5, dt.datetime(2026, 11, 20, 11, tzinfo=DENVER.zone)).missed(2)
+        standard()
+        .attended(1, now=LATER)
+        .moved(5, at("2026-11-20", "11:00"))
+        .missed(2, "patient", now=LATER)
     )
-    replanned = course.replan(dt.date(2026, 11, 18))
+    replanned = course.replan(at("2026-11-18"))
     moved = next(s for s in replanned.schedule if s.number == 5)
     assert f"{moved.start:%Y-%m-%d %H:%M}" == "2026-11-20 11:00"
     assert len(replanned.schedule.active_sessions()) == 36
@@ -347,13 +671,18 @@ def test_a_replan_keeps_a_session_moved_by_hand() -> None:
     )
 
 
-def test_session_numbers_in_titles_count_the_sessions_that_take_place() -> None:
-    course = standard().attended(1).missed(2).replan(dt.date(2026, 11, 18))
-    data = course.to_ics(stamp=dt.datetime(2026, 11, 1, tzinfo=UTC), session_numbers=True)
+def test_a_changed_place_in_the_course_raises_sequence() -> None:
+    """With numbered titles ("3 of 36"), a miss changes every later title."""
+    course = standard().missed(2, "patient", now=LATER)
+    sequences = [s.sequence for s in course.schedule]
+    assert sequences[:2] == [0, 1]  # the miss itself
+    assert set(sequences[2:]) == {1}  # each later session is one place earlier now
+    data = course.replan(at("2026-11-18")).to_ics(
+        stamp=dt.datetime(2026, 11, 1, tzinfo=UTC), session_numbers=True
+    )
     titles = [line for line in data.decode().split("\r\n") if line.startswith("SUMMARY")]
     assert titles[0] == "SUMMARY:Appointment (1 of 36)"
-    assert titles[1] == "SUMMARY:Appointment"  # the missed one
-    assert titles[-1] == "SUMMARY:Appointment (36 of 36)"
+    assert "(36 of 36)" in titles[-1]
 
 
 def test_a_closure_announced_later_does_not_unsettle_recorded_moves() -> None:
@@ -363,13 +692,14 @@ def test_a_closure_announced_later_does_not_unsettle_recorded_moves() -> None:
     closed = attrs.evolve(clinic, closures=(Closure(dt.date(2026, 11, 20), reason="Power cut"),))
     course = course.with_clinic(closed)  # accepted though session 5 was moved to that day
     assert Course.from_json(course.to_json()) == course
-    replanned = course.replan(dt.date(2026, 11, 17))
+    replanned = course.replan(at("2026-11-17", clinic=clinic))
     assert Course.from_json(replanned.to_json()) == replanned
+    assert "(Power cut: clinic closed)" in replanned.changes_since().to_text()
 
 
 def test_attendance_on_another_day_is_refused() -> None:
-    with pytest.raises(CourseError, match="session 1 is on 2026-11-16, not 9999-12-31"):
-        standard().attended(1, dt.datetime(9999, 12, 31, 23, tzinfo=UTC))
+    with pytest.raises(CourseError, match="session 1 is on 2026-11-16, not 2026-11-17"):
+        standard().attended(1, dt.datetime(2026, 11, 17, 16, tzinfo=UTC), now=LATER)
 
 
 def test_a_move_into_a_dst_gap_follows_the_plan_rule_and_survives_a_file() -> None:
@@ -382,9 +712,11 @@ def test_a_move_into_a_dst_gap_follows_the_plan_rule_and_survives_a_file() -> No
 
 
 def test_double_makes_up_only_what_was_missed_since_the_last_replan() -> None:
-    course = standard().attended(1).missed(2)
-    once = course.replan(dt.date(2026, 11, 18), "double", min_gap=dt.timedelta(hours=4))
-    again = once.missed(10).replan(dt.date(2026, 12, 1), "double", min_gap=dt.timedelta(hours=4))
+    course = standard().attended(1, now=LATER).missed(2, "patient", now=LATER)
+    once = course.replan(at("2026-11-18"), "double", min_gap=dt.timedelta(hours=4))
+    again = once.missed(10, "patient", now=LATER).replan(
+        at("2026-12-01"), "double", min_gap=dt.timedelta(hours=4)
+    )
     seconds = [s for s in again.schedule if s.number > 36 and s.active]
     assert len(seconds) == 2  # one for session 2 (first re-plan), one for session 10
     assert len(again.schedule.active_sessions()) == 36
@@ -392,6 +724,22 @@ def test_double_makes_up_only_what_was_missed_since_the_last_replan() -> None:
 
 def test_bad_replan_bounds_are_refused() -> None:
     with pytest.raises(CourseError, match="gap_limit: must be from 1 to 365 days"):
-        standard().replan(dt.date(2026, 11, 18), gap_limit=dt.timedelta(days=-3))
+        standard().replan(at("2026-11-18"), gap_limit=dt.timedelta(days=-3))
     with pytest.raises(CourseError, match="start: must be on or after this course's start"):
         standard().rescue("itbs", "r-1", dt.date(2026, 1, 1))
+    with pytest.raises(CourseError, match="start: must be a date and time with its time zone"):
+        standard().replan(dt.datetime(2026, 11, 18, 9))
+    with pytest.raises(CourseError, match=r"revision: must be from 0 to 0, got 3"):
+        standard().changes_since(3)
+
+
+def test_progress_counts_add_up() -> None:
+    course = standard().attended(1, now=LATER).missed(2, "patient", now=LATER).cancelled(3)
+    assert str(course.progress()) == (
+        "36 sessions: 1 delivered, 1 missed, 1 cancelled (2 not made up yet: re-plan), 33 to come"
+    )
+    course = course.replan(at("2026-11-18"))
+    assert str(course.progress()) == (
+        "36 sessions: 1 delivered, 1 missed, 1 cancelled (all made up), 35 to come"
+    )
+    assert isinstance(course.schedule, Schedule) and isinstance(course.schedule[0], Session)

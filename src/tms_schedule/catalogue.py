@@ -165,6 +165,7 @@ _SNT = Protocol(
     phases=(Accelerated(per_day=10, days=5, interval=50),),
     session=10,
     first_session=30,
+    follow_up_weeks=(1, 4),
     stimulation=Stimulation(
         target="left DLPFC (functional-connectivity guided)",
         pattern="iTBS, 90% rMT (depth-adjusted)",

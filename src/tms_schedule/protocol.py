@@ -78,6 +78,15 @@ def _tuple(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+def _follow_up_weeks(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, tuple) or not all(
+        isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 104 for w in value
+    ):
+        raise InvalidProtocolError(
+            f"Protocol.follow_up_weeks: must be whole numbers of weeks from 1 to 104, got {value!r}"
+        )
+
+
 def _names(value: Any) -> Any:
     return frozenset(value) if isinstance(value, list | tuple | set) else value
 
@@ -101,6 +110,8 @@ class Protocol:
         notes: the uncertain numbers and the choice made for each.
         acute_range: the inclusive range :meth:`tune` accepts for the acute session count.
         optional_phases: phase names a clinic may turn off with :meth:`tune`.
+        follow_up_weeks: weeks after the last session at which a follow-up rating is due
+            (SNT: 1 and 4, as its trial assessed).
 
     >>> from tms_schedule.phase import Daily
     >>> p = Protocol(id="demo", name="Demo", phases=(Daily(20),), session=40, first_session=90)
@@ -124,6 +135,9 @@ class Protocol:
     notes: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     acute_range: tuple[int, int] | None = attrs.field(default=None, converter=_range)
     optional_phases: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    follow_up_weeks: tuple[int, ...] = attrs.field(
+        default=(), converter=_tuple, validator=_follow_up_weeks
+    )
     _busiest_day: tuple[int, dt.timedelta | None] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:

@@ -2,23 +2,30 @@
 
 ::
 
-    tms-schedule course new standard-10hz --start 2026-11-16 --tz America/Denver -o c-1.json
+    tms-schedule course new standard-10hz --start 2026-11-16 --tz America/Denver --course-id c-1 -o c-1.json
     tms-schedule course record c-1.json 3 --missed --cause clinic --note "snow"
-    tms-schedule course replan c-1.json --from 2026-11-19 --policy extend
+    tms-schedule course void c-1.json 30 --reason "typo for 3"
+    tms-schedule course replan c-1.json --policy extend
     tms-schedule course authorize c-1.json --sessions 36 --from 2026-11-16 --until 2027-01-31
     tms-schedule course check c-1.json
     tms-schedule course show c-1.json
     tms-schedule course close c-1.json 2026-12-24..2026-12-31 --reason "Winter break"
     tms-schedule course export c-1.json -o appointments.ics
 
-Every command that changes the course rewrites its file atomically. Bad input exits with
-status 2 and one line on standard error, as ``plan`` does; ``check`` exits with 1 when a
-planned session lies outside the authorization.
+Every command that changes a course locks its file for the whole read-change-save (another
+terminal changing the same course waits, up to ``--wait`` seconds) and writes it atomically;
+``new`` and ``follow`` never replace an existing file unless told ``--force``. The clock is
+read here and only here: attendance and misses are checked against it, and a re-plan starts
+from now unless ``--from`` says otherwise. Bad input exits with status 2 and one line on
+standard error; ``check`` exits with 1 when a planned session lies outside the authorization.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -38,12 +45,15 @@ from tms_schedule.cli.common import (
     stamp_from_args,
     write_schedule,
 )
-from tms_schedule.course import CAUSES, POLICIES, Authorization, Course, CourseError
-from tms_schedule.course.file import load_course, save_course
+from tms_schedule.course import CAUSES, POLICIES, Authorization, Course
+from tms_schedule.course.file import editing, load_course, save_course
+from tms_schedule.errors import CourseError
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.settings import load_clinic
 
 __all__ = ["add_course_commands", "run_course"]
+
+_WAIT_HELP = "how long to wait for another terminal changing the same course (default 10)"
 
 
 def add_course_commands(commands: Any) -> None:
@@ -56,97 +66,184 @@ def add_course_commands(commands: Any) -> None:
     new = actions.add_parser("new", help="start a course file from a protocol")
     add_plan_arguments(new)
     new.add_argument("-o", "--output", required=True, metavar="COURSE.json", help="the course file")
+    new.add_argument("--force", action="store_true", help="replace an existing file of that name")
 
     record = actions.add_parser("record", help="record what happened to a session")
-    record.add_argument("file", metavar="COURSE.json")
+    record.add_argument("file", metavar="COURSE.json", help="the course file")
     record.add_argument("session", type=int, metavar="SESSION", help="the session's number")
     what = record.add_mutually_exclusive_group(required=True)
     what.add_argument("--attended", action="store_true", help="the session took place")
-    what.add_argument("--missed", action="store_true", help="the session did not take place")
-    what.add_argument("--cancelled", action="store_true", help="the session will not happen")
-    what.add_argument("--moved-to", metavar="YYYY-MM-DDTHH:MM", help="new start, clinic time")
-    record.add_argument("--cause", choices=CAUSES, default="patient", help="why it was missed")
-    record.add_argument("--when", metavar="YYYY-MM-DDTHH:MM", help="when it was attended")
+    what.add_argument(
+        "--missed", action="store_true", help="the session did not take place (give --cause)"
+    )
+    what.add_argument(
+        "--cancelled", action="store_true", help="the session will not happen (re-plan after)"
+    )
+    what.add_argument(
+        "--moved-to", metavar="YYYY-MM-DDTHH:MM", help="the session's new start, clinic time"
+    )
+    record.add_argument(
+        "--cause", choices=CAUSES, help="why it was missed (required with --missed)"
+    )
+    record.add_argument(
+        "--when", metavar="YYYY-MM-DDTHH:MM", help="when it was attended (default: as planned)"
+    )
     record.add_argument("--note", metavar="TEXT", help="a note for the front desk")
+    record.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
-    replan = actions.add_parser("replan", help="re-plan the remaining sessions")
-    replan.add_argument("file", metavar="COURSE.json")
-    replan.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
-    replan.add_argument("--policy", choices=POLICIES, default="extend")
-    replan.add_argument("--min-gap-hours", type=float, default=6.0, metavar="H")
-    replan.add_argument("--extra-per-week", type=int, default=2, metavar="N")
-    replan.add_argument("--gap-limit-days", type=int, default=14, metavar="DAYS")
-    replan.add_argument("--within-authorization", action="store_true")
+    void = actions.add_parser(
+        "void", help="take back a record entered by mistake (it stays in the history)"
+    )
+    void.add_argument("file", metavar="COURSE.json", help="the course file")
+    void.add_argument(
+        "session", type=int, metavar="SESSION", help="the session whose latest record is voided"
+    )
+    void.add_argument("--reason", required=True, metavar="TEXT", help="why (kept in the history)")
+    void.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+
+    replan = actions.add_parser("replan", help="plan again what the course owes")
+    replan.add_argument("file", metavar="COURSE.json", help="the course file")
+    replan.add_argument(
+        "--from",
+        dest="start",
+        metavar="YYYY-MM-DD[THH:MM]",
+        help="book nothing before this moment (default: now); a past date re-plans a course"
+        " entered late",
+    )
+    replan.add_argument(
+        "--policy",
+        choices=POLICIES,
+        default="extend",
+        help="where missed sessions go: extend (end of their phase, the default), double"
+        " (a second session on a later day), extra-day (the clinic's catch-up days)",
+    )
+    replan.add_argument(
+        "--min-gap-hours",
+        type=float,
+        default=6.0,
+        metavar="H",
+        help="double: the least time from a session's end to the day's second one (default 6)",
+    )
+    replan.add_argument(
+        "--extra-per-week",
+        type=int,
+        default=2,
+        metavar="N",
+        help="double: the most second sessions in a week (1 to 5, default 2)",
+    )
+    replan.add_argument(
+        "--gap-limit-days",
+        type=int,
+        default=14,
+        metavar="DAYS",
+        help="warn about a gap between sessions longer than this (default 14)",
+    )
+    replan.add_argument(
+        "--within-authorization",
+        action="store_true",
+        help="refuse a re-plan that puts a session outside the insurance authorization",
+    )
+    replan.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     show = actions.add_parser("show", help="print the course now")
-    show.add_argument("file", metavar="COURSE.json")
-    show.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    show.add_argument("file", metavar="COURSE.json", help="the course file")
     show.add_argument(
-        "--since", type=int, metavar="REVISION", help="list changes since this revision"
+        "--format",
+        choices=("text", "json", "csv"),
+        default="text",
+        help="text for people (the default), JSON or CSV for programs",
+    )
+    show.add_argument(
+        "--since",
+        type=int,
+        metavar="REVISION",
+        help="list the changes since this revision (default: the latest re-plan's)",
     )
 
     authorize = actions.add_parser("authorize", help="set or extend the insurance authorization")
-    authorize.add_argument("file", metavar="COURSE.json")
+    authorize.add_argument("file", metavar="COURSE.json", help="the course file")
     authorize.add_argument("--sessions", type=int, metavar="N", help="sessions approved")
-    authorize.add_argument("--from", dest="valid_from", metavar="YYYY-MM-DD")
-    authorize.add_argument("--until", metavar="YYYY-MM-DD")
-    authorize.add_argument("--extend", type=int, metavar="N", help="add N approved sessions")
-    authorize.add_argument("--note", metavar="TEXT")
+    authorize.add_argument(
+        "--from", dest="valid_from", metavar="YYYY-MM-DD", help="the first approved day"
+    )
+    authorize.add_argument("--until", metavar="YYYY-MM-DD", help="the last approved day")
+    authorize.add_argument(
+        "--extend", type=int, metavar="N", help="add N approved sessions (with --until: later)"
+    )
+    authorize.add_argument("--note", metavar="TEXT", help="a note on the extension")
+    authorize.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     check = actions.add_parser("check", help="check the plan against the authorization")
-    check.add_argument("file", metavar="COURSE.json")
+    check.add_argument("file", metavar="COURSE.json", help="the course file")
 
     export = actions.add_parser("export", help="write the course's calendar file (or CSV/JSON)")
-    export.add_argument("file", metavar="COURSE.json")
+    export.add_argument("file", metavar="COURSE.json", help="the course file")
     export.add_argument("--revision", type=int, metavar="N", help="as of this revision")
     export.add_argument("--clinic", metavar="clinic.toml", help="its [calendar] choices")
     add_calendar_arguments(export)
-    export.add_argument("--format", choices=("ics", "json", "csv", "html", "text"))
-    export.add_argument("-o", "--output", metavar="FILE")
+    export.add_argument(
+        "--format",
+        choices=("ics", "json", "csv", "html", "text"),
+        help="default: from -o's suffix, else ics",
+    )
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
 
     close = actions.add_parser(
         "close", help="add a clinic closure to the course's calendar (then re-plan)"
     )
-    close.add_argument("file", metavar="COURSE.json")
+    close.add_argument("file", metavar="COURSE.json", help="the course file")
     close.add_argument("dates", metavar="DATE", help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
-    close.add_argument("--reason", default="Clinic closure", metavar="TEXT")
+    close.add_argument(
+        "--reason", default="Clinic closure", metavar="TEXT", help="shown where the day shows"
+    )
+    close.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     follow = actions.add_parser(
         "follow", help="start a maintenance or rescue course after this one"
     )
-    follow.add_argument("file", metavar="COURSE.json")
-    follow.add_argument("protocol", metavar="PROTOCOL")
-    follow.add_argument("--course-id", required=True, metavar="ID")
+    follow.add_argument("file", metavar="COURSE.json", help="the course file")
+    follow.add_argument("protocol", metavar="PROTOCOL", help="the following course's protocol")
+    follow.add_argument("--course-id", required=True, metavar="ID", help="its own opaque id")
     follow.add_argument(
         "--start", metavar="YYYY-MM-DD", help="default: a week after the last session"
     )
     follow.add_argument(
         "--rescue", action="store_true", help="a reintroduction course for a relapse"
     )
-    follow.add_argument("-o", "--output", required=True, metavar="NEXT.json")
+    follow.add_argument("-o", "--output", required=True, metavar="NEXT.json", help="its file")
+    follow.add_argument(
+        "--force", action="store_true", help="replace an existing file of that name"
+    )
 
 
 def run_course(args: argparse.Namespace) -> int:
     """Run one ``course`` subcommand; returns the exit status."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)  # the command line reads the clock
     if args.action == "new":
         require_course_id(args)
         plan, _ = plan_from_args(args)
         course = Course.start(plan)
-        save_course(course, args.output)
+        save_course(course, args.output, force=args.force)
         print(
-            f"{course.course_id}: {len(course.schedule)} sessions from {course.schedule.first.date}"
+            f"Wrote course {course.course_id} to {args.output}: {course.schedule.progress()};"
+            f" {_span(course)}"
         )
         return 0
-    course = load_course(args.file)
     match args.action:
         case "record":
-            return _record(course, args)
+            return _record(args, now)
+        case "void":
+            return _void(args, now)
         case "replan":
-            return _replan(course, args)
+            return _replan(args, now)
+        case "authorize":
+            return _authorize(args)
+        case "close":
+            return _close(args)
+    course = load_course(args.file)
+    match args.action:
         case "show":
             return _show(course, args)
-        case "authorize":
-            return _authorize(course, args)
         case "check":
             report = course.check_authorization()
             print(report.to_text(), end="")
@@ -155,51 +252,104 @@ def run_course(args: argparse.Namespace) -> int:
             return _export(course, args)
         case "follow":
             return _follow(course, args)
-        case "close":
-            return _close(course, args)
     raise AssertionError(args.action)
 
 
-def _record(course: Course, args: argparse.Namespace) -> int:
-    zone = course.plan.clinic.zone
-    if args.attended:
-        when = parse_local(args.when, zone, "--when") if args.when else None
-        updated = course.attended(args.session, when, args.note)
-        said = "attended"
-    elif args.missed:
-        updated = course.missed(args.session, args.cause, args.note)
-        said = f"missed ({args.cause})"
-    elif args.cancelled:
-        updated = course.cancelled(args.session, args.note)
-        said = "cancelled"
-    else:
-        to = parse_local(args.moved_to, zone, "--moved-to")
-        updated = course.moved(args.session, to, args.note)
-        said = f"moved to {to:%Y-%m-%d %H:%M}"
-    save_course(updated, args.file)
-    print(f"Session {args.session}: {said}")
+def _span(course: Course) -> str:
+    active = course.schedule.active_sessions()
+    if not active:
+        return "no session to come"
+    return f"{active[0].date} to {active[-1].date}"
+
+
+def _record(args: argparse.Namespace, now: dt.datetime) -> int:
+    if args.missed and args.cause is None:
+        raise UsageError(f"--cause: say why session {args.session} was missed: {', '.join(CAUSES)}")
+    if args.cause is not None and not args.missed:
+        raise UsageError("--cause: only a missed session has a cause (give --missed)")
+    if args.when is not None and not args.attended:
+        raise UsageError("--when: only an attendance has a time (give --attended)")
+    with editing(args.file, timeout=args.wait) as edit:
+        course = edit.course
+        zone = course.plan.clinic.zone
+        if args.attended:
+            when = parse_local(args.when, zone, "--when") if args.when else None
+            edit.course = course.attended(args.session, when, args.note, now=now)
+            said = "attended"
+        elif args.missed:
+            edit.course = course.missed(args.session, args.cause, args.note, now=now)
+            said = f"missed ({args.cause})"
+        elif args.cancelled:
+            edit.course = course.cancelled(args.session, args.note, now=now)
+            said = "cancelled"
+        else:
+            to = parse_local(args.moved_to, zone, "--moved-to")
+            edit.course = course.moved(args.session, to, args.note, now=now)
+            said = f"moved to {to:%Y-%m-%d %H:%M}"
+        number = len(edit.course.records)
+    print(f"Session {args.session}: {said} (record {number}, saved)")
+    if args.missed or args.cancelled:
+        print(f"Re-plan to make it up: tms-schedule course replan {args.file}")
     return 0
 
 
-def _replan(course: Course, args: argparse.Namespace) -> int:
-    updated = course.replan(
-        parse_date(args.start, "--from"),
-        args.policy,
-        min_gap=parse_span("--min-gap-hours", hours=args.min_gap_hours),
-        extra_per_week=args.extra_per_week,
-        gap_limit=parse_span("--gap-limit-days", days=args.gap_limit_days),
-        within_authorization=args.within_authorization,
+def _void(args: argparse.Namespace, now: dt.datetime) -> int:
+    with editing(args.file, timeout=args.wait) as edit:
+        edit.course = edit.course.void_latest(args.session, args.reason, now=now)
+        void = edit.course.records[-1]
+        assert void.voids is not None
+        target = edit.course.records[void.voids]
+    print(
+        f"Session {args.session}: record {void.voids + 1} ({target.describe()}) voided;"
+        f" the history keeps it (saved)"
     )
-    save_course(updated, args.file)
+    if target.kind != "attended":
+        print(f"Re-plan to settle the course: tms-schedule course replan {args.file}")
+    return 0
+
+
+def _moment(text: str | None, now: dt.datetime, zone: Any) -> dt.datetime:
+    if text is None:
+        return now
+    if "T" in text:
+        return parse_local(text, zone, "--from")
+    return dt.datetime.combine(parse_date(text, "--from"), dt.time(0), tzinfo=zone)
+
+
+def _replan(args: argparse.Namespace, now: dt.datetime) -> int:
+    min_gap = parse_span("--min-gap-hours", hours=args.min_gap_hours)
+    gap_limit = parse_span("--gap-limit-days", days=args.gap_limit_days)
+    with editing(args.file, timeout=args.wait) as edit:
+        course = edit.course
+        moment = _moment(args.start, now, course.plan.clinic.zone)
+        edit.course = course.replan(
+            moment,
+            args.policy,
+            min_gap=min_gap,
+            extra_per_week=args.extra_per_week,
+            gap_limit=gap_limit,
+            within_authorization=args.within_authorization,
+        )
+        updated = edit.course
+    if updated is course:
+        print(
+            f"Nothing to change: every session keeps its time (revision {course.revision.number})"
+        )
+        return 0
     revision = updated.revision
-    print(f"Revision {revision.number} ({revision.policy} from {revision.start}):")
-    print(updated.changes_since(revision.number - 1).to_text(), end="")
+    assert revision.start is not None
+    local = revision.start.astimezone(updated.plan.clinic.zone)
+    print(f"Revision {revision.number} ({revision.policy} from {local:%Y-%m-%d %H:%M}):")
+    # Since the last revision: the records that led here, then what the re-plan did.
+    print(updated.changes_since().to_text(), end="")
     for warning in revision.warnings:
         print(f"Warning: {warning}")
     return 0
 
 
 def _show(course: Course, args: argparse.Namespace) -> int:
+    if args.since is not None:
+        course.changes_since(args.since)  # a bad revision fails before anything is printed
     schedule = course.schedule
     if args.format == "json":
         print(schedule.to_json(), end="")
@@ -207,14 +357,11 @@ def _show(course: Course, args: argparse.Namespace) -> int:
     if args.format == "csv":
         print(schedule.to_csv(), end="")
         return 0
-    delivered = len(course.delivered())
     remaining = course.remaining()
-    missed = sum(1 for s in schedule if s.status == "missed")
     revision = course.revision
     print(f"Course {course.course_id} - {course.plan.protocol.id} - revision {revision.number}")
     print(
-        f"Delivered {delivered} of {delivered + len(remaining)}; missed {missed};"
-        f" remaining {len(remaining)}"
+        f"{course.progress()}"
         + (f"; next {remaining[0].start:%Y-%m-%d %H:%M}" if remaining else "")
     )
     if course.follows:
@@ -223,6 +370,20 @@ def _show(course: Course, args: argparse.Namespace) -> int:
         print(f"Warning: {warning}")
     print()
     print(schedule.to_text(), end="")
+    follow_ups = course.follow_ups()
+    if follow_ups:
+        print()
+        print("After the course")
+        for item in follow_ups:
+            print(f"  {item.date:%a %d %b %Y}  {item.text}")
+    if course.records:
+        print()
+        print("Records")
+        voided = {r.voids: r for r in course.records if r.kind == "void"}
+        for index, record in enumerate(course.records):
+            mark = f"  [voided: {voided[index].note}]" if index in voided else ""
+            note = f"  ({record.note})" if record.note and record.kind != "void" else ""
+            print(f"  {index + 1:>3}. session {record.session}: {record.describe()}{note}{mark}")
     since = args.since if args.since is not None else max(revision.number - 1, 0)
     print()
     print(f"Changes since revision {since}:")
@@ -230,33 +391,34 @@ def _show(course: Course, args: argparse.Namespace) -> int:
     return 0
 
 
-def _authorize(course: Course, args: argparse.Namespace) -> int:
-    if args.extend is not None:
-        until = parse_date(args.until, "--until") if args.until else None
-        updated = course.extend_authorization(args.extend, until, args.note)
-    else:
-        if args.sessions is None or args.valid_from is None or args.until is None:
-            raise UsageError("authorize: give --sessions, --from and --until, or --extend N")
-        updated = course.authorize(
-            Authorization(
-                args.sessions,
-                parse_date(args.valid_from, "--from"),
-                parse_date(args.until, "--until"),
+def _authorize(args: argparse.Namespace) -> int:
+    with editing(args.file, timeout=args.wait) as edit:
+        course = edit.course
+        if args.extend is not None:
+            until = parse_date(args.until, "--until") if args.until else None
+            edit.course = course.extend_authorization(args.extend, until, args.note)
+        else:
+            if args.sessions is None or args.valid_from is None or args.until is None:
+                raise UsageError("authorize: give --sessions, --from and --until, or --extend N")
+            edit.course = course.authorize(
+                Authorization(
+                    args.sessions,
+                    parse_date(args.valid_from, "--from"),
+                    parse_date(args.until, "--until"),
+                )
             )
-        )
-    save_course(updated, args.file)
-    assert updated.authorization is not None
-    print(
-        f"Authorization: {updated.authorization.approved} sessions until"
-        f" {updated.authorization.until}"
-    )
+        authorization = edit.course.authorization
+    assert authorization is not None
+    print(f"Authorization: {authorization.approved} sessions until {authorization.until} (saved)")
     return 0
 
 
 def _export(course: Course, args: argparse.Namespace) -> int:
-    schedule = (
-        course.schedule if args.revision is None else course._revision(args.revision).schedule
-    )
+    if args.output and args.output != "-" and _same_file(args.output, args.file):
+        raise UsageError(
+            f"-o: {args.output} is the course file itself; write the export to another file"
+        )
+    schedule = course.schedule if args.revision is None else course.revision_schedule(args.revision)
     fmt = args.format or (format_from(args.output) if args.output else "ics")
     base = load_clinic(args.clinic).calendar_options if args.clinic else CalendarOptions()
     options = calendar_options_from_args(args, base)
@@ -265,17 +427,31 @@ def _export(course: Course, args: argparse.Namespace) -> int:
     return 0
 
 
-def _close(course: Course, args: argparse.Namespace) -> int:
+def _same_file(output: str, course_file: str) -> bool:
+    try:
+        return os.path.samefile(output, course_file)
+    except OSError:
+        return Path(os.path.realpath(output)) == Path(os.path.realpath(course_file))
+
+
+def _close(args: argparse.Namespace) -> int:
     closure = attrs.evolve(parse_closure(args.dates), reason=args.reason)
-    clinic = course.plan.clinic
-    updated = course.with_clinic(attrs.evolve(clinic, closures=(*clinic.closures, closure)))
-    save_course(updated, args.file)
-    affected = [s.number for s in updated.remaining() if closure.start <= s.date <= closure.end]
-    print(
-        f"Closed {closure.start}"
-        + (f" to {closure.end}" if closure.end != closure.start else "")
-        + (f"; sessions {', '.join(map(str, affected))} fall on it: re-plan" if affected else "")
-    )
+    with editing(args.file, timeout=args.wait) as edit:
+        clinic = edit.course.plan.clinic
+        edit.course = edit.course.with_clinic(
+            attrs.evolve(clinic, closures=(*clinic.closures, closure))
+        )
+        affected = [
+            s.number for s in edit.course.remaining() if closure.start <= s.date <= closure.end
+        ]
+    days = f"{closure.start}" + (f" to {closure.end}" if closure.end != closure.start else "")
+    print(f"Closed {days} ({closure.reason}); saved")
+    if affected:
+        numbers = ", ".join(map(str, affected[:-1])) + (" and " if len(affected) > 1 else "")
+        numbers += str(affected[-1])
+        verb = "falls" if len(affected) == 1 else "fall"
+        noun = "Session" if len(affected) == 1 else "Sessions"
+        print(f"{noun} {numbers} {verb} on it: re-plan (tms-schedule course replan {args.file})")
     return 0
 
 
@@ -287,9 +463,9 @@ def _follow(course: Course, args: argparse.Namespace) -> int:
         following = course.rescue(args.protocol, args.course_id, start)
     else:
         following = course.next_course(args.protocol, args.course_id, start=start)
-    save_course(following, args.output)
+    save_course(following, args.output, force=args.force)
     print(
-        f"{following.course_id} ({following.relation} after {course.course_id}):"
-        f" {len(following.schedule)} sessions from {following.schedule.first.date}"
+        f"Wrote course {following.course_id} ({following.relation} after {course.course_id})"
+        f" to {args.output}: {following.schedule.progress()}; {_span(following)}"
     )
     return 0

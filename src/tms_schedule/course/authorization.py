@@ -33,7 +33,8 @@ class Extension:
             or not 0 <= self.sessions <= 200
         ):
             raise CourseError(
-                f"Extension.sessions: must be a whole number from 0 to 200, got {self.sessions!r}"
+                f"extension: the sessions added must be a whole number from 0 to 200,"
+                f" got {self.sessions!r}"
             )
 
 
@@ -53,11 +54,13 @@ class Authorization:
             or not 1 <= self.sessions <= 400
         ):
             raise CourseError(
-                f"Authorization.sessions: must be a whole number from 1 to 400, got {self.sessions!r}"
+                f"authorization: the sessions approved must be a whole number from 1 to 400,"
+                f" got {self.sessions!r}"
             )
         if self.valid_until < self.valid_from:
             raise CourseError(
-                f"Authorization.valid_until: must be on or after valid_from ({self.valid_from}),"
+                f"authorization: the last approved day must be on or after the first"
+                f" ({self.valid_from}),"
                 f" got {self.valid_until}"
             )
 
@@ -77,7 +80,8 @@ class Authorization:
         """The authorization with an extension added."""
         if until is not None and until < self.valid_from:
             raise CourseError(
-                f"until: must be on or after valid_from ({self.valid_from}), got {until}"
+                f"extension: its last approved day must be on or after the authorization's"
+                f" first ({self.valid_from}), got {until}"
             )
         return attrs.evolve(self, extensions=(*self.extensions, Extension(sessions, until, note)))
 

@@ -1,10 +1,16 @@
-"""Changes: what differs between two states of a course, in words for the front desk."""
+"""Changes: what differs between two states of a course, in words for the front desk.
+
+Each change is one line: a session moved (and why, when a re-plan moved it: "Snow day:
+clinic closed"), added, missed, cancelled, taken out by a re-plan, or back in the plan
+because a record was voided. Three or more sessions in a row that each move by the same
+number of days read as one line.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Literal
 
 import attrs
 
@@ -14,65 +20,167 @@ from tms_schedule.schedule import Schedule
 
 __all__ = ["Change", "Changes", "diff"]
 
+Kind = Literal["moved", "added", "cancelled", "missed", "removed", "restored"]
+
 
 @attrs.frozen
 class Change:
-    """One change between two states of a course, for the front desk."""
+    """One change between two states of a course, for the front desk.
 
-    kind: Literal["moved", "added", "cancelled", "missed", "attended"]
+    Attributes:
+        kind: ``moved``, ``added``, ``missed``, ``cancelled``, ``removed`` (taken out by a
+            re-plan) or ``restored`` (planned again: its record was voided).
+        session: the session's number.
+        old: its start before (``None`` when added).
+        new: its start now (``None`` when it no longer takes place).
+        detail: why, where known (a cause, a closure, a void's reason).
+    """
+
+    kind: Kind
     session: int
     old: dt.datetime | None
     new: dt.datetime | None
     detail: str | None = None
 
     def __str__(self) -> str:
+        extra = f" ({self.detail})" if self.detail else ""
         match self.kind:
             case "moved":
                 assert self.old is not None and self.new is not None
-                return f"Session {self.session} moved from {short_moment(self.old)} to {short_moment(self.new)}"
+                return (
+                    f"Session {self.session} moved from {short_moment(self.old)} to"
+                    f" {short_moment(self.new)}{extra}"
+                )
             case "added":
                 assert self.new is not None
-                return f"Session {self.session} added on {short_moment(self.new)}"
+                return f"Session {self.session} added on {short_moment(self.new)}{extra}"
+            case "restored":
+                assert self.new is not None
+                return f"Session {self.session} on {short_moment(self.new)}: planned again{extra}"
+            case "removed":
+                assert self.old is not None
+                return f"Session {self.session} on {short_moment(self.old)}: taken out{extra}"
             case _:
                 assert self.old is not None
-                extra = f" ({self.detail})" if self.detail else ""
                 return f"Session {self.session} on {short_moment(self.old)}: {self.kind}{extra}"
+
+    @property
+    def when(self) -> dt.datetime:
+        """The time the change is listed at: the old start, or the new one when added."""
+        moment = self.old or self.new
+        assert moment is not None
+        return moment
 
 
 @attrs.frozen
 class Changes:
-    """What changed between a revision and the course now."""
+    """What changed between a revision and the course now, in order of the sessions' dates."""
 
     changes: tuple[Change, ...]
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Change]:
         return iter(self.changes)
 
     def __len__(self) -> int:
         return len(self.changes)
 
     def to_text(self) -> str:
-        """One line per change, in the order of the sessions' dates."""
+        """One line per change; a run of sessions that each move alike is one line.
+
+        >>> Changes(()).to_text()
+        'No changes.\\n'
+        """
         if not self.changes:
             return "No changes.\n"
-        return "\n".join(str(c) for c in self.changes) + "\n"
+        lines: list[str] = []
+        run: list[Change] = []
+        for change in [*self.changes, None]:
+            if change is not None and _continues(run, change):
+                run.append(change)
+                continue
+            lines += _run_lines(run)
+            run = [change] if change is not None else []
+        return "\n".join(lines) + "\n"
 
 
-def diff(before: Schedule, after: Schedule, records: Iterable[Record]) -> Changes:
+def _shift(change: Change) -> int | None:
+    """How many days a moved session moved (same time of day), else ``None``."""
+    if change.kind != "moved" or change.old is None or change.new is None:
+        return None
+    if change.old.time() != change.new.time():
+        return None
+    return (change.new.date() - change.old.date()).days
+
+
+def _continues(run: list[Change], change: Change) -> bool:
+    if not run:
+        return _shift(change) is not None
+    last = run[-1]
+    return (
+        _shift(change) is not None
+        and _shift(change) == _shift(last)
+        and change.session == last.session + 1
+        and change.detail == last.detail
+    )
+
+
+def _run_lines(run: list[Change]) -> list[str]:
+    if len(run) < 3:
+        return [str(c) for c in run]
+    days = _shift(run[0])
+    assert days is not None
+    extra = f" ({run[0].detail})" if run[0].detail else ""
+    later = f"{abs(days)} day{'s' if abs(days) != 1 else ''} {'later' if days > 0 else 'earlier'}"
+    return [
+        f"Sessions {run[0].session}-{run[-1].session} each move {later}, from"
+        f" {short_moment(run[0].when)} to {short_moment(run[-1].when)}{extra}"
+    ]
+
+
+def diff(
+    before: Schedule,
+    after: Schedule,
+    records: Iterable[Record],
+    reasons: Mapping[int, str] | None = None,
+) -> Changes:
+    """The changes from ``before`` to ``after``; ``records`` give causes and void reasons,
+    ``reasons`` why re-plans moved or took out sessions."""
     old = {s.number: s for s in before}
-    causes = {r.session: r.cause for r in records if r.kind == "missed"}
-    changes = []
+    reasons = reasons or {}
+    records = list(records)
+    voided = {r.voids for r in records if r.kind == "void"}
+    causes = {
+        r.session: r.cause for i, r in enumerate(records) if r.kind == "missed" and i not in voided
+    }
+    cancelled_by_record = {
+        r.session for i, r in enumerate(records) if r.kind == "cancelled" and i not in voided
+    }
+    void_reasons = {r.session: r.note for r in records if r.kind == "void"}
+    moved_by_hand: dict[int, str] = {
+        r.session: r.note or "by hand"
+        for i, r in enumerate(records)
+        if r.kind == "moved" and i not in voided
+    }
+    changes: list[Change] = []
     for s in after:
         was = old.get(s.number)
         if was is None:
             if s.active:
-                changes.append(Change("added", s.number, None, s.start))
+                changes.append(Change("added", s.number, None, s.start, reasons.get(s.number)))
             continue
-        if was.status != s.status and s.status in ("missed", "cancelled", "attended"):
-            if s.status != "attended":
-                changes.append(Change(s.status, s.number, was.start, None, causes.get(s.number)))  # type: ignore[arg-type]
+        if was.status != s.status:
+            if s.status == "missed":
+                changes.append(Change("missed", s.number, was.start, None, causes.get(s.number)))
+            elif s.status == "cancelled" and s.number in cancelled_by_record:
+                changes.append(Change("cancelled", s.number, was.start, None))
+            elif s.status == "cancelled":
+                changes.append(Change("removed", s.number, was.start, None, reasons.get(s.number)))
+            elif s.status == "scheduled":
+                detail = f"{was.status} record voided: {void_reasons.get(s.number)}"
+                changes.append(Change("restored", s.number, None, s.start, detail))
             continue
         if s.active and (was.start != s.start or was.end != s.end):
-            changes.append(Change("moved", s.number, was.start, s.start))
-    changes.sort(key=lambda c: ((c.old or c.new).astimezone(dt.UTC), c.session))  # type: ignore[union-attr]
+            why = reasons.get(s.number) or moved_by_hand.get(s.number)
+            changes.append(Change("moved", s.number, was.start, s.start, why))
+    changes.sort(key=lambda c: (c.when.astimezone(dt.UTC), c.session))
     return Changes(tuple(changes))

@@ -1,23 +1,40 @@
-"""Course files: a course as JSON with a schema version, saved atomically.
+"""Course files: a course as JSON with a schema version, saved so that nothing is lost.
 
 The document holds everything needed to carry on without the original settings: the
 protocol and clinic calendar in full (a clinic's own protocol, its closures at the time),
-the plan, every record in order, every revision's sessions, the authorization and the
-milestone rules. Loading replays the records, so a file whose records cannot be right is
-refused as a whole; so is a truncated, corrupt or newer-version file.
+the plan, every record in order (voided ones too), every revision's sessions, the
+authorization and the milestone rules, and a checksum over all of it.
+
+Loading refuses a file that cannot be right, as a whole: truncated, corrupt, from a newer
+version, or changed outside tms_schedule (a record removed or altered, a revision dropped, a
+protocol or time zone edited: the checksum no longer matches). Version 1 files, which had no
+checksum, are read and written back as version 2.
+
+Saving never loses a record. :func:`save_course` creates a new file, or replaces one that
+holds the same course with nothing the new one lacks; :func:`editing` locks a course file
+for a whole read-record-save, so that two terminals recording at once each see the other's
+records. Every write is atomic (:func:`tms_schedule._files.write_file`) and is checked to
+read back as the course it was meant to be.
 
 >>> import datetime as dt
 >>> from tms_schedule import ClinicCalendar, Plan
 >>> course = Course.start(Plan("itbs", ClinicCalendar("Europe/Berlin"), "2026-11-16", "09:00", "c-1"))
->>> course_from_json(course.attended(1).to_json()) == course.attended(1)
+>>> now = dt.datetime(2026, 11, 16, 10, tzinfo=dt.UTC)
+>>> course_from_json(course.attended(1, now=now).to_json()) == course.attended(1, now=now)
 True
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import itertools
+import glob
+import hashlib
 import json
+import os
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +45,7 @@ from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHo
 from tms_schedule.course.authorization import Authorization, Extension
 from tms_schedule.course.lifecycle import Course, Revision
 from tms_schedule.course.milestones import MilestoneRules
-from tms_schedule.course.record import Record, apply_record
+from tms_schedule.course.record import Record
 from tms_schedule.errors import CourseFileError, FileWriteError, TmsScheduleError
 from tms_schedule.export.json import schedule_from_json, schedule_to_dict
 from tms_schedule.phase import PHASE_CLASSES
@@ -37,16 +54,21 @@ from tms_schedule.protocol import Protocol, Stimulation
 
 __all__ = [
     "FORMAT",
+    "MAX_BYTES",
     "VERSION",
-    "CourseFileError",
+    "CourseEdit",
     "course_from_json",
     "course_to_json",
+    "editing",
     "load_course",
     "save_course",
 ]
 
 FORMAT = "tms_schedule/course"
-VERSION = 1
+VERSION = 2
+#: The largest course file read (a course of 400 sessions and thousands of records stays
+#: far below it); anything larger is refused rather than read into memory.
+MAX_BYTES = 32 * 1024 * 1024
 _PHASES = {cls.__name__: cls for cls in PHASE_CLASSES}
 
 
@@ -84,6 +106,7 @@ def protocol_to_data(protocol: Protocol) -> dict[str, Any]:
         "notes": list(protocol.notes),
         "acute_range": list(protocol.acute_range) if protocol.acute_range else None,
         "optional_phases": sorted(protocol.optional_phases),
+        "follow_up_weeks": list(protocol.follow_up_weeks),
     }
 
 
@@ -125,15 +148,17 @@ def _record_to_data(record: Record) -> dict[str, Any]:
         "when": record.when.isoformat() if record.when else None,
         "cause": record.cause,
         "note": record.note,
+        "recorded": record.recorded.isoformat() if record.recorded else None,
+        "voids": record.voids,
     }
 
 
 def course_to_data(course: Course) -> dict[str, Any]:
-    """The course document as Python objects."""
+    """The course document as Python objects, its checksum included."""
     plan = course.plan
     auth = course.authorization
     rules = course.milestone_rules
-    return {
+    data: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "course_id": course.course_id,
@@ -154,6 +179,8 @@ def course_to_data(course: Course) -> dict[str, Any]:
                 "policy": r.policy,
                 "start": r.start.isoformat() if r.start else None,
                 "warnings": list(r.warnings),
+                "removed": list(r.removed),
+                "reasons": [[number, why] for number, why in r.reasons],
                 "schedule": schedule_to_dict(r.schedule),
             }
             for r in course.revisions
@@ -177,6 +204,15 @@ def course_to_data(course: Course) -> dict[str, Any]:
             rules, value_serializer=lambda _i, _a, v: list(v) if isinstance(v, tuple) else v
         ),
     }
+    data["checksum"] = _checksum(data)
+    return data
+
+
+def _checksum(data: dict[str, Any]) -> str:
+    """SHA-256 over the document without its checksum, written in one canonical way."""
+    body = {key: value for key, value in data.items() if key != "checksum"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def course_to_json(course: Course) -> str:
@@ -191,7 +227,7 @@ def course_from_json(text: str | bytes) -> Course:
     """Read a course document; anything malformed raises :class:`CourseFileError`."""
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as error:
         raise CourseFileError(f"course: not valid JSON (truncated or corrupt?): {error}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CourseFileError(f"format: not a course file (expected format {FORMAT!r})")
@@ -201,21 +237,39 @@ def course_from_json(text: str | bytes) -> Course:
     if version > VERSION:
         raise CourseFileError(
             f"version: the file is version {version}, written by a newer tms_schedule; this one"
-            f" reads version {VERSION} — upgrade tms_schedule to open it"
+            f" reads versions 1 to {VERSION}: upgrade tms_schedule to open it"
         )
     if version < 1:
         raise CourseFileError(f"version: unknown version {version}")
+    if version >= 2 and data.get("checksum") != _checksum(data):
+        raise CourseFileError(
+            "checksum: the file was changed outside tms_schedule (a record, a revision, the"
+            " protocol or the calendar edited by hand?), or is corrupt; it is refused as a"
+            " whole: restore it from a copy"
+        )
     try:
-        return _course(data)
+        return _course(data, version)
     except CourseFileError:
         raise
     except TmsScheduleError as error:
         raise CourseFileError(f"course: {error}") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
         raise CourseFileError(f"course: malformed ({type(error).__name__}: {error})") from None
 
 
-def _course(data: dict[str, Any]) -> Course:
+def _instant(text: str | None, clinic: ClinicCalendar) -> dt.datetime | None:
+    """A revision's start: a date and time (version 2), or a day (version 1)."""
+    if text is None:
+        return None
+    if "T" in text:
+        value = dt.datetime.fromisoformat(text)
+        if value.utcoffset() is None:
+            raise CourseFileError(f"revisions: start {text!r} has no time zone")
+        return value
+    return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0), tzinfo=clinic.zone)
+
+
+def _course(data: dict[str, Any], version: int) -> Course:
     plan_data = data["plan"]
     protocol = _protocol(plan_data["protocol"])
     clinic = _clinic(plan_data["clinic"])
@@ -227,23 +281,6 @@ def _course(data: dict[str, Any]) -> Course:
         data["course_id"],
         blocks=plan_data["blocks"],
     )
-    revisions = []
-    for raw in data["revisions"]:
-        schedule = schedule_from_json(json.dumps(raw["schedule"]))
-        if schedule.course_id != plan.course_id:
-            raise CourseFileError("revisions: a revision belongs to another course")
-        revisions.append(
-            Revision(
-                number=raw["number"],
-                schedule=schedule,
-                records=raw["records"],
-                policy=raw["policy"],
-                start=dt.date.fromisoformat(raw["start"]) if raw["start"] else None,
-                warnings=tuple(raw["warnings"]),
-            )
-        )
-    if [r.number for r in revisions] != list(range(len(revisions))):
-        raise CourseFileError("revisions: must be numbered 0, 1, 2, ... in order")
     records = tuple(
         Record(
             r["kind"],
@@ -251,11 +288,45 @@ def _course(data: dict[str, Any]) -> Course:
             dt.datetime.fromisoformat(r["when"]) if r["when"] else None,
             r["cause"],
             r["note"],
+            dt.datetime.fromisoformat(r["recorded"]) if r.get("recorded") else None,
+            r.get("voids"),
         )
         for r in data["records"]
     )
+    for index, record in enumerate(records):
+        if record.kind == "void" and (record.voids is None or record.voids >= index):
+            raise CourseFileError(f"records: record {index + 1} voids a record after it")
+    revisions = []
+    for raw in data["revisions"]:
+        schedule = schedule_from_json(json.dumps(raw["schedule"]))
+        if schedule.course_id != plan.course_id:
+            raise CourseFileError("revisions: a revision belongs to another course")
+        count = raw["records"]
+        if version == 1 and raw["number"] > 0:
+            cancelled = {
+                r.session for r in records[:count] if r.kind == "cancelled"
+            }  # version 1 kept no list: a cancellation no record made was the re-plan's
+            removed = tuple(
+                s.number for s in schedule if s.status == "cancelled" and s.number not in cancelled
+            )
+        else:
+            removed = tuple(raw.get("removed", ()))
+        revisions.append(
+            Revision(
+                number=raw["number"],
+                schedule=schedule,
+                records=count,
+                policy=raw["policy"],
+                start=_instant(raw["start"], clinic),
+                warnings=tuple(raw["warnings"]),
+                removed=removed,
+                reasons=tuple((int(n), str(why)) for n, why in raw.get("reasons", ())),
+            )
+        )
+    if [r.number for r in revisions] != list(range(len(revisions))):
+        raise CourseFileError("revisions: must be numbered 0, 1, 2, ... in order")
     counts = [r.records for r in revisions]
-    if counts != sorted(counts) or counts[-1] > len(records):
+    if not revisions or counts != sorted(counts) or counts[-1] > len(records):
         raise CourseFileError("revisions: their record counts do not match the records")
     auth = data["authorization"]
     authorization = None
@@ -273,11 +344,12 @@ def _course(data: dict[str, Any]) -> Course:
                 for e in auth["extensions"]
             ),
         )
-    rules = data["milestones"]
+    rules = dict(data["milestones"])
     rules["rating_at_end_of"] = tuple(rules["rating_at_end_of"])
+    if rules.get("follow_up_weeks") is not None:
+        rules["follow_up_weeks"] = tuple(rules["follow_up_weeks"])
     # Building the course replays every record after the latest revision: an impossible
-    # one refuses the file. The records before it must agree with the revisions they led to.
-    _check_history(plan, tuple(revisions), records)
+    # one refuses the file.
     return Course(
         plan=plan,
         revisions=tuple(revisions),
@@ -287,23 +359,6 @@ def _course(data: dict[str, Any]) -> Course:
         follows=data["follows"],
         relation=data["relation"],
     )
-
-
-def _check_history(
-    plan: Plan, revisions: tuple[Revision, ...], records: tuple[Record, ...]
-) -> None:
-    """Each revision's recorded states are what its records, applied in order, produce."""
-    for before, after in itertools.pairwise(revisions):
-        replayed = before.schedule
-        for record in records[before.records : after.records]:
-            replayed = apply_record(plan, replayed, record)
-        states = {s.number: s.status for s in after.schedule}
-        for session in replayed:
-            if session.status != "scheduled" and states.get(session.number) != session.status:
-                raise CourseFileError(
-                    f"revisions: revision {after.number} says session {session.number} is"
-                    f" {states.get(session.number)}, but the records say {session.status}"
-                )
 
 
 def _protocol(data: dict[str, Any]) -> Protocol:
@@ -328,6 +383,7 @@ def _protocol(data: dict[str, Any]) -> Protocol:
         notes=tuple(data["notes"]),
         acute_range=tuple(data["acute_range"]) if data["acute_range"] else None,
         optional_phases=frozenset(data["optional_phases"]),
+        follow_up_weeks=tuple(data.get("follow_up_weeks", ())),
     )
 
 
@@ -361,26 +417,173 @@ def _clinic(data: dict[str, Any]) -> ClinicCalendar:
 # -- files -----------------------------------------------------------------------------------------
 
 
-def save_course(course: Course, path: str | Path, *, overwrite: bool = True) -> None:
-    """Write the course to ``path`` atomically: the old file stays whole until the new one is
-    (see :func:`tms_schedule._files.write_file`: links written through, modes kept, a
-    read-only file refused). With ``overwrite=False`` an existing file is refused."""
+def save_course(course: Course, path: str | Path, *, force: bool = False) -> None:
+    """Write the course to ``path`` atomically, never losing a record (see the module).
+
+    A new file is created. An existing one is replaced only when it holds the same course
+    and every record and revision in it is also in ``course`` (the file was loaded,
+    recorded on and is saved back); otherwise :class:`CourseFileError` says what is there,
+    unless ``force`` replaces it anyway.
+    """
+    with _locked(path):
+        _save(course, path, force=force)
+
+
+def _save(course: Course, path: str | Path, *, force: bool) -> None:
+    text = course_to_json(course)
+    if course_from_json(text) != course:  # never write a file that reads back otherwise
+        raise CourseFileError(
+            f"{path}: not saved: the course would not read back the same (please report this)"
+        )
+    target = Path(path)
+    exists = target.exists() or target.is_symlink()
+    if exists and not force:
+        try:
+            on_disk = load_course(target)
+        except CourseFileError as error:
+            raise CourseFileError(
+                f"{target}: holds something that is not this course's file ({error});"
+                " give another name, or replace it on purpose"
+            ) from None
+        if on_disk.course_id != course.course_id:
+            raise CourseFileError(
+                f"{target}: holds course {on_disk.course_id}, not {course.course_id}; give"
+                " another name, or replace it on purpose"
+            )
+        if (
+            course.records[: len(on_disk.records)] != on_disk.records
+            or course.revisions[: len(on_disk.revisions)] != on_disk.revisions
+        ):
+            raise CourseFileError(
+                f"{target}: holds records or re-plans of course {course.course_id} that this"
+                " copy does not have (entered elsewhere since it was loaded?); load the file"
+                " again and record on it"
+            )
+    _clear_leftovers(target)
     try:
-        write_file(path, course_to_json(course).encode("utf-8"), overwrite=overwrite)
+        write_file(target, text.encode("utf-8"), overwrite=exists)
     except FileWriteError as error:
         raise CourseFileError(str(error)) from None
+
+
+def _clear_leftovers(target: Path) -> None:
+    """Remove the temporary files a save killed between writing and renaming left behind
+    (only under the file's lock, when no other save of it can be under way)."""
+    real = Path(os.path.realpath(target))
+    for leftover in real.parent.glob(f".{glob.escape(real.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
 
 
 def load_course(path: str | Path) -> Course:
     """Read a course file; a missing, unreadable or malformed one raises :class:`CourseFileError`."""
     target = Path(path)
     try:
-        data = target.read_bytes()
+        with target.open("rb") as stream:
+            if not os.path.isfile(target):
+                raise CourseFileError(f"{target}: is not a file")
+            data = stream.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise CourseFileError(f"{target}: no such course file") from None
+    except IsADirectoryError:
+        raise CourseFileError(f"{target}: is a folder, not a course file") from None
     except OSError as error:
         raise CourseFileError(f"{target}: cannot be read ({error.strerror or error})") from None
+    if len(data) > MAX_BYTES:
+        raise CourseFileError(f"{target}: is larger than a course file can be ({MAX_BYTES} bytes)")
     try:
         return course_from_json(data)
     except CourseFileError as error:
         raise CourseFileError(f"{target}: {error}") from None
+
+
+@attrs.define
+class CourseEdit:
+    """A course file open for one change: set :attr:`course` to the changed course."""
+
+    path: Path
+    course: Course
+
+
+@contextlib.contextmanager
+def editing(path: str | Path, *, timeout: float = 10.0) -> Iterator[CourseEdit]:
+    """Lock a course file for a read-change-save; the change is saved when the block ends.
+
+    Another process editing the same file waits for the lock (up to ``timeout`` seconds,
+    then :class:`CourseFileError` says the file is busy), so no record is lost when two
+    terminals record at once. Nothing is saved if the block raises or changes nothing.
+
+    >>> import tempfile, pathlib, datetime as dt
+    >>> from tms_schedule import ClinicCalendar, Plan
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "c-1.json"
+    >>> Course.start(Plan("itbs", ClinicCalendar("UTC"), "2026-11-16", "09:00", "c-1")).save(path)
+    >>> with editing(path) as edit:
+    ...     edit.course = edit.course.attended(1, now=dt.datetime(2026, 11, 16, 10, tzinfo=dt.UTC))
+    >>> len(load_course(path).records)
+    1
+    """
+    with _locked(path, timeout):
+        before = load_course(path)
+        edit = CourseEdit(Path(path), before)
+        yield edit
+        if edit.course is not before and edit.course != before:
+            _save(edit.course, path, force=False)
+
+
+def _lock_path(path: str | Path) -> Path:
+    target = Path(os.path.realpath(path))
+    return target.with_name(f".{target.name}.lock")
+
+
+@contextlib.contextmanager
+def _locked(path: str | Path, timeout: float = 10.0) -> Iterator[None]:
+    """Hold the course file's lock: a lock file beside it, never removed (removing one
+    while another process waits on it would let a third one in)."""
+    lock = _lock_path(path)
+    try:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as error:
+        raise CourseFileError(f"{path}: cannot write there ({error.strerror or error})") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while not _try_lock(descriptor):
+            if time.monotonic() >= deadline:
+                raise CourseFileError(
+                    f"{path}: busy: another tms-schedule is changing this course (waited"
+                    f" {timeout:g} s); try again in a moment"
+                )
+            time.sleep(0.02)
+        try:
+            yield
+        finally:
+            _unlock(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+if sys.platform == "win32":  # pragma: no cover - the tests run on POSIX
+    import msvcrt
+
+    def _try_lock(descriptor: int) -> bool:
+        try:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(descriptor: int) -> None:
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        msvcrt.locking(descriptor, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(descriptor: int) -> bool:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(descriptor: int) -> None:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)

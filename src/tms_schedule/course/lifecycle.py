@@ -1,28 +1,32 @@
 """Course: a plan plus what happened — attendance, misses, moves, re-plans, billing, insurance.
 
 A :class:`Course` is immutable: every recording returns a new course, and an impossible one
-(attending a session twice, a date before the course began, a session that does not exist)
-raises :class:`CourseError` and leaves the course as it was. What was recorded is never
-lost: the records are kept in order, and each re-plan is kept as a :class:`Revision`.
+(attending a session twice, attending one that has not started yet, a session that does not
+exist) raises :class:`~tms_schedule.errors.CourseError` and leaves the course as it was. What
+was recorded is never lost: records are only appended (a wrong one is voided with a reason),
+and each re-plan is kept as a :class:`Revision`.
 
 Session numbers are identities: a session keeps its number (and so its calendar UID) when
 it moves; a session added by a re-plan gets a new number. The course's current state is
-:attr:`Course.schedule`; what changed since a revision is :meth:`Course.changes_since`.
+:attr:`Course.schedule`; what changed since a revision is :meth:`Course.changes_since`. The
+library reads no clock: the caller says what time it is (``now``) where it matters.
 
 >>> import datetime as dt
 >>> from tms_schedule import ClinicCalendar, Plan
 >>> clinic = ClinicCalendar("America/Denver", holidays="US-CO")
+>>> now = dt.datetime(2026, 11, 18, 8, tzinfo=clinic.zone)
 >>> course = Course.start(Plan("standard-10hz", clinic, "2026-11-16", "09:00", "c-1"))
->>> course = course.attended(1).missed(2, cause="patient").replan(dt.date(2026, 11, 18))
->>> len(course.schedule.active_sessions()), course.schedule.last.date.isoformat()
-(36, '2027-01-19')
->>> print(course.changes_since(0).to_text().splitlines()[0])
-Session 2 on Tue 17 Nov 2026 09:00: missed (patient)
+>>> course = course.attended(1, now=now).missed(2, "patient", now=now).replan(now)
+>>> print(course.schedule.progress())
+36 sessions: 1 delivered, 1 missed (all made up), 35 to come
+>>> print(course.changes_since().to_text().splitlines()[-1])
+Session 37 added on Wed 30 Dec 2026 09:00
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -30,13 +34,19 @@ import attrs
 from tms_schedule.clinic import ClinicCalendar
 from tms_schedule.course.authorization import Authorization, AuthorizationReport
 from tms_schedule.course.changes import Changes, diff
-from tms_schedule.course.milestones import MilestoneRules, annotate
-from tms_schedule.course.record import Record, apply_record
-from tms_schedule.course.replan import POLICIES, gap_warnings, replan_schedule, stretch_warning
+from tms_schedule.course.milestones import FollowUp, MilestoneRules, annotate, follow_ups
+from tms_schedule.course.record import Record, apply_record, check_text, replay
+from tms_schedule.course.replan import (
+    POLICIES,
+    gap_warnings,
+    replan_schedule,
+    skipped_days,
+    stretch_warning,
+)
 from tms_schedule.errors import CourseError
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
-from tms_schedule.schedule import Schedule, Session
+from tms_schedule.schedule import Progress, Schedule, Session
 
 __all__ = ["Course", "Revision"]
 
@@ -48,18 +58,34 @@ class Revision:
     Attributes:
         number: 0 for the original plan, then 1, 2, ...
         schedule: the sessions, with their states and SEQUENCE, as of this revision.
-        records: how many records had been applied when it was made.
+        records: how many records had been entered when it was made.
         policy: the catch-up policy of the re-plan (``None`` for revision 0).
-        start: the day the re-plan started from.
+        start: the moment the re-plan started from: nothing was booked before it.
         warnings: what the front desk should look at (long gaps, a stretched course).
+        removed: the sessions this re-plan took out of the plan (a phase that had more
+            sessions than it delivers); they show as cancelled.
+        reasons: why each session this re-plan moved had to move, by session number.
     """
 
     number: int
     schedule: Schedule
     records: int = 0
     policy: str | None = None
-    start: dt.date | None = None
+    start: dt.datetime | None = None
     warnings: tuple[str, ...] = ()
+    removed: tuple[int, ...] = ()
+    reasons: tuple[tuple[int, str], ...] = ()
+
+
+def _moment(value: Any, clinic: ClinicCalendar, field: str) -> dt.datetime:
+    """A date means the start of that day in the clinic's zone; a datetime needs its zone."""
+    if isinstance(value, dt.datetime):
+        if value.utcoffset() is None:
+            raise CourseError(f"{field}: must be a date and time with its time zone, got {value!r}")
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(0), tzinfo=clinic.zone)
+    raise CourseError(f"{field}: must be a date or a date and time, got {value!r}")
 
 
 @attrs.frozen
@@ -67,8 +93,8 @@ class Course:
     """A plan and everything that happened to it.
 
     Build one with :meth:`Course.start`; record with :meth:`attended`, :meth:`missed`,
-    :meth:`cancelled` and :meth:`moved`; re-plan with :meth:`replan`. Each returns a new
-    course.
+    :meth:`cancelled` and :meth:`moved`; take a wrong record back with :meth:`void`;
+    re-plan with :meth:`replan`. Each returns a new course.
     """
 
     plan: Plan
@@ -78,16 +104,23 @@ class Course:
     milestone_rules: MilestoneRules = attrs.Factory(MilestoneRules)
     follows: str | None = None
     relation: str | None = None
+    # The state the records give (without milestones), carried from course to course so a
+    # recording costs one step, not a replay of the history.
+    _state: Schedule | None = attrs.field(default=None, alias="_state", eq=False, repr=False)
     schedule: Schedule = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.revisions:
             raise CourseError("revisions: a course has at least its original plan")
-        latest = self.revisions[-1]
-        current = latest.schedule
-        for record in self.records[latest.records :]:
-            current = apply_record(self.plan, current, record)
+        state = self._state if self._state is not None else self._replayed()
+        object.__setattr__(self, "_state", state)
+        current = attrs.evolve(state, skipped=skipped_days(self.plan, state, state.skipped))
         object.__setattr__(self, "schedule", annotate(self.plan, current, self.milestone_rules))
+
+    def _replayed(self) -> Schedule:
+        latest = self.revisions[-1]
+        removed = {n for revision in self.revisions for n in revision.removed}
+        return replay(self.plan, latest.schedule, removed, self.records, latest.records)
 
     # -- building ----------------------------------------------------------------------------
 
@@ -123,28 +156,110 @@ class Course:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def record(self, record: Record) -> Course:
-        """The course with ``record`` appended; an impossible record raises :class:`CourseError`."""
-        apply_record(self.plan, self.schedule, record, check=True)
-        return attrs.evolve(self, records=(*self.records, record))
+    def record(self, record: Record, *, now: dt.datetime | None = None) -> Course:
+        """The course with ``record`` appended; an impossible record raises :class:`CourseError`.
+
+        ``now`` is the current time: attendance and misses are refused for a session that
+        has not started yet.
+        """
+        if not isinstance(record, Record):
+            raise CourseError(f"record: must be a Record, got {record!r}")
+        if record.kind == "void":
+            return self.void(record.voids + 1 if record.voids is not None else 0, record.note or "")
+        assert self._state is not None
+        state = apply_record(self.plan, self._state, record, check=True, now=now)
+        return attrs.evolve(self, records=(*self.records, record), _state=state)
 
     def attended(
-        self, session: int, at: dt.datetime | None = None, note: str | None = None
+        self,
+        session: int,
+        at: dt.datetime | None = None,
+        note: str | None = None,
+        *,
+        now: dt.datetime,
     ) -> Course:
-        """Record that ``session`` was attended (``at``: when; default its planned start)."""
-        return self.record(Record("attended", session, at, None, note))
+        """Record that ``session`` was attended (``at``: when; default its planned start).
 
-    def missed(self, session: int, cause: str = "patient", note: str | None = None) -> Course:
-        """Record that ``session`` was missed, and why (patient, clinic, device, other)."""
-        return self.record(Record("missed", session, None, cause, note))
+        ``now`` is the current time: a session that has not started by then is refused
+        (a typo for another session number, say).
+        """
+        return self.record(Record("attended", session, at, None, note, recorded=now), now=now)
 
-    def cancelled(self, session: int, note: str | None = None) -> Course:
-        """Record that ``session`` will not happen (it is not made up by itself: re-plan)."""
-        return self.record(Record("cancelled", session, None, None, note))
+    def missed(
+        self, session: int, cause: str, note: str | None = None, *, now: dt.datetime
+    ) -> Course:
+        """Record that ``session`` was missed, and why: ``patient``, ``clinic``, ``device``
+        or ``other`` (the cause matters to insurers and statistics, so it has no default).
+        A session that has not started by ``now`` cannot be missed yet: cancel it instead."""
+        return self.record(Record("missed", session, None, cause, note, recorded=now), now=now)
 
-    def moved(self, session: int, to: dt.datetime, note: str | None = None) -> Course:
+    def cancelled(
+        self, session: int, note: str | None = None, *, now: dt.datetime | None = None
+    ) -> Course:
+        """Record that ``session`` will not happen (a re-plan makes it up)."""
+        return self.record(Record("cancelled", session, None, None, note, recorded=now), now=now)
+
+    def moved(
+        self,
+        session: int,
+        to: dt.datetime,
+        note: str | None = None,
+        *,
+        now: dt.datetime | None = None,
+    ) -> Course:
         """Record that ``session`` moves to start at ``to``; its length stays."""
-        return self.record(Record("moved", session, to, None, note))
+        return self.record(Record("moved", session, to, None, note, recorded=now), now=now)
+
+    def void(self, record: int, reason: str, *, now: dt.datetime | None = None) -> Course:
+        """Take back record number ``record`` (from 1, in the order entered), with a reason.
+
+        The record stays in the history, marked void; the session is as if it had not been
+        entered (a voided attendance or miss makes the session planned again, and the next
+        re-plan gives back what a voided miss had made up). A move can be voided only
+        until a re-plan has built on it: after that, record a new move.
+        """
+        index = self._record_index(record)
+        target = self.records[index]
+        if target.kind == "void":
+            raise CourseError(f"record: record {record} is itself a void; it cannot be voided")
+        if any(r.kind == "void" and r.voids == index for r in self.records):
+            raise CourseError(f"record: record {record} is voided already")
+        if target.kind == "moved" and index < self.revision.records:
+            raise CourseError(
+                f"record: record {record} (session {target.session} moved) was used by"
+                f" re-plan {self.revision.number}; record a new move instead"
+            )
+        if target.kind == "moved":
+            session = next(s for s in self.schedule if s.number == target.session)
+            if session.status != "scheduled":
+                raise CourseError(
+                    f"record: session {target.session} was recorded {session.status} at its"
+                    " new time since; void that record first"
+                )
+        check_text(reason, "reason")
+        void = Record("void", target.session, note=reason, recorded=now, voids=index)
+        return attrs.evolve(self, records=(*self.records, void), _state=None)
+
+    def void_latest(self, session: int, reason: str, *, now: dt.datetime | None = None) -> Course:
+        """Void the latest record of ``session`` that still counts (see :meth:`void`)."""
+        voided = {r.voids for r in self.records if r.kind == "void"}
+        for index in range(len(self.records) - 1, -1, -1):
+            record = self.records[index]
+            if record.session == session and record.kind != "void" and index not in voided:
+                return self.void(index + 1, reason, now=now)
+        raise CourseError(f"session: session {session} has no record to void")
+
+    def _record_index(self, number: int) -> int:
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise CourseError(f"record: must be a record number, got {number!r}")
+        if not 1 <= number <= len(self.records):
+            raise CourseError(
+                f"record: must be from 1 to {len(self.records)} (the course's records),"
+                f" got {number}"
+                if self.records
+                else "record: the course has no records yet"
+            )
+        return number - 1
 
     def with_clinic(self, clinic: ClinicCalendar) -> Course:
         """The course under an updated clinic calendar (a closure announced, a makeup day).
@@ -175,7 +290,7 @@ class Course:
 
     def replan(
         self,
-        start: dt.date,
+        start: dt.date | dt.datetime,
         policy: str = "extend",
         *,
         min_gap: dt.timedelta = dt.timedelta(hours=6),
@@ -183,18 +298,22 @@ class Course:
         gap_limit: dt.timedelta = dt.timedelta(days=14),
         within_authorization: bool = False,
     ) -> Course:
-        """Re-plan the remaining sessions from ``start`` under a catch-up policy.
+        """Re-plan what the course owes, changing as little as the event requires.
 
-        Attended sessions never move, and sessions before ``start`` stay as they are. Every
-        phase gets back its full count: what was missed or cancelled is planned again.
+        Recorded sessions never change; a planned session keeps its time unless its day is
+        now closed or its time outside the hours; what each phase owes goes where the
+        policy says, never before ``start`` (see :mod:`tms_schedule.course.replan`). When
+        nothing needs to change, the course is returned as it is: no new revision.
 
         Args:
-            start: the first day the new sessions may use.
-            policy: ``extend`` (missed sessions go to the end of their phase; the course gets
+            start: the moment the re-plan starts from (a date: the start of that day in the
+                clinic's zone). Clinic software passes now; a clinic entering a past course
+                late passes the day it re-planned.
+            policy: ``extend`` (what is owed goes to the end of its phase; the course gets
                 longer), ``double`` (a second session on a later day of a daily phase, at
                 least ``min_gap`` after the first, at most one extra a day and
-                ``extra_per_week`` a week; what does not fit goes to the end), or
-                ``extra-day`` (the clinic's catch-up days first, then the end).
+                ``extra_per_week`` a week; the rest to the end), or ``extra-day`` (the
+                clinic's catch-up days first, then the end).
             min_gap: the least time from the end of a day's session to its second one.
                 No TMS source sets one; 6 hours follows radiotherapy's twice-daily rule.
             extra_per_week: the most second sessions in one calendar week.
@@ -204,11 +323,11 @@ class Course:
         """
         if policy not in POLICIES:
             raise CourseError(f"policy: must be one of {', '.join(POLICIES)}, got {policy!r}")
-        if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
-            raise CourseError(f"start: must be a date, got {start!r}")
-        if start < self.plan.start:
+        moment = _moment(start, self.plan.clinic, "start")
+        if moment.astimezone(self.plan.clinic.zone).date() < self.plan.start:
             raise CourseError(
-                f"start: must be on or after the course's start ({self.plan.start}), got {start}"
+                f"start: must be on or after the course's start ({self.plan.start}), got"
+                f" {moment.astimezone(self.plan.clinic.zone).date()}"
             )
         if (
             isinstance(extra_per_week, bool)
@@ -226,36 +345,56 @@ class Course:
             dt.timedelta(days=1) <= gap_limit <= dt.timedelta(days=365)
         ):
             raise CourseError(f"gap_limit: must be from 1 to 365 days, got {gap_limit}")
-        schedule, warnings = replan_schedule(self, start, policy, min_gap, extra_per_week)
-        warnings += gap_warnings(schedule, gap_limit)
-        warnings += stretch_warning(self, schedule)
-        revision = Revision(
-            len(self.revisions), schedule, len(self.records), policy, start, tuple(warnings)
+        assert self._state is not None
+        result = replan_schedule(
+            self.plan,
+            self._state,
+            moment,
+            policy,
+            min_gap=min_gap,
+            extra_per_week=extra_per_week,
         )
-        course = attrs.evolve(self, revisions=(*self.revisions, revision))
+        if result.schedule.sessions == self._state.sessions:
+            return self  # nothing to change: no new revision
+        warnings = [
+            *result.warnings,
+            *gap_warnings(result.schedule, gap_limit),
+            *stretch_warning(self.revisions[0].schedule, result.schedule),
+        ]
+        revision = Revision(
+            len(self.revisions),
+            result.schedule,
+            len(self.records),
+            policy,
+            moment,
+            tuple(warnings),
+            result.removed,
+            result.reasons,
+        )
+        course = attrs.evolve(self, revisions=(*self.revisions, revision), _state=result.schedule)
         if within_authorization and course.authorization is not None:
             report = course.check_authorization()
             if not report.ok:
+                outside = {s.number for s in (*report.beyond_count, *report.outside_window)}
                 raise CourseError(
-                    "within_authorization: the re-plan puts"
-                    f" {len({s.number for s in (*report.beyond_count, *report.outside_window)})}"
-                    " session(s) outside"
-                    f" the authorization ({report.approved} sessions until {report.until});"
-                    " add an extension or re-plan without this option"
+                    f"authorization: the re-plan puts {len(outside)} session(s) outside the"
+                    f" authorization ({report.approved} sessions until {report.until});"
+                    " add an extension, or re-plan without keeping to it"
                 )
         return course
 
     # -- reading -------------------------------------------------------------------------------
 
-    def changes_since(self, revision: int = -1) -> Changes:
-        """What changed between revision ``revision`` (default: the latest) and now."""
-        try:
-            before = self.revisions[revision].schedule
-        except IndexError:
-            raise CourseError(
-                f"revision: must be from 0 to {len(self.revisions) - 1}, got {revision}"
-            ) from None
-        return diff(before, self.schedule, self.records)
+    def changes_since(self, revision: int | None = None) -> Changes:
+        """What changed between revision ``revision`` and now (default: the revision before
+        the latest one, so a re-plan's own changes; revision 0 while there is no other)."""
+        if revision is None:
+            revision = max(len(self.revisions) - 2, 0)
+        before = self._revision(revision)
+        reasons: dict[int, str] = {}
+        for later in self.revisions[revision + 1 :]:
+            reasons.update(later.reasons)
+        return diff(before.schedule, self.schedule, self.records, reasons)
 
     def delivered(self) -> tuple[Session, ...]:
         """The attended sessions."""
@@ -264,6 +403,14 @@ class Course:
     def remaining(self) -> tuple[Session, ...]:
         """The sessions still to come."""
         return tuple(s for s in self.schedule if s.status == "scheduled")
+
+    def progress(self) -> Progress:
+        """Delivered, missed, cancelled and to come, against the course's target."""
+        return self.schedule.progress()
+
+    def follow_ups(self) -> tuple[FollowUp, ...]:
+        """The ratings due after the last session (by the milestone rules)."""
+        return follow_ups(self.plan, self.schedule, self.milestone_rules)
 
     def check_authorization(self) -> AuthorizationReport:
         """Each planned session beyond the approved count or outside the dates, and what remains."""
@@ -294,7 +441,13 @@ class Course:
         schedule = self.schedule if revision is None else self._revision(revision).schedule
         return schedule.to_ics(stamp=stamp, options=options, **choices)
 
+    def revision_schedule(self, number: int) -> Schedule:
+        """The sessions as revision ``number`` left them."""
+        return self._revision(number).schedule
+
     def _revision(self, number: int) -> Revision:
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise CourseError(f"revision: must be a revision number, got {number!r}")
         if not 0 <= number < len(self.revisions):
             raise CourseError(
                 f"revision: must be from 0 to {len(self.revisions) - 1}, got {number}"
@@ -365,14 +518,20 @@ class Course:
 
         return course_from_json(text)
 
-    def save(self, path: Any) -> None:
-        """Write the course to ``path`` atomically: never a half-written file."""
+    def save(self, path: str | Path, *, force: bool = False) -> None:
+        """Write the course to ``path`` atomically, never losing a record.
+
+        A new file is created. An existing file is replaced only when it holds this same
+        course with nothing this one lacks (its records and revisions are the first ones
+        here): a course loaded, recorded and saved back. Anything else — another course, or
+        records entered meanwhile by someone else — is refused unless ``force`` is given.
+        """
         from tms_schedule.course.file import save_course
 
-        save_course(self, path)
+        save_course(self, path, force=force)
 
     @classmethod
-    def load(cls, path: Any) -> Course:
+    def load(cls, path: str | Path) -> Course:
         """Read a course file written by :meth:`save`."""
         from tms_schedule.course.file import load_course
 

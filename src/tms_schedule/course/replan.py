@@ -1,30 +1,55 @@
-"""Re-planning: the remaining sessions planned again under a catch-up policy.
+"""Re-planning: the course repaired after misses, cancellations and closures, changing as
+little as the event requires.
 
-``extend`` puts missed sessions at the end of their phase, ``double`` books a second session
-on a later day, ``extra-day`` uses the clinic's catch-up days. Each phase gets its full count
-back; sessions keep their numbers (and so their calendar UIDs) when they move.
+The rules (the design page states them too):
+
+1. Sessions that were recorded (attended, missed, cancelled) never change.
+2. A planned session keeps its time unless it can no longer happen then: its day is closed
+   now (a closure, a holiday) or its time is outside the day's hours. Such a session moves,
+   keeping its number and calendar UID. A session planned before the re-plan's moment that
+   can still have happened stays as it is, waiting to be recorded.
+3. Each phase gets its full count back. What it owes (misses, cancellations, sessions that
+   had to move) is placed by the catch-up policy, never before the re-plan's moment and
+   never on a day that holds a recorded session or another session of the course:
+
+   * ``extend``: at the end of the phase, where its cadence goes on: the next days after
+     its last session (one a day, or the day's count for accelerated days), the weeks after
+     its last week (a taper or continuation, at the last week's count a week), or further
+     occurrences (maintenance);
+   * ``double``: a second session on a later day of a daily phase, at least ``min_gap``
+     after that day's session, one extra a day and at most ``extra_per_week`` a week; the
+     rest as ``extend``;
+   * ``extra-day``: the clinic's catch-up days inside the daily phase; the rest as
+     ``extend``.
+
+4. Phases stay in order. Where a phase now ends later than the next one began, only the
+   next phase's sessions before its new end move: in a taper or continuation to a free day
+   later in the same week when the week has one, otherwise as that phase's ``extend``.
+5. A phase that now has more sessions than it delivers (a voided miss) gives up its last
+   planned ones that are not recorded, even past ones.
+
+So the same re-plan run twice changes nothing, and a clinic closure gives the same times as
+recording the same day missed with cause ``clinic``, whatever day the re-plan starts from.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
 
 import attrs
 
-from tms_schedule.clinic import Closure
-from tms_schedule.errors import BlockSplitError
+from tms_schedule.clinic import ClinicCalendar
+from tms_schedule.course.record import bump_positions
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
 from tms_schedule.plan import Plan
-from tms_schedule.schedule import Schedule, Session
+from tms_schedule.protocol import Protocol
+from tms_schedule.schedule import Schedule, Session, SkippedDay
 
-if TYPE_CHECKING:
-    from tms_schedule.course.lifecycle import Course
-
-__all__ = ["POLICIES", "gap_warnings", "replan_schedule", "stretch_warning"]
+__all__ = ["POLICIES", "Replanned", "gap_warnings", "replan_schedule", "skipped_days"]
 
 #: Catch-up policies for re-planning: ``extend`` (missed sessions go to the end of their
 #: phase and the course gets longer), ``double`` (a second session on a later day),
@@ -32,259 +57,466 @@ __all__ = ["POLICIES", "gap_warnings", "replan_schedule", "stretch_warning"]
 POLICIES = ("extend", "double", "extra-day")
 
 _DAY = dt.timedelta(days=1)
+_UTC = dt.UTC
+_Slot = tuple[dt.datetime, dt.datetime]
 
 
-def _remainder(phase: Phase, done: int) -> Phase | None:
-    """The part of ``phase`` still to deliver after ``done`` of its sessions."""
-    left = phase.total - done
-    if left <= 0:
-        return None
-    match phase:
-        case Daily():
-            return Daily(left, name=phase.name)
-        case Taper() | Weekly():
-            counts = list(phase.per_week if isinstance(phase, Taper) else phase.counts)
-            while done and counts:
-                used = min(done, counts[0])
-                counts[0] -= used
-                done -= used
-                if counts[0] == 0:
-                    counts.pop(0)
-            return Taper(tuple(counts), name=phase.name)
-        case Accelerated():
-            per_day = min(phase.per_day, left)
-            return Accelerated(
-                per_day, math.ceil(left / per_day), phase.interval, phase.consecutive, phase.name
-            )
-        case Periodic():
-            occurrences = math.ceil(left / phase.cluster_sessions)
-            return attrs.evolve(phase, occurrences=occurrences)
-    raise AssertionError(phase)
+@attrs.frozen
+class Replanned:
+    """What a re-plan gives: the new sessions and what the revision keeps about them.
+
+    Attributes:
+        schedule: the sessions after the re-plan.
+        removed: the sessions the plan took out (cancelled by the re-plan, not by a record).
+        reasons: why each session that moved had to move, by session number.
+        warnings: what the front desk should look at.
+    """
+
+    schedule: Schedule
+    removed: tuple[int, ...] = ()
+    reasons: tuple[tuple[int, str], ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def replan_schedule(
-    course: Course, start: dt.date, policy: str, min_gap: dt.timedelta, extra_per_week: int
-) -> tuple[Schedule, list[str]]:
-    plan = course.plan
-    current = course.schedule
-    # A session the front desk moved by hand stays where it was put.
-    pinned_numbers = {r.session for r in course.records if r.kind == "moved"}
-    pinned = [
-        s
-        for s in current
-        if s.status == "scheduled" and s.date >= start and s.number in pinned_numbers
-    ]
-    fixed = [s for s in current if s.status != "scheduled" or s.date < start] + pinned
-    movable = [
-        s for s in current if s.status == "scheduled" and s.date >= start and s not in pinned
-    ]
-    kept = [s for s in fixed if s.active]  # delivered, planned before the start, or pinned
-    done = {
-        phase.name: sum(1 for s in kept if s.phase == phase.name) for phase in plan.protocol.phases
-    }
-    # Only what was missed since the last re-plan is still to make up: every re-plan gives
-    # each phase its full count back, so earlier misses were made up then.
-    since = {
-        r.session
-        for r in course.records[course.revision.records :]
-        if r.kind in ("missed", "cancelled")
-    }
-    missing = {
-        phase.name: sum(
-            1 for s in fixed if s.phase == phase.name and not s.active and s.number in since
-        )
-        for phase in plan.protocol.phases
-    }
-    first_done = any(s.number == 1 for s in kept) or bool(kept)
-    last_kept = max((s.date for s in kept if s not in pinned), default=None)
-    clinic = plan.clinic
-    if pinned:  # the days of pinned sessions are taken
-        taken = tuple(Closure(s.date, s.date, "Another appointment") for s in pinned)
-        clinic = attrs.evolve(clinic, closures=(*clinic.closures, *taken))
-    begin = max(start, last_kept + _DAY) if last_kept and last_kept >= start else start
-    warnings: list[str] = []
+    plan: Plan,
+    current: Schedule,
+    moment: dt.datetime,
+    policy: str,
+    *,
+    min_gap: dt.timedelta = dt.timedelta(hours=6),
+    extra_per_week: int = 2,
+) -> Replanned:
+    """The course's sessions repaired under ``policy`` from ``moment`` on (see the module)."""
+    return _Repair(plan, current, moment, policy, min_gap, extra_per_week).run()
 
-    def expand(hold_back: dict[str, int]) -> list[Session]:
-        phases = []
-        for phase in plan.protocol.phases:
-            part = _remainder(phase, done[phase.name] + hold_back.get(phase.name, 0))
-            if part is not None:
-                phases.append(part)
-        if not phases:
+
+class _Repair:
+    """One re-plan: which sessions keep their time, what each phase owes, where it goes."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        current: Schedule,
+        moment: dt.datetime,
+        policy: str,
+        min_gap: dt.timedelta,
+        extra_per_week: int,
+    ) -> None:
+        self.plan = plan
+        self.clinic: ClinicCalendar = plan.clinic
+        self.protocol: Protocol = plan.protocol
+        self.current = current
+        self.moment = moment
+        self.policy = policy
+        self.min_gap = min_gap
+        self.extra_per_week = extra_per_week
+        self.kept: dict[int, Session] = {}  # planned sessions that keep their time
+        self.moving: dict[str, list[Session]] = {p.name: [] for p in self.protocol.phases}
+        self.reasons: dict[int, str] = {}
+        self.removed: list[int] = []
+        self.placed: dict[int, _Slot] = {}  # moved sessions' new times
+        self.added: list[tuple[str, _Slot]] = []
+        self.warnings: list[str] = []
+        self.phase_of = {s.number: s.phase for s in current.sessions}
+        self.order = {phase.name: i for i, phase in enumerate(self.protocol.phases)}
+
+    # -- the steps ---------------------------------------------------------------------------------
+
+    def run(self) -> Replanned:
+        for session in self.current.sessions:
+            if session.status != "scheduled":
+                continue
+            why = self._cannot_stay(session)
+            if why is None:
+                self.kept[session.number] = session
+            else:
+                self.moving[session.phase].append(session)
+                self.reasons[session.number] = why
+        owed = self._owed()
+        self._give_up_surplus(owed)
+        boundary: tuple[dt.datetime, str] | None = None  # where the phases so far end
+        for phase in self.protocol.phases:
+            if boundary is not None:
+                owed[phase.name] = self._make_way(phase, *boundary, owed[phase.name])
+            self._place(phase, owed[phase.name])
+            end = self._phase_end(phase.name)
+            if end is not None and (boundary is None or end > boundary[0]):
+                boundary = (end, phase.name)
+        return self._result()
+
+    def _cannot_stay(self, session: Session) -> str | None:
+        """Why a planned session cannot keep its time, or ``None`` when it can."""
+        day = self.clinic.day(session.date)
+        if day.hours is None:
+            return self.clinic.closure_reason(session.date) or "the clinic is closed"
+        if (
+            session.end.date() != session.date
+            or session.start.time() < day.hours.opens
+            or session.end.time() > day.hours.closes
+        ):
+            return f"outside the opening hours ({day.hours})"
+        return None
+
+    def _owed(self) -> dict[str, int]:
+        """Sessions each phase still needs planned: its count less those attended or kept."""
+        active = {phase.name: 0 for phase in self.protocol.phases}
+        for session in self.current.sessions:
+            if session.status == "attended" or session.number in self.kept:
+                active[session.phase] = active.get(session.phase, 0) + 1
+        return {phase.name: phase.total - active[phase.name] for phase in self.protocol.phases}
+
+    def _give_up_surplus(self, owed: dict[str, int]) -> None:
+        """A phase with more sessions than it delivers gives up its last planned ones."""
+        for name, count in owed.items():
+            if count >= 0:
+                continue
+            # The last planned ones go, to come or not yet recorded (a voided miss's make-up
+            # that is past by now did not happen: the session it made up did).
+            later = sorted(
+                (s for s in self.kept.values() if s.phase == name),
+                key=lambda s: s.start,
+                reverse=True,
+            )
+            for session in later[:-count]:
+                del self.kept[session.number]
+                self.removed.append(session.number)
+                self.reasons[session.number] = f"the {name} phase has all its sessions"
+            owed[name] = 0
+
+    def _place(self, phase: Phase, owed: int) -> None:
+        """Place what ``phase`` owes, by the policy; its moving sessions take slots first."""
+        if owed <= 0 and not self.moving[phase.name]:
+            return
+        slots: list[_Slot] = []
+        left = owed
+        if isinstance(phase, Daily) and self.policy == "double":
+            slots += self._doubles(phase, left)
+        elif isinstance(phase, Daily) and self.policy == "extra-day":
+            slots += self._catch_up_days(phase, left)
+        if self.policy != "extend" and isinstance(phase, Daily) and len(slots) < left:
+            self.warnings.append(
+                f"{left - len(slots)} session(s) of the {phase.name} phase could not be caught"
+                f" up by the {self.policy} policy and go to the end of the phase"
+            )
+        left -= len(slots)
+        if left > 0:
+            slots += self._extend(phase, left, slots)
+        moving = sorted(self.moving[phase.name], key=lambda s: s.start.astimezone(_UTC))
+        slots.sort(key=lambda slot: slot[0].astimezone(_UTC))
+        for session, slot in itertools.zip_longest(moving, slots):
+            if slot is None:
+                self.removed.append(session.number)
+            elif session is None:
+                self.added.append((phase.name, slot))
+            else:
+                self.placed[session.number] = slot
+        self.moving[phase.name] = []
+
+    def _make_way(self, later: Phase, end: dt.datetime, before: str, owed: int) -> int:
+        """Move the sessions of a phase that now fall on or before the day ``end`` the
+        phases before it end (the last of them ``before``); returns what the phase owes
+        then (it owed ``owed``).
+
+        A taper or continuation keeps its weekly counts: if any of its sessions is in the
+        way, it is laid out again by its cadence from the day after ``end`` (its sessions
+        that come out at the same times do not move). Any other phase moves only the
+        sessions in the way, to its end.
+        """
+        last_day = end.astimezone(self.clinic.zone).date()
+        future = sorted(
+            (s for s in self.kept.values() if s.phase == later.name and s.start >= self.moment),
+            key=lambda s: s.start,
+        )
+        in_the_way = [s for s in future if s.date <= last_day]
+        if not in_the_way:
+            return owed
+        why = f"the {before} phase now ends on {last_day}"
+        if not _per_week(later):
+            for session in in_the_way:
+                del self.kept[session.number]
+                self.moving[later.name].append(session)
+                self.reasons[session.number] = why
+            return owed + len(in_the_way)
+        done = sum(
+            1
+            for s in self.current.sessions
+            if s.phase == later.name
+            and (s.status == "attended" or (s.number in self.kept and s.start < self.moment))
+        )
+        for session in future:
+            del self.kept[session.number]
+        slots = self._relay(later, done, last_day + _DAY)
+        for session, slot in itertools.zip_longest(future, slots):
+            if slot is None:
+                self.moving[later.name].append(session)
+                self.reasons[session.number] = why
+            elif session is None:
+                self.added.append((later.name, slot))
+            elif slot == (session.start, session.end):
+                self.kept[session.number] = session
+            else:
+                self.placed[session.number] = slot
+                self.reasons[session.number] = why
+        # The cadence laid out all the phase still delivers, what it owed included.
+        return max(later.total - done - len(slots), 0)
+
+    def _relay(self, phase: Phase, done: int, start: dt.date) -> list[_Slot]:
+        """A weekly phase's remaining sessions laid out again by its cadence from ``start``."""
+        assert isinstance(phase, Taper | Weekly)
+        counts = list(phase.per_week if isinstance(phase, Taper) else phase.counts)
+        while done and counts:
+            used = min(done, counts[0])
+            counts[0] -= used
+            done -= used
+            if counts[0] == 0:
+                counts.pop(0)
+        if not counts:
             return []
+        return self._expand(Taper(tuple(counts), name=phase.name), start, phase)
+
+    # -- where sessions go --------------------------------------------------------------------------
+
+    def _taken(self, phase: Phase | None = None) -> set[dt.date]:
+        """Days that hold a recorded session or a session that keeps or got its time. For
+        a ``phase`` being extended, the sessions of later phases do not count: they make
+        way for it (the phases stay in order)."""
+        last = self.order[phase.name] if phase is not None else len(self.order)
+        days = {s.date for s in self.current.sessions if s.status in ("attended", "missed")}
+        days |= {s.date for s in self.kept.values() if self.order[s.phase] <= last}
+        days |= {slot[0].date() for slot in self.placed.values()}
+        days |= {slot[0].date() for _, slot in self.added}
+        return days
+
+    def _phase_sessions(self, name: str) -> list[_Slot]:
+        """The times of a phase's sessions that count now: attended, kept, placed, added."""
+        times = [
+            (s.start, s.end)
+            for s in self.current.sessions
+            if s.phase == name and (s.status == "attended" or s.number in self.kept)
+        ]
+        times += [slot for number, slot in self.placed.items() if self.phase_of[number] == name]
+        times += [slot for phase, slot in self.added if phase == name]
+        return sorted(times, key=lambda slot: slot[0].astimezone(_UTC))
+
+    def _phase_end(self, name: str) -> dt.datetime | None:
+        times = self._phase_sessions(name)
+        return max((end for _, end in times), key=lambda t: t.astimezone(_UTC), default=None)
+
+    def _extend(self, phase: Phase, count: int, chosen: Sequence[_Slot]) -> list[_Slot]:
+        """``count`` sessions where the phase's cadence goes on after its last session."""
+        times = [*self._phase_sessions(phase.name), *chosen]
+        last = max((start for start, _ in times), default=None)
+        remainder, start = _going_on(phase, count, last.date() if last else None)
+        if start is None:
+            start = self._previous_end(phase) or self.plan.start
+        return self._expand(remainder, start, phase, {slot[0].date() for slot in chosen})[:count]
+
+    def _expand(
+        self, cadence: Phase, start: dt.date, phase: Phase, also: set[dt.date] | None = None
+    ) -> list[_Slot]:
+        """The sessions ``cadence`` books from ``start`` on, around the course's other
+        sessions (those of ``phase`` and before it, and ``also``), never before the moment."""
+        start = max(start, self.moment.astimezone(self.clinic.zone).date())
+        first = not any(
+            s.status == "attended" or s.number in self.kept for s in self.current.sessions
+        )
         protocol = attrs.evolve(
-            plan.protocol,
-            phases=tuple(phases),
-            first_session=plan.protocol.session if first_done else plan.protocol.first_session,
+            self.protocol,
+            phases=(cadence,),
+            first_session=self.protocol.first_session if first else self.protocol.session,
             optional_phases=frozenset(),
             acute_range=None,
         )
-        sub = attrs.evolve(plan, protocol=protocol, clinic=clinic, start=begin)
-        try:
-            expanded = sub.expand().sessions
-        except BlockSplitError as error:
-            assert error.next_start is not None
-            warnings.append(
-                f"the remaining block could not start on {begin} without being split;"
-                f" it starts on {error.next_start}"
-            )
-            expanded = attrs.evolve(sub, start=error.next_start).expand().sessions
-        # A part-used accelerated day or cluster is planned whole; keep only what is owed.
-        owed = {
-            phase.name: phase.total - done[phase.name] - hold_back.get(phase.name, 0)
-            for phase in plan.protocol.phases
-        }
-        kept_slots = []
-        for session in expanded:
-            if owed.get(session.phase, 0) > 0:
-                owed[session.phase] -= 1
-                kept_slots.append(session)
-        return kept_slots
+        sub = attrs.evolve(self.plan, protocol=protocol, start=start, blocks="split")
+        taken = self._taken(phase) | (also or set())
+        sessions = sub.expand(avoid=taken, not_before=self.moment).sessions
+        return [(s.start, s.end) for s in sessions]
 
-    daily = {p.name for p in plan.protocol.phases if isinstance(p, Daily)}
-    catch_up = {name: n for name, n in missing.items() if n and name in daily}
-    extras: list[tuple[str, dt.datetime, dt.datetime]] = []
-    slots = expand({})
-    if policy != "extend" and catch_up:
-        slots = expand(catch_up)
-        if policy == "double":
-            extras = _doubles(plan, slots, catch_up, min_gap, extra_per_week)
-        else:
-            extras = _catch_up_days(plan, slots, catch_up, begin, fixed)
-        placed: dict[str, int] = {}
-        for phase, _, _ in extras:
-            placed[phase] = placed.get(phase, 0) + 1
-        short = {name: n - placed.get(name, 0) for name, n in catch_up.items()}
-        if any(short.values()):
-            warnings.append(
-                f"{sum(short.values())} missed session(s) could not be caught up by the"
-                f" {policy} policy and go to the end of their phase"
-            )
-            slots = expand({name: placed.get(name, 0) for name in catch_up})
-    regular = [(s.phase, s.start, s.end) for s in slots]
-    return _assign(current, fixed, movable, regular, extras, done), warnings
+    def _previous_end(self, phase: Phase) -> dt.date | None:
+        """The day after the phase before this one ends, for a phase with no session left."""
+        phases = self.protocol.phases
+        index = next(i for i, p in enumerate(phases) if p.name == phase.name)
+        for earlier in reversed(phases[:index]):
+            end = self._phase_end(earlier.name)
+            if end is not None:
+                return end.date() + _DAY
+        return None
 
-
-def _doubles(
-    plan: Plan,
-    slots: list[Session],
-    catch_up: dict[str, int],
-    min_gap: dt.timedelta,
-    per_week: int,
-) -> list[tuple[str, dt.datetime, dt.datetime]]:
-    """Second sessions on the days of the daily phases, as the ``double`` policy places them."""
-    left = dict(catch_up)
-    week_count: dict[tuple[int, int], int] = {}
-    extras = []
-    length = plan.protocol.session
-    for session in slots:
-        if not left.get(session.phase):
-            continue
-        week = session.date.isocalendar()[:2]
-        if week_count.get(week, 0) >= per_week:
-            continue
-        start = (session.end.astimezone(dt.UTC) + min_gap).astimezone(session.start.tzinfo)
-        end = (start.astimezone(dt.UTC) + length).astimezone(session.start.tzinfo)
-        hours = plan.clinic.hours_on(session.date)
-        if hours is None or end.date() != session.date or end.time() > hours.closes:
-            continue
-        extras.append((session.phase, start, end))
-        left[session.phase] -= 1
-        week_count[week] = week_count.get(week, 0) + 1
-    return extras
-
-
-def _catch_up_days(
-    plan: Plan,
-    slots: list[Session],
-    catch_up: dict[str, int],
-    begin: dt.date,
-    fixed: Sequence[Session],
-) -> list[tuple[str, dt.datetime, dt.datetime]]:
-    """Sessions on the clinic's catch-up days inside each daily phase's span."""
-    extras = []
-    taken = {s.date for s in fixed if s.active}
-    for phase, count in catch_up.items():
-        phase_days = [s.date for s in slots if s.phase == phase]
-        if not phase_days:
-            continue
-        last = phase_days[-1]
-        for day in sorted(plan.clinic.catch_up_days):
-            if count == 0:
+    def _doubles(self, phase: Daily, count: int) -> list[_Slot]:
+        """Second sessions on later days of the phase, ``min_gap`` after the day's session."""
+        days: dict[dt.date, list[_Slot]] = {}
+        for start, end in self._phase_sessions(phase.name):
+            days.setdefault(start.date(), []).append((start, end))
+        per_week: dict[tuple[int, int], int] = {}
+        for day, times in days.items():
+            if len(times) > 1:
+                week = day.isocalendar()[:2]
+                per_week[week] = per_week.get(week, 0) + 1
+        length = self.protocol.session
+        zone = self.clinic.zone
+        slots: list[_Slot] = []
+        for day, times in sorted(days.items()):
+            if len(slots) == count:
                 break
-            if not begin <= day <= last or day in taken:
+            week = day.isocalendar()[:2]
+            if len(times) != 1 or per_week.get(week, 0) >= self.extra_per_week:
                 continue
-            hours = plan.clinic.hours_on(day)
-            start = dt.datetime.combine(day, plan.at, tzinfo=plan.clinic.zone)
-            end = (start.astimezone(dt.UTC) + plan.protocol.session).astimezone(plan.clinic.zone)
+            start = (times[0][1].astimezone(_UTC) + self.min_gap).astimezone(zone)
+            end = (start.astimezone(_UTC) + length).astimezone(zone)
+            hours = self.clinic.hours_on(day)
             if (
-                hours is None
-                or start.time() < hours.opens
+                start < self.moment
+                or hours is None
                 or end.date() != day
+                or start.time() < hours.opens
                 or end.time() > hours.closes
             ):
                 continue
-            extras.append((phase, start, end))
-            taken.add(day)
-            count -= 1
-    return extras
+            slots.append((start, end))
+            per_week[week] = per_week.get(week, 0) + 1
+        return slots
 
+    def _catch_up_days(self, phase: Daily, count: int) -> list[_Slot]:
+        """The clinic's catch-up days inside the phase, from the moment on."""
+        times = self._phase_sessions(phase.name)
+        if not times:
+            return []
+        last = times[-1][0].date()
+        taken = self._taken()
+        slots: list[_Slot] = []
+        for day in sorted(self.clinic.catch_up_days):
+            if len(slots) == count:
+                break
+            if day in taken or not self.moment.astimezone(self.clinic.zone).date() <= day <= last:
+                continue
+            slot = self._one_session_on(day)
+            if slot is not None:
+                slots.append(slot)
+        return slots
 
-def _assign(
-    current: Schedule,
-    fixed: Sequence[Session],
-    movable: Sequence[Session],
-    regular: Sequence[tuple[str, dt.datetime, dt.datetime]],
-    extras: Sequence[tuple[str, dt.datetime, dt.datetime]],
-    done: dict[str, int],
-) -> Schedule:
-    """Give each phase's new slots to that phase's movable sessions, so a session keeps its
-    number (and calendar UID) and moves as little as it can.
+    def _one_session_on(self, day: dt.date) -> _Slot | None:
+        """One regular session on ``day`` at the plan's time, if the day's hours hold it
+        (a catch-up day included) and it starts no earlier than the moment."""
+        hours = self.clinic.hours_on(day)
+        if hours is None:
+            return None
+        zone = self.clinic.zone
+        # The plan's DST rule: a wall time that does not exist moves forward by the gap.
+        start = dt.datetime.combine(day, self.plan.at, tzinfo=zone).astimezone(_UTC)
+        end = (start + self.protocol.session).astimezone(zone)
+        start = start.astimezone(zone)
+        if (
+            start < self.moment
+            or start.date() != day
+            or end.date() != day
+            or start.time() < hours.opens
+            or end.time() > hours.closes
+        ):
+            return None
+        return (start, end)
 
-    Regular slots go to the movable sessions in order; catch-up slots (second sessions,
-    catch-up days) to those left over, then to new session numbers; movable sessions left
-    without a slot are cancelled.
-    """
-    next_number = max((s.number for s in current), default=0) + 1
-    placed: list[Session] = list(fixed)
-    leftovers: list[Session] = []
-    phases = list(
-        dict.fromkeys(
-            [*(p for p, _, _ in regular), *(p for p, _, _ in extras), *(s.phase for s in movable)]
+    # -- the result ----------------------------------------------------------------------------------
+
+    def _result(self) -> Replanned:
+        sessions: list[Session] = []
+        for session in self.current.sessions:
+            if session.number in self.placed:
+                start, end = self.placed[session.number]
+                changed = (start, end) != (session.start, session.end)
+                session = session.evolve(start=start, end=end, sequence=session.sequence + changed)
+                if not changed:
+                    self.reasons.pop(session.number, None)
+            elif session.number in self.removed:
+                session = session.evolve(status="cancelled", sequence=session.sequence + 1)
+            sessions.append(session)
+        number = max((s.number for s in self.current.sessions), default=0)
+        for phase, (start, end) in sorted(self.added, key=lambda a: a[1][0].astimezone(_UTC)):
+            number += 1
+            sessions.append(Session(number, phase, 0, start, end))
+        sessions.sort(key=lambda s: (s.start.astimezone(_UTC), s.number))
+        sessions = _numbered_in_phase(sessions)
+        after = bump_positions(self.current, attrs.evolve(self.current, sessions=tuple(sessions)))
+        after = attrs.evolve(after, skipped=skipped_days(self.plan, after, self.current.skipped))
+        reasons = tuple(
+            sorted(
+                (n, why) for n, why in self.reasons.items() if n in self.placed or n in self.removed
+            )
         )
-    )
-    for phase in phases:
-        sessions = [s for s in movable if s.phase == phase]
-        slots = [x for x in regular if x[0] == phase] + [x for x in extras if x[0] == phase]
-        for i, (_, start, end) in enumerate(slots):
-            if i < len(sessions):
-                old = sessions[i]
-                changed = (old.start, old.end) != (start, end)
-                placed.append(old.evolve(start=start, end=end, sequence=old.sequence + changed))
-            else:
-                placed.append(Session(next_number, phase, 0, start, end))
-                next_number += 1
-        leftovers += sessions[len(slots) :]
-    placed += [s.evolve(status="cancelled", sequence=s.sequence + 1) for s in leftovers]
-    placed.sort(key=lambda s: (s.start.astimezone(dt.UTC), s.number))
-    counters = dict(done)
+        return Replanned(after, tuple(sorted(self.removed)), reasons, tuple(self.warnings))
+
+
+def _numbered_in_phase(sessions: list[Session]) -> list[Session]:
+    """Each session that counts gets its position within its phase, in order of time."""
+    counters: dict[str, int] = {}
     numbered = []
-    for s in placed:
-        if s.status == "scheduled" and s not in fixed:
-            counters[s.phase] = counters.get(s.phase, 0) + 1
-            s = s.evolve(phase_number=counters[s.phase])
-        numbered.append(_plain(s))
-    return attrs.evolve(current, sessions=tuple(numbered))
+    for session in sessions:
+        if session.active:
+            counters[session.phase] = counters.get(session.phase, 0) + 1
+            if session.phase_number != counters[session.phase]:
+                session = session.evolve(phase_number=counters[session.phase])
+        numbered.append(session)
+    return numbered
 
 
-def _plain(session: Session) -> Session:
-    """Milestones are recomputed from the course; revisions keep sessions without them."""
-    if session.cpt is None and not session.milestones:
-        return session
-    return session.evolve(cpt=None, milestones=())
+def _per_week(phase: Phase) -> bool:
+    return isinstance(phase, Taper | Weekly)
+
+
+def _going_on(phase: Phase, count: int, last: dt.date | None) -> tuple[Phase, dt.date | None]:
+    """The phase's cadence for ``count`` more sessions, and the first day it may use: the
+    day after its last session, or for a weekly cadence the Monday after its last week."""
+    match phase:
+        case Daily():
+            return Daily(count, name=phase.name), last + _DAY if last else None
+        case Taper() | Weekly():
+            weekly = phase.per_week[-1] if isinstance(phase, Taper) else phase.per_week
+            counts = [weekly] * (count // weekly) + ([count % weekly] if count % weekly else [])
+            monday = last + dt.timedelta(days=7 - last.weekday()) if last else None
+            return Taper(tuple(counts), name=phase.name), monday
+        case Accelerated():
+            per_day = min(phase.per_day, count)
+            days = math.ceil(count / per_day)
+            return (
+                Accelerated(per_day, days, phase.interval, consecutive=False, name=phase.name),
+                last + _DAY if last else None,
+            )
+        case Periodic():
+            occurrences = math.ceil(count / phase.cluster_sessions)
+            going_on = attrs.evolve(phase, occurrences=occurrences)
+            period = dt.timedelta(weeks=phase.every_weeks)
+            return going_on, last + period if last else None
+    raise AssertionError(phase)
+
+
+def skipped_days(
+    plan: Plan, schedule: Schedule, earlier: Iterable[SkippedDay] = ()
+) -> tuple[SkippedDay, ...]:
+    """The days a course goes around now: the holidays and closures that shut an open
+    weekday between its first and last session (with the phase of the session after it),
+    and the days passed over before (``earlier``) that are still closed and inside it."""
+    active = [s for s in schedule.sessions if s.active]
+    if not active:
+        return ()
+    first, last = active[0].date, active[-1].date
+    clinic = plan.clinic
+    # A day passed over for a closure that is gone (an undone closure, an extra open day)
+    # is not passed over any more; one passed over for its hours still is.
+    result = {
+        d.date: d
+        for d in earlier
+        if first <= d.date <= last
+        and not (clinic.is_open(d.date) and d.reason.endswith("clinic closed"))
+    }
+    dates = [s.date for s in active]
+    for day, reason in clinic.closed_days(first, last):
+        phase = active[bisect.bisect_left(dates, day)].phase
+        result[day] = SkippedDay(day, reason, result[day].phase if day in result else phase)
+    return tuple(result[d] for d in sorted(result))
 
 
 def gap_warnings(schedule: Schedule, limit: dt.timedelta) -> list[str]:
+    """A warning for each gap between sessions longer than ``limit``."""
     active = schedule.active_sessions()
     warnings = []
     for before, after in itertools.pairwise(active):
@@ -297,10 +529,10 @@ def gap_warnings(schedule: Schedule, limit: dt.timedelta) -> list[str]:
     return warnings
 
 
-def stretch_warning(course: Course, schedule: Schedule) -> list[str]:
-    """Compare the end with the plan as first expanded (which knew the clinic's closures)."""
+def stretch_warning(first_planned: Schedule, schedule: Schedule) -> list[str]:
+    """A warning when the course now ends more than a week after the plan first said."""
     active = schedule.active_sessions()
-    planned = course.revisions[0].schedule.active_sessions()
+    planned = first_planned.active_sessions()
     if not active or not planned:
         return []
     late = (active[-1].date - planned[-1].date).days
@@ -310,3 +542,6 @@ def stretch_warning(course: Course, schedule: Schedule) -> list[str]:
             f" ({planned[-1].date})"
         ]
     return []
+
+
+__all__ += ["stretch_warning"]
