@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -111,3 +112,25 @@ def test_truncated_document_is_refused() -> None:
     text = SCHEDULE.to_json()
     with pytest.raises(ScheduleFormatError):
         schedule_from_json(text[: len(text) // 2])
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_text_cells_a_spreadsheet_would_run_are_neutralised(start: str) -> None:
+    """OWASP's rule: a cell starting like a formula gets a single quote in front, whichever
+    column it is in; the numbers and times are left as they are."""
+    session = SCHEDULE.first._replace(
+        phase=f"{start}phase", cpt=f"{start}90868", milestones=(f"{start}HYPERLINK(x)", "later")
+    )
+    schedule = attrs.evolve(SCHEDULE, course_id=f"{start}c-1", sessions=(session,))
+    (row,) = csv.DictReader(io.StringIO(schedule.to_csv()))
+    assert row["course_id"] == f"'{start}c-1"
+    assert row["phase"] == f"'{start}phase"
+    assert row["cpt"] == f"'{start}90868"
+    assert row["milestones"] == f"'{start}HYPERLINK(x); later"
+    assert row["uid"] == session_uid(f"{start}c-1", 1)  # of the id itself
+    assert (row["number"], row["sequence"], row["start"]) == ("1", "0", "09:00")
+
+
+def test_csv_leaves_plain_text_alone() -> None:
+    (row, *_) = csv.DictReader(io.StringIO(SCHEDULE.to_csv()))
+    assert row["course_id"] == "c-1" and row["phase"] == "acute"
