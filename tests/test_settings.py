@@ -126,3 +126,33 @@ def test_calendar_table_sets_the_feed_refresh(tmp_path: Path) -> None:
     assert settings.calendar_options.refresh == dt.timedelta(hours=12)
     with pytest.raises(ConfigError, match=r"calendar\.colour: unknown key"):
         load_clinic(write(tmp_path, 'timezone = "UTC"\n[calendar]\ncolour = "red"\n'))
+
+
+def test_a_byte_order_mark_at_the_start_is_accepted(tmp_path: Path) -> None:
+    """Some Windows editors start a UTF-8 file with one; the file is still the clinic's."""
+    path = tmp_path / "clinic.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + FULL.encode("utf-8"))
+    assert load_clinic(path).calendar == load_clinic(write(tmp_path / "..", FULL)).calendar
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            b'timezone = "UTC"\nhours = "08:00-18:00\xff"\n',
+            r"clinic.toml: is not UTF-8 text \(line 2\)",
+        ),
+        (b'timezone = "UTC"\n\xef\xbb\xbf', r"clinic.toml: not valid TOML"),
+        (
+            b"a = " + b"[" * 100_000 + b"]" * 100_000,
+            r"clinic.toml: not valid TOML: nested too deeply",
+        ),
+    ],
+)
+def test_a_file_that_is_not_toml_text_is_a_config_error(
+    tmp_path: Path, data: bytes, message: str
+) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError, match=message):
+        load_clinic(path)
