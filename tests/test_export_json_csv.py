@@ -88,7 +88,7 @@ def _session(**changes: object) -> str:
         ),
         (
             _session(number=2),
-            r"sessions\[3\].number: must be a positive number not used before, got 2",
+            r"sessions\[3\].number: must be a whole number from 1 to 100000 not used before, got 2",
         ),
         (
             _session(start="2026-11-02T09:00:00-07:00", end="2026-11-02T09:40:00-07:00"),
@@ -101,6 +101,16 @@ def _session(**changes: object) -> str:
         ),
         (_session(end="2026-11-19T08:00:00-07:00"), r"sessions\[3\].end: must be after start"),
         (_session(sequence=True), r"sessions\[3\].sequence: must be int"),
+        (_session(sequence=-1), r"sessions\[3\].sequence: must be a whole number from 0 to"),
+        (_session(sequence=2**31), r"sessions\[3\].sequence: must be a whole number from 0 to"),
+        (_session(phase_number=0), r"sessions\[3\].phase_number: must be a whole number from 1"),
+        (_session(phase_number=-3), r"sessions\[3\].phase_number: must be a whole number from 1"),
+        (_session(number=-4), r"sessions\[3\].number: must be a whole number from 1"),
+        (_session(phase="acute\x1b[2J"), r"sessions\[3\].phase: must be one line of text"),
+        (_session(milestones=["PHQ-9\ndue"]), r"sessions\[3\].milestones\[0\]: must be one line"),
+        (_doc(timezone="localtime"), "timezone: unknown IANA timezone 'localtime'"),
+        (_doc(course_id="c-1 "), "schedule.course_id: must be 1 to 128 printable ASCII"),
+        (_doc(protocol="itbs\x1b]0;x\x07"), "schedule.protocol: must be one line of text"),
     ],
 )
 def test_a_malformed_or_foreign_document_is_refused_whole(text: str, message: str) -> None:

@@ -156,3 +156,25 @@ def test_a_file_that_is_not_toml_text_is_a_config_error(
     path.write_bytes(data)
     with pytest.raises(ConfigError, match=message):
         load_clinic(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[closures]]\ndate = 9999-12-31\n", r"closures\[0\]: Closure.start: must be a date from"),
+        (
+            "[[closures]]\nfrom = 2026-12-24\nto = 9999-12-31\n",
+            r"closures\[0\]: Closure.end: must be a date from 1900-01-01 to 2399-12-31",
+        ),
+        ("[[extra_open_days]]\ndate = 0001-01-01\n", r"extra_open_days\[0\]: ExtraOpenDay.date"),
+        ("[holidays]\ncountry = 'US-'\n", r"holidays: 'US-' has an empty subdivision"),
+        ('[calendar]\nurl = "https://clinic.example/\\n"\n', r"calendar: url: must be an http"),
+        ('[calendar]\norganizer = "desk@clinic.example\\n"\n', r"calendar: organizer: must be"),
+        ("[calendar]\nreminders = ['999999999w']\n", r"calendar: reminders: each lead time"),
+    ],
+)
+def test_values_out_of_range_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, 'timezone = "UTC"\n' + text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_clinic(path)
+    assert str(caught.value).startswith(str(path))

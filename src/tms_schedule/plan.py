@@ -69,7 +69,9 @@ _ANY_DAY = dt.date(2001, 1, 1)  # a day's wall-clock layout does not depend on i
 # Plans start within these dates: far enough for any clinic, near enough for date arithmetic
 # (and the holiday data) to hold for the whole course horizon.
 _EARLIEST, _LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
-_COURSE_ID = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,127}$")
+# Printable ASCII, no space at either end (a copied id often brings one along, and "c-1 "
+# would give other UIDs than "c-1"): matched whole, so no line break slips in at the end.
+_COURSE_ID = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
 
 
 def _protocol(value: Any) -> Any:
@@ -125,10 +127,11 @@ def _check_at(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> No
 
 
 def _check_course_id(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not _COURSE_ID.match(value):
+    if not isinstance(value, str) or not _COURSE_ID.fullmatch(value):
         raise InvalidPlanError(
-            "course_id: must be 1 to 128 printable ASCII characters, not starting with a space"
-            f" (an opaque id, never a patient's name or record number), got {value!r}"
+            "course_id: must be 1 to 128 printable ASCII characters, not starting or ending"
+            " with a space (an opaque id, never a patient's name or record number),"
+            f" got {value!r}"
         )
 
 
