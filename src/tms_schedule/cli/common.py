@@ -240,15 +240,29 @@ def write_schedule(
 
 
 def _written(schedule: Schedule) -> str:
-    """``36 sessions (Mon 16 Nov 2026 to Tue 19 Jan 2027)``: what a written file holds."""
+    """``36 sessions (Mon 16 Nov 2026 to Tue 19 Jan 2027)``: what a written file holds.
+
+    >>> import datetime as dt
+    >>> from tms_schedule import ClinicCalendar, Plan
+    >>> schedule = Plan("itbs", ClinicCalendar("UTC"), dt.date(2026, 11, 16), dt.time(9), "c-1").expand()
+    >>> _written(schedule)
+    '30 sessions (Mon 16 Nov 2026 to Fri 25 Dec 2026)'
+    >>> _written(attrs.evolve(schedule, sessions=(schedule.first.evolve(status="missed"),)))
+    '1 session (Mon 16 Nov 2026; 1 missed or cancelled)'
+    """
     count = len(schedule)
     sessions = f"{count} session{'' if count == 1 else 's'}"
     if not count:
         return sessions
     first, last = min(s.date for s in schedule), max(s.date for s in schedule)
-    if first == last:
-        return f"{sessions} ({short_day(first)})"
-    return f"{sessions} ({short_day(first)} to {short_day(last)})"
+    span = short_day(first) if first == last else f"{short_day(first)} to {short_day(last)}"
+    # A course's file keeps its missed and cancelled sessions (as cancelled events).
+    inactive = sum(1 for s in schedule if not s.active)
+    return (
+        f"{sessions} ({span}; {inactive} missed or cancelled)"
+        if inactive
+        else f"{sessions} ({span})"
+    )
 
 
 def require_course_id(args: argparse.Namespace) -> None:
