@@ -24,9 +24,7 @@ _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.
 _URL = re.compile(r"https?://[^\s\x00-\x1f\x7f\"<>\\^`{|}]+")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_REMINDER = re.compile(
-    r"\s*(\d{1,9})\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*", re.IGNORECASE
-)
+_REMINDER = re.compile(r"\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*", re.IGNORECASE)
 
 
 def _text(limit: int) -> Any:
@@ -80,22 +78,33 @@ def parse_reminder(value: str | dt.timedelta | int) -> dt.timedelta:
     """
     if isinstance(value, dt.timedelta):
         return value
+    digits: str
     if isinstance(value, int) and not isinstance(value, bool):
-        amount, unit = value, "m"
+        digits, unit = str(value), "m"
     else:
         match = _REMINDER.fullmatch(value) if isinstance(value, str) else None
         if not match:
             raise InvalidCalendarOptionError(
-                f"reminders: each must be a lead time like 30m, 2h, 1d or 1w, got {value!r}"
+                f"reminders: each must be a lead time like 30m, 2h, 1d or 1w, got {_shown(value)}"
             )
-        amount, unit = int(match[1]), match[2][0].lower()
+        digits, unit = match[1], match[2][0].lower()
     try:
-        return dt.timedelta(**{_UNITS[unit]: amount})
+        # More than 9 digits is past any lead time; thousands are not even read (Python
+        # refuses to convert them), so the length is checked first.
+        if len(digits.lstrip("-")) > 9:
+            raise OverflowError(digits)
+        return dt.timedelta(**{_UNITS[unit]: int(digits)})
     except OverflowError:  # beyond any date: the range check names the bounds
         raise InvalidCalendarOptionError(
             "reminders: each lead time must be from 1 minute to 4 weeks before the session,"
-            f" got {value!r}"
+            f" got {_shown(value)}"
         ) from None
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: its repr, cut in the middle when it is very long."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}...{text[-12:]}"
 
 
 def _reminders(value: Any) -> tuple[dt.timedelta, ...]:
