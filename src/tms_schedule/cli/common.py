@@ -54,6 +54,7 @@ __all__ = [
     "plan_from_args",
     "read_uid_key",
     "require_course_id",
+    "sessions_summary",
     "shown_path",
     "stamp_from_args",
     "write_schedule",
@@ -236,18 +237,18 @@ def write_schedule(
         data = schedule.to_text().encode("utf-8")
     write_output(data, output)
     if output is not None and output != "-":
-        print(f"Wrote {_written(schedule)} to {shown_path(output)}")
+        print(f"Wrote {sessions_summary(schedule)} to {shown_path(output)}")
 
 
-def _written(schedule: Schedule) -> str:
+def sessions_summary(schedule: Schedule) -> str:
     """``36 sessions (Mon 16 Nov 2026 to Tue 19 Jan 2027)``: what a written file holds.
 
     >>> import datetime as dt
     >>> from tms_schedule import ClinicCalendar, Plan
     >>> schedule = Plan("itbs", ClinicCalendar("UTC"), dt.date(2026, 11, 16), dt.time(9), "c-1").expand()
-    >>> _written(schedule)
+    >>> sessions_summary(schedule)
     '30 sessions (Mon 16 Nov 2026 to Fri 25 Dec 2026)'
-    >>> _written(attrs.evolve(schedule, sessions=(schedule.first.evolve(status="missed"),)))
+    >>> sessions_summary(attrs.evolve(schedule, sessions=(schedule.first.evolve(status="missed"),)))
     '1 session (Mon 16 Nov 2026; 1 missed or cancelled)'
     """
     count = len(schedule)
