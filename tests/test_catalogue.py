@@ -331,3 +331,36 @@ def test_protocol_file_numbers_must_be_finite_and_sane(tmp_path: Path, value: st
         ConfigError, match="session_minutes: must be a number from -1000000 to 1000000"
     ):
         load_protocols(path)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('id = "itbs-evening\\n"\nbase = "itbs"\n', r"Protocol.id: must be 1 to 64 lower-case"),
+        (
+            'id = "itbs-evening"\nbase = "itbs"\nname = "Evening \\u001b[31miTBS"\n',
+            r"protocol\[0\] \('itbs-evening'\): Protocol.name: must be one line of text without"
+            r" control characters",
+        ),
+        (
+            'id = "itbs-evening"\nbase = "itbs"\nname = "Evening\\niTBS"\n',
+            r"Protocol.name: must be one line of text",
+        ),
+        (
+            'id = "own"\nname = "\\u009b2J"\nsession_minutes = 20\n'
+            '[[protocol.phases]]\ntype = "daily"\nsessions = 10\n',
+            r"Protocol.name: must be one line of text",
+        ),
+        (
+            'id = "itbs-evening"\nbase = "itbs"\nname = "  "\n',
+            r"Protocol.name: must be a non-empty",
+        ),
+    ],
+)
+def test_protocol_ids_and_names_hold_no_control_characters(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    """Names reach the terminal (``tms-schedule protocols``), handouts and files: an escape
+    code in a clinic's file must not repaint the front desk's screen."""
+    with pytest.raises(ConfigError, match=message):
+        load_protocols(write(tmp_path, "[[protocol]]\n" + table))

@@ -219,6 +219,40 @@ def test_bad_closures_name_the_field() -> None:
         Closure(dt.date(2026, 12, 1), reason="")
 
 
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "posix/UTC", " UTC"])
+def test_only_real_iana_zones_are_timezones(name: str) -> None:
+    """The machine's own zone ("localtime") and the database's other files are not zones:
+    the library never depends on the machine it runs on."""
+    with pytest.raises(UnknownTimezoneError, match="timezone: unknown IANA timezone"):
+        ClinicCalendar(name)
+
+
+def test_an_empty_holiday_subdivision_is_refused() -> None:
+    with pytest.raises(UnknownHolidayCountryError, match="'US-' has an empty subdivision"):
+        ClinicCalendar("UTC", holidays="US-")
+
+
+@pytest.mark.parametrize("day", [dt.date(9999, 12, 31), dt.date(1, 1, 1), dt.date(2400, 1, 1)])
+def test_closures_and_extra_days_stay_within_the_years_a_calendar_covers(day: dt.date) -> None:
+    with pytest.raises(InvalidClinicError, match="Closure.start: must be a date from 1900-01-01"):
+        Closure(day)
+    with pytest.raises(InvalidClinicError, match="Closure.end: must be a date from 1900-01-01"):
+        Closure(dt.date(2026, 12, 1), day)
+    with pytest.raises(InvalidClinicError, match="ExtraOpenDay.date: must be a date from"):
+        ExtraOpenDay(day)
+
+
+def test_a_day_past_the_calendar_is_a_named_error_not_an_overflow() -> None:
+    clinic = ClinicCalendar("UTC")
+    for look in (
+        lambda: clinic.is_open(dt.date(9999, 12, 31)),
+        lambda: clinic.next_open(dt.date(9999, 12, 30)),
+        lambda: clinic.next_open(dt.date(1, 1, 2), direction="previous"),
+    ):
+        with pytest.raises(InvalidClinicError, match="outside the years a clinic calendar covers"):
+            look()
+
+
 def test_errors_are_value_errors() -> None:
     with pytest.raises(ValueError, match="timezone"):
         ClinicCalendar("Nowhere/Town")

@@ -256,6 +256,9 @@ def test_the_command_line_writes_the_handout(
     plan += ["--holidays", "US-CO", "--clinic-name", "Example Clinic", "--phone", "555 0100"]
     target = tmp_path / "handout.html"
     assert main([*plan, "-o", str(target)]) == 0  # the format follows the suffix
+    assert capsys.readouterr().out == (
+        f"Wrote 36 sessions (Mon 16 Nov 2026 to Tue 19 Jan 2027) to {target}\n"
+    )
     page = target.read_text(encoding="utf-8")
     assert page == expand("standard-10hz").to_html(clinic_name="Example Clinic", phone="555 0100")
     assert main([*plan, "--format", "html"]) == 0

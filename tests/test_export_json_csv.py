@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -87,7 +88,7 @@ def _session(**changes: object) -> str:
         ),
         (
             _session(number=2),
-            r"sessions\[3\].number: must be a positive number not used before, got 2",
+            r"sessions\[3\].number: must be a whole number from 1 to 100000 not used before, got 2",
         ),
         (
             _session(start="2026-11-02T09:00:00-07:00", end="2026-11-02T09:40:00-07:00"),
@@ -100,6 +101,16 @@ def _session(**changes: object) -> str:
         ),
         (_session(end="2026-11-19T08:00:00-07:00"), r"sessions\[3\].end: must be after start"),
         (_session(sequence=True), r"sessions\[3\].sequence: must be int"),
+        (_session(sequence=-1), r"sessions\[3\].sequence: must be a whole number from 0 to"),
+        (_session(sequence=2**31), r"sessions\[3\].sequence: must be a whole number from 0 to"),
+        (_session(phase_number=0), r"sessions\[3\].phase_number: must be a whole number from 1"),
+        (_session(phase_number=-3), r"sessions\[3\].phase_number: must be a whole number from 1"),
+        (_session(number=-4), r"sessions\[3\].number: must be a whole number from 1"),
+        (_session(phase="acute\x1b[2J"), r"sessions\[3\].phase: must be one line of text"),
+        (_session(milestones=["PHQ-9\ndue"]), r"sessions\[3\].milestones\[0\]: must be one line"),
+        (_doc(timezone="localtime"), "timezone: unknown IANA timezone 'localtime'"),
+        (_doc(course_id="c-1 "), "schedule.course_id: must be 1 to 128 printable ASCII"),
+        (_doc(protocol="itbs\x1b]0;x\x07"), "schedule.protocol: must be one line of text"),
     ],
 )
 def test_a_malformed_or_foreign_document_is_refused_whole(text: str, message: str) -> None:
@@ -111,3 +122,25 @@ def test_truncated_document_is_refused() -> None:
     text = SCHEDULE.to_json()
     with pytest.raises(ScheduleFormatError):
         schedule_from_json(text[: len(text) // 2])
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_text_cells_a_spreadsheet_would_run_are_neutralised(start: str) -> None:
+    """OWASP's rule: a cell starting like a formula gets a single quote in front, whichever
+    column it is in; the numbers and times are left as they are."""
+    session = SCHEDULE.first._replace(
+        phase=f"{start}phase", cpt=f"{start}90868", milestones=(f"{start}HYPERLINK(x)", "later")
+    )
+    schedule = attrs.evolve(SCHEDULE, course_id=f"{start}c-1", sessions=(session,))
+    (row,) = csv.DictReader(io.StringIO(schedule.to_csv()))
+    assert row["course_id"] == f"'{start}c-1"
+    assert row["phase"] == f"'{start}phase"
+    assert row["cpt"] == f"'{start}90868"
+    assert row["milestones"] == f"'{start}HYPERLINK(x); later"
+    assert row["uid"] == session_uid(f"{start}c-1", 1)  # of the id itself
+    assert (row["number"], row["sequence"], row["start"]) == ("1", "0", "09:00")
+
+
+def test_csv_leaves_plain_text_alone() -> None:
+    (row, *_) = csv.DictReader(io.StringIO(SCHEDULE.to_csv()))
+    assert row["course_id"] == "c-1" and row["phase"] == "acute"

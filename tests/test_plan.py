@@ -18,6 +18,7 @@ from tms_schedule import (
     ClinicCalendar,
     Closure,
     Daily,
+    ExtraOpenDay,
     HolidayDataError,
     InvalidPlanError,
     NoOpenDayError,
@@ -311,6 +312,51 @@ def test_a_block_the_open_weekdays_can_never_hold_is_refused_at_once() -> None:
     assert len(Plan("snt", clinic, "2026-11-16", "08:00", "c-1", blocks="split").expand()) == 50
 
 
+SHORT_FRIDAY = ClinicCalendar("America/Denver", weekday_hours={"Fri": "08:00-13:00"})
+
+
+def test_a_short_weekday_that_breaks_every_run_of_block_days_is_named() -> None:
+    """SNT needs 5 days in a row of 10 sessions (9 h 30 min with the first): a Friday that
+    closes at 13:00 leaves Monday to Thursday, every week, and no start ever fits."""
+    plan = Plan("snt", SHORT_FRIDAY, "2026-11-16", "08:00", "c-1")
+    with pytest.raises(InvalidPlanError) as caught:
+        plan.expand()
+    message = str(caught.value)
+    assert message.startswith(
+        "accelerated: needs 5 consecutive open days that each hold 10 sessions 50 min apart"
+        " from 08:00 (9 h 10 min), but Fri 08:00-13:00 cannot hold them, so at most 4 days in"
+        " a row do (Mon to Thu); no 5 such days in a row from 2026-11-16 to 2027-11-17 either"
+    )
+    assert "blocks='split'" in message
+    assert "no open day" not in message
+    # Split over the next days that hold them, the sessions pass over the Fridays.
+    schedule = attrs.evolve(plan, blocks="split").expand()
+    assert len(schedule) == 50 and all(s.start.weekday() != 4 for s in schedule)
+
+
+def test_an_extra_long_day_that_completes_a_run_is_offered_as_the_next_start() -> None:
+    clinic = attrs.evolve(
+        SHORT_FRIDAY, extra_open_days=[ExtraOpenDay(dt.date(2026, 12, 4), "08:00-18:00")]
+    )
+    with pytest.raises(BlockSplitError, match="Friday 08:00-13:00") as caught:
+        Plan("snt", clinic, "2026-11-16", "08:00", "c-1").expand()
+    assert caught.value.next_start == dt.date(2026, 11, 30)
+    schedule = Plan("snt", clinic, "2026-11-30", "08:00", "c-1").expand()
+    days = sorted({s.date.isoformat() for s in schedule})
+    assert days == ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"]
+
+
+def test_a_cluster_needs_consecutive_days_whose_hours_hold_each_days_share() -> None:
+    clinic = ClinicCalendar("UTC", weekday_hours={"Tue": "08:00-10:00", "Thu": "08:00-10:00"})
+    with pytest.raises(
+        InvalidPlanError,
+        match=r"maintenance: needs 2 consecutive open days that hold 3, then 2 sessions 50 min"
+        r" apart from 09:00 \(3 h 40 min\), but Tue 08:00-10:00, Thu 08:00-10:00 cannot hold"
+        r" them, so at most 1 day does \(Mon\)",
+    ):
+        Plan("cluster-maintenance", clinic, "2026-11-16", "09:00", "c-1").expand()
+
+
 def test_no_open_day_ahead_is_an_error_not_a_hang() -> None:
     closed = ClinicCalendar("UTC", closures=(Closure(dt.date(2027, 1, 1), dt.date(2028, 6, 1)),))
     with pytest.raises(NoOpenDayError, match="no open day"):
@@ -331,6 +377,9 @@ def test_holiday_data_running_out_is_an_error() -> None:
         ("at", dt.time(9, tzinfo=UTC), "at: must be a local time"),
         ("course_id", "", "course_id: must be 1 to 128 printable"),
         ("course_id", "name\nwith newline", "course_id"),
+        ("course_id", "c-1\n", "course_id: must be 1 to 128 printable"),
+        ("course_id", "c-1 ", "not starting or ending with a space"),
+        ("course_id", " c-1", "not starting or ending with a space"),
         ("blocks", "sometimes", "blocks: must be 'whole' or 'split'"),
         ("protocol", 42, "protocol: must be a Protocol"),
         ("clinic", "Denver", "clinic: must be a ClinicCalendar"),

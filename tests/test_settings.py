@@ -126,3 +126,55 @@ def test_calendar_table_sets_the_feed_refresh(tmp_path: Path) -> None:
     assert settings.calendar_options.refresh == dt.timedelta(hours=12)
     with pytest.raises(ConfigError, match=r"calendar\.colour: unknown key"):
         load_clinic(write(tmp_path, 'timezone = "UTC"\n[calendar]\ncolour = "red"\n'))
+
+
+def test_a_byte_order_mark_at_the_start_is_accepted(tmp_path: Path) -> None:
+    """Some Windows editors start a UTF-8 file with one; the file is still the clinic's."""
+    path = tmp_path / "clinic.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + FULL.encode("utf-8"))
+    assert load_clinic(path).calendar == load_clinic(write(tmp_path / "..", FULL)).calendar
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            b'timezone = "UTC"\nhours = "08:00-18:00\xff"\n',
+            r"clinic.toml: is not UTF-8 text \(line 2\)",
+        ),
+        (b'timezone = "UTC"\n\xef\xbb\xbf', r"clinic.toml: not valid TOML"),
+        (
+            b"a = " + b"[" * 100_000 + b"]" * 100_000,
+            r"clinic.toml: not valid TOML: nested too deeply",
+        ),
+    ],
+)
+def test_a_file_that_is_not_toml_text_is_a_config_error(
+    tmp_path: Path, data: bytes, message: str
+) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError, match=message):
+        load_clinic(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[closures]]\ndate = 9999-12-31\n", r"closures\[0\]: Closure.start: must be a date from"),
+        (
+            "[[closures]]\nfrom = 2026-12-24\nto = 9999-12-31\n",
+            r"closures\[0\]: Closure.end: must be a date from 1900-01-01 to 2399-12-31",
+        ),
+        ("[[extra_open_days]]\ndate = 0001-01-01\n", r"extra_open_days\[0\]: ExtraOpenDay.date"),
+        ("[holidays]\ncountry = 'US-'\n", r"holidays: 'US-' has an empty subdivision"),
+        ('[calendar]\nurl = "https://clinic.example/\\n"\n', r"calendar: url: must be an http"),
+        ('[calendar]\norganizer = "desk@clinic.example\\n"\n', r"calendar: organizer: must be"),
+        ("[calendar]\nreminders = ['999999999w']\n", r"calendar: reminders: each lead time"),
+    ],
+)
+def test_values_out_of_range_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, 'timezone = "UTC"\n' + text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_clinic(path)
+    assert str(caught.value).startswith(str(path))

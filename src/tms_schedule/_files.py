@@ -1,4 +1,9 @@
-"""Writing files so that nothing is half-written, lost or silently replaced.
+"""Reading and writing files: nothing read without bounds, nothing half-written, lost or
+silently replaced.
+
+Every settings or key file tms_schedule reads goes through :func:`read_file`: only a regular
+file is read (a directory, a device such as ``/dev/zero`` or a pipe is refused, and opening
+never waits on a pipe), and at most ``limit`` bytes of it.
 
 Every file tms_schedule writes (course files, calendar files, CSV, JSON, handouts) goes
 through :func:`write_file`:
@@ -23,7 +28,84 @@ from pathlib import Path
 
 from tms_schedule.errors import FileWriteError
 
-__all__ = ["write_file"]
+__all__ = ["read_file", "shown_path", "write_file"]
+
+
+def read_file(
+    path: str | os.PathLike[str],
+    *,
+    limit: int,
+    error: type[ValueError],
+    what: str = "file",
+) -> bytes:
+    """The bytes of the regular file ``path``, at most ``limit`` of them.
+
+    Anything else raises ``error`` naming the file: missing, unreadable, a directory, not a
+    regular file, or larger than ``limit`` (checked as it is read, so a file that grows
+    or lies about its size is still refused).
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.toml").write_bytes(b"x = 1")
+    >>> read_file(folder / "a.toml", limit=100, error=ValueError)
+    b'x = 1'
+    >>> read_file(folder, limit=100, error=ValueError, what="TOML file")
+    Traceback (most recent call last):
+    ...
+    ValueError: ...: is a directory, not a TOML file
+    """
+    shown = shown_path(path)
+    flags = os.O_RDONLY
+    for name in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC"):  # never wait on a pipe or take a tty
+        flags |= getattr(os, name, 0)
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError:
+        raise error(f"{shown}: no such file") from None
+    except NotADirectoryError:
+        raise error(f"{shown}: no such file (a part of the path is not a folder)") from None
+    except IsADirectoryError:
+        raise error(f"{shown}: is a directory, not a {what}") from None
+    except PermissionError:
+        raise error(f"{shown}: cannot be read (permission denied)") from None
+    except (OSError, ValueError) as problem:  # ValueError: a NUL byte in the name
+        raise error(f"{shown}: cannot be read ({_why(problem)})") from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise error(f"{shown}: is a directory, not a {what}")
+        if not stat.S_ISREG(mode):
+            raise error(f"{shown}: is not a regular file (a device, pipe or socket); give a {what}")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(descriptor, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as problem:
+        raise error(f"{shown}: cannot be read ({_why(problem)})") from None
+    finally:
+        os.close(descriptor)
+    if size > limit:
+        raise error(f"{shown}: is larger than {_size(limit)}; not a {what}")
+    return b"".join(chunks)
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A file name as a message shows it: bytes that are not UTF-8 written as ``\\xe9``,
+    and a name too long to read cut in the middle.
+
+    >>> shown_path("caf\\udce9.toml")
+    'caf\\\\xe9.toml'
+    """
+    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return text if len(text) <= 160 else f"{text[:100]}...{text[-40:]}"
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit} bytes"
 
 
 def write_file(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True) -> Path:
@@ -133,5 +215,5 @@ def _remove(temporary: str) -> None:
         os.unlink(temporary)
 
 
-def _why(error: OSError) -> str:
-    return error.strerror or str(error) or type(error).__name__
+def _why(error: OSError | ValueError) -> str:
+    return getattr(error, "strerror", None) or str(error) or type(error).__name__

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tms_schedule._files import read_file, shown_path
 from tms_schedule.errors import ConfigError
 
 _KIND_WORDS = {
@@ -22,23 +23,35 @@ _KIND_WORDS = {
 }
 
 
+#: A settings file larger than this is not one (a clinic's file is a few kilobytes).
+MAX_TOML_BYTES = 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
 def load_toml(path: str | Path) -> TomlTable:
-    """Read a TOML file; a missing or malformed file is a :class:`ConfigError` naming it."""
-    file = Path(path)
+    """Read a TOML file; a missing, unreadable or malformed file is a :class:`ConfigError`
+    naming it.
+
+    Only a regular file of at most 1 MiB is read (never a directory, a device or a pipe).
+    A UTF-8 byte order mark at the start, which some Windows editors write, is accepted.
+    """
+    data = read_file(path, limit=MAX_TOML_BYTES, error=ConfigError, what="TOML file")
+    file = shown_path(path)
+    data = data.removeprefix(_BOM)
     try:
-        with file.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{file}: is a directory, not a TOML file") from None
-    except PermissionError:
-        raise ConfigError(f"{file}: cannot be read (permission denied)") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{file}: is not UTF-8 text") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ConfigError(f"{file}: is not UTF-8 text (line {line})") from None
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{file}: not valid TOML: {error}") from None
-    return TomlTable(str(file), "", data)
+    except RecursionError:
+        raise ConfigError(f"{file}: not valid TOML: nested too deeply") from None
+    except ValueError:  # a number of thousands of digits, beyond what Python reads
+        raise ConfigError(f"{file}: not valid TOML: a number too long to read") from None
+    return TomlTable(file, "", document)
 
 
 class TomlTable:

@@ -48,7 +48,10 @@ def duration_between(
 def to_minutes(value: Any) -> Any:
     """Converter: a number of minutes becomes a timedelta; anything else is left to the validator."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.timedelta(minutes=value)
+        try:
+            return dt.timedelta(minutes=value)
+        except (OverflowError, ValueError):  # beyond any duration, or not a number: refused
+            return value
     return value
 
 

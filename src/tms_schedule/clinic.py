@@ -47,12 +47,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SEARCH_HORIZON_DAYS",
+    "EARLIEST_DATE",
+    "LATEST_DATE",
     "MAX_CLOSURES",
     "CalendarDay",
     "ClinicCalendar",
     "Closure",
     "ExtraOpenDay",
     "OpeningHours",
+    "iana_zone_names",
     "offset_change_days",
     "parse_weekdays",
 ]
@@ -73,11 +76,15 @@ MAX_CLOSURES = 2000
 _DAY = dt.timedelta(days=1)
 # Holiday names are validated against the names the data gives over these years.
 _NAME_YEARS = range(2000, 2051)
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+#: The dates a closure or an extra open day may fall on: far wider than any course (plans
+#: start from 1970 to 2199), and far enough from the ends of the calendar for date
+#: arithmetic around them to hold.
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2399, 12, 31)
 
 
 def _parse_time(text: str, field: str) -> dt.time:
-    match = _TIME.match(text.strip())
+    match = _TIME.fullmatch(text.strip())
     if not match:
         raise InvalidClinicError(f"{field}: must be a time written HH:MM (24-hour), got {text!r}")
     return dt.time(int(match[1]), int(match[2]))
@@ -137,6 +144,11 @@ def _check_date(instance: object, attribute: attrs.Attribute[Any], value: Any) -
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise InvalidClinicError(
             f"{type(instance).__name__}.{attribute.name}: must be a date, got {value!r}"
+        )
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise InvalidClinicError(
+            f"{type(instance).__name__}.{attribute.name}: must be a date from {EARLIEST_DATE}"
+            f" to {LATEST_DATE}, got {value}"
         )
 
 
@@ -458,6 +470,11 @@ class ClinicCalendar:
 
     def _year(self, number: int) -> _Year:
         """Every day of a year, built once: plans walk the days by the hundred."""
+        if not dt.MINYEAR < number < dt.MAXYEAR:  # the days around it must exist too
+            raise InvalidClinicError(
+                f"date: {number} is outside the years a clinic calendar covers"
+                f" ({dt.MINYEAR + 1} to {dt.MAXYEAR - 1})"
+            )
         first = dt.date(number, 1, 1).toordinal()
         changes = offset_change_days(self._zone, number)
         closed = self._closed_in(number)
@@ -647,7 +664,12 @@ class ClinicCalendar:
             raise UnknownHolidayCountryError(
                 f"holidays: must be a country code like 'US' or 'US-CO', got {code!r}"
             )
-        country, _, subdiv = code.partition("-")
+        country, dash, subdiv = code.partition("-")
+        if dash and not subdiv:
+            raise UnknownHolidayCountryError(
+                f"holidays: {code!r} has an empty subdivision; give 'CC' for the whole country"
+                " or 'CC-SUBDIV' (such as 'US-CO')"
+            )
         supported = holidays_package.list_supported_countries()
         if country.upper() != country or country not in supported:
             raise UnknownHolidayCountryError(
@@ -768,9 +790,25 @@ def offset_change_days(zone: zoneinfo.ZoneInfo, year: int) -> frozenset[dt.date]
 
 
 def _zone(name: Any) -> zoneinfo.ZoneInfo:
-    if not isinstance(name, str) or not name or name != name.strip() or name.startswith("/"):
-        raise UnknownTimezoneError(str(name))
+    if not isinstance(name, str) or name not in iana_zone_names():
+        raise UnknownTimezoneError(str(name) if isinstance(name, str) else repr(name))
     try:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, IsADirectoryError, OSError):
         raise UnknownTimezoneError(name) from None
+
+
+#: Files of the zone database that are not zones: the machine's own zone (``localtime``;
+#: the library never uses it), the default rules for POSIX TZ strings, and the zone
+#: "Factory" of unset machines.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@functools.cache
+def iana_zone_names() -> frozenset[str]:
+    """The IANA zone names the zone database knows (read once).
+
+    >>> "America/Denver" in iana_zone_names(), "localtime" in iana_zone_names()
+    (True, False)
+    """
+    return frozenset(zoneinfo.available_timezones() - _NOT_ZONES)

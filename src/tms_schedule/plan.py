@@ -69,7 +69,9 @@ _ANY_DAY = dt.date(2001, 1, 1)  # a day's wall-clock layout does not depend on i
 # Plans start within these dates: far enough for any clinic, near enough for date arithmetic
 # (and the holiday data) to hold for the whole course horizon.
 _EARLIEST, _LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
-_COURSE_ID = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,127}$")
+# Printable ASCII, no space at either end (a copied id often brings one along, and "c-1 "
+# would give other UIDs than "c-1"): matched whole, so no line break slips in at the end.
+_COURSE_ID = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
 
 
 def _protocol(value: Any) -> Any:
@@ -125,10 +127,11 @@ def _check_at(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> No
 
 
 def _check_course_id(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not _COURSE_ID.match(value):
+    if not isinstance(value, str) or not _COURSE_ID.fullmatch(value):
         raise InvalidPlanError(
-            "course_id: must be 1 to 128 printable ASCII characters, not starting with a space"
-            f" (an opaque id, never a patient's name or record number), got {value!r}"
+            "course_id: must be 1 to 128 printable ASCII characters, not starting or ending"
+            " with a space (an opaque id, never a patient's name or record number),"
+            f" got {value!r}"
         )
 
 
@@ -601,28 +604,131 @@ class _Expansion:
     # -- fail fast -------------------------------------------------------------------------------
 
     def _check_consecutive_days(self) -> None:
-        """Fail fast when the open weekdays never give the consecutive days a block needs."""
-        longest = self.clinic.open_days_in_a_row
-        for phase in self.plan.protocol.phases:
-            split = self.plan.blocks == "split"
-            need = (
-                phase.days
-                if isinstance(phase, Accelerated) and phase.consecutive and not split
-                else phase.cluster_days
-                if isinstance(phase, Periodic)
-                else 1
+        """Fail fast when no run of days can hold a block of consecutive days: the block
+        needs consecutive open weekdays whose hours hold each day's sessions.
+
+        When the week itself never gives such a run, the calendar's own days (extra open
+        days may make one) are searched up to the search horizon from the start; a run found
+        there is left to the expansion, which starts the block on it or names it.
+        """
+        split = self.plan.blocks == "split"
+        for index, phase in enumerate(self.plan.protocol.phases):
+            if isinstance(phase, Accelerated) and phase.consecutive and not split:
+                per_day = [phase.per_day] * phase.days
+            elif isinstance(phase, Periodic) and phase.cluster_days > 1:
+                per_day = list(phase.day_counts)
+            else:
+                continue
+            first = index == 0  # the block's first day then holds the longer session 1
+            if self._week_holds(per_day, phase.interval, first):
+                continue
+            problem = self._why_the_week_cannot_hold(per_day, phase.interval)
+            if problem is None:
+                continue  # no weekday holds even one such day: _check_time_fits says so
+            # The first phase starts within the search horizon; a later one within the course's.
+            end = self.plan.start + (
+                dt.timedelta(days=self.clinic.search_horizon_days) if first else _COURSE_HORIZON
             )
-            if need > longest:
-                days = ", ".join(WEEKDAY_NAMES[d] for d in self.clinic.open_weekdays)
-                raise InvalidPlanError(
-                    f"{phase.name}: needs {need} consecutive open days, but the clinic opens"
-                    f" {days} (at most {longest} in a row)"
-                    + (
-                        "; plan with blocks='split' to use the next open days"
-                        if isinstance(phase, Accelerated)
-                        else ""
-                    )
+            if self._next_block_start(per_day, phase.interval, first, end) is not None:
+                continue
+            raise InvalidPlanError(
+                f"{phase.name}: {problem}; no {len(per_day)} such days in a row from"
+                f" {self.plan.start} to {end} either"
+                + (
+                    ". Plan with blocks='split' (--split-blocks) to use the next days that"
+                    " hold them instead"
+                    if isinstance(phase, Accelerated)
+                    else ""
                 )
+            )
+
+    def _holds(
+        self, hours: OpeningHours | None, count: int, interval: dt.timedelta | None, first: bool
+    ) -> bool:
+        """Whether a day with these hours (and no offset change) holds ``count`` sessions."""
+        return hours is not None and not isinstance(
+            _steady_layout(self.timing, hours, count, interval, first), _Misfit
+        )
+
+    def _week_holds(self, per_day: list[int], interval: dt.timedelta, first: bool) -> bool:
+        """Whether some run of weekdays, week after week, holds the block's days."""
+        week = self.clinic.week
+        return any(
+            all(
+                self._holds(week[(weekday + k) % 7], count, interval, first and k == 0)
+                for k, count in enumerate(per_day)
+            )
+            for weekday in range(7)
+        )
+
+    def _why_the_week_cannot_hold(self, per_day: list[int], interval: dt.timedelta) -> str | None:
+        """What keeps the week from holding the block, in words; ``None`` when no open
+        weekday holds even one of its days (the time check's refusal says more then)."""
+        week = self.clinic.week
+        busiest = max(per_day)
+        holding = [self._holds(week[d], busiest, interval, False) for d in range(7)]
+        if not any(holding):
+            return None
+        need = len(per_day)
+        longest, run_start = _longest_run(holding)
+        if self.clinic.open_days_in_a_row < need:
+            days = ", ".join(WEEKDAY_NAMES[d] for d in self.clinic.open_weekdays)
+            return (
+                f"needs {need} consecutive open days, but the clinic opens {days}"
+                f" (at most {self.clinic.open_days_in_a_row} in a row)"
+            )
+        counts = (
+            f"each hold {busiest} sessions"
+            if len(set(per_day)) == 1
+            else f"hold {', then '.join(map(str, per_day))} sessions"
+        )
+        gap = f" {_duration(interval)} apart" if busiest > 1 else ""
+        if longest >= need:  # the days are there; the first, with the longer session 1, is not
+            return (
+                f"needs {need} consecutive days that {counts}{gap} from"
+                f" {self.timing.at:%H:%M}, but no run of open weekdays holds the first day"
+                f" with its longer first session ({_duration(self.plan.protocol.first_session)})"
+            )
+        short = [
+            f"{WEEKDAY_NAMES[d]} {hours}"
+            for d, hours in enumerate(week)
+            if hours is not None and not holding[d]
+        ]
+        length = busiest * self.plan.protocol.session + (busiest - 1) * interval
+        run = (
+            f"{WEEKDAY_NAMES[run_start]} to {WEEKDAY_NAMES[(run_start + longest - 1) % 7]}"
+            if longest > 1
+            else WEEKDAY_NAMES[run_start]
+        )
+        return (
+            f"needs {need} consecutive open days that {counts}{gap} from"
+            f" {self.timing.at:%H:%M} ({_duration(length)}), but"
+            f" {', '.join(short)} cannot hold them, so at most {longest}"
+            f" day{' does' if longest == 1 else 's in a row do'} ({run})"
+        )
+
+    def _next_block_start(
+        self, per_day: list[int], interval: dt.timedelta, first: bool, last: dt.date
+    ) -> dt.date | None:
+        """The first day from the start to ``last`` that begins a run of days (extra open
+        days included) holding the block, or ``None``."""
+        start = self.plan.start
+        span = self.clinic.holiday_span
+        if span is not None:
+            last = min(last, dt.date(span[1], 12, 31) - dt.timedelta(days=len(per_day)))
+        day = start
+        while day <= last:
+            for k, count in enumerate(per_day):
+                booked = sum(per_day[:k]) if first else 1
+                layout = self._fit(
+                    self.clinic.day(day + dt.timedelta(days=k)), count, interval, booked
+                )
+                if not isinstance(layout, tuple):
+                    day += dt.timedelta(days=k + 1)  # every start up to here includes that day
+                    break
+            else:
+                return day
+        return None
 
     def _check_time_fits(self) -> None:
         """Fail fast when no open weekday can hold the session time (or accelerated day)."""
@@ -738,6 +844,25 @@ def _span(hours: Any) -> dt.timedelta:
 def _duration(value: dt.timedelta) -> str:
     minutes = int(value.total_seconds() // 60)
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def _longest_run(flags: list[bool]) -> tuple[int, int]:
+    """The longest run of true weekdays, week after week (Sunday runs on to Monday), and
+    the weekday it starts on.
+
+    >>> _longest_run([True, True, True, True, False, False, False])
+    (4, 0)
+    >>> _longest_run([True, False, False, False, False, True, True])
+    (3, 5)
+    """
+    best, best_start = 0, 0
+    for first in range(7):
+        if not flags[first] or (flags[(first - 1) % 7] and not all(flags)):
+            continue  # a run starts only after a day that is not in it
+        length = next((k for k in range(7) if not flags[(first + k) % 7]), 7)
+        if length > best:
+            best, best_start = length, first
+    return best, best_start
 
 
 def _spread(days: list[dt.date], count: int) -> list[int]:

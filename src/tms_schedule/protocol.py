@@ -19,7 +19,10 @@ from tms_schedule.phase import PHASE_CLASSES, Accelerated, Daily, Periodic, Phas
 
 __all__ = ["Protocol", "Stimulation"]
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+# Control characters (terminal escape codes among them) and the line and paragraph
+# separators: a name is one line of text on a terminal, a handout and a calendar.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MIN_LENGTH = dt.timedelta(minutes=1)
 _MAX_LENGTH = dt.timedelta(hours=10)
 _MAX_TOTAL = 400
@@ -49,10 +52,22 @@ class Stimulation:
 
 
 def _protocol_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not _ID.match(value):
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise InvalidProtocolError(
             "Protocol.id: must be 1 to 64 lower-case letters, digits and hyphens, starting with"
             f" a letter or digit (like 'standard-10hz'), got {value!r}"
+        )
+
+
+def _display_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise InvalidProtocolError(
+            f"Protocol.name: must be a non-empty text of at most 200 characters, got {value!r}"
+        )
+    if _CONTROL.search(value):
+        raise InvalidProtocolError(
+            "Protocol.name: must be one line of text without control characters (such as"
+            f" terminal escape codes), got {value!r}"
         )
 
 
@@ -120,7 +135,7 @@ class Protocol:
     """
 
     id: str = attrs.field(validator=_protocol_id)
-    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+    name: str = attrs.field(validator=_display_name)
     phases: tuple[Phase, ...] = attrs.field(converter=_tuple, validator=_phases)
     session: dt.timedelta = attrs.field(
         converter=to_minutes,

@@ -9,20 +9,25 @@ module              commands
 ==================  ======================================================================
 
 Bad input prints one line naming the problem on standard error and exits with status 2;
-no traceback. The command line is the one place that reads the clock (see
-:mod:`tms_schedule.cli.common` for the defaults it supplies). There is no default timezone:
-give ``--tz`` or a clinic file.
+no traceback, and nothing written or changed. That includes text that is not UTF-8 (a
+terminal in another encoding sends other bytes: refused, naming the option) and standard
+output that cannot be written (a full disk, a closed descriptor). The command line is the
+one place that reads the clock (see :mod:`tms_schedule.cli.common` for the defaults it
+supplies). There is no default timezone: give ``--tz`` or a clinic file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 
 from tms_schedule import __version__
-from tms_schedule.cli.common import Parser, UsageError
+from tms_schedule._files import shown_path
+from tms_schedule.cli.common import Parser, StdoutError, UsageError
 from tms_schedule.cli.course import add_course_commands, run_course
 from tms_schedule.cli.plan import add_plan_commands, run_plan, run_protocols
 from tms_schedule.errors import TmsScheduleError
@@ -45,23 +50,107 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    if sys.stdout is None:  # started with standard output closed (``>&-``)
+        _report("standard output is closed; send it to a file or to /dev/null instead")
+        return 2
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command == "protocols":
-            return run_protocols(args)
-        if args.command == "course":
-            return run_course(args)
-        return run_plan(args)
+        check_text(parser, args)
+        status = _run(args)
+        sys.stdout.flush()  # a full disk shows here, while the error can still be reported
+        return status
+    except StdoutError as error:
+        _report(str(error))
+        _drop_stdout()
+        return 2
     except (UsageError, TmsScheduleError) as error:
-        message = " ".join(str(error).split())
-        print(f"tms-schedule: error: {message}", file=sys.stderr)
+        _report(" ".join(str(error).split()))
         return 2
     except (OverflowError, RecursionError) as error:
         # A value so far out of range that date arithmetic gave up: still bad input.
-        print(f"tms-schedule: error: a date or number is out of range ({error})", file=sys.stderr)
+        _report(f"a date or number is out of range ({error})")
         return 2
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as other command-line tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _drop_stdout()
         return 0
+    except OSError as error:
+        if error.filename is not None:  # a file the command could not read or write
+            _report(f"{shown_path(error.filename)}: {error.strerror or error}")
+            return 2
+        _report(f"standard output: cannot write ({error.strerror or error})")
+        _drop_stdout()
+        return 2
+    except SystemExit as done:  # --help and --version print, then exit
+        try:
+            sys.stdout.flush()
+        except OSError as error:
+            _report(f"standard output: cannot write ({error.strerror or error})")
+            _drop_stdout()
+            return 2
+        return done.code if isinstance(done.code, int) else 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "protocols":
+        return run_protocols(args)
+    if args.command == "course":
+        return run_course(args)
+    return run_plan(args)
+
+
+def check_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse arguments that are not UTF-8 text, naming the option.
+
+    Python hands over bytes that are not UTF-8 as lone surrogates (``caf\\udce9``), which
+    no file format can hold: refused here rather than failing half-way through writing.
+    File names are passed on as they are: the system takes them back byte for byte.
+    """
+    names = _option_names(parser, args)
+    for dest, value in vars(args).items():
+        if dest in _PATHS:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and _SURROGATE.search(item):
+                raise UsageError(
+                    f"{names.get(dest, dest)}: must be UTF-8 text; the terminal or script"
+                    f" sent other bytes: '{shown_path(item)}'"
+                )
+
+
+#: The options that name files: their bytes go to the system unchanged.
+_PATHS = frozenset({"clinic", "output", "file", "uid_key_file"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _option_names(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """Each destination of the chosen command's arguments, as the user wrote the option."""
+    names: dict[str, str] = {}
+    current: argparse.ArgumentParser | None = parser
+    while current is not None:
+        following = None
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                following = action.choices.get(getattr(args, action.dest, None) or "")
+            elif action.option_strings:
+                names.setdefault(action.dest, max(action.option_strings, key=len))
+            else:
+                names.setdefault(action.dest, str(action.metavar or action.dest))
+        current = following
+    return names
+
+
+def _report(message: str) -> None:
+    """One line on standard error (which may itself be gone: then there is nowhere to say it)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(f"tms-schedule: error: {message}", file=sys.stderr, flush=True)
+
+
+def _drop_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's last flush of what
+    could not be written succeeds quietly instead of printing "Exception ignored"."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)

@@ -6,6 +6,11 @@ arguments, and only these: ``--at`` defaults to 09:00 (the opening time for prot
 several sessions a day), ``--course-id`` to ``course-START`` (only for text, CSV and JSON:
 calendar files and course files need an id of their own), and ``--stamp`` (the export time
 of a calendar file) to the current time. There is no default timezone.
+
+``-o FILE`` picks the format from the file's suffix (:data:`SUFFIX_FORMATS`; an unknown one
+is refused rather than given the terminal text) and, once the file is written, says so in
+one line: ``Wrote 36 sessions (Mon 16 Nov 2026 to Tue 19 Jan 2027) to appointments.ics``.
+Standard output (no ``-o``, or ``-o -``) gets the schedule and nothing else.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from typing import Any, Literal, NoReturn
 
 import attrs
 
-from tms_schedule._files import write_file
+from tms_schedule._dates import short_day
+from tms_schedule._files import read_file, shown_path, write_file
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.clinic import ClinicCalendar, Closure
-from tms_schedule.errors import FileWriteError
+from tms_schedule.errors import FileWriteError, TmsScheduleError
 from tms_schedule.export.ics import schedule_to_ics
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.phase import Accelerated, Periodic
@@ -32,35 +38,56 @@ from tms_schedule.settings import ClinicSettings, load_clinic
 
 __all__ = [
     "FORMATS",
+    "SUFFIX_FORMATS",
     "Parser",
+    "StdoutError",
     "UsageError",
     "add_calendar_arguments",
     "add_plan_arguments",
     "calendar_options_from_args",
     "format_from",
+    "output_format",
     "parse_closure",
     "parse_date",
     "parse_local",
     "parse_span",
     "plan_from_args",
+    "read_uid_key",
     "require_course_id",
+    "sessions_summary",
+    "shown_path",
     "stamp_from_args",
     "write_schedule",
 ]
 
 FORMATS = ("text", "json", "csv", "ics", "html")
-_SUFFIX_FORMATS = {
+#: The file name suffixes ``-o`` knows, and the format each one means.
+SUFFIX_FORMATS = {
+    ".ics": "ics",
+    ".ical": "ics",
     ".json": "json",
     ".csv": "csv",
     ".txt": "text",
-    ".ics": "ics",
     ".html": "html",
     ".htm": "html",
 }
+_FORMAT_WORDS = {
+    "ics": "calendar file",
+    "json": "JSON file",
+    "csv": "CSV file",
+    "text": "text",
+    "html": "handout",
+}
+#: A UID key file holds one line; anything much longer is not a key file.
+_UID_KEY_FILE_LIMIT = 4096
 
 
 class UsageError(Exception):
     """Bad input on the command line: reported in one line, exit status 2."""
+
+
+class StdoutError(UsageError):
+    """Standard output cannot be written (a full disk, a closed descriptor)."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -68,6 +95,12 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # argparse drops a failed write of --help or --version and exits 0; the command
+        # reports it instead, like any other output that could not be written.
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def add_plan_arguments(plan: argparse.ArgumentParser) -> None:
@@ -134,6 +167,14 @@ def add_calendar_arguments(plan: argparse.ArgumentParser) -> None:
     )
     calendar.add_argument("--utc", action="store_true", help="write times in UTC (no VTIMEZONE)")
     calendar.add_argument(
+        "--uid-key-file",
+        metavar="FILE",
+        help="a file holding the clinic's UID secret (16+ characters, one line), as"
+        " [calendar] uid_key does: without one, anyone who can guess a course id can check"
+        " it against the calendar ids. A file, not the secret itself: a command line is"
+        " visible to other users (ps) and kept in shell history",
+    )
+    calendar.add_argument(
         "--stamp",
         metavar="YYYY-MM-DDTHH:MM:SSZ",
         help="export time for DTSTAMP (default: now); give it for byte-identical files",
@@ -142,7 +183,16 @@ def add_calendar_arguments(plan: argparse.ArgumentParser) -> None:
 
 def plan_from_args(args: argparse.Namespace) -> tuple[Plan, ClinicSettings | None]:
     """The plan the plan options describe, and the clinic settings file when one was given."""
-    settings = load_clinic(args.clinic) if args.clinic else None
+    for option, value in (
+        ("--course-id", args.course_id),
+        ("--tz", args.tz),
+        ("--holidays", args.holidays),
+        ("--hours", args.hours),
+        ("--clinic", args.clinic),
+    ):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option}: must not be empty; leave the option out instead")
+    settings = load_clinic(args.clinic) if args.clinic is not None else None
     catalogue = settings.catalogue if settings else Catalogue()
     protocol = catalogue.get(args.protocol)
     tuning: dict[str, Any] = {}
@@ -157,7 +207,7 @@ def plan_from_args(args: argparse.Namespace) -> tuple[Plan, ClinicSettings | Non
     clinic = clinic_from_args(args, settings.calendar if settings else None)
     start = parse_date(args.start, "--start")
     at = _at(args.at, protocol, clinic)
-    course_id = args.course_id or f"course-{start.isoformat()}"
+    course_id = args.course_id if args.course_id is not None else f"course-{start.isoformat()}"
     blocks: Literal["whole", "split"] = "split" if args.split_blocks else "whole"
     return Plan(protocol, clinic, start, at, course_id, blocks=blocks), settings
 
@@ -169,26 +219,57 @@ def write_schedule(
     stamp: dt.datetime | None,
     output: str | None,
 ) -> None:
-    """Write ``schedule`` in ``fmt`` to ``output`` (standard output when ``None``)."""
+    """Write ``schedule`` in ``fmt`` to ``output`` (standard output when ``None`` or ``-``).
+
+    A file written is reported in one line on standard output (how many sessions, from
+    when to when, where); standard output itself gets the schedule and nothing else.
+    """
     if fmt == "ics":
         assert stamp is not None
-        write_output(schedule_to_ics(schedule, options, stamp=stamp), output)
-        return
-    if fmt == "json":
-        text = schedule.to_json(uid_key=options.uid_key)
+        data = schedule_to_ics(schedule, options, stamp=stamp)
+    elif fmt == "json":
+        data = schedule.to_json(uid_key=options.uid_key).encode("utf-8")
     elif fmt == "csv":
-        text = schedule.to_csv(uid_key=options.uid_key)
+        data = schedule.to_csv(uid_key=options.uid_key).encode("utf-8")
     elif fmt == "html":
-        text = schedule.to_html(options)
+        data = schedule.to_html(options).encode("utf-8")
     else:
-        text = schedule.to_text()
-    write_output(text.encode("utf-8"), output)
+        data = schedule.to_text().encode("utf-8")
+    write_output(data, output)
+    if output is not None and output != "-":
+        print(f"Wrote {sessions_summary(schedule)} to {shown_path(output)}")
+
+
+def sessions_summary(schedule: Schedule) -> str:
+    """``36 sessions (Mon 16 Nov 2026 to Tue 19 Jan 2027)``: what a written file holds.
+
+    >>> import datetime as dt
+    >>> from tms_schedule import ClinicCalendar, Plan
+    >>> schedule = Plan("itbs", ClinicCalendar("UTC"), dt.date(2026, 11, 16), dt.time(9), "c-1").expand()
+    >>> sessions_summary(schedule)
+    '30 sessions (Mon 16 Nov 2026 to Fri 25 Dec 2026)'
+    >>> sessions_summary(attrs.evolve(schedule, sessions=(schedule.first.evolve(status="missed"),)))
+    '1 session (Mon 16 Nov 2026; 1 missed or cancelled)'
+    """
+    count = len(schedule)
+    sessions = f"{count} session{'' if count == 1 else 's'}"
+    if not count:
+        return sessions
+    first, last = min(s.date for s in schedule), max(s.date for s in schedule)
+    span = short_day(first) if first == last else f"{short_day(first)} to {short_day(last)}"
+    # A course's file keeps its missed and cancelled sessions (as cancelled events).
+    inactive = sum(1 for s in schedule if not s.active)
+    return (
+        f"{sessions} ({span}; {inactive} missed or cancelled)"
+        if inactive
+        else f"{sessions} ({span})"
+    )
 
 
 def require_course_id(args: argparse.Namespace) -> None:
     """Calendar and course files need the caller's own course id: their UIDs derive from it,
     and a default would be the same for every course that starts on the same day."""
-    if not args.course_id:
+    if args.course_id is None:
         raise UsageError(
             "--course-id: required for calendar and course files: give an opaque id of your"
             " own for the course (never a patient's name or record number)"
@@ -216,7 +297,42 @@ def calendar_options_from_args(args: argparse.Namespace, base: CalendarOptions) 
         changes["session_numbers"] = True
     if args.utc:
         changes["times"] = "utc"
+    if args.uid_key_file is not None:
+        changes["uid_key"] = read_uid_key(args.uid_key_file)
     return attrs.evolve(base, **changes) if changes else base
+
+
+def read_uid_key(path: str) -> str:
+    """The UID secret a key file holds: its one line, without the line break.
+
+    >>> import tempfile, pathlib
+    >>> key = pathlib.Path(tempfile.mkdtemp()) / "uid.key"
+    >>> _ = key.write_text("a clinic secret of 16+ characters\\n")
+    >>> read_uid_key(str(key))
+    'a clinic secret of 16+ characters'
+    """
+    try:
+        data = read_file(path, limit=_UID_KEY_FILE_LIMIT, error=UidKeyFileError, what="key file")
+    except UidKeyFileError as error:
+        raise UsageError(f"--uid-key-file: {error}") from None
+    shown = shown_path(path)
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise UsageError(f"--uid-key-file: {shown}: is not UTF-8 text") from None
+    key = text.removesuffix("\n").removesuffix("\r")
+    if "\n" in key or "\r" in key:
+        raise UsageError(f"--uid-key-file: {shown}: must hold the key on one line")
+    if len(key.strip()) < 16:
+        raise UsageError(
+            f"--uid-key-file: {shown}: must hold a secret of at least 16 characters, got"
+            f" {len(key.strip())}"
+        )
+    return key
+
+
+class UidKeyFileError(ValueError):
+    """A UID key file that cannot be read (reported as a :class:`UsageError`)."""
 
 
 def stamp_from_args(text: str | None) -> dt.datetime:
@@ -239,7 +355,7 @@ def stamp_from_args(text: str | None) -> dt.datetime:
 def clinic_from_args(args: argparse.Namespace, base: ClinicCalendar | None) -> ClinicCalendar:
     closures = tuple(parse_closure(text) for text in args.closed)
     if base is None:
-        if not args.tz:
+        if args.tz is None:
             raise UsageError(
                 "--tz: required (an IANA timezone such as America/Denver) unless --clinic gives"
                 " timezone"
@@ -249,26 +365,30 @@ def clinic_from_args(args: argparse.Namespace, base: ClinicCalendar | None) -> C
             "holidays": args.holidays,
             "closures": closures,
         }
-        if args.hours:
+        if args.hours is not None:
             kwargs["hours"] = args.hours
         return ClinicCalendar(**kwargs)
     changes: dict[str, Any] = {}
-    if args.tz:
+    if args.tz is not None:
         changes["timezone"] = args.tz
-    if args.holidays:
+    if args.holidays is not None:
         changes["holidays"] = args.holidays
-    if args.hours:
+    if args.hours is not None:
         changes["hours"] = args.hours
     if closures:
         changes["closures"] = base.closures + closures
     return attrs.evolve(base, **changes) if changes else base
 
 
-def parse_closure(text: str) -> Closure:
+def parse_closure(text: str, option: str = "--closed") -> Closure:
+    """A closure written ``YYYY-MM-DD`` or ``YYYY-MM-DD..YYYY-MM-DD``; errors name ``option``."""
     first, sep, last = text.partition("..")
-    start = parse_date(first, "--closed")
-    end = parse_date(last, "--closed") if sep else start
-    return Closure(start, end, "Clinic closure")
+    start = parse_date(first, option)
+    end = parse_date(last, option) if sep else start
+    try:
+        return Closure(start, end, "Clinic closure")
+    except TmsScheduleError as error:
+        raise UsageError(f"{option}: {error}") from None
 
 
 def parse_date(text: str, option: str) -> dt.date:
@@ -295,16 +415,54 @@ def _at(text: str | None, protocol: Protocol, clinic: ClinicCalendar) -> dt.time
 
 
 def format_from(output: str | None) -> str:
-    if output is None:
+    """The format ``-o``'s file name asks for by its suffix (text for standard output).
+
+    An unknown suffix is refused rather than given the terminal text: ``-o handout.pdf``
+    must not write a text file that a PDF reader then refuses.
+    """
+    if output is None or output == "-":
         return "text"
-    return _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "text")
+    suffix = Path(output).suffix.lower()
+    if suffix not in SUFFIX_FORMATS:
+        what = f"the suffix {suffix!r}" if suffix else "no suffix"
+        raise UsageError(
+            f"-o: {shown_path(output)} has {what}; known suffixes:"
+            f" {' '.join(SUFFIX_FORMATS)} (or '-' for standard output), or give --format"
+        )
+    return SUFFIX_FORMATS[suffix]
+
+
+def output_format(given: str | None, output: str | None, default: str = "text") -> str:
+    """The format to write: ``--format`` when given, else ``-o``'s suffix, else ``default``.
+
+    With ``--format``, a file name whose suffix belongs to another format is refused (CSV in
+    ``appointments.ics`` would be a broken calendar file); an unknown suffix is the caller's
+    explicit choice.
+    """
+    if given is None:
+        return default if output is None or output == "-" else format_from(output)
+    if output is not None and output != "-":
+        implied = SUFFIX_FORMATS.get(Path(output).suffix.lower())
+        if implied is not None and implied != given:
+            raise UsageError(
+                f"-o: {shown_path(output)} names a {_FORMAT_WORDS[implied]} but --format is"
+                f" {given}; give the file a {given} suffix"
+                f" ({' '.join(k for k, v in SUFFIX_FORMATS.items() if v == given)})"
+                " or leave out --format"
+            )
+    return given
 
 
 def write_output(data: bytes, output: str | None) -> None:
     """Write to standard output, or atomically to the file ``-o`` names."""
     if output is None or output == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise StdoutError(f"standard output: cannot write ({_why(error)})") from None
         return
     try:
         write_file(output, data)
@@ -329,3 +487,7 @@ def parse_local(text: str, zone: Any, option: str) -> dt.datetime:
             f"{option}: must be a date and time like 2026-11-20T14:00, got {text!r}"
         ) from None
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+
+def _why(error: OSError) -> str:
+    return error.strerror or str(error) or type(error).__name__

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import textwrap
 from typing import Any
 
 import attrs
@@ -19,7 +20,7 @@ from tms_schedule.cli.common import (
     add_calendar_arguments,
     add_plan_arguments,
     calendar_options_from_args,
-    format_from,
+    output_format,
     plan_from_args,
     require_course_id,
     stamp_from_args,
@@ -30,6 +31,9 @@ from tms_schedule.protocol import Protocol, describe_phase
 from tms_schedule.settings import load_clinic
 
 __all__ = ["add_plan_commands", "protocol_to_dict", "run_plan", "run_protocols"]
+
+_COLUMNS = 80
+_ID_COLUMN = 24  # wider ids go on a line of their own
 
 
 def add_plan_commands(commands: Any) -> None:
@@ -54,15 +58,32 @@ def add_plan_commands(commands: Any) -> None:
 
 
 def run_protocols(args: argparse.Namespace) -> int:
-    catalogue = load_clinic(args.clinic).catalogue if args.clinic else Catalogue()
+    catalogue = load_clinic(args.clinic).catalogue if args.clinic is not None else Catalogue()
     if args.format == "json":
         print(json.dumps([protocol_to_dict(p) for p in catalogue], indent=2, ensure_ascii=False))
         return 0
-    width = max(len(p.id) for p in catalogue)
+    # Wrapped to 80 columns under the ids: a terminal or a printout never cuts a line.
+    width = min(max(len(p.id) for p in catalogue), _ID_COLUMN)
+    indent = " " * (width + 2)
     for protocol in catalogue:
-        print(f"{protocol.id:<{width}}  {protocol.name}")
-        print(f"{'':<{width}}  {protocol.describe()}")
+        if len(protocol.id) > width:  # a clinic's long id stands on a line of its own
+            print(protocol.id)
+            first = indent
+        else:
+            first = f"{protocol.id:<{width}}  "
+        print(_wrap(protocol.name, first, indent))
+        print(_wrap(protocol.describe(), indent, indent))
     return 0
+
+
+def _wrap(text: str, first: str, indent: str) -> str:
+    return textwrap.fill(
+        text,
+        _COLUMNS,
+        initial_indent=first,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    )
 
 
 def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
@@ -98,8 +119,8 @@ def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
 
 
 def run_plan(args: argparse.Namespace) -> int:
+    fmt = output_format(args.format, args.output)
     plan, settings = plan_from_args(args)
-    fmt = args.format or format_from(args.output)
     if fmt == "ics":
         require_course_id(args)
     options = calendar_options_from_args(

@@ -20,6 +20,13 @@ milestones     what is due at the session, separated by "; " (e.g. PHQ-9 due)
 ============== ===============================================================
 
 Columns may be added at the end later; these keep their names, order and meaning.
+
+A spreadsheet runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula (and
+some also one that starts with a tab or a carriage return), so a course id, phase name, billing
+code or milestone that starts that way (``=HYPERLINK(...)``) could run in the front desk's
+spreadsheet. Such a text cell gets a single quote in front (``'=HYPERLINK(...)``), as OWASP
+advises for CSV files; the spreadsheet shows the text instead of running it. The numbers,
+dates and times are written as they are.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ from tms_schedule.export.uid import session_uid
 from tms_schedule.schedule import Schedule
 
 __all__ = ["CSV_COLUMNS", "schedule_to_csv"]
+
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_COLUMNS = (
     "course_id",
@@ -60,22 +70,31 @@ def schedule_to_csv(schedule: Schedule, *, uid_key: str | bytes | None = None) -
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for s in schedule.sessions:
-        writer.writerow(
-            (
-                schedule.course_id,
-                s.number,
-                s.phase,
-                s.phase_number,
-                s.start.date().isoformat(),
-                f"{s.start:%H:%M}",
-                f"{s.end:%H:%M}",
-                schedule.timezone,
-                s.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                session_uid(schedule.course_id, s.number, uid_key),
-                s.status,
-                s.sequence,
-                s.cpt or "",
-                "; ".join(s.milestones),
-            )
+        row = (
+            schedule.course_id,
+            s.number,
+            s.phase,
+            s.phase_number,
+            s.start.date().isoformat(),
+            f"{s.start:%H:%M}",
+            f"{s.end:%H:%M}",
+            schedule.timezone,
+            s.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            session_uid(schedule.course_id, s.number, uid_key),
+            s.status,
+            s.sequence,
+            s.cpt or "",
+            "; ".join(s.milestones),
         )
+        # Every text cell, whatever column it is in; numbers stay numbers.
+        writer.writerow(tuple(_text(v) if isinstance(v, str) else v for v in row))
     return buffer.getvalue()
+
+
+def _text(value: str) -> str:
+    """A text cell a spreadsheet shows rather than runs (see the module's notes).
+
+    >>> _text("=1+2"), _text("-c1"), _text("PHQ-9 due")
+    ("'=1+2", "'-c1", 'PHQ-9 due')
+    """
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value

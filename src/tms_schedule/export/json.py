@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zoneinfo
 from typing import Any
 
+from tms_schedule.clinic import iana_zone_names
 from tms_schedule.errors import ScheduleFormatError
 from tms_schedule.export.uid import session_uid
 from tms_schedule.schedule import SESSION_STATUSES, Schedule, Session, SkippedDay
@@ -32,6 +34,13 @@ __all__ = ["FORMAT", "VERSION", "schedule_from_json", "schedule_to_dict", "sched
 
 FORMAT = "tms_schedule/schedule"
 VERSION = 1
+# Session numbers past any course (a course holds at most a few hundred sessions), and the
+# largest SEQUENCE iCalendar allows (a 32-bit signed integer).
+_MAX_NUMBER = 100_000
+_MAX_SEQUENCE = 2**31 - 1
+# A course id as a Plan takes it (printable ASCII, no space at either end).
+_COURSE_ID = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def schedule_to_dict(schedule: Schedule, *, uid_key: str | bytes | None = None) -> dict[str, Any]:
@@ -104,9 +113,16 @@ def schedule_from_json(text: str | bytes) -> Schedule:
             f"version: this tms_schedule reads version {VERSION}, got {version!r}"
         )
     course_id = _get(data, "course_id", str, "schedule")
+    if not _COURSE_ID.fullmatch(course_id):
+        raise ScheduleFormatError(
+            "schedule.course_id: must be 1 to 128 printable ASCII characters, not starting or"
+            f" ending with a space, got {course_id!r}"
+        )
     protocol = _get(data, "protocol", str, "schedule")
     timezone = _get(data, "timezone", str, "schedule")
     try:
+        if timezone not in iana_zone_names():  # never the machine's own zone ("localtime")
+            raise ValueError(timezone)
         zone = zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise ScheduleFormatError(f"timezone: unknown IANA timezone {timezone!r}") from None
@@ -133,9 +149,20 @@ def schedule_from_json(text: str | bytes) -> Schedule:
             cpt=_optional_str(raw, "cpt", where),
             milestones=_strings(raw, "milestones", where),
         )
-        if session.number < 1 or session.number in numbers:
+        if not 1 <= session.number <= _MAX_NUMBER or session.number in numbers:
             raise ScheduleFormatError(
-                f"{where}.number: must be a positive number not used before, got {session.number}"
+                f"{where}.number: must be a whole number from 1 to {_MAX_NUMBER} not used"
+                f" before, got {session.number}"
+            )
+        if not 1 <= session.phase_number <= _MAX_NUMBER:
+            raise ScheduleFormatError(
+                f"{where}.phase_number: must be a whole number from 1 to {_MAX_NUMBER},"
+                f" got {session.phase_number}"
+            )
+        if not 0 <= session.sequence <= _MAX_SEQUENCE:
+            raise ScheduleFormatError(
+                f"{where}.sequence: must be a whole number from 0 to {_MAX_SEQUENCE} (the"
+                f" iCalendar SEQUENCE), got {session.sequence}"
             )
         numbers.add(session.number)
         if previous is not None and session.start < previous:
@@ -172,6 +199,8 @@ def _optional_str(data: dict[str, Any], key: str, where: str) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
         raise ScheduleFormatError(f"{where}.{key}: must be a string or null, got {value!r}")
+    if value is not None:
+        _one_line(value, f"{where}.{key}")
     return value
 
 
@@ -179,6 +208,8 @@ def _strings(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ScheduleFormatError(f"{where}.{key}: must be a list of strings, got {value!r}")
+    for i, text in enumerate(value):
+        _one_line(text, f"{where}.{key}[{i}]")
     return tuple(value)
 
 
@@ -188,7 +219,18 @@ def _get(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
     value = data[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ScheduleFormatError(f"{where}.{key}: must be {kind.__name__}, got {value!r}")
+    if isinstance(value, str):
+        _one_line(value, f"{where}.{key}")
     return value
+
+
+def _one_line(value: str, where: str) -> None:
+    """Text read from a file reaches terminals, spreadsheets and calendars: no control
+    characters (terminal escape codes among them), no line breaks."""
+    if _CONTROL.search(value):
+        raise ScheduleFormatError(
+            f"{where}: must be one line of text without control characters, got {value!r}"
+        )
 
 
 def _instant(data: dict[str, Any], key: str, where: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:

@@ -18,10 +18,13 @@ __all__ = ["DEFAULT_REMINDERS", "CalendarOptions", "parse_reminder"]
 
 #: A day before and an hour before.
 DEFAULT_REMINDERS = (dt.timedelta(days=1), dt.timedelta(hours=1))
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
-_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f\"<>\\^`{|}]+$")
+# Matched whole (fullmatch): with match and "$" a value ending in a line break passed, and
+# put a bare line feed into the calendar file.
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f\"<>\\^`{|}]+")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_REMINDER = re.compile(r"^\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$", re.IGNORECASE)
+_REMINDER = re.compile(r"\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*", re.IGNORECASE)
 
 
 def _text(limit: int) -> Any:
@@ -51,7 +54,7 @@ def _clean(value: Any) -> Any:
 
 def _email(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and (
-        not isinstance(value, str) or not _EMAIL.match(value) or len(value) > 254
+        not isinstance(value, str) or not _EMAIL.fullmatch(value) or len(value) > 254
     ):
         raise InvalidCalendarOptionError(
             f"organizer: must be an e-mail address like desk@clinic.example, got {value!r}"
@@ -60,7 +63,7 @@ def _email(instance: object, attribute: attrs.Attribute[Any], value: Any) -> Non
 
 def _url(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and (
-        not isinstance(value, str) or not _URL.match(value) or len(value) > 500
+        not isinstance(value, str) or not _URL.fullmatch(value) or len(value) > 500
     ):
         raise InvalidCalendarOptionError(
             f"url: must be an http:// or https:// address without spaces, got {value!r}"
@@ -75,20 +78,33 @@ def parse_reminder(value: str | dt.timedelta | int) -> dt.timedelta:
     """
     if isinstance(value, dt.timedelta):
         return value
+    digits: str
     if isinstance(value, int) and not isinstance(value, bool):
-        return dt.timedelta(minutes=value)
-    match = _REMINDER.match(value) if isinstance(value, str) else None
-    if not match:
+        digits, unit = str(value), "m"
+    else:
+        match = _REMINDER.fullmatch(value) if isinstance(value, str) else None
+        if not match:
+            raise InvalidCalendarOptionError(
+                f"reminders: each must be a lead time like 30m, 2h, 1d or 1w, got {_shown(value)}"
+            )
+        digits, unit = match[1], match[2][0].lower()
+    try:
+        # More than 9 digits is past any lead time; thousands are not even read (Python
+        # refuses to convert them), so the length is checked first.
+        if len(digits.lstrip("-")) > 9:
+            raise OverflowError(digits)
+        return dt.timedelta(**{_UNITS[unit]: int(digits)})
+    except OverflowError:  # beyond any date: the range check names the bounds
         raise InvalidCalendarOptionError(
-            f"reminders: each must be a lead time like 30m, 2h, 1d or 1w, got {value!r}"
-        )
-    amount, unit = int(match[1]), match[2][0].lower()
-    return {
-        "m": dt.timedelta(minutes=amount),
-        "h": dt.timedelta(hours=amount),
-        "d": dt.timedelta(days=amount),
-        "w": dt.timedelta(weeks=amount),
-    }[unit]
+            "reminders: each lead time must be from 1 minute to 4 weeks before the session,"
+            f" got {_shown(value)}"
+        ) from None
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: its repr, cut in the middle when it is very long."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}...{text[-12:]}"
 
 
 def _reminders(value: Any) -> tuple[dt.timedelta, ...]:
