@@ -52,8 +52,7 @@ def course_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     status, out, err = new_course(capsys, path)
     assert status == 0, err
     assert out == (
-        f"Wrote course c-1 to {path}: 36 sessions: 0 delivered, 36 to come;"
-        " 2025-11-17 to 2026-01-20\n"
+        f"Wrote course c-1 to {path}: 36 sessions (Mon 17 Nov 2025 to Tue 20 Jan 2026)\n"
     )
     return path
 
@@ -134,12 +133,14 @@ def test_a_course_file_is_never_replaced_by_accident(
     before = course_file.read_bytes()
     status, _, err = new_course(capsys, course_file)
     assert status == 2
-    assert "holds records or re-plans of course c-1 that this copy does not have" in err
+    assert f"-o: {f} already holds course c-1 (1 record, revision 0); give another" in err
     status, _, err = run(
         capsys, "course", "follow", f, "maintenance", "--course-id", "c-1-m", "-o", f
     )
     assert status == 2
-    assert "holds course c-1, not c-1-m" in err
+    assert err.endswith(
+        "already holds course c-1 (1 record, revision 0); give another name, or --force to replace it\n"
+    )
     assert course_file.read_bytes() == before
     status, _, err = new_course(capsys, course_file, "2025-11-17", "--force")
     assert status == 0, err
@@ -249,10 +250,23 @@ def test_a_closure_says_which_sessions_fall_on_it_and_the_replan_moves_only_them
             ],
             "the last approved day must be on or after the first",
         ),
-        (["show", "missing.json"], "missing.json: no such course file"),
+        (["show", "missing.json"], "missing.json: no such file"),
         (["show", "{f}", "--since", "9"], "revision: must be from 0 to 0, got 9"),
         (["export", "{f}", "-o", "{f}"], "is the course file itself"),
         (["void", "{f}", "3", "--reason", "x"], "session 3 has no record to void"),
+        (["export", "{f}", "--format", "csv", "-o", "y.ics"], "-o: y.ics"),
+        (["export", "{f}", "-o", "y.pdf"], "-o: y.pdf has the suffix '.pdf'"),
+        (["export", "{f}", "--clinic", "", "-o", "y.ics"], "--clinic: must not be empty"),
+        (["close", "{f}", "2025-13-01"], "DATE: "),
+        (["show", "/dev/zero"], "/dev/zero: is not a regular file"),
+        (
+            ["follow", "{f}", "maintenance", "--course-id", "c-1-m", "-o", "next.ics"],
+            "-o: next.ics has the suffix '.ics'; a course file is JSON",
+        ),
+        (
+            ["follow", "{f}", "maintenance", "--course-id", "c-1-m", "-o", "-"],
+            "-o: standard output; a course file is JSON",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -382,3 +396,22 @@ def test_extreme_values_are_bad_input(
     status, _, err = run(capsys, *(a.replace("{deep}", str(deep)) for a in argv))
     assert status == 2
     assert message in err
+
+
+def test_course_new_twice_is_fine_and_other_files_are_kept(
+    course_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same command twice writes the same course; a file that is not it needs --force."""
+    before = course_file.read_bytes()
+    assert new_course(capsys, course_file)[0] == 0
+    assert course_file.read_bytes() == before
+    status, _, err = new_course(capsys, course_file, "2025-11-24")
+    assert status == 2
+    assert "already holds course c-1 (0 records, revision 0)" in err
+    other = tmp_path / "notes.json"
+    other.write_text("{}", encoding="utf-8")
+    assert "already holds another file" in new_course(capsys, other)[2]
+    assert other.read_text(encoding="utf-8") == "{}"
+    status, _, err = new_course(capsys, tmp_path / "c-1.ics")
+    assert status == 2
+    assert err.endswith("a course file is JSON: give a file name ending in .json\n")

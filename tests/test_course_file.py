@@ -182,7 +182,7 @@ def test_a_failed_save_leaves_the_old_file_whole(
 
 
 def test_missing_and_unwritable_paths_are_course_file_errors(tmp_path: Path) -> None:
-    with pytest.raises(CourseFileError, match="no such course file"):
+    with pytest.raises(CourseFileError, match="missing.json: no such file"):
         load_course(tmp_path / "missing.json")
     with pytest.raises(CourseFileError, match="cannot write there"):
         save_course(busy_course(), tmp_path / "no-such-dir" / "c.json")

@@ -30,24 +30,26 @@ from typing import Any
 
 import attrs
 
+from tms_schedule._files import shown_path
 from tms_schedule.cli.common import (
     UsageError,
     add_calendar_arguments,
     add_plan_arguments,
     calendar_options_from_args,
-    format_from,
+    output_format,
     parse_closure,
     parse_date,
     parse_local,
     parse_span,
     plan_from_args,
     require_course_id,
+    sessions_summary,
     stamp_from_args,
     write_schedule,
 )
 from tms_schedule.course import CAUSES, POLICIES, Authorization, Course
 from tms_schedule.course.file import editing, load_course, save_course
-from tms_schedule.errors import CourseError
+from tms_schedule.errors import CourseError, CourseFileError
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.settings import load_clinic
 
@@ -221,12 +223,13 @@ def run_course(args: argparse.Namespace) -> int:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)  # the command line reads the clock
     if args.action == "new":
         require_course_id(args)
+        _course_output(args.output)
         plan, _ = plan_from_args(args)
         course = Course.start(plan)
-        save_course(course, args.output, force=args.force)
+        _write_new(course, args.output, args.force)
         print(
-            f"Wrote course {course.course_id} to {args.output}: {course.schedule.progress()};"
-            f" {_span(course)}"
+            f"Wrote course {course.course_id} to {shown_path(args.output)}:"
+            f" {sessions_summary(course.schedule)}"
         )
         return 0
     match args.action:
@@ -253,13 +256,6 @@ def run_course(args: argparse.Namespace) -> int:
         case "follow":
             return _follow(course, args)
     raise AssertionError(args.action)
-
-
-def _span(course: Course) -> str:
-    active = course.schedule.active_sessions()
-    if not active:
-        return "no session to come"
-    return f"{active[0].date} to {active[-1].date}"
 
 
 def _record(args: argparse.Namespace, now: dt.datetime) -> int:
@@ -419,8 +415,12 @@ def _export(course: Course, args: argparse.Namespace) -> int:
             f"-o: {args.output} is the course file itself; write the export to another file"
         )
     schedule = course.schedule if args.revision is None else course.revision_schedule(args.revision)
-    fmt = args.format or (format_from(args.output) if args.output else "ics")
-    base = load_clinic(args.clinic).calendar_options if args.clinic else CalendarOptions()
+    fmt = output_format(args.format, args.output, "ics")
+    if args.clinic is not None and not args.clinic.strip():
+        raise UsageError("--clinic: must not be empty; leave the option out instead")
+    base = (
+        load_clinic(args.clinic).calendar_options if args.clinic is not None else CalendarOptions()
+    )
     options = calendar_options_from_args(args, base)
     stamp = stamp_from_args(args.stamp) if fmt == "ics" else None
     write_schedule(schedule, fmt, options, stamp, args.output)
@@ -435,7 +435,7 @@ def _same_file(output: str, course_file: str) -> bool:
 
 
 def _close(args: argparse.Namespace) -> int:
-    closure = attrs.evolve(parse_closure(args.dates), reason=args.reason)
+    closure = attrs.evolve(parse_closure(args.dates, "DATE"), reason=args.reason)
     with editing(args.file, timeout=args.wait) as edit:
         clinic = edit.course.plan.clinic
         edit.course = edit.course.with_clinic(
@@ -455,7 +455,48 @@ def _close(args: argparse.Namespace) -> int:
     return 0
 
 
+def _course_output(output: str) -> None:
+    """A course file is JSON: refuse ``-o`` names that promise something else."""
+    suffix = Path(output).suffix
+    if output == "-" or suffix.lower() != ".json":
+        what = (
+            "standard output"
+            if output == "-"
+            else (
+                f"{shown_path(output)} has the suffix {suffix!r}"
+                if suffix
+                else f"{shown_path(output)} has no suffix"
+            )
+        )
+        raise UsageError(f"-o: {what}; a course file is JSON: give a file name ending in .json")
+
+
+def _write_new(course: Course, output: str, force: bool) -> None:
+    """Save a new course; an existing file is replaced only with ``--force`` (or when it
+    already holds exactly this course, so the same command run twice succeeds)."""
+    path = Path(output)
+    if not force and (path.exists() or path.is_symlink()):
+        try:
+            there = load_course(path)
+        except CourseFileError:
+            there = None
+        if there != course:
+            what = (
+                f"course {there.course_id} ({len(there.records)}"
+                f" record{'' if len(there.records) == 1 else 's'},"
+                f" revision {there.revision.number})"
+                if there is not None
+                else "another file"
+            )
+            raise UsageError(
+                f"-o: {shown_path(output)} already holds {what}; give another name, or"
+                " --force to replace it"
+            )
+    save_course(course, output, force=force)
+
+
 def _follow(course: Course, args: argparse.Namespace) -> int:
+    _course_output(args.output)
     start = parse_date(args.start, "--start") if args.start else None
     if args.rescue:
         if start is None:
@@ -463,9 +504,9 @@ def _follow(course: Course, args: argparse.Namespace) -> int:
         following = course.rescue(args.protocol, args.course_id, start)
     else:
         following = course.next_course(args.protocol, args.course_id, start=start)
-    save_course(following, args.output, force=args.force)
+    _write_new(following, args.output, args.force)
     print(
         f"Wrote course {following.course_id} ({following.relation} after {course.course_id})"
-        f" to {args.output}: {following.schedule.progress()}; {_span(following)}"
+        f" to {shown_path(args.output)}: {sessions_summary(following.schedule)}"
     )
     return 0

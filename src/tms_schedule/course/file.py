@@ -40,7 +40,7 @@ from typing import Any
 
 import attrs
 
-from tms_schedule._files import write_file
+from tms_schedule._files import read_file, shown_path, write_file
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.course.authorization import Authorization, Extension
 from tms_schedule.course.lifecycle import Course, Revision
@@ -477,24 +477,11 @@ def _clear_leftovers(target: Path) -> None:
 
 def load_course(path: str | Path) -> Course:
     """Read a course file; a missing, unreadable or malformed one raises :class:`CourseFileError`."""
-    target = Path(path)
-    try:
-        with target.open("rb") as stream:
-            if not os.path.isfile(target):
-                raise CourseFileError(f"{target}: is not a file")
-            data = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise CourseFileError(f"{target}: no such course file") from None
-    except IsADirectoryError:
-        raise CourseFileError(f"{target}: is a folder, not a course file") from None
-    except OSError as error:
-        raise CourseFileError(f"{target}: cannot be read ({error.strerror or error})") from None
-    if len(data) > MAX_BYTES:
-        raise CourseFileError(f"{target}: is larger than a course file can be ({MAX_BYTES} bytes)")
+    data = read_file(path, limit=MAX_BYTES, error=CourseFileError, what="course file")
     try:
         return course_from_json(data)
     except CourseFileError as error:
-        raise CourseFileError(f"{target}: {error}") from None
+        raise CourseFileError(f"{shown_path(path)}: {error}") from None
 
 
 @attrs.define
