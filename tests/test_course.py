@@ -352,7 +352,7 @@ def test_session_numbers_in_titles_count_the_sessions_that_take_place() -> None:
     data = course.to_ics(stamp=dt.datetime(2026, 11, 1, tzinfo=UTC), session_numbers=True)
     titles = [line for line in data.decode().split("\r\n") if line.startswith("SUMMARY")]
     assert titles[0] == "SUMMARY:Appointment (1 of 36)"
-    assert titles[1] == "SUMMARY:Appointment"  # the missed one
+    assert titles[1] == "SUMMARY:Missed: Appointment"  # the missed one: no number
     assert titles[-1] == "SUMMARY:Appointment (36 of 36)"
 
 
