@@ -115,7 +115,7 @@ def schedule_to_ics(
         for active in (True, False)
     }
     summary = escape_text(options.event_title)
-    alarm_text = _fold(f"DESCRIPTION:{escape_text(options.event_title)}")
+    alarm_text = _fold(f"DESCRIPTION:{summary}")
     alarms = [
         f"ACTION:DISPLAY\r\nTRIGGER:-{format_duration(lead)}\r\n{alarm_text}END:VALARM\r\n"
         for lead in options.reminders
