@@ -108,24 +108,8 @@ def print_to_pdf(page: str, paper: str) -> PrintedPage:
     marked = page.replace("</head>", f"<style>@page {{ size: {size}; }}</style>\n</head>", 1)
     assert marked != page, "the page has no </head>"
     with tempfile.TemporaryDirectory(prefix="tms-handout-") as scratch:
-        folder = Path(scratch)
-        source = folder / "handout.html"
-        source.write_text(marked, encoding="utf-8")
-        pdf = folder / "handout.pdf"
-        result = subprocess.run(
-            [
-                "chromium",
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={folder / 'profile'}",
-                f"--print-to-pdf={pdf}",
-                source.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-            env={**os.environ, "HOME": scratch},
-        )
+        pdf = Path(scratch) / "handout.pdf"
+        result = _chromium(marked, Path(scratch), f"--print-to-pdf={pdf}")
         if result.returncode != 0 or not pdf.is_file():
             raise AssertionError(
                 f"chromium could not print the page (exit {result.returncode}): "
@@ -139,6 +123,26 @@ def print_to_pdf(page: str, paper: str) -> PrintedPage:
     texts = tuple(text.split("\f")[:pages])
     console = tuple(line for line in result.stderr.splitlines() if ":CONSOLE" in line)
     return PrintedPage(pages, page_size.strip(), texts, console)
+
+
+def _chromium(page: str, folder: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """Open ``page`` (written into ``folder``, which also holds the browser's profile)."""
+    source = folder / "handout.html"
+    source.write_text(page, encoding="utf-8")
+    return subprocess.run(
+        [
+            "chromium",
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={folder / 'profile'}",
+            *flags,
+            source.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+        env={**os.environ, "HOME": str(folder)},
+    )
 
 
 def _run(command: list[str]) -> str:
@@ -273,25 +277,8 @@ def check_layout(page: str, width: int, height: int = 900) -> LayoutReport:
         f' srcdoc="{html.escape(checked, quote=True)}"></iframe></body></html>'
     )
     with tempfile.TemporaryDirectory(prefix="tms-handout-") as scratch:
-        folder = Path(scratch)
-        source = folder / "handout.html"
-        source.write_text(frame, encoding="utf-8")
-        result = subprocess.run(
-            [
-                "chromium",
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={folder / 'profile'}",
-                f"--window-size={max(width, 500) + 100},{height + 100}",
-                "--hide-scrollbars",
-                "--dump-dom",
-                source.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-            env={**os.environ, "HOME": scratch},
-        )
+        window = f"--window-size={max(width, 500) + 100},{height + 100}"
+        result = _chromium(frame, Path(scratch), window, "--hide-scrollbars", "--dump-dom")
     found = re.search(r'<pre id="layout-report">(.*?)</pre>', result.stdout, re.DOTALL)
     if result.returncode != 0 or found is None:
         raise AssertionError(

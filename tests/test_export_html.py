@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from browser import check_layout, print_to_pdf
-from cases import CLINIC, expand_or_skip, golden_start
+from cases import CLINIC, expand_or_skip, golden_start, recorded
 from strategies import plans
 from tms_schedule import (
     Accelerated,
@@ -73,15 +73,6 @@ def expand(protocol_id: str, course_id: str | None = None) -> Schedule:
 
 def dense() -> Schedule:
     return Plan(DENSE, CLINIC, "2026-11-02", "08:00", "c-1").expand()
-
-
-def recorded(schedule: Schedule, **statuses: list[int]) -> Schedule:
-    """``schedule`` with the sessions at the given indexes attended, missed or cancelled."""
-    sessions = list(schedule.sessions)
-    for status, indexes in statuses.items():
-        for i in indexes:
-            sessions[i] = sessions[i].evolve(status=status, sequence=1)
-    return attrs.evolve(schedule, sessions=tuple(sessions))
 
 
 def standard_recorded() -> Schedule:

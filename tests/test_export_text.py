@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cases import CLINIC, expand_or_skip, golden_start
+from cases import CLINIC, expand_or_skip, golden_start, recorded
 from strategies import plans
 from tms_schedule import (
     Closure,
@@ -134,15 +134,6 @@ def test_grids_of_the_standard_course() -> None:
     # The grids come after the list by week and before the days passed over.
     assert text.index("Week of Mon 18 Jan 2027") < text.index("Calendar: ")
     assert text.index("Calendar: ") < text.index("Days passed over")
-
-
-def recorded(schedule: Schedule, **statuses: list[int]) -> Schedule:
-    """``schedule`` with the sessions at the given indexes attended, missed or cancelled."""
-    sessions = list(schedule.sessions)
-    for status, indexes in statuses.items():
-        for i in indexes:
-            sessions[i] = sessions[i].evolve(status=status, sequence=1)
-    return attrs.evolve(schedule, sessions=tuple(sessions))
 
 
 def test_cancelled_and_missed_days_and_the_legend() -> None:
