@@ -1,4 +1,5 @@
-"""Print the HTML handout to PDF with a real browser, and read the PDF back.
+"""Print the HTML handout to PDF with a real browser and read the PDF back; lay it out on a
+screen of a given width and look for overflowing boxes and broken words.
 
 Debian's Chromium prints headless; poppler's ``pdfinfo`` and ``pdftotext`` count the pages
 and extract the text. Page counts depend on the fonts: CI installs DejaVu
@@ -10,6 +11,8 @@ narrower font does not change where pages break.
 from __future__ import annotations
 
 import functools
+import html
+import json
 import os
 import re
 import shutil
@@ -105,24 +108,8 @@ def print_to_pdf(page: str, paper: str) -> PrintedPage:
     marked = page.replace("</head>", f"<style>@page {{ size: {size}; }}</style>\n</head>", 1)
     assert marked != page, "the page has no </head>"
     with tempfile.TemporaryDirectory(prefix="tms-handout-") as scratch:
-        folder = Path(scratch)
-        source = folder / "handout.html"
-        source.write_text(marked, encoding="utf-8")
-        pdf = folder / "handout.pdf"
-        result = subprocess.run(
-            [
-                "chromium",
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={folder / 'profile'}",
-                f"--print-to-pdf={pdf}",
-                source.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-            env={**os.environ, "HOME": scratch},
-        )
+        pdf = Path(scratch) / "handout.pdf"
+        result = _chromium(marked, Path(scratch), f"--print-to-pdf={pdf}")
         if result.returncode != 0 or not pdf.is_file():
             raise AssertionError(
                 f"chromium could not print the page (exit {result.returncode}): "
@@ -138,6 +125,26 @@ def print_to_pdf(page: str, paper: str) -> PrintedPage:
     return PrintedPage(pages, page_size.strip(), texts, console)
 
 
+def _chromium(page: str, folder: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """Open ``page`` (written into ``folder``, which also holds the browser's profile)."""
+    source = folder / "handout.html"
+    source.write_text(page, encoding="utf-8")
+    return subprocess.run(
+        [
+            "chromium",
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={folder / 'profile'}",
+            *flags,
+            source.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+        env={**os.environ, "HOME": str(folder)},
+    )
+
+
 def _run(command: list[str]) -> str:
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
@@ -145,3 +152,138 @@ def _run(command: list[str]) -> str:
     if result.returncode != 0:
         raise AssertionError(f"{command[0]} failed: {result.stderr.strip()}")
     return result.stdout
+
+
+# -- a screen of a given width -----------------------------------------------------------------
+
+# Run in the page once it has loaded; leaves its findings as JSON in <pre id="layout-report">.
+# Words are runs of non-space characters, followed across element boundaries within a line
+# (not across a <br> or from one block to the next): one that lies on two lines was broken
+# inside. A box is too narrow when its content is wider than it (scrollWidth), or when a
+# word sticks out of the block that holds it.
+_LAYOUT_SCRIPT = r"""
+window.addEventListener("load", () => {
+  const problems = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > window.innerWidth) {
+    problems.push(`the page is ${root.scrollWidth}px wide in a ${window.innerWidth}px window`);
+  }
+  const describe = (el) =>
+    `<${el.tagName.toLowerCase()}${el.className ? ` class="${el.className}"` : ""}>` +
+    ` "${el.textContent.trim().replace(/\s+/g, " ").slice(0, 50)}"`;
+  // The box that lays a text out in lines: the nearest ancestor that is not inline.
+  const blockOf = (node) => {
+    let el = node.parentElement;
+    while (el && ["inline", "contents"].includes(getComputedStyle(el).display)) {
+      el = el.parentElement;
+    }
+    return el;
+  };
+  for (const el of document.body.querySelectorAll("*")) {
+    const display = getComputedStyle(el).display;
+    if (display === "none" || display.startsWith("inline") && display !== "inline-block") continue;
+    if (el.scrollWidth > el.clientWidth + 1) {
+      problems.push(`${describe(el)}: content ${el.scrollWidth}px wide in ${el.clientWidth}px`);
+    }
+  }
+  // Every visible character of the page, in order, with its line box and block.
+  const chars = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const block = blockOf(node);
+    for (let i = 0; i < node.data.length; i++) {
+      const ch = node.data[i];
+      if (/\s/.test(ch)) {
+        // A space ends a word even where it takes no room (at the end of a line).
+        chars.push({ node, i, ch, rect: null, block });
+        continue;
+      }
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rects = [...range.getClientRects()].filter((r) => r.width > 0 || r.height > 0);
+      if (!rects.length) continue; // not shown
+      chars.push({ node, i, ch, rect: rects[0], block });
+    }
+  }
+  let words = 0;
+  let word = "";
+  let reported = false;
+  for (let k = 0; k < chars.length; k++) {
+    const c = chars[k];
+    const prev = chars[k - 1];
+    if (c.rect === null) {
+      word = "";
+      continue;
+    }
+    const box = c.block.getBoundingClientRect();
+    if (c.rect.right > box.right + 0.5 || c.rect.left < box.left - 0.5) {
+      problems.push(`${describe(c.block)}: "${c.ch}" sticks out of its box`);
+    }
+    let joined = prev && prev.rect !== null && prev.block === c.block;
+    if (joined && prev.node !== c.node) {
+      range.setStart(prev.node, prev.i + 1);
+      range.setEnd(c.node, c.i);
+      joined = !range.cloneContents().querySelector("br");
+    }
+    if (!joined) {
+      words += 1;
+      word = c.ch;
+      reported = false;
+      continue;
+    }
+    word += c.ch;
+    if (Math.abs(c.rect.top - prev.rect.top) > prev.rect.height / 2 && !reported) {
+      problems.push(`${describe(c.block)}: a word broken across lines at "${word}"`);
+      reported = true; // once a word
+    }
+  }
+  const report = window.parent.document.createElement("pre");
+  report.id = "layout-report";
+  report.textContent = JSON.stringify({ width: window.innerWidth, words, problems });
+  // The frame's page writes its report into the page that holds the frame.
+  window.parent.document.body.append(report);
+});
+"""
+
+
+@attrs.frozen
+class LayoutReport:
+    """What the layout check found on a screen of ``width`` CSS pixels."""
+
+    width: int
+    words: int
+    problems: tuple[str, ...]
+
+
+def check_layout(page: str, width: int, height: int = 900) -> LayoutReport:
+    """Lay ``page`` out in a window ``width`` pixels wide and look for text that overflows its
+    box or a word broken inside.
+
+    The page forbids scripts (its Content-Security-Policy), so the copy checked here has the
+    policy taken out and the checking script added; nothing else changes.
+    """
+    require_browser()
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy"[^>]*>\n', page)
+    assert policy, "the page has no Content-Security-Policy"
+    checked = page.replace(policy[0], "", 1).replace(
+        "</body>", f"<script>{_LAYOUT_SCRIPT}</script>\n</body>", 1
+    )
+    assert "<script>" in checked, "the page has no </body>"
+    # A headless window is at least 500 pixels wide; a frame can be as narrow as a phone.
+    frame = (
+        "<!DOCTYPE html><html><body style='margin:0'>"
+        f'<iframe style="width:{width}px;height:{height}px;border:0"'
+        f' srcdoc="{html.escape(checked, quote=True)}"></iframe></body></html>'
+    )
+    with tempfile.TemporaryDirectory(prefix="tms-handout-") as scratch:
+        window = f"--window-size={max(width, 500) + 100},{height + 100}"
+        result = _chromium(frame, Path(scratch), window, "--hide-scrollbars", "--dump-dom")
+    found = re.search(r'<pre id="layout-report">(.*?)</pre>', result.stdout, re.DOTALL)
+    if result.returncode != 0 or found is None:
+        raise AssertionError(
+            f"chromium could not lay the page out (exit {result.returncode}): "
+            f"{result.stderr.strip()[-2000:]}"
+        )
+    report = json.loads(html.unescape(found[1]))
+    return LayoutReport(report["width"], report["words"], tuple(report["problems"]))

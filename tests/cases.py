@@ -1,10 +1,11 @@
-"""What several test files share: the golden clinic and starts, and the one way to expand a
-random plan that a documented refusal may stop."""
+"""What several test files share: the golden clinic and starts, the one way to expand a
+random plan that a documented refusal may stop, and schedules with sessions recorded."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import attrs
 from hypothesis import assume
 
 from tms_schedule import (
@@ -37,3 +38,14 @@ def expand_or_skip(plan: Plan) -> Schedule:
     except EXPECTED as error:
         assume(False)
         raise AssertionError from error
+
+
+def recorded(schedule: Schedule, **statuses: list[int]) -> Schedule:
+    """``schedule`` with the sessions at the given indexes attended, missed or cancelled
+    (``recorded(s, missed=[1, 2])``), as a course records them: built directly, so views
+    are tested apart from the course's rules."""
+    sessions = list(schedule.sessions)
+    for status, indexes in statuses.items():
+        for i in indexes:
+            sessions[i] = sessions[i].evolve(status=status, sequence=1)
+    return attrs.evolve(schedule, sessions=tuple(sessions))

@@ -46,6 +46,7 @@ class ParsedEvent(TypedDict):
     description: str | None
     location: str | None
     status: str | None
+    transp: str | None  # "OPAQUE" or "TRANSPARENT"
     sequence: int | None
     tzid: str | None
     all_day: bool | None

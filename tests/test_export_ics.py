@@ -195,6 +195,44 @@ def test_sequence_and_cancelled_status_come_from_the_session() -> None:
         assert parsed["events"][1]["status"] == "CONFIRMED"
 
 
+def test_missed_and_cancelled_events_say_so_in_their_title_and_free_the_time() -> None:
+    """For clients that ignore STATUS: the title says it, and TRANSPARENT frees the slot."""
+    import attrs
+    from icalendar import Calendar
+
+    schedule = expand("Europe/Berlin", "2027-03-01", "itbs")
+    sessions = list(schedule.sessions)
+    sessions[0] = sessions[0].evolve(status="attended")
+    sessions[1] = sessions[1].evolve(status="missed", sequence=1)
+    sessions[2] = sessions[2].evolve(status="cancelled", sequence=1)
+    changed = attrs.evolve(schedule, sessions=tuple(sessions))
+    expected = [
+        ("Appointment \N{EM DASH} Example Clinic (1 of 28)", "CONFIRMED", "OPAQUE", 0),
+        ("Missed: Appointment \N{EM DASH} Example Clinic", "CANCELLED", "TRANSPARENT", 0),
+        ("Cancelled: Appointment \N{EM DASH} Example Clinic", "CANCELLED", "TRANSPARENT", 0),
+        ("Appointment \N{EM DASH} Example Clinic (2 of 28)", "CONFIRMED", "OPAQUE", 2),
+    ]
+    data = changed.to_ics(stamp=STAMP, clinic_name="Example Clinic", session_numbers=True)
+    for parsed in (icaljs_read(data), libical_read(data)):
+        events = parsed["events"]
+        got = [(e["summary"], e["status"], e["transp"], len(e["alarms"])) for e in events[:4]]
+        assert got == expected, parsed["parser"]
+        assert all(e["transp"] == "OPAQUE" for e in events[3:])
+    events = Calendar.from_ical(data).walk("VEVENT")
+    assert [
+        (str(e["SUMMARY"]), str(e["STATUS"]), str(e["TRANSP"]), len(e.subcomponents))
+        for e in events[:4]
+    ] == expected
+
+    # The clinic's own title keeps its text behind the prefix; the active events are
+    # byte for byte what they were before anything was recorded.
+    titled = changed.to_ics(stamp=STAMP, title="Visit; room 2")
+    assert b"SUMMARY:Missed: Visit\\; room 2\r\n" in titled
+    assert b"SUMMARY:Cancelled: Visit\\; room 2\r\n" in titled
+    before = schedule.to_ics(stamp=STAMP, title="Visit; room 2")
+    assert titled.split(b"BEGIN:VEVENT")[4:] == before.split(b"BEGIN:VEVENT")[4:]
+
+
 def test_private_by_default() -> None:
     schedule = expand("America/Denver", "2026-10-19", "standard-10hz")
     text = schedule.to_ics(stamp=STAMP).decode().lower()

@@ -251,10 +251,19 @@ class Schedule:
 
         return schedule_to_text(self)
 
-    def to_html(self, options: CalendarOptions | None = None, **choices: Any) -> str:
+    def to_html(
+        self,
+        options: CalendarOptions | None = None,
+        *,
+        issued: dt.date | None = None,
+        revision: int | None = None,
+        **choices: Any,
+    ) -> str:
         """The schedule as a printable handout page (see :mod:`tms_schedule.export.html`).
 
-        ``choices`` are :class:`~tms_schedule.export.options.CalendarOptions` fields, e.g.
+        ``issued`` (the date the page is handed out) and ``revision`` (the course's) are
+        printed on every page; ``choices`` are
+        :class:`~tms_schedule.export.options.CalendarOptions` fields, e.g.
         ``clinic_name="Example Clinic"``.
         """
         from tms_schedule.export.html import schedule_to_html
@@ -262,4 +271,4 @@ class Schedule:
 
         if choices:
             options = attrs.evolve(options, **choices) if options else CalendarOptions(**choices)
-        return schedule_to_html(self, options)
+        return schedule_to_html(self, options, issued=issued, revision=revision)

@@ -35,6 +35,7 @@ A front desk keeps one file per clinic; every key is optional except ``timezone`
     phone = "+1 303 555 0100"
     url = "https://clinic.example/visit"
     organizer = "desk@clinic.example"
+    cannot_come = "Call 303 555 0100 a day ahead"  # the handout's line (default: call us)
     reminders = ["1d", "1h"]           # [] turns reminders off
     uid_key = "a clinic secret of 16+ characters"
     times = "tzid"                     # or "utc"
@@ -85,6 +86,7 @@ _CALENDAR_KEYS = {
     "url": "str",
     "organizer": "str",
     "description": "str",
+    "cannot_come": "str",
     "session_numbers": "bool",
     "milestones": "bool",
     "reminders": "str-list",

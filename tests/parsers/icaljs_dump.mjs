@@ -81,6 +81,7 @@ function dumpEvent(vevent, known) {
     description: text(vevent, "description"),
     location: text(vevent, "location"),
     status: text(vevent, "status"),
+    transp: text(vevent, "transp"),
     sequence: sequence === null || sequence === undefined ? null : Number(sequence),
     tzid: tzidOf(vevent, "dtstart"),
     all_day: start ? start.isDate : null,

@@ -136,6 +136,7 @@ def dump_event(cal: Any, event: Any) -> dict[str, Any]:
     start = event.get_dtstart() if has_start else None
     end = event.get_dtend() if has_start else None
     status = event.get_first_property(Prop.STATUS_PROPERTY)
+    transp = event.get_first_property(Prop.TRANSP_PROPERTY)
     sequence = event.get_first_property(Prop.SEQUENCE_PROPERTY)
     dtstamp = event.get_first_property(Prop.DTSTAMP_PROPERTY)
     return {
@@ -144,6 +145,7 @@ def dump_event(cal: Any, event: Any) -> dict[str, Any]:
         "description": text(event, Prop.DESCRIPTION_PROPERTY),
         "location": text(event, Prop.LOCATION_PROPERTY),
         "status": None if status is None else status.get_value_as_string(),
+        "transp": None if transp is None else transp.get_value_as_string(),
         "sequence": None if sequence is None else int(sequence.get_sequence()),
         "tzid": start_tzid,
         "all_day": None if start is None else bool(start.is_date()),

@@ -3,7 +3,9 @@
 What the file holds, and why (see the calendar-files page of the documentation):
 
 * one VEVENT per session, never RRULE+EXDATE (which silently shortens courses); missed
-  and cancelled sessions are exported as STATUS:CANCELLED, without reminders;
+  and cancelled sessions are exported as STATUS:CANCELLED, TRANSP:TRANSPARENT (the time is
+  free again), without reminders, and their title says so ("Cancelled: Appointment",
+  "Missed: Appointment") for the clients that ignore STATUS;
 * a UID per session derived from the course id and session number by HMAC-SHA256, keyed
   with the clinic's secret when it gives one (RFC 7986: no identifying data in a UID), so
   re-exports update rather than duplicate; SEQUENCE and STATUS come from the session;
@@ -42,6 +44,9 @@ __all__ = ["PRODID", "escape_text", "format_duration", "schedule_to_ics"]
 
 #: The PRODID of every file; it names no treatment (the library's own name would).
 PRODID = "-//Appointments//Calendar export//EN"
+# What the title of a session that will not happen starts with: several clients show a
+# cancelled event like any other (see the calendar-files page).
+_STATUS_PREFIX = {"cancelled": "Cancelled: ", "missed": "Missed: "}
 _UTC_ZONES = frozenset(
     {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu", "Universal", "Etc/Universal"}
 )
@@ -57,7 +62,8 @@ def schedule_to_ics(
     """The schedule as an iCalendar file (bytes: write them in binary mode).
 
     Args:
-        schedule: the sessions to export; cancelled ones are exported as STATUS:CANCELLED.
+        schedule: the sessions to export; missed and cancelled ones are exported as
+            STATUS:CANCELLED, TRANSP:TRANSPARENT, titled "Missed: ..." or "Cancelled: ...".
         options: the clinic's choices (default: neutral text, reminders on, local times).
         stamp: the export time (timezone-aware), written as DTSTAMP in UTC. It is an input so
             the same schedule always gives the same bytes.
@@ -104,8 +110,12 @@ def schedule_to_ics(
         out.append(vtimezone(schedule.timezone, min(years), max(years))[0].decode("utf-8"))
     # What every event shares is written (and folded) once.
     dtstamp = f"DTSTAMP:{_basic(stamp.astimezone(dt.UTC))}Z\r\n"
-    shared = "".join(_fold(line) for line in _constant_lines(options))
-    alarm_text = _fold(f"DESCRIPTION:{escape_text(options.event_title)}")
+    shared = {
+        active: "".join(_fold(line) for line in _constant_lines(options, active=active))
+        for active in (True, False)
+    }
+    summary = escape_text(options.event_title)
+    alarm_text = _fold(f"DESCRIPTION:{summary}")
     alarms = [
         f"ACTION:DISPLAY\r\nTRIGGER:-{format_duration(lead)}\r\n{alarm_text}END:VALARM\r\n"
         for lead in options.reminders
@@ -113,25 +123,31 @@ def schedule_to_ics(
     times = _Times(schedule.timezone, utc_only)
     # "(3 of 36)" counts the sessions that take place, in order, not session numbers
     # (which are identities and keep their value when a re-plan adds sessions).
-    active = [s.number for s in schedule.sessions if s.active]
-    position = {number: k for k, number in enumerate(active, start=1)}
-    course_total = total or len(active)
+    taking_place = [s.number for s in schedule.sessions if s.active]
+    position = {number: k for k, number in enumerate(taking_place, start=1)}
+    course_total = total or len(taking_place)
     for session in schedule.sessions:
         uid = session_uid(schedule.course_id, session.number, key)
-        title = options.event_title
-        if options.session_numbers and session.number in position:
-            title = f"{title} ({position[session.number]} of {course_total})"
+        active = session.active
+        if not active:
+            title = f"{_STATUS_PREFIX[session.status]}{summary}"
+        elif options.session_numbers and session.number in position:
+            title = f"{summary} ({position[session.number]} of {course_total})"
+        else:
+            title = summary
         out += [
             f"BEGIN:VEVENT\r\nUID:{uid}\r\n",
             dtstamp,
             _fold(times.line("DTSTART", session.start)),
             _fold(times.line("DTEND", session.end)),
             f"SEQUENCE:{session.sequence}\r\n",
-            "STATUS:CONFIRMED\r\n" if session.active else "STATUS:CANCELLED\r\n",
-            _fold(f"SUMMARY:{escape_text(title)}"),
-            "".join(_fold(line) for line in _constant_lines(options, session.milestones))
+            "STATUS:CONFIRMED\r\n" if active else "STATUS:CANCELLED\r\n",
+            _fold(f"SUMMARY:{title}"),
+            "".join(
+                _fold(line) for line in _constant_lines(options, session.milestones, active=active)
+            )
             if options.milestones and session.milestones
-            else shared,
+            else shared[active],
         ]
         if session.status == "scheduled":
             for index, alarm in enumerate(alarms):
@@ -186,8 +202,14 @@ def _basic(moment: dt.datetime) -> str:
     )
 
 
-def _constant_lines(options: CalendarOptions, milestones: tuple[str, ...] = ()) -> list[str]:
-    """The event lines every session shares (with a session's milestones, when asked)."""
+def _constant_lines(
+    options: CalendarOptions, milestones: tuple[str, ...] = (), *, active: bool = True
+) -> list[str]:
+    """The event lines every session shares (with a session's milestones, when asked).
+
+    A session that will not happen (missed, cancelled) is TRANSPARENT: it no longer holds
+    the patient's time, so free/busy lookups and clients that ignore STATUS see it free.
+    """
     lines = []
     if options.location:
         lines.append(f"LOCATION:{escape_text(options.location)}")
@@ -209,7 +231,7 @@ def _constant_lines(options: CalendarOptions, milestones: tuple[str, ...] = ()) 
     if options.organizer:
         cn = f";CN={_param(options.clinic_name)}" if options.clinic_name else ""
         lines.append(f"ORGANIZER{cn}:mailto:{options.organizer}")
-    lines += ["CLASS:PRIVATE", "TRANSP:OPAQUE"]
+    lines += ["CLASS:PRIVATE", "TRANSP:OPAQUE" if active else "TRANSP:TRANSPARENT"]
     return lines
 
 

@@ -171,6 +171,8 @@ class CalendarOptions:
         uid_key: the clinic's secret for deriving UIDs (at least 16 characters).
         times: ``"tzid"`` (local times with a VTIMEZONE) or ``"utc"``.
         refresh: for a subscribed feed, how often clients should refresh it.
+        cannot_come: the handout's line on what to do when the patient cannot come
+            (default: "If you cannot come, please call the clinic", with the ``phone``).
     """
 
     clinic_name: str | None = attrs.field(default=None, converter=_clean, validator=_text(120))
@@ -189,6 +191,7 @@ class CalendarOptions:
     uid_key: str | bytes | None = attrs.field(default=None, validator=_uid_key, repr=False)
     times: Literal["tzid", "utc"] = attrs.field(default="tzid", validator=_times)
     refresh: dt.timedelta | None = attrs.field(default=None, validator=_refresh)
+    cannot_come: str | None = attrs.field(default=None, converter=_clean, validator=_text(500))
 
     @property
     def event_title(self) -> str:

@@ -1,9 +1,15 @@
-"""Plain-text view for the front desk: the sessions week by week, month grids like ``cal``,
-then the skipped days. Every line fits in 80 columns.
+"""Plain-text view for the front desk: the counts, the sessions week by week in date order,
+month grids like ``cal``, then the skipped days. Every line fits in 80 columns.
 
-In the grids (weeks from Monday) a day with appointments reads ``[16]``, a day passed over
-``26x`` and a day whose sessions are all cancelled ``17-``; a one-line legend above them
-says so. Two months stand side by side (three would need 88 columns).
+The first line gives the course's target ("36 sessions"), not the number of session
+records (a missed session and the one that makes it up are two records). Once anything
+is recorded, the next line gives :meth:`~tms_schedule.schedule.Schedule.progress` as it
+prints: "36 sessions: 2 delivered, 3 missed (all made up), 31 to come".
+
+In the grids (weeks from Monday) a day with a session attended or to come reads ``[16]``,
+a day whose sessions were missed ``17m``, a day whose sessions are all cancelled ``17-``
+and a day passed over ``26x``; a one-line legend above them names the marks used. Two
+months stand side by side (three would need 88 columns).
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from tms_schedule.schedule import Schedule
 
 __all__ = ["schedule_to_text"]
 
-# A day is four columns wide: " 16 ", "[16]", " 26x", " 17-"; a month 28, two with a gap 60.
+# A day is four columns wide: " 16 ", "[16]", " 17m", " 17-", " 26x"; a month 28, two with
+# a gap 60.
 _CELL = 4
 _MONTH_WIDTH = 7 * _CELL
 _GAP = " " * 4
@@ -48,8 +55,14 @@ def schedule_to_text(schedule: Schedule) -> str:
      23  24  25  26  27  28  29      28  29  30  31
     [30]
     """
-    sessions = schedule.sessions
-    lines = [f"Course {schedule.course_id} - {schedule.protocol_id} - {len(sessions)} sessions"]
+    # A re-plan or a moved session can leave the records out of date order.
+    sessions = sorted(schedule.sessions, key=lambda s: (s.start.astimezone(dt.UTC), s.number))
+    progress = schedule.progress()
+    title = f"Course {schedule.course_id} - {schedule.protocol_id}"
+    if all(s.status == "scheduled" for s in sessions):
+        lines = [f"{title} - {progress.target} sessions"]
+    else:
+        lines = [title, *_entries("", str(progress).split(", "), indent=2)]
     if sessions:
         # The zone shares this line rather than the first, which a long course id fills.
         lines.append(
@@ -90,18 +103,24 @@ def schedule_to_text(schedule: Schedule) -> str:
     return "\n".join(lines) + "\n"
 
 
-def day_marks(schedule: Schedule) -> dict[dt.date, str]:
-    """How the grids mark each day: ``"session"``, ``"skipped"`` or ``"cancelled"``.
+# When a day holds sessions in several states, the first of these names it.
+_PRECEDENCE = ("session", "missed", "cancelled")
 
-    A day with any session that is not cancelled is a session day; a missed session still
-    was an appointment on that day.
+
+def day_marks(schedule: Schedule) -> dict[dt.date, str]:
+    """How the grids mark each day: ``"session"``, ``"missed"``, ``"cancelled"`` or
+    ``"skipped"``.
+
+    A day with a session attended or to come is a session day; otherwise a day with a
+    missed session is a missed day, and a day whose sessions are all cancelled a cancelled
+    day. A day passed over without any session is a skipped day.
     """
     marks: dict[dt.date, str] = {}
     for s in schedule.sessions:
-        if s.status == "cancelled":
-            marks.setdefault(s.start.date(), "cancelled")
-        else:
-            marks[s.start.date()] = "session"
+        mark = "session" if s.active else s.status
+        day = s.start.date()
+        if day not in marks or _PRECEDENCE.index(mark) < _PRECEDENCE.index(marks[day]):
+            marks[day] = mark
     for skipped in schedule.skipped:
         marks.setdefault(skipped.date, "skipped")
     return marks
@@ -112,12 +131,15 @@ def month_grids(schedule: Schedule) -> list[str]:
     marks = day_marks(schedule)
     if not marks:
         return []
+    used = set(marks.values())
     legend = ["[16] appointment day"]
-    if "skipped" in marks.values():
+    if "skipped" in used:
         legend.append("26x passed over (see below)")
-    if "cancelled" in marks.values():
+    if "missed" in used:
+        legend.append("17m missed")
+    if "cancelled" in used:
         legend.append("17- all cancelled")
-    lines = ["", "Calendar: " + ", ".join(legend)]
+    lines = ["", *_entries("Calendar: ", legend)]
     blocks = [_month(year, month, marks) for year, month in months(marks)]
     for first in range(0, len(blocks), _PER_ROW):
         row = blocks[first : first + _PER_ROW]
@@ -126,6 +148,21 @@ def month_grids(schedule: Schedule) -> list[str]:
         for i in range(height):
             parts = [block[i] if i < len(block) else " " * _MONTH_WIDTH for block in row]
             lines.append(_GAP.join(parts).rstrip())
+    return lines
+
+
+def _entries(prefix: str, entries: list[str], indent: int | None = None) -> list[str]:
+    """``entries`` joined by commas after ``prefix`` and wrapped at 80 columns between
+    entries, never inside one; continuation lines are indented under the first entry, or
+    by ``indent``."""
+    continued = " " * (len(prefix) if indent is None else indent)
+    lines = [prefix + entries[0]]
+    for entry in entries[1:]:
+        if len(lines[-1]) + len(", ") + len(entry) < 80:
+            lines[-1] += ", " + entry
+        else:
+            lines[-1] += ","
+            lines.append(continued + entry)
     return lines
 
 
@@ -139,14 +176,14 @@ def _month(year: int, month: int, marks: dict[dt.date, str]) -> list[str]:
     return lines
 
 
+# The column after the day number; a session day is bracketed instead.
+_SUFFIX = {None: " ", "missed": "m", "cancelled": "-", "skipped": "x"}
+
+
 def _cell(day: dt.date, mark: str | None) -> str:
     if mark == "session":
         return f"[{day.day:>2}]"
-    if mark == "skipped":
-        return f" {day.day:>2}x"
-    if mark == "cancelled":
-        return f" {day.day:>2}-"
-    return f" {day.day:>2} "
+    return f" {day.day:>2}{_SUFFIX[mark]}"
 
 
 def _monday(day: dt.date) -> dt.date:
