@@ -208,9 +208,29 @@ def test_a_closure_says_which_sessions_fall_on_it_and_the_replan_moves_only_them
     skipped = {d["date"]: d["reason"] for d in json.loads(out)["skipped"]}
     assert skipped["2025-12-02"] == "Snow day: clinic closed"
     page = tmp_path / "handout.html"
-    status, _, err = run(capsys, "course", "export", f, "-o", str(page))
+    status, _, err = run(
+        capsys, "course", "export", f, "-o", str(page), "--stamp", "2025-12-10T17:00:00Z"
+    )
     assert status == 0, err
-    assert "Snow day" in page.read_text()
+    text = page.read_text()
+    assert "Snow day" in text
+    # The front desk hands out the page with its date and the revision it shows.
+    revision = load_course(course_file).revision.number
+    assert f"Issued 10 Dec 2025 \N{MIDDLE DOT} revision {revision}" in text
+    run(
+        capsys,
+        "course",
+        "export",
+        f,
+        "--revision",
+        "0",
+        "-o",
+        str(page),
+        "--cannot-come",
+        "Text us",
+    )
+    assert "revision 0" in page.read_text()
+    assert '<p class="cannot">Text us</p>' in page.read_text()
 
 
 @pytest.mark.parametrize(

@@ -117,3 +117,24 @@ def test_getting_started_commands_print_what_the_page_shows(
             assert status == 2, command
         else:  # 1 is `course check` finding sessions outside the authorization
             assert status in (0, 1), f"{command}: exit status {status}"
+
+
+def test_the_readme_python_runs_and_prints_what_its_comments_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's Python, in order, as a newcomer pastes it into one session."""
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for block in _fenced(DOCS.parent / "README.md", "python"):
+        exec(compile(block, "README.md", "exec"), namespace)
+    printed = capsys.readouterr().out.splitlines()
+    shown = [
+        comment.removeprefix("Prints:").strip()
+        for block in _fenced(DOCS.parent / "README.md", "python")
+        for comment in re.findall(r"# (.*)$", block, flags=re.MULTILINE)
+        if re.match(r"(Prints:)?\s*(\d|Session)", comment)
+    ]
+    assert shown, "the README shows no printed line"
+    for line in shown:
+        assert line in printed
+    assert (tmp_path / "c-1.json").is_file()

@@ -429,13 +429,17 @@ def test_the_command_line_writes_the_handout(
 ) -> None:
     plan = ["plan", "standard-10hz", "--start", "2026-11-16", "--tz", "America/Denver"]
     plan += ["--holidays", "US-CO", "--clinic-name", "Example Clinic", "--phone", "555 0100"]
+    plan += ["--stamp", "2026-11-21T03:00:00Z"]  # the evening of the 20th in Denver
     target = tmp_path / "handout.html"
     assert main([*plan, "-o", str(target)]) == 0  # the format follows the suffix
     assert capsys.readouterr().out == (
         f"Wrote 36 sessions (Mon 16 Nov 2026 to Tue 19 Jan 2027) to {target}\n"
     )
     page = target.read_text(encoding="utf-8")
-    assert page == expand("standard-10hz").to_html(clinic_name="Example Clinic", phone="555 0100")
+    assert page == expand("standard-10hz").to_html(
+        issued=dt.date(2026, 11, 20), clinic_name="Example Clinic", phone="555 0100"
+    )
+    assert "Issued 20 Nov 2026" in page
     assert main([*plan, "--format", "html"]) == 0
     assert capsys.readouterr().out == page
     # A clinic file's [calendar] table fills the page's contact details too.

@@ -20,6 +20,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any, Literal, NoReturn
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -156,6 +157,12 @@ def add_calendar_arguments(plan: argparse.ArgumentParser) -> None:
     calendar.add_argument("--location", metavar="TEXT", help="event location")
     calendar.add_argument("--phone", metavar="NUMBER", help="clinic phone, in the description")
     calendar.add_argument("--url", metavar="URL", help="clinic web address")
+    calendar.add_argument(
+        "--cannot-come",
+        metavar="TEXT",
+        help="the handout's line on what to do when the patient cannot come"
+        " (default: call the clinic on --phone)",
+    )
     calendar.add_argument("--organizer", metavar="EMAIL", help="adds ORGANIZER and METHOD:PUBLISH")
     calendar.add_argument(
         "--reminders",
@@ -177,7 +184,8 @@ def add_calendar_arguments(plan: argparse.ArgumentParser) -> None:
     calendar.add_argument(
         "--stamp",
         metavar="YYYY-MM-DDTHH:MM:SSZ",
-        help="export time for DTSTAMP (default: now); give it for byte-identical files",
+        help="export time for DTSTAMP and the handout's issue date (default: now); give it"
+        " for byte-identical files",
     )
 
 
@@ -218,8 +226,13 @@ def write_schedule(
     options: CalendarOptions,
     stamp: dt.datetime | None,
     output: str | None,
+    *,
+    revision: int | None = None,
 ) -> None:
     """Write ``schedule`` in ``fmt`` to ``output`` (standard output when ``None`` or ``-``).
+
+    ``stamp`` is the calendar file's DTSTAMP and, in the clinic's time, the handout's issue
+    date; ``revision`` (a course's) is printed on the handout.
 
     A file written is reported in one line on standard output (how many sessions, from
     when to when, where); standard output itself gets the schedule and nothing else.
@@ -232,7 +245,8 @@ def write_schedule(
     elif fmt == "csv":
         data = schedule.to_csv(uid_key=options.uid_key).encode("utf-8")
     elif fmt == "html":
-        data = schedule.to_html(options).encode("utf-8")
+        issued = stamp.astimezone(ZoneInfo(schedule.timezone)).date() if stamp else None
+        data = schedule.to_html(options, issued=issued, revision=revision).encode("utf-8")
     else:
         data = schedule.to_text().encode("utf-8")
     write_output(data, output)
@@ -287,6 +301,7 @@ def calendar_options_from_args(args: argparse.Namespace, base: CalendarOptions) 
             ("phone", args.phone),
             ("url", args.url),
             ("organizer", args.organizer),
+            ("cannot_come", args.cannot_come),
         )
         if value is not None
     }

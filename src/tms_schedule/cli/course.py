@@ -422,8 +422,9 @@ def _export(course: Course, args: argparse.Namespace) -> int:
         load_clinic(args.clinic).calendar_options if args.clinic is not None else CalendarOptions()
     )
     options = calendar_options_from_args(args, base)
-    stamp = stamp_from_args(args.stamp) if fmt == "ics" else None
-    write_schedule(schedule, fmt, options, stamp, args.output)
+    stamp = stamp_from_args(args.stamp) if fmt in ("ics", "html") else None
+    revision = course.revision.number if args.revision is None else args.revision
+    write_schedule(schedule, fmt, options, stamp, args.output, revision=revision)
     return 0
 
 

@@ -126,6 +126,6 @@ def run_plan(args: argparse.Namespace) -> int:
     options = calendar_options_from_args(
         args, settings.calendar_options if settings else CalendarOptions()
     )
-    stamp = stamp_from_args(args.stamp) if fmt == "ics" else None
+    stamp = stamp_from_args(args.stamp) if fmt in ("ics", "html") else None
     write_schedule(plan.expand(), fmt, options, stamp, args.output)
     return 0
