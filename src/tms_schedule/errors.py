@@ -20,6 +20,7 @@ __all__ = [
     "InvalidClinicError",
     "InvalidPlanError",
     "InvalidProtocolError",
+    "InvitationError",
     "NoOpenDayError",
     "ScheduleFormatError",
     "TmsScheduleError",
@@ -112,3 +113,8 @@ class InvalidCalendarOptionError(TmsScheduleError):
 
 class FileWriteError(TmsScheduleError):
     """A file could not be written, or writing it would replace a file it must not."""
+
+
+class InvitationError(TmsScheduleError):
+    """An invitation or cancellation cannot be built: an address that is not one, a session
+    the course does not have, or one in a state the message cannot be about."""
