@@ -14,6 +14,7 @@ __all__ = [
     "ConfigError",
     "CourseError",
     "CourseFileError",
+    "FhirExportError",
     "FileWriteError",
     "HolidayDataError",
     "InvalidCalendarOptionError",
@@ -118,3 +119,8 @@ class FileWriteError(TmsScheduleError):
 class InvitationError(TmsScheduleError):
     """An invitation or cancellation cannot be built: an address that is not one, a session
     the course does not have, or one in a state the message cannot be about."""
+
+
+class FhirExportError(TmsScheduleError):
+    """A FHIR export input is not usable: a reference that is not one (or to the wrong kind
+    of resource), a session the course does not have, or a coding of the wrong shape."""
