@@ -250,9 +250,11 @@ def _message(
     _check_text("attendee_name", attendee_name, 120)
     if attendee_name is not None:
         attendee_name = " ".join(attendee_name.split())  # as the To header will show it
-    if attendee_name is not None and '"' in attendee_name:
+    if attendee_name is not None and ('"' in attendee_name or "\\" in attendee_name):
+        # Neither can be written in a parameter value that every parser reads back alike:
+        # libical and icalendar take a backslash before ";" or a quote as an escape.
         raise InvitationError(
-            f"attendee_name: must not contain a double quote, got {attendee_name!r}"
+            f"attendee_name: must not contain a double quote or a backslash, got {attendee_name!r}"
         )
     _check_text("subject", subject, 200)
     if not isinstance(stamp, dt.datetime) or stamp.utcoffset() is None:
@@ -327,7 +329,9 @@ def _attendee_line(address: str, name: str | None, rsvp: bool) -> str:
     """The ATTENDEE property: the patient, not yet answered (RFC 5545 §3.8.4.1)."""
     cn = ""
     if name:
-        # A parameter value holding ":;," is quoted; a double quote was refused above.
+        # RFC 6868: a caret is written twice. A value holding ":;," is quoted; double quotes
+        # and backslashes were refused above.
+        name = name.replace("^", "^^")
         cn = f';CN="{name}"' if any(c in name for c in ":;,") else f";CN={name}"
     flag = "TRUE" if rsvp else "FALSE"
     return f"ATTENDEE{cn};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP={flag}:mailto:{address}"
