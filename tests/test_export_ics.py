@@ -272,7 +272,10 @@ def test_utc_option_writes_no_vtimezone() -> None:
     ("options", "message"),
     [
         ({"organizer": "desk at clinic"}, "organizer: must be an e-mail address"),
+        # A trailing line break would end the ORGANIZER or URL line early.
+        ({"organizer": "desk@clinic.example\n"}, "organizer: must be an e-mail address"),
         ({"url": "javascript:alert(1)"}, "url: must be an http:// or https:// address"),
+        ({"url": "https://clinic.example/\n"}, "url: must be an http:// or https:// address"),
         ({"clinic_name": "x" * 121}, "clinic_name: must be a non-empty text of at most 120"),
         ({"clinic_name": "bell\x07"}, "clinic_name: must not contain control characters"),
         ({"reminders": ["soon"]}, "reminders: each must be a lead time like 30m"),
@@ -284,6 +287,52 @@ def test_utc_option_writes_no_vtimezone() -> None:
 def test_bad_options_name_the_field(options: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidCalendarOptionError, match=message):
         CalendarOptions(**options)  # type: ignore[arg-type]
+
+
+def test_one_session_as_an_itip_message() -> None:
+    """What invitations build on: METHOD, one event, extra lines before the reminders."""
+    schedule = expand("America/Denver", "2026-10-19", "standard-10hz")
+    options = CalendarOptions(organizer="desk@clinic.example", session_numbers=True)
+    attendee = "ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:patient@example.org"
+    data = schedule_to_ics(
+        schedule, options, stamp=STAMP, method="REQUEST", only=3, event_lines=[attendee]
+    )
+    whole = schedule_to_ics(schedule, options, stamp=STAMP)
+    text = data.decode()
+    assert "METHOD:REQUEST\r\n" in text and "METHOD:PUBLISH" not in text
+    assert text.count("BEGIN:VEVENT") == 1
+    assert f"UID:{session_uid(schedule.course_id, 3)}\r\n" in text
+    assert "SUMMARY:Appointment (3 of 36)\r\n" in text  # counted in the whole course
+    event = text[text.index("BEGIN:VEVENT") :]
+    assert event.index("ATTENDEE;") < event.index("BEGIN:VALARM")
+    # The VTIMEZONE is the course file's, byte for byte.
+    zone = whole[whole.index(b"BEGIN:VTIMEZONE") : whole.index(b"END:VTIMEZONE")]
+    assert zone in data
+    parsed = libical_read(data)
+    assert parsed["restriction_ok"], parsed["restriction_errors"]
+    assert [e["uid"] for e in parsed["events"]] == [session_uid(schedule.course_id, 3)]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"method": "REQUEST"}, "organizer: METHOD:REQUEST needs an organizer"),
+        (
+            {"method": "REPLY", "options": CalendarOptions(organizer="desk@clinic.example")},
+            "method: must be one of PUBLISH, REQUEST, CANCEL",
+        ),
+        ({"only": 99}, "only: the schedule has no session 99"),
+        (
+            {"event_lines": ["ATTENDEE:mailto:a@b.example\r\nBEGIN:VEVENT"]},
+            "event_lines: each must be one content line",
+        ),
+        ({"event_lines": ["no colon"]}, "event_lines: each must be one content line"),
+    ],
+)
+def test_bad_itip_arguments_name_the_field(arguments: dict[str, object], message: str) -> None:
+    schedule = expand("UTC", "2026-11-16", "itbs")
+    with pytest.raises(InvalidCalendarOptionError, match=message):
+        schedule_to_ics(schedule, stamp=STAMP, **arguments)  # type: ignore[arg-type]
 
 
 def test_a_naive_stamp_is_refused() -> None:

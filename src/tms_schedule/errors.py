@@ -14,12 +14,14 @@ __all__ = [
     "ConfigError",
     "CourseError",
     "CourseFileError",
+    "FhirExportError",
     "FileWriteError",
     "HolidayDataError",
     "InvalidCalendarOptionError",
     "InvalidClinicError",
     "InvalidPlanError",
     "InvalidProtocolError",
+    "InvitationError",
     "NoOpenDayError",
     "ScheduleFormatError",
     "TmsScheduleError",
@@ -112,3 +114,13 @@ class InvalidCalendarOptionError(TmsScheduleError):
 
 class FileWriteError(TmsScheduleError):
     """A file could not be written, or writing it would replace a file it must not."""
+
+
+class InvitationError(TmsScheduleError):
+    """An invitation or cancellation cannot be built: an address that is not one, a session
+    the course does not have, or one in a state the message cannot be about."""
+
+
+class FhirExportError(TmsScheduleError):
+    """A FHIR export input is not usable: a reference that is not one (or to the wrong kind
+    of resource), a session the course does not have, or a coding of the wrong shape."""

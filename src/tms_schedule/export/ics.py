@@ -31,7 +31,9 @@ cached, and the tests read every file back with icalendar, ical.js and libical.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
+from collections.abc import Sequence
 
 from tms_schedule.clinic import offset_change_days
 from tms_schedule.errors import InvalidCalendarOptionError
@@ -47,6 +49,7 @@ PRODID = "-//Appointments//Calendar export//EN"
 # What the title of a session that will not happen starts with: several clients show a
 # cancelled event like any other (see the calendar-files page).
 _STATUS_PREFIX = {"cancelled": "Cancelled: ", "missed": "Missed: "}
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _UTC_ZONES = frozenset(
     {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu", "Universal", "Etc/Universal"}
 )
@@ -58,6 +61,9 @@ def schedule_to_ics(
     *,
     stamp: dt.datetime,
     total: int | None = None,
+    method: str | None = None,
+    only: int | None = None,
+    event_lines: Sequence[str] = (),
 ) -> bytes:
     """The schedule as an iCalendar file (bytes: write them in binary mode).
 
@@ -69,6 +75,14 @@ def schedule_to_ics(
             the same schedule always gives the same bytes.
         total: the course's session count for ``session_numbers`` (default: the sessions of
             the schedule that are attended or still to come).
+        method: the iTIP METHOD (``PUBLISH``, ``REQUEST`` or ``CANCEL``; RFC 5546 wants an
+            organizer with each). Default: PUBLISH when the options name an organizer,
+            otherwise none. Invitations (:mod:`tms_schedule.delivery.imip`) set it.
+        only: write only the event of the session with this number, as an iTIP message
+            about one session does; titles still count the whole course, and the VTIMEZONE
+            is the one the course's file carries.
+        event_lines: content lines every event carries besides its own (an invitation's
+            ATTENDEE), unfolded and already escaped; they go before the reminders.
 
     >>> import datetime as dt
     >>> from tms_schedule import ClinicCalendar, Plan
@@ -86,6 +100,7 @@ def schedule_to_ics(
         raise InvalidCalendarOptionError(
             f"stamp: must be a time from 1970 on, got {stamp.isoformat()}"
         )
+    _check_message(schedule, options, method, only, event_lines)
     key = uid_key_bytes(options.uid_key)
     utc_only = options.times == "utc" or schedule.timezone in _UTC_ZONES
     lines: list[str] = [
@@ -95,8 +110,8 @@ def schedule_to_ics(
         f"PRODID:{PRODID}",
         "CALSCALE:GREGORIAN",
     ]
-    if options.organizer:
-        lines.append("METHOD:PUBLISH")
+    if method or options.organizer:
+        lines.append(f"METHOD:{method or 'PUBLISH'}")
     name = escape_text(options.name)
     lines += [f"NAME:{name}", f"X-WR-CALNAME:{name}"]
     if options.refresh is not None:
@@ -126,7 +141,10 @@ def schedule_to_ics(
     taking_place = [s.number for s in schedule.sessions if s.active]
     position = {number: k for k, number in enumerate(taking_place, start=1)}
     course_total = total or len(taking_place)
+    extra = "".join(_fold(line) for line in event_lines)
     for session in schedule.sessions:
+        if only is not None and session.number != only:
+            continue
         uid = session_uid(schedule.course_id, session.number, key)
         active = session.active
         if not active:
@@ -149,12 +167,44 @@ def schedule_to_ics(
             if options.milestones and session.milestones
             else shared[active],
         ]
+        out.append(extra)
         if session.status == "scheduled":
             for index, alarm in enumerate(alarms):
                 out += ["BEGIN:VALARM\r\n", f"UID:{alarm_uid(uid, index, key)}\r\n", alarm]
         out.append("END:VEVENT\r\n")
     out.append("END:VCALENDAR\r\n")
     return "".join(out).encode("utf-8")
+
+
+_METHODS = ("PUBLISH", "REQUEST", "CANCEL")
+
+
+def _check_message(
+    schedule: Schedule,
+    options: CalendarOptions,
+    method: str | None,
+    only: int | None,
+    event_lines: Sequence[str],
+) -> None:
+    """The iTIP arguments: a known METHOD with its organizer, a session the schedule has,
+    and extra lines that cannot break the file's structure."""
+    if method is not None:
+        if method not in _METHODS:
+            raise InvalidCalendarOptionError(
+                f"method: must be one of {', '.join(_METHODS)}, got {method!r}"
+            )
+        if not options.organizer:
+            raise InvalidCalendarOptionError(
+                f"organizer: METHOD:{method} needs an organizer e-mail address (RFC 5546)"
+            )
+    if only is not None and all(s.number != only for s in schedule.sessions):
+        raise InvalidCalendarOptionError(f"only: the schedule has no session {only!r}")
+    for line in event_lines:
+        if not isinstance(line, str) or _CONTROL.search(line) or ":" not in line:
+            raise InvalidCalendarOptionError(
+                f"event_lines: each must be one content line (NAME:value) without line"
+                f" breaks or control characters, got {line!r}"
+            )
 
 
 class _Times:

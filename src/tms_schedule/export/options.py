@@ -14,7 +14,7 @@ import attrs
 
 from tms_schedule.errors import InvalidCalendarOptionError
 
-__all__ = ["DEFAULT_REMINDERS", "CalendarOptions", "parse_reminder"]
+__all__ = ["DEFAULT_REMINDERS", "CalendarOptions", "is_email", "parse_reminder"]
 
 #: A day before and an hour before.
 DEFAULT_REMINDERS = (dt.timedelta(days=1), dt.timedelta(hours=1))
@@ -52,10 +52,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def is_email(value: object) -> bool:
+    """Whether ``value`` is an e-mail address the calendar files and invitations accept:
+    ASCII ``local@domain``, at most 254 characters.
+
+    >>> is_email("desk@clinic.example"), is_email("desk@clinic.example, x@y.example")
+    (True, False)
+    """
+    return isinstance(value, str) and len(value) <= 254 and _EMAIL.fullmatch(value) is not None
+
+
 def _email(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (
-        not isinstance(value, str) or not _EMAIL.fullmatch(value) or len(value) > 254
-    ):
+    if value is not None and not is_email(value):
         raise InvalidCalendarOptionError(
             f"organizer: must be an e-mail address like desk@clinic.example, got {value!r}"
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 
-__all__ = ["DEFAULT_UID_KEY", "alarm_uid", "session_uid", "uid_key_bytes"]
+__all__ = ["DEFAULT_UID_KEY", "alarm_uid", "course_uid", "session_uid", "uid_key_bytes"]
 
 #: The key used when the clinic gives none (public: it hides nothing from a guesser).
 DEFAULT_UID_KEY = b"tms_schedule session uid v1"
@@ -46,6 +46,17 @@ def session_uid(course_id: str, number: int, key: str | bytes | None = None) -> 
     8
     """
     return _uuid8(uid_key_bytes(key), f"{course_id}\x00{number}")
+
+
+def course_uid(course_id: str, key: str | bytes | None = None) -> str:
+    """An id for the course as a whole (its FHIR CarePlan), derived like a session's UID.
+
+    It never equals a session's UID of the same course, and reveals the course id no more.
+
+    >>> course_uid("c-1") == course_uid("c-1") != session_uid("c-1", 1)
+    True
+    """
+    return _uuid8(uid_key_bytes(key), f"{course_id}\x00course")
 
 
 def alarm_uid(event_uid: str, index: int, key: str | bytes | None = None) -> str:
