@@ -435,3 +435,59 @@ def test_course_new_twice_is_fine_and_other_files_are_kept(
     status, _, err = new_course(capsys, tmp_path / "c-1.ics")
     assert status == 2
     assert err.endswith("a course file is JSON: give a file name ending in .json\n")
+
+
+def test_the_course_exports_as_fhir_for_the_clinic_system(
+    course_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    f = str(course_file)
+    run(capsys, "course", "record", f, "2", "--cancelled")
+    run(capsys, "course", "replan", f, "--from", "2025-11-18")
+    target = tmp_path / "c-1.fhir.json"
+    argv = ["course", "export", f, "--format", "fhir", "--patient", "Patient/example-1"]
+    argv += ["--stamp", "2025-11-20T08:00:00Z", "-o", str(target)]
+    assert run(capsys, *argv)[1] == (
+        f"Wrote 37 sessions (Mon 17 Nov 2025 to Tue 20 Jan 2026; 1 missed or cancelled)"
+        f" as FHIR to {target}\n"
+    )
+    bundle = json.loads(target.read_text(encoding="utf-8"))
+    Bundle.model_validate(bundle)  # the clinic system's FHIR parser reads it
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    assert [r["resourceType"] for r in resources] == ["CarePlan"] + ["Appointment"] * 37
+    assert all(
+        r["participant"][0]["actor"]["reference"] == "Patient/example-1" for r in resources[1:]
+    )
+    assert [r["status"] for r in resources[1:4]] == ["booked", "cancelled", "booked"]
+    assert bundle["timestamp"] == "2025-11-20T08:00:00Z"
+    before = target.read_bytes()
+    assert run(capsys, *argv)[0] == 0
+    assert target.read_bytes() == before  # the same export twice is the same file
+    # For a FHIR server: one PUT per resource, to ids that stay across re-plans.
+    status, out, _ = run(capsys, *argv[:-2], "--bundle", "transaction", "--revision", "0")
+    first = json.loads(out)
+    assert status == 0 and first["type"] == "transaction"
+    assert first["entry"][1]["request"] == {
+        "method": "PUT",
+        "url": f"Appointment/{resources[1]['id']}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "--patient: a FHIR export needs the reference of the patient's Patient resource"),
+        (["--patient", "Jane Doe"], "--patient: must be a FHIR reference like 'Patient/<id>'"),
+        (["--patient", "Patient/e-1", "-o", "c.ics"], "-o: c.ics names a calendar file"),
+    ],
+)
+def test_a_fhir_export_needs_a_patient_reference(
+    course_file: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    status, out, err = run(capsys, "course", "export", str(course_file), "--format", "fhir", *extra)
+    assert (status, out) == (2, "")
+    assert message in err
+    status, _, err = run(capsys, "course", "export", str(course_file), "--patient", "Patient/e-1")
+    assert status == 2
+    assert "--patient: only a FHIR export names the patient" in err

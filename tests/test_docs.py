@@ -105,6 +105,19 @@ def test_getting_started_commands_print_what_the_page_shows(
     monkeypatch.chdir(tmp_path)
     steps = _console_steps(GETTING_STARTED)
     assert len(steps) > 10
+    _run_steps(steps, capsys)
+
+
+def test_the_delivery_page_commands_print_what_it_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    steps = _console_steps(DOCS / "delivery.md")
+    assert steps
+    _run_steps(steps, capsys)
+
+
+def _run_steps(steps: list[tuple[str, list[str]]], capsys: pytest.CaptureFixture[str]) -> None:
     for command, shown in steps:
         program, *args = shlex.split(command)
         assert program == "tms-schedule", command

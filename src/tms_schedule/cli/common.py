@@ -79,6 +79,8 @@ _FORMAT_WORDS = {
     "text": "text",
     "html": "handout",
 }
+#: Formats written to a file whose suffix names another format: FHIR is JSON.
+_WRITTEN_AS = {"fhir": "json"}
 #: A UID key file holds one line; anything much longer is not a key file.
 _UID_KEY_FILE_LIMIT = 4096
 
@@ -458,11 +460,14 @@ def output_format(given: str | None, output: str | None, default: str = "text") 
         return default if output is None or output == "-" else format_from(output)
     if output is not None and output != "-":
         implied = SUFFIX_FORMATS.get(Path(output).suffix.lower())
-        if implied is not None and implied != given:
+        if implied is not None and implied != _WRITTEN_AS.get(given, given):
             raise UsageError(
                 f"-o: {shown_path(output)} names a {_FORMAT_WORDS[implied]} but --format is"
-                f" {given}; give the file a {given} suffix"
-                f" ({' '.join(k for k, v in SUFFIX_FORMATS.items() if v == given)})"
+                f" {given}; give the file a {given} suffix ("
+                + " ".join(
+                    k for k, v in SUFFIX_FORMATS.items() if v == _WRITTEN_AS.get(given, given)
+                )
+                + ")"
                 " or leave out --format"
             )
     return given

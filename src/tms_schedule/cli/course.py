@@ -45,12 +45,14 @@ from tms_schedule.cli.common import (
     require_course_id,
     sessions_summary,
     stamp_from_args,
+    write_output,
     write_schedule,
 )
 from tms_schedule.course import CAUSES, POLICIES, Authorization, Course
 from tms_schedule.course.file import editing, load_course, save_course
-from tms_schedule.errors import CourseError, CourseFileError
+from tms_schedule.errors import CourseError, CourseFileError, FhirExportError
 from tms_schedule.export.options import CalendarOptions
+from tms_schedule.schedule import Schedule
 from tms_schedule.settings import load_clinic
 
 __all__ = ["add_course_commands", "run_course"]
@@ -178,17 +180,33 @@ def add_course_commands(commands: Any) -> None:
     check = actions.add_parser("check", help="check the plan against the authorization")
     check.add_argument("file", metavar="COURSE.json", help="the course file")
 
-    export = actions.add_parser("export", help="write the course's calendar file (or CSV/JSON)")
+    export = actions.add_parser(
+        "export", help="write the course's calendar file (or handout, CSV, JSON, FHIR)"
+    )
     export.add_argument("file", metavar="COURSE.json", help="the course file")
     export.add_argument("--revision", type=int, metavar="N", help="as of this revision")
     export.add_argument("--clinic", metavar="clinic.toml", help="its [calendar] choices")
     add_calendar_arguments(export)
     export.add_argument(
         "--format",
-        choices=("ics", "json", "csv", "html", "text"),
-        help="default: from -o's suffix, else ics",
+        choices=("ics", "json", "csv", "html", "text", "fhir"),
+        help="default: from -o's suffix, else ics; fhir (a FHIR R4 Bundle, JSON) is only"
+        " written when asked for",
     )
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+    fhir = export.add_argument_group("FHIR (--format fhir)")
+    fhir.add_argument(
+        "--patient",
+        metavar="Patient/ID",
+        help="the clinic system's reference to the patient's Patient resource (required);"
+        " only the reference is written",
+    )
+    fhir.add_argument(
+        "--bundle",
+        choices=("collection", "transaction"),
+        default="collection",
+        help="collection (default), or transaction: a PUT per resource for a FHIR server",
+    )
 
     close = actions.add_parser(
         "close", help="add a clinic closure to the course's calendar (then re-plan)"
@@ -422,10 +440,48 @@ def _export(course: Course, args: argparse.Namespace) -> int:
         load_clinic(args.clinic).calendar_options if args.clinic is not None else CalendarOptions()
     )
     options = calendar_options_from_args(args, base)
-    stamp = stamp_from_args(args.stamp) if fmt in ("ics", "html") else None
+    stamp = stamp_from_args(args.stamp) if fmt in ("ics", "html", "fhir") else None
+    if fmt == "fhir":
+        _export_fhir(course, schedule, args, options, stamp)
+        return 0
+    if args.patient is not None:
+        raise UsageError("--patient: only a FHIR export names the patient (--format fhir)")
     revision = course.revision.number if args.revision is None else args.revision
     write_schedule(schedule, fmt, options, stamp, args.output, revision=revision)
     return 0
+
+
+def _export_fhir(
+    course: Course,
+    schedule: Schedule,
+    args: argparse.Namespace,
+    options: CalendarOptions,
+    stamp: dt.datetime | None,
+) -> None:
+    if args.patient is None:
+        raise UsageError(
+            "--patient: a FHIR export needs the reference of the patient's Patient resource"
+            " in the clinic's FHIR server, e.g. --patient Patient/example-1"
+        )
+    from tms_schedule.delivery.fhir import course_to_fhir, fhir_to_json, schedule_to_fhir
+
+    shared: dict[str, Any] = {
+        "patient": args.patient,
+        "bundle_type": args.bundle,
+        "uid_key": options.uid_key,
+        "stamp": stamp,
+    }
+    try:
+        if args.revision is None:
+            bundle = course_to_fhir(course, **shared)
+        else:
+            bundle = schedule_to_fhir(schedule, original=course.revision_schedule(0), **shared)
+    except FhirExportError as error:
+        field, _, why = str(error).partition(": ")
+        raise UsageError(f"--{field}: {why}" if field == "patient" else str(error)) from None
+    write_output(fhir_to_json(bundle).encode("utf-8"), args.output)
+    if args.output is not None and args.output != "-":
+        print(f"Wrote {sessions_summary(schedule)} as FHIR to {shown_path(args.output)}")
 
 
 def _same_file(output: str, course_file: str) -> bool:
