@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ EXPECTED = {
     "1hz-right": 10,
     "maintenance": 11,
     "cluster-maintenance": 30,
-    "deep-tms-h7-ocd": 30,
+    "deep-tms-h7-ocd": 29,
     "deep-tms-h4-smoking": 18,
 }
 
@@ -364,3 +365,33 @@ def test_protocol_ids_and_names_hold_no_control_characters(
     code in a clinic's file must not repaint the front desk's screen."""
     with pytest.raises(ConfigError, match=message):
         load_protocols(write(tmp_path, "[[protocol]]\n" + table))
+
+
+_DOI = re.compile(r"doi:10\.\d{4,9}/\S+[^\s,.;)]")
+_ARTICLE = re.compile(r"^[A-Z][\w'-]+ [A-Z]+ et al\. \((19|20)\d\d\) ")
+
+
+def test_every_article_cited_gives_its_doi_and_every_clearance_its_number() -> None:
+    """A clinic checking a number goes to the paper or the FDA record in one step."""
+    articles = clearances = 0
+    for protocol in BUILTIN_PROTOCOLS.values():
+        for source in protocol.sources:
+            if _ARTICLE.match(source):
+                articles += 1
+                assert _DOI.search(source), f"{protocol.id}: no DOI in {source!r}"
+            if source.startswith("FDA"):
+                clearances += 1
+                assert re.match(r"FDA (510\(k\) K|De Novo DEN)\d{6} \(", source), source
+    assert articles >= 10 and clearances >= 5
+
+
+def test_the_clinical_corrections_hold() -> None:
+    h7 = get_protocol("deep-tms-h7-ocd")
+    assert (h7.total_sessions, h7.acute_range) == (29, (29, 36))  # the cleared protocol
+    assert h7.tune(acute_sessions=30).total_sessions == 30
+    one_hz = " ".join(get_protocol("1hz-right").sources)
+    assert "Int J Neuropsychopharmacol 9:655-66" in one_hz and "Nat Clin Pract" not in one_hz
+    everything = " ".join(s for p in BUILTIN_PROTOCOLS.values() for s in p.sources)
+    assert "Perera T et al. (2016)" in everything and "McClintock" not in everything
+    snt = get_protocol("snt")
+    assert snt.first_session == snt.session  # mapping is done at a visit before the block

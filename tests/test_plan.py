@@ -222,20 +222,13 @@ def test_a_repeated_time_means_its_first_occurrence() -> None:
 def test_snt_packs_ten_sessions_a_day_fifty_minutes_apart() -> None:
     schedule = Plan("snt", DENVER, "2026-11-30", "08:00", "c-1").expand()
     assert len({s.date for s in schedule}) == 5
-    monday = schedule.on(dt.date(2026, 11, 30))
-    assert [f"{s.start:%H:%M}" for s in monday] == [
-        "08:00",
-        "09:20",
-        "10:20",
-        "11:20",
-        "12:20",
-        "13:20",
-        "14:20",
-        "15:20",
-        "16:20",
-        "17:20",
-    ]
-    assert schedule.last.end.isoformat() == "2026-12-04T17:10:00-07:00"
+    # Mapping and motor threshold happen at a visit before the block: ten equal sessions,
+    # hourly from 08:00 and over at 17:10, inside an 08:00-18:00 clinic, every day.
+    for day in sorted({s.date for s in schedule}):
+        sessions = schedule.on(day)
+        assert [f"{s.start:%H:%M}" for s in sessions] == [f"{h:02}:00" for h in range(8, 18)]
+        assert {s.duration for s in sessions} == {dt.timedelta(minutes=10)}
+        assert f"{sessions[-1].end:%H:%M}" == "17:10"
 
 
 def test_snt_block_is_not_split_by_thanksgiving() -> None:
@@ -259,7 +252,7 @@ def test_a_weekend_start_rolls_to_monday_without_splitting() -> None:
 
 
 def test_accelerated_day_that_cannot_fit_the_hours_is_refused_with_the_latest_time() -> None:
-    with pytest.raises(InvalidPlanError, match=r"latest time that fits is 08:30"):
+    with pytest.raises(InvalidPlanError, match=r"latest time that fits is 08:50"):
         Plan("snt", DENVER, "2026-11-30", "09:00", "c-1").expand()
     short = ClinicCalendar("America/Denver", hours="09:00-15:00")
     with pytest.raises(InvalidPlanError, match="opening hours cannot hold 10 sessions a day"):

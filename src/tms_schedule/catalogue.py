@@ -32,17 +32,19 @@ __all__ = ["BUILTIN_PROTOCOLS", "Catalogue", "get_protocol", "load_protocols", "
 
 _O_REARDON = (
     "O'Reardon JP et al. (2007) Efficacy and safety of transcranial magnetic stimulation in the"
-    " acute treatment of major depression. Biol Psychiatry 62:1208-16 (5 sessions a week,"
-    " 3000 pulses, 4-6 weeks)"
+    " acute treatment of major depression: a multisite randomized controlled trial. Biol"
+    " Psychiatry 62:1208-16, doi:10.1016/j.biopsych.2007.01.018 (5 sessions a week, 3000"
+    " pulses, 4-6 weeks)"
 )
+_NEUROSTAR = "FDA 510(k) K061053 (2008), NeuroStar TMS Therapy System: 10 Hz, 3000 pulses"
 _TAPER = (
     "New Directions Behavioral Health / BCBSM TMS clinical criteria: 30 sessions (5 a week for"
     " 6 weeks), then a 3-week taper of 3, 2 and 1 sessions a week (36 in all)"
 )
 _CTMSS = (
-    "McClintock SM et al. (2018) Consensus recommendations for the clinical application of"
-    " rTMS in the treatment of depression. J Clin Psychiatry 79:16cs10905 (daily over 4-6"
-    " weeks, 20-30 sessions)"
+    "Perera T et al. (2016) The Clinical TMS Society consensus review and treatment"
+    " recommendations for TMS therapy for major depressive disorder. Brain Stimul 9:336-46,"
+    " doi:10.1016/j.brs.2016.03.010 (daily over 4-6 weeks, 20-30 sessions)"
 )
 _FIRST_VISIT_NOTE = (
     "No source gives the length of the first (mapping and motor-threshold) visit for this"
@@ -61,7 +63,7 @@ _STANDARD = Protocol(
         pulses=3000,
         minutes=37.5,
     ),
-    sources=(_O_REARDON, _TAPER, _CTMSS),
+    sources=(_O_REARDON, _NEUROSTAR, _TAPER, _CTMSS),
     notes=(
         "Stimulation time: 37.5 min (75 trains of 30 s; also THREE-D's figure). The Carpenter"
         " 2021 registry paper quotes 38.5 min and clinic FAQs 37 min; 37.5 is used, inside a"
@@ -87,10 +89,11 @@ _DASH = attrs.evolve(
         minutes=18.75,
     ),
     sources=(
-        "Carpenter L et al. (2021) Comparison of clinical outcomes with two TMS protocols"
-        " (Standard and Dash) in a naturalistic registry. Brain Stimul 14:173-80 (18.75 min,"
-        " outcomes not different from Standard)",
+        "Carpenter L et al. (2021) Comparison of clinical outcomes with two TMS treatment protocols"
+        " for major depressive disorder. Brain Stimul 14:173-80, doi:10.1016/j.brs.2020.12.003"
+        " (18.75 min, outcomes not different from Standard)",
         _O_REARDON,
+        _NEUROSTAR,
         _TAPER,
     ),
     notes=(
@@ -116,8 +119,8 @@ _ITBS = Protocol(
     sources=(
         "Blumberger DM et al. (2018) Effectiveness of theta burst versus high-frequency rTMS in"
         " patients with depression (THREE-D): a randomised non-inferiority trial. Lancet"
-        " 391:1683-92 (600 pulses, about 3 min, 4-6 weeks)",
-        "MagVenture 3-minute TBS protocol, FDA clearance August 2018",
+        " 391:1683-92, doi:10.1016/S0140-6736(18)30295-2 (600 pulses, about 3 min, 4-6 weeks)",
+        "FDA 510(k) K173620 (August 2018), MagVenture TMS Therapy: the 3-minute iTBS protocol",
     ),
     notes=(
         "Five sessions a week is implied by THREE-D's 4-6 weeks (20-30 sessions) but was not"
@@ -144,8 +147,8 @@ _DEEP_H1 = Protocol(
     ),
     sources=(
         "Levkovitz Y et al. (2015) Efficacy and safety of deep TMS for major depression: a"
-        " prospective multicenter randomized controlled trial. World Psychiatry 14:64-73"
-        " (20 sessions over 4 weeks, then twice a week for 12 weeks)",
+        " prospective multicenter randomized controlled trial. World Psychiatry 14:64-73,"
+        " doi:10.1002/wps.20199 (20 sessions over 4 weeks, then twice a week for 12 weeks)",
         "FDA 510(k) K122288 (2013): 5 a week for 4 weeks, optional 2 a week for 12 weeks",
     ),
     notes=(
@@ -164,7 +167,7 @@ _SNT = Protocol(
     name="Stanford neuromodulation therapy (SNT/SAINT), accelerated iTBS",
     phases=(Accelerated(per_day=10, days=5, interval=50),),
     session=10,
-    first_session=30,
+    first_session=10,
     follow_up_weeks=(1, 4),
     stimulation=Stimulation(
         target="left DLPFC (functional-connectivity guided)",
@@ -174,22 +177,24 @@ _SNT = Protocol(
     ),
     sources=(
         "Cole EJ et al. (2020) Stanford Accelerated Intelligent Neuromodulation Therapy for"
-        " treatment-resistant depression. Am J Psychiatry 177:716-26 (10 sessions a day,"
-        " 50-minute intersession interval, 5 consecutive days, 1800 pulses)",
+        " treatment-resistant depression. Am J Psychiatry 177:716-26,"
+        " doi:10.1176/appi.ajp.2019.19070720 (10 sessions a day, 50-minute intersession"
+        " interval, 5 consecutive days, 1800 pulses)",
         "Cole EJ et al. (2022) Stanford Neuromodulation Therapy (SNT): a double-blind randomized"
-        " controlled trial. Am J Psychiatry 179:132-41 (ten 10-minute sessions separated by"
-        " 50-minute breaks)",
+        " controlled trial. Am J Psychiatry 179:132-41, doi:10.1176/appi.ajp.2021.20101429"
+        " (ten 10-minute sessions separated by 50-minute breaks)",
         "FDA 510(k) K220177 (2022), Magnus Neuromodulation System with SAINT",
     ),
     notes=(
         "The 50-minute interval is the break between the end of one 10-minute session and"
-        " the start of the next, so sessions start hourly and a day lasts about 9 h 10 min;"
-        " on day 1 the 30-minute first session moves the later starts to 20 past the hour"
-        " and the day ends at 9 h 30 min.",
+        " the start of the next, so sessions start hourly and every block day lasts 9 h 10"
+        " min: from 08:00 it ends at 17:10, inside an 08:00-18:00 clinic.",
         "The trials ran Monday to Friday; the five days must be consecutive open days, and a"
         " plan refuses a start whose five days a closed day would split.",
-        "First session 30 min: targeting and motor threshold are usually done at an earlier"
-        " visit; 30 minutes is the library's default. Tune it with first_session.",
+        "First session 10 min, like the others: the functional-connectivity targeting and the"
+        " motor threshold are done at a visit before the block (booked separately), so the"
+        " block's first day holds ten equal sessions. A clinic that maps on day 1 tunes"
+        " first_session (30 minutes moves that day's later starts to 20 past the hour).",
     ),
 )
 
@@ -202,7 +207,8 @@ _ONE_HZ = Protocol(
     stimulation=Stimulation(target="right DLPFC", pattern="1 Hz"),
     sources=(
         "Fitzgerald PB et al. (2006) A randomized trial of low-frequency right-prefrontal-cortex"
-        " TMS as augmentation in treatment-resistant major depression. Nat Clin Pract Neurol"
+        " transcranial magnetic stimulation as augmentation in treatment-resistant major"
+        " depression. Int J Neuropsychopharmacol 9:655-66, doi:10.1017/S1461145706007176"
         " (10 sessions over 2 weeks; responders continued 2 more weeks)",
     ),
     notes=(
@@ -248,8 +254,8 @@ _CLUSTER = Protocol(
     first_session=60,
     sources=(
         "Fitzgerald PB et al. (2013) An open label trial of clustered maintenance rTMS for"
-        " patients with refractory depression. Brain Stimul 6:292-7 (monthly, 5 treatments"
-        " over a two-day period)",
+        " patients with refractory depression. Brain Stimul 6:292-7,"
+        " doi:10.1016/j.brs.2012.05.003 (monthly, 5 treatments over a two-day period)",
     ),
     notes=(
         "Five sessions over two consecutive open days: 3 on the first, 2 on the second.",
@@ -264,7 +270,7 @@ _CLUSTER = Protocol(
 _H7 = Protocol(
     id="deep-tms-h7-ocd",
     name="Deep TMS, H7 coil (BrainsWay), obsessive-compulsive disorder",
-    phases=(Daily(30),),
+    phases=(Daily(29),),
     session=45,
     first_session=90,
     stimulation=Stimulation(
@@ -277,13 +283,16 @@ _H7 = Protocol(
     sources=(
         "Carmi L et al. (2019) Efficacy and safety of deep TMS for OCD: a prospective"
         " multicenter randomized double-blind placebo-controlled trial. Am J Psychiatry"
-        " 176:931-8 (daily for 6 weeks, 20 Hz)",
-        "FDA De Novo DEN170078 (2018): 20 Hz, 2000 pulses",
+        " 176:931-8, doi:10.1176/appi.ajp.2019.18101180 (daily for 6 weeks, 20 Hz)",
+        "FDA De Novo DEN170078 (August 2018): 29 sessions over 6 weeks, 20 Hz, 2000 pulses",
+        "Roth Y et al. (2021) Real-world efficacy of deep TMS for obsessive-compulsive"
+        " disorder: post-marketing data collected from twenty-two clinical sites. J Psychiatr"
+        " Res 137:667-72, doi:10.1016/j.jpsychires.2020.11.009 (endpoint after 29 sessions)",
     ),
     notes=(
-        "Session count: '29 sessions over 6 weeks' is widely repeated but unverified; a 2025"
-        " protocol paper gives 30 sessions over 6 weeks, which the library uses. Tune from 29"
-        " to 36 (one payer covers up to 36).",
+        "Session count: 29 over 6 weeks (5 a week for 5 weeks, 4 in the sixth), the cleared"
+        " protocol and the real-world endpoint. A 2025 protocol paper says 30 and one payer"
+        " covers 5 a week for 6 weeks, up to 36: tune from 29 to 36.",
         "Appointment 45 min (about 18 min of stimulation after symptom provocation) and first"
         " visit 90 min are the library's defaults.",
     ),
@@ -303,8 +312,10 @@ _H4 = Protocol(
     ),
     sources=(
         "Zangen A et al. (2021) Repetitive TMS for smoking cessation: a pivotal multicenter"
-        " double-blind randomized controlled trial. World Psychiatry 20:397-404 (3 weeks of"
-        " daily sessions, then once a week for 3 weeks)",
+        " double-blind randomized controlled trial. World Psychiatry 20:397-404,"
+        " doi:10.1002/wps.20905 (3 weeks of daily sessions, then once a week for 3 weeks)",
+        "FDA 510(k) K200957 (August 2020), BrainsWay Deep TMS System: aid in short-term"
+        " smoking cessation",
         "BrainsWay smoking-addiction patient manual (5 a week for 3 weeks, then 1 a week for"
         " 3 weeks; 20-30 minutes)",
     ),

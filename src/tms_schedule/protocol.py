@@ -331,10 +331,12 @@ class Protocol:
         30 daily (acute), then 3, 2, 1 a week (taper): 36 sessions; 40 min (first 90 min)
         """
         parts = [describe_phase(phase) for phase in self.phases]
-        return (
-            f"{', then '.join(parts)}: {self.total_sessions} sessions;"
-            f" {minutes(self.session)} (first {minutes(self.first_session)})"
+        first = (
+            " each"
+            if self.first_session == self.session
+            else f" (first {minutes(self.first_session)})"
         )
+        return f"{', then '.join(parts)}: {self.total_sessions} sessions; {minutes(self.session)}{first}"
 
 
 def describe_phase(phase: Phase) -> str:
