@@ -720,3 +720,23 @@ def test_the_same_command_twice_writes_the_same_file(tmp_path: Path) -> None:
     assert first.stdout == second.stdout
     assert (tmp_path / "a.ics").read_bytes() == data
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ics"]  # no temporary file left
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    """``--help`` is the front desk's manual: no option may appear there without a line."""
+    import argparse
+
+    from tms_schedule.cli import build_parser
+
+    silent = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not action.help:
+                silent.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "tms-schedule")
+    assert silent == []

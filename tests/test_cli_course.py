@@ -103,9 +103,12 @@ def test_a_front_desk_day(
     status, out, _ = run(capsys, "course", "check", f)
     assert status == 0
     status, out, _ = run(capsys, "course", "show", f)
-    assert out.splitlines()[1] == (
-        "36 sessions: 1 delivered, 1 missed (all made up), 35 to come; next 2025-11-19 14:00"
-    )
+    lines = out.splitlines()
+    assert lines[0] == "Revision 1; next session Wed 19 Nov 2025 14:00"
+    assert lines[2:4] == [
+        "Course c-1 - standard-10hz",
+        "36 sessions: 1 delivered, 1 missed (all made up), 35 to come",
+    ]  # said once, by the view
     assert "    2. session 2: missed (clinic)  (snow)" in out
     ics = tmp_path / "appointments.ics"
     status, _, err = run(

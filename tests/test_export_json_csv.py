@@ -75,6 +75,8 @@ def _session(**changes: object) -> str:
     ("text", "message"),
     [
         ("not json", "schedule: not valid JSON"),
+        ('{"n": ' + "9" * 5000 + "}", "schedule: not valid JSON .*a number longer than 4300"),
+        (b'{"n": "\xe9"}', "schedule: not valid JSON .*: not UTF-8 text"),
         ("[]", "schedule: must be a JSON object"),
         (json.dumps({"hello": 1}), "format: must be 'tms_schedule/schedule'"),
         (_doc(version=2), "version: this tms_schedule reads version 1, got 2"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -58,3 +60,24 @@ def to_minutes(value: Any) -> Any:
 def minutes(value: dt.timedelta) -> str:
     total = value.total_seconds() / 60
     return f"{total:g} min"
+
+
+def parse_json(text: str | bytes, error: type[ValueError], what: str) -> Any:
+    """``json.loads`` whose every failure is ``error`` in words a reader acts on.
+
+    >>> parse_json('{"n": ' + "9" * 5000 + "}", ValueError, "course")
+    Traceback (most recent call last):
+    ...
+    ValueError: course: not valid JSON (truncated or corrupt?): a number longer than 4300 digits
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as problem:
+        why = f"{problem.msg} (line {problem.lineno}, column {problem.colno})"
+    except UnicodeDecodeError:
+        why = "not UTF-8 text"
+    except RecursionError:
+        why = "nested too deeply"
+    except ValueError:  # the one other failure: an integer too long to convert
+        why = f"a number longer than {sys.get_int_max_str_digits()} digits"
+    raise error(f"{what}: not valid JSON (truncated or corrupt?): {why}")

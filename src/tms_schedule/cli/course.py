@@ -30,6 +30,7 @@ from typing import Any
 
 import attrs
 
+from tms_schedule._dates import short_moment
 from tms_schedule._files import shown_path
 from tms_schedule.cli.common import (
     UsageError,
@@ -373,11 +374,11 @@ def _show(course: Course, args: argparse.Namespace) -> int:
         return 0
     remaining = course.remaining()
     revision = course.revision
-    print(f"Course {course.course_id} - {course.plan.protocol.id} - revision {revision.number}")
-    print(
-        f"{course.progress()}"
-        + (f"; next {remaining[0].start:%Y-%m-%d %H:%M}" if remaining else "")
+    # The text view below says the course, its protocol and its counts.
+    following = (
+        f"next session {short_moment(remaining[0].start)}" if remaining else "no session to come"
     )
+    print(f"Revision {revision.number}; {following}")
     if course.follows:
         print(f"Follows course {course.follows} ({course.relation})")
     for warning in revision.warnings:

@@ -39,7 +39,12 @@ _ID_COLUMN = 24  # wider ids go on a line of their own
 def add_plan_commands(commands: Any) -> None:
     """Register ``protocols`` and ``plan`` on the top-level parser's subcommands."""
     listing = commands.add_parser("protocols", help="list the protocols")
-    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default: one protocol a line) or json (every field)",
+    )
     listing.add_argument("--clinic", metavar="clinic.toml", help="add the file's own protocols")
 
     plan = commands.add_parser(

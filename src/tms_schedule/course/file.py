@@ -41,6 +41,7 @@ from typing import Any
 import attrs
 
 from tms_schedule._files import read_file, shown_path, write_file
+from tms_schedule._validate import parse_json
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.course.authorization import Authorization, Extension
 from tms_schedule.course.lifecycle import Course, Revision
@@ -225,10 +226,7 @@ def course_to_json(course: Course) -> str:
 
 def course_from_json(text: str | bytes) -> Course:
     """Read a course document; anything malformed raises :class:`CourseFileError`."""
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as error:
-        raise CourseFileError(f"course: not valid JSON (truncated or corrupt?): {error}") from None
+    data = parse_json(text, CourseFileError, "course")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CourseFileError(f"format: not a course file (expected format {FORMAT!r})")
     version = data.get("version")

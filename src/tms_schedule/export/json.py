@@ -25,6 +25,7 @@ import re
 import zoneinfo
 from typing import Any
 
+from tms_schedule._validate import parse_json
 from tms_schedule.clinic import iana_zone_names
 from tms_schedule.errors import ScheduleFormatError
 from tms_schedule.export.uid import session_uid
@@ -96,10 +97,7 @@ def schedule_from_json(text: str | bytes) -> Schedule:
     A malformed or foreign document raises :class:`ScheduleFormatError` naming the field;
     nothing partial is returned.
     """
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise ScheduleFormatError(f"schedule: not valid JSON: {error}") from None
+    data = parse_json(text, ScheduleFormatError, "schedule")
     if not isinstance(data, dict):
         raise ScheduleFormatError("schedule: must be a JSON object")
     if data.get("format") != FORMAT:
