@@ -8,6 +8,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tms_schedule import (
     ClinicCalendar,
@@ -338,3 +340,55 @@ def test_a_calendar_takes_a_bounded_number_of_closures() -> None:
     day = dt.date(2026, 1, 1)
     with pytest.raises(InvalidClinicError, match="at most 2000 of each"):
         ClinicCalendar("UTC", closures=[Closure(day)] * 2001)
+
+
+_SPANS = st.lists(
+    st.tuples(
+        st.dates(dt.date(2025, 11, 1), dt.date(2028, 2, 1)),
+        st.integers(0, 800),
+        st.sampled_from(["Snow day", "Coil repair", "Staff training", "Move", "Flood"]),
+    ),
+    max_size=12,
+)
+
+
+@given(spans=_SPANS)
+def test_closures_close_exactly_their_days_with_each_reason_once(
+    spans: list[tuple[dt.date, int, str]],
+) -> None:
+    """Against the plain rule: a day is closed when a closure covers it, and says why."""
+    closures = tuple(Closure(s, s + dt.timedelta(days=n), r) for s, n, r in spans)
+    calendar = ClinicCalendar("UTC", open_weekdays=range(7), closures=closures)
+    day = dt.date(2025, 10, 25)
+    while day <= dt.date(2030, 6, 1):
+        covering = [c.reason for c in closures if c.start <= day <= c.end]
+        reason = calendar.day(day).reason
+        if not covering:
+            assert calendar.day(day).hours is not None and reason is None, day
+        else:
+            assert calendar.day(day).hours is None, day
+            assert reason is not None
+            distinct = set(covering)
+            parts = reason.split("; ")
+            if len(distinct) > 3:  # three named, the rest counted
+                more = len(distinct) - 3
+                assert parts.pop() == f"and {more} more closure{'s' if more > 1 else ''}"
+                assert len(parts) == 3
+            shown = {part.removesuffix(": clinic closed") for part in parts}
+            assert shown <= distinct and len(shown) == min(len(distinct), 3), (day, reason)
+        day += dt.timedelta(days=1)
+
+
+def test_a_day_under_many_closures_names_three_and_counts_the_rest() -> None:
+    closures = tuple(
+        Closure(dt.date(2026, 1, 1) + dt.timedelta(days=k), dt.date(2027, 1, 1), f"Closure {k}")
+        for k in range(40)
+    )
+    calendar = ClinicCalendar("UTC", closures=closures)
+    assert calendar.day(dt.date(2026, 6, 1)).reason == (
+        "Closure 0: clinic closed; Closure 1: clinic closed; Closure 2: clinic closed;"
+        " and 37 more closures"
+    )
+    assert calendar.day(dt.date(2026, 1, 2)).reason == (
+        "Closure 0: clinic closed; Closure 1: clinic closed"
+    )

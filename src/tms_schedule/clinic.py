@@ -514,17 +514,43 @@ class ClinicCalendar:
         return year
 
     def _closed_in(self, number: int) -> dict[dt.date, str]:
-        """The clinic's own closures in a year, with their reasons (each reason once)."""
+        """The clinic's own closures in a year, with their reasons (each reason once; past
+        three, a count). One sweep over the year: the time grows with the closures and the
+        days, not with how much the closures overlap."""
         first, last = dt.date(number, 1, 1), dt.date(number, 12, 31)
-        reasons: dict[dt.date, dict[str, None]] = {}
+        changes: dict[dt.date, list[tuple[int, str]]] = {}
         for closure in self.closures:
             if closure.end < first or closure.start > last:
                 continue
-            day, end = max(closure.start, first), min(closure.end, last)
-            while day <= end:
-                reasons.setdefault(day, {})[f"{closure.reason}: clinic closed"] = None
-                day += _DAY
-        return {day: "; ".join(texts) for day, texts in reasons.items()}
+            start, end = max(closure.start, first), min(closure.end, last)
+            changes.setdefault(start, []).append((1, closure.reason))
+            changes.setdefault(end + _DAY, []).append((-1, closure.reason))
+        closed: dict[dt.date, str] = {}
+        active: dict[str, int] = {}  # reason -> closures giving it, in the order they began
+        text = ""
+        for day in sorted(changes):
+            if day > last:
+                break
+            if active:  # the days since the last change, up to this one
+                fill = day - _DAY
+                while fill not in closed and fill >= first:
+                    closed[fill] = text
+                    fill -= _DAY
+            for step, reason in changes[day]:
+                count = active.get(reason, 0) + step
+                if count:
+                    active[reason] = count
+                else:
+                    del active[reason]
+            text = _closure_text(list(active)) if active else ""
+            if active:
+                closed[day] = text
+        if active:
+            day = last
+            while day not in closed:
+                closed[day] = text
+                day -= _DAY
+        return dict(sorted(closed.items()))
 
     def hours_on(self, day: dt.date) -> OpeningHours | None:
         """The opening hours on ``day``, or ``None`` when the clinic is closed."""
@@ -757,6 +783,19 @@ class CalendarDay(NamedTuple):
     catch_up_only: bool
     midnight: dt.datetime
     hours_id: int
+
+
+def _closure_text(reasons: list[str]) -> str:
+    """``Snow day: clinic closed; Coil repair: clinic closed``; past three reasons, a count.
+
+    >>> _closure_text(["Snow day"])
+    'Snow day: clinic closed'
+    >>> _closure_text(["A", "B", "C", "D", "E"])
+    'A: clinic closed; B: clinic closed; C: clinic closed; and 2 more closures'
+    """
+    shown = "; ".join(f"{reason}: clinic closed" for reason in reasons[:3])
+    more = len(reasons) - 3
+    return shown + (f"; and {more} more closure{'s' if more > 1 else ''}" if more > 0 else "")
 
 
 class _Year(NamedTuple):
