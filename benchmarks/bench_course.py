@@ -69,7 +69,7 @@ def main() -> None:
         again = best(lambda r=replanned, p=policy: r.replan(start, p), number, repeat)  # type: ignore[misc]
         print(
             f"  re-plan, {policy:<9}                     {took * 1e3:9.2f} ms"
-            f"  ({took / scratch:4.1f} x);  again, nothing to change {again * 1e3:6.2f} ms"
+            f"  ({took / scratch:4.1f} x an expansion);  again, nothing to change {again * 1e3:6.2f} ms"
         )
 
     # Recording: 1,000 moves of one session between two times of its day, one by one.
