@@ -57,6 +57,7 @@ _STANDARD = Protocol(
     phases=(Daily(30), Taper((3, 2, 1))),
     session=40,
     first_session=90,
+    requires=("figure-8",),
     stimulation=Stimulation(
         target="left DLPFC",
         pattern="10 Hz, 4 s trains, 26 s inter-train interval, 75 trains, 120% MT",
@@ -110,6 +111,7 @@ _ITBS = Protocol(
     phases=(Daily(30),),
     session=15,
     first_session=60,
+    requires=("figure-8",),
     stimulation=Stimulation(
         target="left DLPFC",
         pattern="iTBS: 3-pulse 50 Hz bursts at 5 Hz, 2 s on, 8 s off, 120% MT",
@@ -139,6 +141,7 @@ _DEEP_H1 = Protocol(
     phases=(Daily(20), Weekly(per_week=2, weeks=12)),
     session=30,
     first_session=60,
+    requires=("h1",),
     stimulation=Stimulation(
         target="left DLPFC (H1 coil)",
         pattern="18 Hz, 2 s trains (36 pulses), 20 s inter-train interval, 55 trains, 120% MT",
@@ -169,6 +172,7 @@ _SNT = Protocol(
     session=10,
     first_session=10,
     follow_up_weeks=(1, 4),
+    requires=("figure-8",),
     stimulation=Stimulation(
         target="left DLPFC (functional-connectivity guided)",
         pattern="iTBS, 90% rMT (depth-adjusted)",
@@ -204,6 +208,7 @@ _ONE_HZ = Protocol(
     phases=(Daily(10),),
     session=30,
     first_session=60,
+    requires=("figure-8",),
     stimulation=Stimulation(target="right DLPFC", pattern="1 Hz"),
     sources=(
         "Fitzgerald PB et al. (2006) A randomized trial of low-frequency right-prefrontal-cortex"
@@ -273,6 +278,7 @@ _H7 = Protocol(
     phases=(Daily(29),),
     session=45,
     first_session=90,
+    requires=("h7",),
     stimulation=Stimulation(
         target="medial prefrontal and anterior cingulate cortex (H7 coil)",
         pattern="20 Hz, 2 s trains, 20 s inter-train interval, 50 trains, 100% leg MT,"
@@ -305,6 +311,7 @@ _H4 = Protocol(
     phases=(Daily(15), Weekly(per_week=1, weeks=3)),
     session=30,
     first_session=60,
+    requires=("h4",),
     stimulation=Stimulation(
         target="lateral prefrontal and insular cortex (H4 coil)",
         pattern="10 Hz, 120% RMT, after cue-induced craving",
@@ -423,6 +430,7 @@ _PROTOCOL_KEYS = {
     "acute_range",
     "optional_phases",
     "stimulation",
+    "requires",
     *_TUNING_KEYS,
 }
 
@@ -525,6 +533,8 @@ def _tuned(entry: TomlTable, base: Catalogue, protocol_id: str) -> Protocol:
         changes["sources"] = protocol.sources + tuple(entry.typed("sources", "str-list"))
     if "notes" in entry:
         changes["notes"] = protocol.notes + tuple(entry.typed("notes", "str-list"))
+    if "requires" in entry:
+        changes["requires"] = frozenset(entry.typed("requires", "str-list"))
     return attrs.evolve(protocol, **changes) if changes else protocol
 
 
@@ -570,6 +580,7 @@ def _defined(entry: TomlTable, protocol_id: str) -> Protocol:
             if "optional_phases" in entry
             else frozenset()
         ),
+        requires=frozenset(entry.typed("requires", "str-list")) if "requires" in entry else (),
     )
 
 

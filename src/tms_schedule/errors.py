@@ -11,6 +11,8 @@ import datetime as dt
 
 __all__ = [
     "BlockSplitError",
+    "BookError",
+    "BookingConflictError",
     "ConfigError",
     "CourseError",
     "CourseFileError",
@@ -18,12 +20,15 @@ __all__ = [
     "FileWriteError",
     "HolidayDataError",
     "InvalidCalendarOptionError",
+    "InvalidChairError",
     "InvalidClinicError",
     "InvalidPlanError",
     "InvalidProtocolError",
     "InvitationError",
+    "NoOfferError",
     "NoOpenDayError",
     "ScheduleFormatError",
+    "StoreError",
     "TmsScheduleError",
     "UnknownHolidayCountryError",
     "UnknownProtocolError",
@@ -124,3 +129,36 @@ class InvitationError(TmsScheduleError):
 class FhirExportError(TmsScheduleError):
     """A FHIR export input is not usable: a reference that is not one (or to the wrong kind
     of resource), a session the course does not have, or a coding of the wrong shape."""
+
+
+class InvalidChairError(TmsScheduleError):
+    """A chair, a staff limit or an outage has a value outside what is allowed."""
+
+
+class BookError(TmsScheduleError):
+    """The clinic's book cannot do what was asked (an unknown course or chair, say)."""
+
+
+class BookingConflictError(BookError):
+    """A session cannot be booked where it was asked: its chair is taken, closed or cannot
+    run the protocol. ``conflicts`` lists each session and why."""
+
+    def __init__(self, message: str, conflicts: tuple[tuple[int, str], ...] = ()) -> None:
+        self.conflicts = conflicts
+        super().__init__(message)
+
+
+class NoOfferError(BookError):
+    """No way to book the course in the dates, times and chairs searched.
+
+    ``next_dates`` are the first start dates after the search that could hold it, when any
+    was found.
+    """
+
+    def __init__(self, message: str, next_dates: tuple[dt.date, ...] = ()) -> None:
+        self.next_dates = next_dates
+        super().__init__(message)
+
+
+class StoreError(TmsScheduleError):
+    """The book's database cannot be used: missing, damaged, busy, or of a newer schema."""

@@ -102,6 +102,20 @@ def _follow_up_weeks(instance: object, attribute: attrs.Attribute[Any], value: A
         )
 
 
+#: A chair's equipment tag: ``figure-8``, ``h1``, ``h7``, ``h4``, or the clinic's own.
+EQUIPMENT_TAG = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+
+
+def _requires(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, frozenset) or not all(
+        isinstance(tag, str) and EQUIPMENT_TAG.fullmatch(tag) for tag in value
+    ):
+        raise InvalidProtocolError(
+            "Protocol.requires: must be equipment tags such as 'figure-8' or 'h7' (lowercase"
+            f" letters, digits and '-', at most 32), got {sorted(value, key=str) if isinstance(value, frozenset) else value!r}"
+        )
+
+
 def _names(value: Any) -> Any:
     return frozenset(value) if isinstance(value, list | tuple | set) else value
 
@@ -127,6 +141,8 @@ class Protocol:
         optional_phases: phase names a clinic may turn off with :meth:`tune`.
         follow_up_weeks: weeks after the last session at which a follow-up rating is due
             (SNT: 1 and 4, as its trial assessed).
+        requires: the equipment a chair needs to run it (all of these tags, e.g.
+            ``{"h7"}``); empty: any chair.
 
     >>> from tms_schedule.phase import Daily
     >>> p = Protocol(id="demo", name="Demo", phases=(Daily(20),), session=40, first_session=90)
@@ -152,6 +168,9 @@ class Protocol:
     optional_phases: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
     follow_up_weeks: tuple[int, ...] = attrs.field(
         default=(), converter=_tuple, validator=_follow_up_weeks
+    )
+    requires: frozenset[str] = attrs.field(
+        default=frozenset(), converter=_names, validator=_requires
     )
     _busiest_day: tuple[int, dt.timedelta | None] = attrs.field(init=False, eq=False, repr=False)
 

@@ -117,6 +117,7 @@ def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
         ],
         "acute_range": list(protocol.acute_range) if protocol.acute_range else None,
         "optional_phases": sorted(protocol.optional_phases),
+        "requires": sorted(protocol.requires),
         "stimulation": stimulation,
         "sources": list(protocol.sources),
         "notes": list(protocol.notes),

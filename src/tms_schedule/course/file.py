@@ -108,6 +108,7 @@ def protocol_to_data(protocol: Protocol) -> dict[str, Any]:
         "acute_range": list(protocol.acute_range) if protocol.acute_range else None,
         "optional_phases": sorted(protocol.optional_phases),
         "follow_up_weeks": list(protocol.follow_up_weeks),
+        **({"requires": sorted(protocol.requires)} if protocol.requires else {}),
     }
 
 
@@ -382,6 +383,7 @@ def _protocol(data: dict[str, Any]) -> Protocol:
         acute_range=tuple(data["acute_range"]) if data["acute_range"] else None,
         optional_phases=frozenset(data["optional_phases"]),
         follow_up_weeks=tuple(data.get("follow_up_weeks", ())),
+        requires=frozenset(data.get("requires", ())),
     )
 
 

@@ -38,6 +38,7 @@ from tms_schedule.course.milestones import FollowUp, MilestoneRules, annotate, f
 from tms_schedule.course.record import Record, apply_record, check_text, replay
 from tms_schedule.course.replan import (
     POLICIES,
+    Bookable,
     gap_warnings,
     replan_schedule,
     skipped_days,
@@ -75,6 +76,51 @@ class Revision:
     warnings: tuple[str, ...] = ()
     removed: tuple[int, ...] = ()
     reasons: tuple[tuple[int, str], ...] = ()
+
+
+def _shifted(plan: Plan, expanded: Schedule, schedule: Schedule) -> Schedule:
+    """``schedule`` checked as the plan's sessions with each day moved within the day."""
+    if not isinstance(schedule, Schedule):
+        raise CourseError(f"schedule: must be a Schedule, got {schedule!r}")
+    if len(schedule.sessions) != len(expanded.sessions):
+        raise CourseError(
+            f"schedule: must hold the plan's {len(expanded.sessions)} sessions, got"
+            f" {len(schedule.sessions)}"
+        )
+    shifts: dict[dt.date, dt.timedelta] = {}
+    clinic = plan.clinic
+    for planned, given in zip(expanded.sessions, schedule.sessions, strict=True):
+        if (planned.number, planned.phase, planned.phase_number) != (
+            given.number,
+            given.phase,
+            given.phase_number,
+        ) or given.status != "scheduled":
+            raise CourseError(
+                f"schedule: session {given.number} is not the plan's session {planned.number}"
+                f" ({planned.phase} {planned.phase_number}), to come"
+            )
+        shift = given.start.astimezone(dt.UTC) - planned.start.astimezone(dt.UTC)
+        hours = clinic.hours_on(planned.date)
+        if (
+            given.date != planned.date
+            or given.duration != planned.duration
+            or shifts.setdefault(planned.date, shift) != shift
+            or hours is None
+            or given.start.time() < hours.opens
+            or given.end.date() != given.date
+            or given.end.time() > hours.closes
+        ):
+            raise CourseError(
+                f"schedule: session {given.number} must stay on {planned.date}, as long as"
+                " planned, inside the day's hours, and move with the other sessions of its day"
+            )
+    return attrs.evolve(
+        expanded,
+        sessions=tuple(
+            s.evolve(start=g.start.astimezone(clinic.zone), end=g.end.astimezone(clinic.zone))
+            for s, g in zip(expanded.sessions, schedule.sessions, strict=True)
+        ),
+    )
 
 
 def _moment(value: Any, clinic: ClinicCalendar, field: str) -> dt.datetime:
@@ -119,7 +165,10 @@ class Course:
 
     def _replayed(self) -> Schedule:
         latest = self.revisions[-1]
-        removed = {n for revision in self.revisions for n in revision.removed}
+        removed: set[int] = set()
+        for revision in self.revisions:  # taken out, unless a later revision (an undo) put back
+            removed |= set(revision.removed)
+            removed -= {s.number for s in revision.schedule.sessions if s.status == "scheduled"}
         return replay(self.plan, latest.schedule, removed, self.records, latest.records)
 
     # -- building ----------------------------------------------------------------------------
@@ -133,11 +182,21 @@ class Course:
         milestone_rules: MilestoneRules | None = None,
         follows: str | None = None,
         relation: str | None = None,
+        schedule: Schedule | None = None,
     ) -> Course:
-        """A new course: the plan expanded as revision 0."""
+        """A new course: the plan expanded as revision 0.
+
+        ``schedule`` books the plan's sessions at other times of their days (an offer of
+        the clinic's book, where the usual time is taken on some days): the same sessions
+        on the same days, each day's sessions earlier or later by the same amount and
+        inside the day's opening hours. Anything else raises :class:`CourseError`.
+        """
+        expanded = plan.expand()
+        if schedule is not None:
+            expanded = _shifted(plan, expanded, schedule)
         return cls(
             plan=plan,
-            revisions=(Revision(0, plan.expand()),),
+            revisions=(Revision(0, expanded),),
             authorization=authorization,
             milestone_rules=milestone_rules or MilestoneRules(),
             follows=follows,
@@ -297,6 +356,7 @@ class Course:
         extra_per_week: int = 2,
         gap_limit: dt.timedelta = dt.timedelta(days=14),
         within_authorization: bool = False,
+        bookable: Bookable | None = None,
     ) -> Course:
         """Re-plan what the course owes, changing as little as the event requires.
 
@@ -308,7 +368,8 @@ class Course:
         Args:
             start: the moment the re-plan starts from (a date: the start of that day in the
                 clinic's zone). Clinic software passes now; a clinic entering a past course
-                late passes the day it re-planned.
+                late passes the day it re-planned. Before the course's first day, the re-plan
+                starts from that day.
             policy: ``extend`` (what is owed goes to the end of its phase; the course gets
                 longer), ``double`` (a second session on a later day of a daily phase, at
                 least ``min_gap`` after the first, at most one extra a day and
@@ -320,15 +381,17 @@ class Course:
             gap_limit: a gap between sessions longer than this is reported as a warning.
             within_authorization: refuse (with :class:`CourseError`) a re-plan that puts a
                 session beyond the authorization's count or dates.
+            bookable: the clinic book's check of a time (why it cannot be booked, or
+                ``None``); :meth:`tms_schedule.book.Book.replan` passes it, so sessions go
+                only where a chair is free.
         """
         if policy not in POLICIES:
             raise CourseError(f"policy: must be one of {', '.join(POLICIES)}, got {policy!r}")
-        moment = _moment(start, self.plan.clinic, "start")
-        if moment.astimezone(self.plan.clinic.zone).date() < self.plan.start:
-            raise CourseError(
-                f"start: must be on or after the course's start ({self.plan.start}), got"
-                f" {moment.astimezone(self.plan.clinic.zone).date()}"
-            )
+        # Before the course starts nothing can be booked anyway: from its first day then.
+        moment = max(
+            _moment(start, self.plan.clinic, "start"),
+            dt.datetime.combine(self.plan.start, dt.time(), tzinfo=self.plan.clinic.zone),
+        )
         if (
             isinstance(extra_per_week, bool)
             or not isinstance(extra_per_week, int)
@@ -353,6 +416,7 @@ class Course:
             policy,
             min_gap=min_gap,
             extra_per_week=extra_per_week,
+            bookable=bookable,
         )
         if result.schedule.sessions == self._state.sessions:
             return self  # nothing to change: no new revision
@@ -382,6 +446,129 @@ class Course:
                     " add an extension, or re-plan without keeping to it"
                 )
         return course
+
+    def undo_revision(
+        self,
+        revision: int,
+        start: dt.date | dt.datetime,
+        *,
+        bookable: Bookable | None = None,
+    ) -> Course:
+        """Take back what re-plan ``revision`` did (after a closure entered by mistake):
+        sessions it moved go back to their earlier times, sessions it added go, sessions it
+        took out come back, as far as the course and the clinic allow now.
+
+        A session goes back only if it is still planned where that re-plan put it, its
+        earlier time is not before ``start``, falls on an open day inside the hours, shares
+        its day with no session it did not share it with then, and (with ``bookable``, the
+        clinic book's check) has a free chair. The course is then re-planned under
+        ``extend`` from ``start`` so it keeps its count and its phases stay in order. The
+        result is a new revision with policy ``undo``; with nothing to take back, the course
+        is returned as it is.
+        """
+        if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+            raise CourseError(f"revision: must be a re-plan (1 or later) to undo, got {revision!r}")
+        target = self._revision(revision)
+        earlier = {s.number: s for s in self.revisions[revision - 1].schedule.sessions}
+        made = {s.number: s for s in target.schedule.sessions}
+        moment = _moment(start, self.plan.clinic, "start")
+        assert self._state is not None
+        state = self._state
+        zone = self.plan.clinic.zone
+        back: dict[int, Session] = {}
+        gone: set[int] = set()
+        for session in state.sessions:
+            before, then = earlier.get(session.number), made.get(session.number)
+            if then is None or (session.start, session.end) != (then.start, then.end):
+                continue  # not made by that re-plan, or changed since
+            if before is None:
+                if session.status == "scheduled":
+                    gone.add(session.number)  # added by it: out again
+                continue
+            moved = session.status == "scheduled" and (before.start, before.end) != (
+                then.start,
+                then.end,
+            )
+            taken_out = session.status == "cancelled" and session.number in target.removed
+            if before.status == "scheduled" and (moved or taken_out) and before.start >= moment:
+                back[session.number] = before
+        sessions = []
+        for session in state.sessions:
+            before = back.get(session.number)
+            if before is not None and self._fits(before, bookable, state, back, earlier):
+                session = session.evolve(
+                    start=before.start.astimezone(zone),
+                    end=before.end.astimezone(zone),
+                    status="scheduled",
+                    sequence=session.sequence + 1,
+                )
+            elif session.number in gone:
+                session = session.evolve(status="cancelled", sequence=session.sequence + 1)
+            sessions.append(session)
+        sessions.sort(key=lambda s: (s.start.astimezone(dt.UTC), s.number))
+        reverted = attrs.evolve(state, sessions=tuple(sessions))
+        if reverted.sessions == state.sessions:
+            return self
+        result = replan_schedule(self.plan, reverted, moment, "extend", bookable=bookable)
+        was = {s.number: s for s in state.sessions}
+        removed = tuple(
+            sorted(
+                s.number
+                for s in result.schedule.sessions
+                if s.status == "cancelled"
+                and s.number in was
+                and was[s.number].status == "scheduled"
+            )
+        )
+        why = dict(result.reasons)
+        reasons = tuple(
+            sorted(
+                (s.number, why.get(s.number, f"revision {revision} undone"))
+                for s in result.schedule.sessions
+                if s.number in was
+                and (s.start, s.end, s.status)
+                != (was[s.number].start, was[s.number].end, was[s.number].status)
+            )
+        )
+        made_now = Revision(
+            len(self.revisions),
+            result.schedule,
+            len(self.records),
+            "undo",
+            moment,
+            result.warnings,
+            removed,
+            reasons,
+        )
+        return attrs.evolve(self, revisions=(*self.revisions, made_now), _state=result.schedule)
+
+    def _fits(
+        self,
+        session: Session,
+        bookable: Bookable | None,
+        state: Schedule,
+        back: dict[int, Session],
+        earlier: dict[int, Session],
+    ) -> bool:
+        """Whether ``session`` (an earlier time of a planned session) can be booked now."""
+        hours = self.plan.clinic.hours_on(session.date)
+        if (
+            hours is None
+            or session.start.time() < hours.opens
+            or session.end.date() != session.date
+            or session.end.time() > hours.closes
+        ):
+            return False
+        # The day holds no session it did not hold then (where each will be after the undo).
+        for other in state.sessions:
+            if other.number == session.number or not other.active:
+                continue
+            day = back[other.number].date if other.number in back else other.date
+            if day == session.date and (
+                other.number not in earlier or earlier[other.number].date != session.date
+            ):
+                return False
+        return bookable is None or bookable(session.start, session.end) is None
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -38,18 +38,19 @@ import bisect
 import datetime as dt
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
 from tms_schedule.clinic import ClinicCalendar
 from tms_schedule.course.record import bump_positions
+from tms_schedule.errors import CourseError
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Schedule, Session, SkippedDay
 
-__all__ = ["POLICIES", "Replanned", "gap_warnings", "replan_schedule", "skipped_days"]
+__all__ = ["POLICIES", "Bookable", "Replanned", "gap_warnings", "replan_schedule", "skipped_days"]
 
 #: Catch-up policies for re-planning: ``extend`` (missed sessions go to the end of their
 #: phase and the course gets longer), ``double`` (a second session on a later day),
@@ -59,6 +60,11 @@ POLICIES = ("extend", "double", "extra-day")
 _DAY = dt.timedelta(days=1)
 _UTC = dt.UTC
 _Slot = tuple[dt.datetime, dt.datetime]
+#: Why a time cannot be booked (every chair that could run it is taken or out), or
+#: ``None``: the check the clinic's book gives a re-plan.
+Bookable = Callable[[dt.datetime, dt.datetime], str | None]
+#: How many times a placement is tried again around days the book cannot hold.
+_BOOK_TRIES = 200
 
 
 @attrs.frozen
@@ -86,9 +92,15 @@ def replan_schedule(
     *,
     min_gap: dt.timedelta = dt.timedelta(hours=6),
     extra_per_week: int = 2,
+    bookable: Bookable | None = None,
 ) -> Replanned:
-    """The course's sessions repaired under ``policy`` from ``moment`` on (see the module)."""
-    return _Repair(plan, current, moment, policy, min_gap, extra_per_week).run()
+    """The course's sessions repaired under ``policy`` from ``moment`` on (see the module).
+
+    ``bookable`` is the clinic book's check of a time (see :data:`Bookable`): a session the
+    book can no longer hold moves like one on a closed day, and what is placed goes only
+    where the book has room.
+    """
+    return _Repair(plan, current, moment, policy, min_gap, extra_per_week, bookable).run()
 
 
 class _Repair:
@@ -102,8 +114,10 @@ class _Repair:
         policy: str,
         min_gap: dt.timedelta,
         extra_per_week: int,
+        bookable: Bookable | None = None,
     ) -> None:
         self.plan = plan
+        self.bookable = bookable
         self.clinic: ClinicCalendar = plan.clinic
         self.protocol: Protocol = plan.protocol
         self.current = current
@@ -156,6 +170,8 @@ class _Repair:
             or session.end.time() > day.hours.closes
         ):
             return f"outside the opening hours ({day.hours})"
+        if self.bookable is not None:
+            return self.bookable(session.start, session.end)
         return None
 
     def _owed(self) -> dict[str, int]:
@@ -330,8 +346,21 @@ class _Repair:
         )
         sub = attrs.evolve(self.plan, protocol=protocol, start=start, blocks="split")
         taken = self._taken(phase) | (also or set())
-        sessions = sub.expand(avoid=taken, not_before=self.moment).sessions
+        for _ in range(_BOOK_TRIES):
+            sessions = sub.expand(avoid=taken, not_before=self.moment).sessions
+            full = {s.date for s in sessions if not self._has_room(s.start, s.end)}
+            if not full:
+                break
+            taken |= full  # the book has no room then: around those days
+        else:
+            raise CourseError(
+                f"the clinic's book has no room for the {phase.name} phase's sessions within"
+                f" {_BOOK_TRIES} open days after {start}"
+            )
         return [(s.start, s.end) for s in sessions]
+
+    def _has_room(self, start: dt.datetime, end: dt.datetime) -> bool:
+        return self.bookable is None or self.bookable(start, end) is None
 
     def _previous_end(self, phase: Phase) -> dt.date | None:
         """The day after the phase before this one ends, for a phase with no session left."""
@@ -371,6 +400,7 @@ class _Repair:
                 or end.date() != day
                 or start.time() < hours.opens
                 or end.time() > hours.closes
+                or not self._has_room(start, end)
             ):
                 continue
             slots.append((start, end))
@@ -412,6 +442,7 @@ class _Repair:
             or end.date() != day
             or start.time() < hours.opens
             or end.time() > hours.closes
+            or not self._has_room(start, end)
         ):
             return None
         return (start, end)

@@ -1,0 +1,833 @@
+"""The clinic's book: its calendar, its chairs, and every course with each session's chair.
+
+A :class:`Book` is a value, like a :class:`~tms_schedule.course.Course`: each change gives
+a new book and leaves the old one as it was, so clinic software keeps it in its own
+database and the command line in one SQLite file (:mod:`tms_schedule.store`). It keeps
+one rule above all: **never two sessions on one chair at once** (with the chair's turnover
+between them), never a session on a chair that cannot run its protocol or is out, and
+never more sessions at once than the clinic's staff limit allows. A change that would
+break it raises :class:`~tms_schedule.errors.BookingConflictError` naming each session
+and why, and the book stays as it was.
+
+>>> import datetime as dt
+>>> from tms_schedule import ClinicCalendar, Course, Plan
+>>> from tms_schedule.book import Book, Chair
+>>> clinic = ClinicCalendar("America/Denver")
+>>> book = Book(clinic, (Chair("c1", "Chair 1"), Chair("c2", "Chair 2")))
+>>> book = book.add(Course.start(Plan("standard-10hz", clinic, "2026-11-16", "09:00", "c-1")))
+>>> book = book.add(Course.start(Plan("standard-10hz", clinic, "2026-11-16", "09:00", "c-2")))
+>>> book.seats("c-1")[1], book.seats("c-2")[1]
+('c1', 'c2')
+>>> book.add(Course.start(Plan("standard-10hz", clinic, "2026-11-16", "09:00", "c-3")))
+Traceback (most recent call last):
+...
+tms_schedule.errors.BookingConflictError: course c-3: no chair for 36 session(s): session 1 on Mon 16 Nov 2026 09:00: every chair that can run it is booked then; ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+from tms_schedule._dates import short_moment
+from tms_schedule.book.chairs import Chair, Outage, StaffLimit
+from tms_schedule.book.occupancy import Booking, Occupancy, block_phases, minute
+from tms_schedule.book.offers import Offer, find_offers
+from tms_schedule.catalogue import get_protocol
+from tms_schedule.clinic import ClinicCalendar, Closure, OpeningHours
+from tms_schedule.course.authorization import Authorization
+from tms_schedule.course.changes import Changes
+from tms_schedule.course.lifecycle import Course
+from tms_schedule.errors import BookError, BookingConflictError, InvalidChairError
+from tms_schedule.protocol import Protocol
+
+__all__ = ["Book", "BookEvent", "Booked", "EventReport", "Rebooked"]
+
+_OCCUPYING = ("scheduled", "attended")
+
+
+def _seats(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted(value.items()))
+    return tuple(sorted(value)) if isinstance(value, list | tuple) else value
+
+
+@attrs.frozen
+class Booked:
+    """A course in the book and the chair of each of its sessions (by session number)."""
+
+    course: Course
+    seats: tuple[tuple[int, str], ...] = attrs.field(default=(), converter=_seats)
+
+    @property
+    def course_id(self) -> str:
+        return self.course.course_id
+
+    def seat_map(self) -> dict[int, str]:
+        return dict(self.seats)
+
+
+@attrs.frozen
+class BookEvent:
+    """A clinic-wide change the book applied to many courses at once, kept so it can be
+    taken back.
+
+    Attributes:
+        number: 1, 2, ... in the order they were entered.
+        kind: ``closure`` (whole days, every chair), ``chair`` (whole days, one chair) or
+            ``outage`` (hours of days, one chair or all).
+        first, last: the days it covers.
+        reason: what the front desk entered ("Snow day").
+        chair: the chair, for a chair closure or a one-chair outage.
+        hours: the hours of each day, for an outage.
+        revisions: the revision each re-planned course got from it, by course id.
+        undone: whether it was taken back.
+    """
+
+    number: int
+    kind: Literal["closure", "chair", "outage"]
+    first: dt.date
+    last: dt.date
+    reason: str
+    chair: str | None = None
+    hours: OpeningHours | None = None
+    revisions: tuple[tuple[str, int], ...] = ()
+    undone: bool = False
+
+    def describe(self) -> str:
+        """``Snow day: 2026-12-01, every chair``."""
+        days = f"{self.first}" + (f" to {self.last}" if self.last != self.first else "")
+        hours = f" {self.hours}" if self.hours else ""
+        where = f"chair {self.chair}" if self.chair else "every chair"
+        return f"{self.reason}: {days}{hours}, {where}"
+
+
+@attrs.frozen
+class Rebooked:
+    """What an event (or its undo) did to one course: the re-plan's changes and the
+    sessions that only changed chair."""
+
+    course: Course
+    changes: Changes
+    chairs: tuple[tuple[int, dt.datetime, str, str], ...] = ()
+
+    @property
+    def course_id(self) -> str:
+        return self.course.course_id
+
+    def lines(self, chair_names: Mapping[str, str]) -> list[str]:
+        out = [str(change) for change in self.changes] if self.changes else []
+        out += [
+            f"Session {number} on {short_moment(start)}: now on {chair_names.get(new, new)}"
+            f" (was {chair_names.get(old, old)})"
+            for number, start, old, new in self.chairs
+        ]
+        return out
+
+
+@attrs.frozen
+class EventReport:
+    """Every course an event changed, with what to tell each patient.
+
+    ``courses`` are in the order of their first changed session; each holds the updated
+    course (for its calendar file: ``entry.course.to_ics(...)``).
+    """
+
+    event: BookEvent
+    courses: tuple[Rebooked, ...]
+    chair_names: tuple[tuple[str, str], ...] = ()
+
+    def to_text(self) -> str:
+        """The list of patients to contact, course by course.
+
+        >>> EventReport(BookEvent(1, "closure", dt.date(2026, 12, 1), dt.date(2026, 12, 1),
+        ...     "Snow day"), ()).to_text()
+        'Snow day: 2026-12-01, every chair\\nNo course has a session then.\\n'
+        """
+        names = dict(self.chair_names)
+        lines = [self.event.describe()]
+        if not self.courses:
+            lines.append("No course has a session then.")
+        for entry in self.courses:
+            lines.append(f"Course {entry.course_id}:")
+            lines += [f"  {line}" for line in entry.lines(names)]
+        return "\n".join(lines) + "\n"
+
+
+def _tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@attrs.frozen(eq=True)
+class Book:
+    """The clinic's calendar, chairs and courses (see the module).
+
+    Args:
+        clinic: the clinic calendar every course follows.
+        chairs: the chairs, each with its equipment, turnover and service days.
+        limits: the clinic's limits of sessions at once (technicians on shift).
+        outages: stretches of hours when a chair, or every chair, is out.
+        courses: the courses and their chairs.
+        events: the clinic-wide changes entered so far.
+    """
+
+    clinic: ClinicCalendar
+    chairs: tuple[Chair, ...] = attrs.field(converter=_tuple)
+    limits: tuple[StaffLimit, ...] = attrs.field(default=(), converter=_tuple)
+    outages: tuple[Outage, ...] = attrs.field(default=(), converter=_tuple)
+    courses: tuple[Booked, ...] = attrs.field(default=(), converter=_tuple)
+    events: tuple[BookEvent, ...] = attrs.field(default=(), converter=_tuple)
+    _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.clinic, ClinicCalendar):
+            raise BookError(f"clinic: must be a ClinicCalendar, got {self.clinic!r}")
+        if not self.chairs or not all(isinstance(c, Chair) for c in self.chairs):
+            raise InvalidChairError("chairs: a book needs at least one Chair")
+        ids = [chair.id for chair in self.chairs]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise InvalidChairError(f"chairs: each chair id once; given twice: {', '.join(twice)}")
+        if len(self.chairs) > 200:
+            raise InvalidChairError(f"chairs: at most 200, got {len(self.chairs)}")
+        for outage in self.outages:
+            if outage.chair is not None and outage.chair not in ids:
+                raise InvalidChairError(
+                    f"outages: no chair {outage.chair!r}; chairs: {', '.join(ids)}"
+                )
+        index: dict[str, int] = {}
+        for position, booked in enumerate(self.courses):
+            if booked.course.course_id in index:
+                raise BookError(f"courses: course {booked.course.course_id} is in the book twice")
+            if booked.course.plan.clinic.timezone != self.clinic.timezone:
+                raise BookError(
+                    f"courses: course {booked.course.course_id} is planned in"
+                    f" {booked.course.plan.clinic.timezone}, the clinic in {self.clinic.timezone}"
+                )
+            unknown = sorted({chair for _, chair in booked.seats} - set(ids))
+            if unknown:
+                raise BookError(
+                    f"courses: course {booked.course.course_id} sits on unknown chair(s)"
+                    f" {', '.join(unknown)}; chairs: {', '.join(ids)}"
+                )
+            index[booked.course.course_id] = position
+        object.__setattr__(self, "_index", index)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def course_ids(self) -> list[str]:
+        """The course ids, in the order the courses were booked."""
+        return [booked.course_id for booked in self.courses]
+
+    def course(self, course_id: str) -> Course:
+        """The course with this id; an unknown id raises :class:`BookError`."""
+        return self._booked(course_id).course
+
+    def seats(self, course_id: str) -> dict[int, str]:
+        """The chair of each session of the course, by session number."""
+        return self._booked(course_id).seat_map()
+
+    def chair(self, chair_id: str) -> Chair:
+        """The chair with this id."""
+        for chair in self.chairs:
+            if chair.id == chair_id:
+                return chair
+        raise BookError(
+            f"chair: no chair {chair_id!r}; chairs: {', '.join(c.id for c in self.chairs)}"
+        )
+
+    def chair_names(self) -> dict[str, str]:
+        return {chair.id: chair.name for chair in self.chairs}
+
+    def _booked(self, course_id: str) -> Booked:
+        position = self._index.get(course_id)
+        if position is None:
+            known = ", ".join(self.course_ids()) or "none yet"
+            raise BookError(f"course: no course {course_id!r} in the book; courses: {known}")
+        return self.courses[position]
+
+    def occupancy(self, *, without: str | None = None) -> Occupancy:
+        """The index of booked sessions (without the course ``without``)."""
+        bookings = (b for b in self._bookings() if b[1].course != without)
+        return Occupancy(self.clinic, self.chairs, self.limits, self.outages, bookings)
+
+    def _bookings(self) -> Iterable[tuple[dt.date, Booking]]:
+        """Every booked session by day. The sessions an accelerated or cluster day holds
+        on one chair make one booking from the first start to the last end: the chair is
+        that course's for the day (the patient stays between sessions)."""
+        zone = self.clinic.zone
+        for booked in self.courses:
+            seats = booked.seat_map()
+            blocks = block_phases(booked.course.plan.protocol)
+            spans: dict[tuple[dt.date, str], Booking] = {}
+            for session in booked.course.schedule.sessions:
+                chair = seats.get(session.number)
+                if chair is None or session.status not in _OCCUPYING:
+                    continue
+                day = session.start.astimezone(zone).date()
+                booking = Booking(
+                    chair,
+                    minute(session.start),
+                    minute(session.end),
+                    booked.course_id,
+                    session.number,
+                )
+                if session.phase not in blocks:
+                    yield day, booking
+                    continue
+                held = spans.get((day, chair))
+                spans[(day, chair)] = (
+                    booking
+                    if held is None
+                    else held._replace(
+                        start=min(held.start, booking.start), end=max(held.end, booking.end)
+                    )
+                )
+            for (day, _), booking in spans.items():
+                yield day, booking
+
+    def bookable(self, course: Course, occupancy: Occupancy | None = None) -> Any:
+        """The check a re-plan of ``course`` uses: why a time has no free chair, or ``None``."""
+        occupancy = occupancy or self.occupancy(without=course.course_id)
+        protocol = course.plan.protocol
+        zone = self.clinic.zone
+
+        def check(start: dt.datetime, end: dt.datetime) -> str | None:
+            return occupancy.why_not(
+                protocol, start.astimezone(zone).date(), minute(start), minute(end)
+            )
+
+        return check
+
+    def check(self) -> list[str]:
+        """Every broken rule, in words (empty for a sound book): two sessions on one chair
+        at once, a chair that cannot run its session's protocol or is out, a session that
+        should have a chair and has none, too many sessions at once."""
+        problems: list[str] = []
+        chairs = {chair.id: chair for chair in self.chairs}
+        zone = self.clinic.zone
+        moments: dict[dt.date, list[tuple[int, int]]] = {}
+        for booked in self.courses:
+            seats = booked.seat_map()
+            protocol = booked.course.plan.protocol
+            for session in booked.course.schedule.sessions:
+                if session.status not in _OCCUPYING:
+                    continue
+                what = f"course {booked.course_id} session {session.number}"
+                chair_id = seats.get(session.number)
+                if chair_id is None:
+                    if session.status == "scheduled":
+                        problems.append(f"{what} on {short_moment(session.start)} has no chair")
+                    continue
+                chair = chairs[chair_id]
+                day = session.start.astimezone(zone).date()
+                if not chair.can_run(protocol):
+                    problems.append(f"{what}: {chair.name} cannot run {protocol.id}")
+                if session.status == "scheduled":
+                    out = chair.closed_on(day)
+                    if out:
+                        problems.append(f"{what}: {chair.name} is out on {day} ({out})")
+                    for outage in self.outages:
+                        if outage.covers(chair_id, session.start, session.end):
+                            problems.append(f"{what}: {chair.name} is out then ({outage.reason})")
+                moments.setdefault(day, []).append((minute(session.start), minute(session.end)))
+        per_chair: dict[str, list[tuple[int, int, str]]] = {}
+        for _, booking in self._bookings():
+            turn = int(chairs[booking.chair].turnover.total_seconds()) // 60
+            what = f"course {booking.course} session {booking.number}"
+            per_chair.setdefault(booking.chair, []).append(
+                (booking.start, booking.end + turn, what)
+            )
+        for chair_id, spans in per_chair.items():
+            spans.sort()
+            for (_, first_end, first), (second_start, _, second) in itertools.pairwise(spans):
+                if second_start < first_end:
+                    problems.append(f"{first} and {second} overlap on {chairs[chair_id].name}")
+        for day, times in moments.items():
+            for limit in self.limits:
+                if not limit.applies(day):
+                    continue
+                events: dict[int, int] = {}
+                for start, end in times:
+                    events[start] = events.get(start, 0) + 1
+                    events[end] = events.get(end, 0) - 1
+                count = 0
+                for moment in sorted(events):
+                    count += events[moment]
+                    if count > limit.sessions and _in_hours(moment, limit, day, zone):
+                        problems.append(
+                            f"{day}: {count} sessions at once, more than the limit of"
+                            f" {limit.sessions}"
+                        )
+                        break
+        return problems
+
+    # -- booking ------------------------------------------------------------------------------------
+
+    def add(
+        self, course: Course, seats: Mapping[int, str] | None = None, *, chair: str | None = None
+    ) -> Book:
+        """The book with ``course`` in it, each session on a chair (``seats`` where given,
+        else on ``chair`` where free, else the chair its previous session had, else the
+        first free one). A session that no chair can take raises
+        :class:`BookingConflictError`; sessions already attended sit where they can or
+        without a chair (the past is as it was)."""
+        if not isinstance(course, Course):
+            raise BookError(f"course: must be a Course, got {course!r}")
+        if course.course_id in self._index:
+            raise BookError(f"course: course {course.course_id} is in the book already")
+        if course.plan.clinic.timezone != self.clinic.timezone:
+            raise BookError(
+                f"course: course {course.course_id} is planned in {course.plan.clinic.timezone},"
+                f" the clinic in {self.clinic.timezone}"
+            )
+        if chair is not None:
+            self.chair(chair)
+        placed = self._seat(course, self.occupancy(), dict(seats or {}), {}, chair)
+        return attrs.evolve(self, courses=(*self.courses, Booked(course, placed)))
+
+    def update(self, course: Course) -> Book:
+        """The book with the new state of a course it holds (after a record or a re-plan):
+        sessions that kept their time keep their chair; the others get one."""
+        booked = self._booked(course.course_id)
+        placed = self._seat(
+            course,
+            self.occupancy(without=course.course_id),
+            {},
+            booked.seat_map(),
+            None,
+            previous=booked.course,
+        )
+        return self._replace(Booked(course, placed))
+
+    def replan(
+        self, course_id: str, start: dt.date | dt.datetime, policy: str = "extend", **options: Any
+    ) -> Book:
+        """Re-plan a course where the chairs have room (see :meth:`Course.replan`, whose
+        options this takes): make-up sessions go only where a chair that can run the
+        protocol is free, and the course's other sessions keep their times and chairs."""
+        booked = self._booked(course_id)
+        occupancy = self.occupancy(without=course_id)
+        course = booked.course.replan(
+            start, policy, bookable=self.bookable(booked.course, occupancy), **options
+        )
+        if course is booked.course:
+            return self
+        return self.update(course)
+
+    def offers(
+        self,
+        protocol: Protocol | str,
+        earliest: dt.date | str,
+        at: dt.time | str,
+        *,
+        window: int = 60,
+        step: int = 10,
+        chair: str | None = None,
+        dates: int = 10,
+        count: int = 3,
+    ) -> tuple[Offer, ...]:
+        """The best ``count`` ways to book a new course of ``protocol`` (see
+        :mod:`tms_schedule.book.offers`): starting on one of the first ``dates`` days from
+        ``earliest`` a plan can start on, at ``at`` give or take ``window`` minutes (tried
+        every ``step`` minutes), on ``chair`` where possible.
+
+        None raises :class:`~tms_schedule.errors.NoOfferError`, with the first later start
+        dates that could hold the course when there are any.
+        """
+        if isinstance(protocol, str):
+            protocol = get_protocol(protocol)
+        if not isinstance(protocol, Protocol):
+            raise BookError(f"protocol: must be a Protocol or a protocol id, got {protocol!r}")
+        earliest = _date(earliest, "earliest")
+        at = _time(at, "at")
+        for name, value, low, high in (
+            ("window", window, 0, 240),
+            ("step", step, 5, 60),
+            ("dates", dates, 1, 60),
+            ("count", count, 1, 10),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise BookError(
+                    f"{name}: must be a whole number from {low} to {high}, got {value!r}"
+                )
+        return find_offers(
+            self.occupancy(),
+            protocol,
+            earliest,
+            at,
+            window=window,
+            step=step,
+            chair=chair,
+            dates=dates,
+            count=count,
+        )
+
+    def take(
+        self,
+        offer: Offer,
+        course_id: str,
+        *,
+        authorization: Authorization | None = None,
+        follows: str | None = None,
+        relation: str | None = None,
+    ) -> Book:
+        """Book exactly what ``offer`` offered, as course ``course_id``.
+
+        If the book changed since (a chair it uses is taken now, the clinic's calendar
+        changed), :class:`~tms_schedule.errors.BookingConflictError` says so and nothing is
+        booked: ask for offers again.
+        """
+        if not isinstance(offer, Offer):
+            raise BookError(f"offer: must be an Offer, got {offer!r}")
+        if offer.plan.clinic != self.clinic:
+            raise BookingConflictError(
+                "offer: the clinic's calendar changed since the offer was made; ask for offers"
+                " again"
+            )
+        plan = attrs.evolve(offer.plan, course_id=course_id)
+        schedule = attrs.evolve(offer.schedule, course_id=course_id)
+        course = Course.start(
+            plan,
+            schedule=schedule,
+            authorization=authorization,
+            follows=follows,
+            relation=relation,
+        )
+        try:
+            return self.add(course, dict(offer.seats))
+        except BookingConflictError as error:
+            raise BookingConflictError(
+                f"offer {offer.key}: the book changed since it was made ({error}); ask for"
+                " offers again",
+                error.conflicts,
+            ) from None
+
+    def set_clinic(self, clinic: ClinicCalendar) -> Book:
+        """The book under an updated clinic calendar (every course follows it). Nothing
+        moves: :meth:`close` re-plans what a closure affects."""
+        courses = tuple(attrs.evolve(b, course=b.course.with_clinic(clinic)) for b in self.courses)
+        return attrs.evolve(self, clinic=clinic, courses=courses)
+
+    # -- clinic-wide events ---------------------------------------------------------------------------
+
+    def close(
+        self,
+        first: dt.date,
+        last: dt.date | None = None,
+        *,
+        reason: str,
+        now: dt.datetime,
+        chair: str | None = None,
+        hours: OpeningHours | str | None = None,
+        policy: str = "extend",
+    ) -> tuple[Book, EventReport]:
+        """Close the clinic, one chair, or some hours, and re-plan every course it touches.
+
+        * Whole days of the clinic (no ``chair``, no ``hours``): a closure of the clinic
+          calendar; every course follows it.
+        * Whole days of one chair: the chair's service days.
+        * ``hours`` of each day (one chair or all): an outage.
+
+        Sessions that can keep their time on another chair only change chair; the others
+        are re-planned under ``policy`` from ``now``, changing as little as the event
+        requires and only where a chair is free. Returns the new book and what changed,
+        course by course (the patients to contact). :meth:`undo` takes it back.
+        """
+        last = last or first
+        if isinstance(hours, str):
+            hours = OpeningHours.parse(hours, "hours")
+        if chair is not None:
+            self.chair(chair)
+        number = len(self.events) + 1
+        book = self
+        kind: Literal["closure", "chair", "outage"]
+        if hours is None and chair is None:
+            kind = "closure"
+            closure = Closure(first, last, reason)
+            book = book.set_clinic(
+                attrs.evolve(self.clinic, closures=(*self.clinic.closures, closure))
+            )
+        elif hours is None:
+            kind = "chair"
+            assert chair is not None
+            closure = Closure(first, last, reason)
+            chairs = tuple(
+                attrs.evolve(c, closures=(*c.closures, closure)) if c.id == chair else c
+                for c in self.chairs
+            )
+            book = attrs.evolve(book, chairs=chairs)
+        else:
+            kind = "outage"
+            zone = self.clinic.zone
+            added = []
+            day = first
+            while day <= last:
+                added.append(
+                    Outage(
+                        dt.datetime.combine(day, hours.opens, tzinfo=zone),
+                        dt.datetime.combine(day, hours.closes, tzinfo=zone),
+                        reason,
+                        chair,
+                    )
+                )
+                day += dt.timedelta(days=1)
+            book = attrs.evolve(book, outages=(*self.outages, *added))
+        event = BookEvent(number, kind, first, last, reason, chair, hours)
+        book, report = book._rebook(event, now, policy)
+        return book, report
+
+    def undo(self, event: int, *, now: dt.datetime) -> tuple[Book, EventReport]:
+        """Take back clinic-wide event number ``event``: the closure or outage goes, and
+        each course it re-planned gets its earlier times back where they are still free
+        and not past (see :meth:`Course.undo_revision`)."""
+        found = next((e for e in self.events if e.number == event), None)
+        if found is None:
+            numbers = ", ".join(str(e.number) for e in self.events) or "none yet"
+            raise BookError(f"event: no event {event!r}; events: {numbers}")
+        if found.undone:
+            raise BookError(f"event: event {event} ({found.describe()}) is undone already")
+        book = self
+        if found.kind == "closure":
+            closures = list(self.clinic.closures)
+            closures.remove(Closure(found.first, found.last, found.reason))
+            book = book.set_clinic(attrs.evolve(self.clinic, closures=tuple(closures)))
+        elif found.kind == "chair":
+            chairs = []
+            for c in self.chairs:
+                if c.id == found.chair:
+                    kept = list(c.closures)
+                    kept.remove(Closure(found.first, found.last, found.reason))
+                    c = attrs.evolve(c, closures=tuple(kept))
+                chairs.append(c)
+            book = attrs.evolve(book, chairs=tuple(chairs))
+        else:
+            assert found.hours is not None
+            zone = self.clinic.zone
+            gone = set()
+            day = found.first
+            while day <= found.last:
+                gone.add(
+                    Outage(
+                        dt.datetime.combine(day, found.hours.opens, tzinfo=zone),
+                        dt.datetime.combine(day, found.hours.closes, tzinfo=zone),
+                        found.reason,
+                        found.chair,
+                    )
+                )
+                day += dt.timedelta(days=1)
+            book = attrs.evolve(book, outages=tuple(o for o in self.outages if o not in gone))
+        entries: list[Rebooked] = []
+        revisions: dict[str, int] = dict(found.revisions)
+        for course_id in sorted(revisions):
+            if course_id not in book._index:
+                continue
+            booked = book._booked(course_id)
+            before = booked.course
+            occupancy = book.occupancy(without=course_id)
+            course = before.undo_revision(
+                revisions[course_id], now, bookable=book.bookable(before, occupancy)
+            )
+            if course is before:
+                continue
+            old_seats = booked.seat_map()
+            book = book.update(course)
+            entries.append(
+                Rebooked(
+                    course,
+                    course.changes_since(len(course.revisions) - 2),
+                    _chair_moves(course, old_seats, book.seats(course_id), before),
+                )
+            )
+        events = tuple(
+            attrs.evolve(e, undone=True) if e.number == event else e for e in book.events
+        )
+        book = attrs.evolve(book, events=events)
+        undone = attrs.evolve(found, reason=f"Undone: {found.reason}")
+        return book, EventReport(undone, tuple(entries), tuple(self.chair_names().items()))
+
+    def _rebook(self, event: BookEvent, now: dt.datetime, policy: str) -> tuple[Book, EventReport]:
+        """Re-seat or re-plan every course the event touches (``self`` has the event in)."""
+        zone = self.clinic.zone
+        touched: list[tuple[dt.datetime, str]] = []
+        for booked in self.courses:
+            seats = booked.seat_map()
+            first_hit = None
+            for session in booked.course.schedule.sessions:
+                if session.status != "scheduled":
+                    continue
+                day = session.start.astimezone(zone).date()
+                if not event.first <= day <= event.last:
+                    continue
+                if event.chair is not None and seats.get(session.number) != event.chair:
+                    continue
+                if event.hours is not None and not (
+                    session.start.astimezone(zone).time() < event.hours.closes
+                    and event.hours.opens < session.end.astimezone(zone).time()
+                ):
+                    continue
+                first_hit = session.start
+                break
+            if first_hit is not None:
+                touched.append((first_hit.astimezone(dt.UTC), booked.course_id))
+        book = self
+        entries: list[Rebooked] = []
+        revisions: list[tuple[str, int]] = []
+        for _, course_id in sorted(touched):
+            booked = book._booked(course_id)
+            before = booked.course
+            old_seats = booked.seat_map()
+            occupancy = book.occupancy(without=course_id)
+            try:  # first: the same times on other chairs
+                placed = book._seat(before, occupancy, {}, old_seats, None, previous=before)
+            except BookingConflictError:
+                # (a fresh index: the failed try left some of the course's sessions in it)
+                course = before.replan(now, policy, bookable=book.bookable(before))
+                book = book.update(course)
+                revisions.append((course_id, course.revision.number))
+                changes = course.changes_since(before.revision.number)
+            else:
+                course = before
+                book = book._replace(Booked(course, placed))
+                changes = Changes(())
+            entries.append(
+                Rebooked(
+                    course, changes, _chair_moves(course, old_seats, book.seats(course_id), before)
+                )
+            )
+        event = attrs.evolve(event, revisions=tuple(revisions))
+        book = attrs.evolve(book, events=(*book.events, event))
+        return book, EventReport(event, tuple(entries), tuple(self.chair_names().items()))
+
+    # -- inside -------------------------------------------------------------------------------------
+
+    def _replace(self, booked: Booked) -> Book:
+        position = self._index[booked.course_id]
+        courses = list(self.courses)
+        courses[position] = booked
+        return attrs.evolve(self, courses=tuple(courses))
+
+    def _seat(
+        self,
+        course: Course,
+        occupancy: Occupancy,
+        asked: dict[int, str],
+        kept: dict[int, str],
+        chair: str | None,
+        *,
+        previous: Course | None = None,
+    ) -> tuple[tuple[int, str], ...]:
+        """A chair for each session that takes one; raises when a session to come has none."""
+        zone = self.clinic.zone
+        protocol = course.plan.protocol
+        able = occupancy.able(protocol)
+        was = {s.number: s for s in previous.schedule.sessions} if previous else {}
+        placed: dict[int, str] = {}
+        conflicts: list[tuple[int, str]] = []
+        last_chair: str | None = None
+        for session in sorted(course.schedule.sessions, key=lambda s: s.start.astimezone(dt.UTC)):
+            if session.status not in _OCCUPYING:
+                continue
+            day = session.start.astimezone(zone).date()
+            start, end = minute(session.start), minute(session.end)
+            before = was.get(session.number)
+            same_time = before is not None and (before.start, before.end) == (
+                session.start,
+                session.end,
+            )
+            order: list[str] = []
+            if session.number in asked:
+                order = [asked[session.number]]
+            else:
+                if session.number in kept and (same_time or not was):
+                    order.append(kept[session.number])
+                for candidate in (last_chair, kept.get(session.number), chair):
+                    if candidate is not None and candidate not in order:
+                        order.append(candidate)
+                order += [c.id for c in able if c.id not in order]
+            found = None
+            for chair_id in order:
+                seat = occupancy.chairs.get(chair_id)
+                if (
+                    seat is not None
+                    and seat.can_run(protocol)
+                    and occupancy.fits(seat, day, start, end)
+                ):
+                    found = chair_id
+                    break
+            if found is None and session.status == "attended":
+                if session.number in kept:
+                    placed[session.number] = kept[session.number]  # the past stays as it was
+                continue
+            if found is None:
+                if session.number in asked:
+                    why = f"{asked[session.number]} cannot take it"
+                else:
+                    why = occupancy.why_not(protocol, day, start, end) or "no chair is free"
+                conflicts.append((session.number, f"{short_moment(session.start)}: {why}"))
+                continue
+            placed[session.number] = found
+            last_chair = found
+            occupancy.add(day, Booking(found, start, end, course.course_id, session.number))
+        if conflicts:
+            shown = "; ".join(f"session {n} on {why}" for n, why in conflicts[:3])
+            more = f"; and {len(conflicts) - 3} more" if len(conflicts) > 3 else ""
+            raise BookingConflictError(
+                f"course {course.course_id}: no chair for {len(conflicts)} session(s): {shown}{more}",
+                tuple(conflicts),
+            )
+        return tuple(sorted(placed.items()))
+
+
+def _chair_moves(
+    course: Course, old: dict[int, str], new: dict[int, str], before: Course
+) -> tuple[tuple[int, dt.datetime, str, str], ...]:
+    """Sessions that kept their time and changed chair."""
+    times = {s.number: (s.start, s.end) for s in before.schedule.sessions}
+    moves = []
+    for session in course.schedule.sessions:
+        if session.status != "scheduled":
+            continue
+        number = session.number
+        if (
+            number in old
+            and number in new
+            and old[number] != new[number]
+            and times.get(number) == (session.start, session.end)
+        ):
+            moves.append((number, session.start, old[number], new[number]))
+    return tuple(moves)
+
+
+def _in_hours(moment: int, limit: StaffLimit, day: dt.date, zone: Any) -> bool:
+    if limit.hours is None:
+        return True
+    opens = minute(dt.datetime.combine(day, limit.hours.opens, tzinfo=zone))
+    closes = minute(dt.datetime.combine(day, limit.hours.closes, tzinfo=zone))
+    return opens <= moment < closes
+
+
+def _date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+        raise BookError(f"{field}: must be a date, got {value!r}")
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise BookError(f"{field}: must be a date written 2026-11-16, got {value!r}") from None
+    return value
+
+
+def _time(value: Any, field: str) -> dt.time:
+    if isinstance(value, str):
+        try:
+            value = dt.time.fromisoformat(value)
+        except ValueError:
+            raise BookError(f"{field}: must be a time written 09:00, got {value!r}") from None
+    if not isinstance(value, dt.time) or value.tzinfo is not None:
+        raise BookError(f"{field}: must be a wall-clock time, got {value!r}")
+    return value

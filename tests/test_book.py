@@ -1,0 +1,216 @@
+"""The clinic's book: chairs shared by many courses, offers, re-plans and clinic-wide events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+import pytest
+
+from tms_schedule import ClinicCalendar, Course, Daily, Plan, Protocol, get_protocol
+from tms_schedule.book import Book, Chair, Outage, StaffLimit
+from tms_schedule.errors import (
+    BookError,
+    BookingConflictError,
+    InvalidChairError,
+    NoOfferError,
+)
+
+DENVER = ClinicCalendar("America/Denver", holidays="US-CO")
+ZONE = DENVER.zone
+NOW = dt.datetime(2026, 11, 13, 18, tzinfo=ZONE)  # a Friday evening, before the courses below
+
+
+def chairs(n: int = 2, **kwargs: object) -> tuple[Chair, ...]:
+    return tuple(Chair(f"c{i}", f"Chair {i}", **kwargs) for i in range(1, n + 1))  # type: ignore[arg-type]
+
+
+def course(
+    course_id: str, start: str = "2026-11-16", at: str = "09:00", protocol: str = "standard-10hz"
+) -> Course:
+    return Course.start(Plan(protocol, DENVER, start, at, course_id))
+
+
+def at(day: str, time: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=ZONE)
+
+
+def test_two_courses_at_the_same_time_take_two_chairs_and_a_third_is_refused() -> None:
+    book = Book(DENVER, chairs(2)).add(course("c-1")).add(course("c-2"))
+    assert {book.seats("c-1")[n] for n in range(1, 37)} == {"c1"}  # one chair all course
+    assert {book.seats("c-2")[n] for n in range(1, 37)} == {"c2"}
+    with pytest.raises(BookingConflictError, match="course c-3: no chair for 36 session") as caught:
+        book.add(course("c-3"))
+    assert caught.value.conflicts[0][0] == 1
+    assert book.check() == []
+
+
+def test_turnover_keeps_a_chair_free_between_patients() -> None:
+    book = Book(DENVER, (Chair("c1", turnover=10),)).add(course("c-1", at="09:00"))
+    # Session 1 runs 09:00-10:30; sessions 2 on run 09:00-09:40. 09:45 leaves 5 minutes.
+    with pytest.raises(BookingConflictError):
+        book.add(course("c-2", start="2026-11-17", at="09:45"))
+    book = book.add(course("c-2", start="2026-11-17", at="09:50"))
+    assert book.check() == []
+
+
+def test_a_protocol_runs_only_on_a_chair_with_its_equipment() -> None:
+    book = Book(DENVER, (Chair("fig", runs="figure-8"), Chair("deep", runs=("h1", "h7"))))
+    book = book.add(course("ocd", protocol="deep-tms-h7-ocd")).add(course("mdd"))
+    assert set(book.seats("ocd").values()) == {"deep"}
+    assert set(book.seats("mdd").values()) == {"fig"}
+    with pytest.raises(NoOfferError, match="no chair runs deep-tms-h4-smoking .*needs h4"):
+        book.offers("deep-tms-h4-smoking", "2026-11-16", "09:00")
+
+
+def test_offers_book_the_same_time_on_one_chair_when_they_can() -> None:
+    book = Book(DENVER, chairs(2)).add(course("c-1"))
+    (best, *_) = book.offers("standard-10hz", "2026-11-16", "09:00")
+    assert best.tradeoffs == () and best.start == dt.date(2026, 11, 16)
+    assert best.chairs() == ["c2"]
+    assert best.describe(book.chair_names()).endswith(": as asked")
+    taken = book.take(best, "c-2")
+    assert taken.course("c-2").schedule.sessions == best.schedule.sessions or [
+        (s.start, s.end) for s in taken.course("c-2").schedule
+    ] == [(s.start, s.end) for s in best.schedule]
+    assert taken.check() == []
+
+
+def test_offers_say_what_they_trade_off_when_the_time_is_taken() -> None:
+    # c-1 holds the only chair from 09:00: 90 minutes on day 1, 40 after, 5 to turn over.
+    book = Book(DENVER, chairs(1)).add(course("c-1", at="09:00"))
+    offers = book.offers("standard-10hz", "2026-11-16", "09:00", window=120)
+    by_start = {offer.start: offer for offer in offers}
+    same_day = by_start[dt.date(2026, 11, 16)]  # the earliest start is always offered
+    assert same_day.tradeoffs in (
+        ("at 10:40 instead of 09:00",),
+        ("at 09:50 instead of 09:00", "the time differs on 1 day (by up to 50 minutes)"),
+    )
+    day_one, *rest = same_day.schedule.sessions
+    assert day_one.start.time() >= dt.time(10, 35)
+    assert all(s.start.time() >= dt.time(9, 45) for s in rest)
+    # Starting a day later avoids c-1's long first session: one time every day.
+    later = by_start[dt.date(2026, 11, 17)]
+    assert later.tradeoffs == (
+        "starts Tue 17 Nov 2026, 1 day after the earliest date",
+        "at 09:50 instead of 09:00",
+    )
+    assert [o.cost for o in offers] == sorted(o.cost for o in offers)
+
+
+def test_offers_are_deterministic_and_taking_a_stale_offer_fails_cleanly() -> None:
+    book = Book(DENVER, chairs(1))
+    first = book.offers("itbs", "2026-11-16", "09:00")
+    assert first == book.offers("itbs", "2026-11-16", "09:00")
+    taken = book.take(first[0], "c-1")
+    with pytest.raises(BookingConflictError, match=f"offer {first[0].key}: the book changed"):
+        taken.take(first[0], "c-2")
+
+
+def test_no_offer_names_the_first_dates_that_could_hold_it() -> None:
+    book = Book(DENVER, chairs(1)).add(
+        course("snt-1", start="2026-11-30", at="08:00", protocol="snt")
+    )
+    with pytest.raises(NoOfferError) as caught:
+        book.offers("snt", "2026-11-30", "08:00", dates=1)
+    assert caught.value.next_dates[0] == dt.date(2026, 12, 7)
+
+
+def test_a_snow_day_replans_every_course_it_touches_and_undo_puts_them_back() -> None:
+    book = Book(DENVER, chairs(3))
+    for i, time in enumerate(("09:00", "10:00", "11:00")):
+        book = book.add(course(f"c-{i}", at=time))
+    before = {cid: book.course(cid).schedule.sessions for cid in book.course_ids()}
+    closed, report = book.close(dt.date(2026, 12, 1), reason="Snow day", now=NOW)
+    assert [entry.course_id for entry in report.courses] == ["c-0", "c-1", "c-2"]
+    text = report.to_text()
+    assert text.startswith("Snow day: 2026-12-01, every chair\nCourse c-0:\n")
+    assert (
+        "Session 11 moved from Tue 1 Dec 2026 09:00" in text and "(Snow day: clinic closed)" in text
+    )
+    assert closed.check() == []
+    for cid in closed.course_ids():
+        was = {s.number: (s.start, s.end) for s in before[cid]}
+        moved = [
+            s.number for s in closed.course(cid).schedule if was.get(s.number) != (s.start, s.end)
+        ]
+        assert min(moved) == 11  # nothing before the closure moves
+    reopened, undone = closed.undo(1, now=NOW)
+    assert reopened.events[0].undone
+    assert len(undone.courses) == 3
+    for cid in reopened.course_ids():
+        assert [(s.start, s.end) for s in reopened.course(cid).schedule if s.active] == [
+            (s.start, s.end) for s in before[cid]
+        ]
+    assert reopened.check() == []
+    with pytest.raises(BookError, match="event 1 .* is undone already"):
+        reopened.undo(1, now=NOW)
+
+
+def test_a_broken_chair_moves_its_sessions_to_another_chair_at_the_same_time() -> None:
+    book = Book(DENVER, chairs(2)).add(course("c-1"))
+    assert book.seats("c-1")[5] == "c1"
+    broken, report = book.close(
+        dt.date(2026, 11, 23), dt.date(2026, 11, 27), reason="Coil repair", chair="c1", now=NOW
+    )
+    seats = broken.seats("c-1")
+    assert [seats[n] for n in range(6, 10)] == ["c2"] * 4
+    assert broken.course("c-1") == book.course("c-1")  # no time changed
+    assert "Session 6 on Mon 23 Nov 2026 09:00: now on Chair 2 (was Chair 1)" in report.to_text()
+    assert broken.check() == []
+
+
+def test_an_outage_for_some_hours_moves_only_the_sessions_in_them() -> None:
+    book = Book(DENVER, chairs(1)).add(course("c-1", at="09:00")).add(course("c-2", at="14:00"))
+    after, report = book.close(
+        dt.date(2026, 11, 24), reason="Staff meeting", hours="13:00-15:00", now=NOW
+    )
+    assert [entry.course_id for entry in report.courses] == ["c-2"]
+    assert after.course("c-1") == book.course("c-1")
+    assert after.check() == []
+
+
+def test_a_staff_limit_caps_sessions_at_once() -> None:
+    book = Book(DENVER, chairs(3), limits=(StaffLimit(2, "08:00-12:00"),))
+    book = book.add(course("c-1")).add(course("c-2"))
+    with pytest.raises(BookingConflictError, match="limit of sessions at once"):
+        book.add(course("c-3"))
+    book = book.add(course("c-3", at="12:00"))  # outside the limit's hours
+    assert book.check() == []
+
+
+def test_replans_in_the_book_put_make_ups_only_where_a_chair_is_free() -> None:
+    visit = Protocol(id="visit", name="One visit", phases=(Daily(1),), session=40, first_session=40)
+    one_visit = Course.start(Plan(visit, DENVER, "2026-12-30", "09:00", "v-1"))
+    book = Book(DENVER, chairs(1)).add(course("c-1")).add(one_visit)
+    c1 = book.course("c-1").missed(2, "patient", now=at("2026-11-17", "18:00"))
+    book = book.update(c1).replan("c-1", at("2026-11-17", "18:00"))
+    (added,) = [s for s in book.course("c-1").schedule if s.number == 37]
+    # The acute phase ends on Tue 29 Dec; v-1 holds the chair on Wed 30 Dec at 09:00.
+    assert added.start == at("2026-12-31", "09:00")
+    assert book.check() == []
+    # Without the book the make-up would have gone on the 30th.
+    alone = c1.replan(at("2026-11-17", "18:00"))
+    assert [s.start for s in alone.schedule if s.number == 37] == [at("2026-12-30", "09:00")]
+
+
+def test_bad_chairs_and_books_are_refused_with_the_field() -> None:
+    with pytest.raises(InvalidChairError, match="chair id"):
+        Chair("chair one")
+    with pytest.raises(InvalidChairError, match="runs: must be equipment tags"):
+        Chair("c1", runs=("Figure 8",))
+    with pytest.raises(InvalidChairError, match="given twice: c1"):
+        Book(DENVER, (Chair("c1"), Chair("c1")))
+    with pytest.raises(InvalidChairError, match="at least one Chair"):
+        Book(DENVER, ())
+    with pytest.raises(InvalidChairError, match="end: must be after start"):
+        Outage(at("2026-11-16", "10:00"), at("2026-11-16", "09:00"))
+    book = Book(DENVER, chairs(1)).add(course("c-1"))
+    with pytest.raises(BookError, match="course c-1 is in the book already"):
+        book.add(course("c-1"))
+    with pytest.raises(BookError, match="no course 'c-9' in the book; courses: c-1"):
+        book.course("c-9")
+    with pytest.raises(BookError, match="window: must be a whole number from 0 to 240"):
+        book.offers("itbs", "2026-11-16", "09:00", window=500)
+    assert get_protocol("deep-tms-h1").requires == frozenset({"h1"})
+    assert attrs.evolve(book.chairs[0], label="Room A").name == "Room A"
