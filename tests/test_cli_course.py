@@ -107,7 +107,7 @@ def test_a_front_desk_day(
     assert lines[0] == "Revision 1; next session Wed 19 Nov 2025 14:00"
     assert lines[2:4] == [
         "Course c-1 - standard-10hz",
-        "36 sessions: 1 delivered, 1 missed (all made up), 35 to come",
+        "36 sessions: 1 delivered, 35 to come; 1 missed (made up)",
     ]  # said once, by the view
     assert "    2. session 2: missed (clinic)  (snow)" in out
     ics = tmp_path / "appointments.ics"
@@ -200,11 +200,9 @@ def test_a_closure_says_which_sessions_fall_on_it_and_the_replan_moves_only_them
         " (Coil repair: clinic closed)",
         "Session 16 moved from Tue 9 Dec 2025 09:00 to Mon 5 Jan 2026 09:00"
         " (Coil repair: clinic closed)",
-        # The acute phase now ends on the taper's first Monday: that week's sessions make
-        # way (Tue, Thu, Fri); the taper's Friday and later weeks keep their times.
+        # The acute phase now ends on the taper's first Monday: its Monday session moves
+        # to Tuesday, the week's free day; the rest of the taper keeps its times.
         "Session 31 moved from Mon 5 Jan 2026 09:00 to Tue 6 Jan 2026 09:00"
-        " (the acute phase now ends on 2026-01-05)",
-        "Session 32 moved from Wed 7 Jan 2026 09:00 to Thu 8 Jan 2026 09:00"
         " (the acute phase now ends on 2026-01-05)",
     ]
     status, out, _ = run(capsys, "course", "show", f, "--format", "json")
@@ -490,3 +488,65 @@ def test_a_fhir_export_needs_a_patient_reference(
     status, _, err = run(capsys, "course", "export", str(course_file), "--patient", "Patient/e-1")
     assert status == 2
     assert "--patient: only a FHIR export names the patient" in err
+
+
+def test_no_export_overwrites_a_course_file(
+    course_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "c-2.json"
+    other.write_bytes(course_file.read_bytes())
+    before = other.read_bytes()
+    for argv in (
+        ["plan", "itbs", "--tz", "UTC", "--start", "2026-11-16", "-o", str(other)],
+        ["course", "export", str(course_file), "-o", str(other)],
+        ["course", "export", str(course_file), "--format", "json", "-o", str(other)],
+    ):
+        status, out, err = run(capsys, *argv)
+        assert (status, out) == (2, "")
+        assert err.endswith(
+            f"-o: {other} is the course file of course c-1; an export over it would lose"
+            " its records: write the export to another name\n"
+        )
+    assert other.read_bytes() == before
+
+
+def test_a_course_keeps_the_uid_key_its_calendar_ids_were_made_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text(
+        'timezone = "America/Denver"\n[calendar]\nuid_key = "a long clinic secret, not shared"\n',
+        encoding="utf-8",
+    )
+    f = str(tmp_path / "c-1.json")
+    base = ["course", "new", "itbs", "--start", "2026-11-16", "--course-id", "c-1"]
+    assert run(capsys, *base, "--clinic", str(clinic), "-o", f)[0] == 0
+    ics = str(tmp_path / "c-1.ics")
+    status, _, err = run(capsys, "course", "export", f, "-o", ics)
+    assert status == 2
+    assert "course c-1's calendar ids were made with the clinic's UID key k" in err
+    assert run(capsys, "course", "export", f, "--clinic", str(clinic), "-o", ics)[0] == 0
+    uids = [line for line in Path(ics).read_text().splitlines() if line.startswith("UID:")]
+    status, _, err = run(capsys, "course", "show", f, "--format", "csv")
+    assert status == 2 and "made with the clinic's UID key" in err
+    status, out, _ = run(capsys, "course", "show", f, "--format", "csv", "--clinic", str(clinic))
+    assert status == 0
+    assert uids[0].removeprefix("UID:") in out  # the uid column matches the calendar
+    # A course made without a key refuses one later, for the same reason.
+    g = str(tmp_path / "c-2.json")
+    run(
+        capsys,
+        "course",
+        "new",
+        "itbs",
+        "--start",
+        "2026-11-16",
+        "--course-id",
+        "c-2",
+        "--tz",
+        "UTC",
+        "-o",
+        g,
+    )
+    status, _, err = run(capsys, "course", "export", g, "--clinic", str(clinic), "-o", ics)
+    assert status == 2 and "were made without a UID key" in err

@@ -392,3 +392,16 @@ def test_a_day_under_many_closures_names_three_and_counts_the_rest() -> None:
     assert calendar.day(dt.date(2026, 1, 2)).reason == (
         "Closure 0: clinic closed; Closure 1: clinic closed"
     )
+
+
+def test_a_closure_announced_later_wins_over_an_extra_open_day() -> None:
+    saturday = dt.date(2026, 11, 28)
+    clinic = ClinicCalendar(
+        "America/Denver",
+        extra_open_days=(ExtraOpenDay(saturday, "09:00-13:00", "Makeup", True),),
+    )
+    assert clinic.day(saturday).hours is not None
+    snowed = clinic.with_closure(Closure(saturday, reason="Snow day"))
+    assert snowed.day(saturday).hours is None
+    assert snowed.closure_reason(saturday) == "Snow day: clinic closed"
+    assert snowed.catch_up_days == frozenset()

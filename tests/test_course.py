@@ -107,12 +107,21 @@ def check_replan(before: Course, after: Course, moment: dt.datetime, policy: str
         was = old.get(s.number)
         if was is None or s.status != "scheduled" or (was.start, was.end) == (s.start, s.end):
             continue
+        if was.start == s.start:
+            continue  # only its length: the first visit handed on to the next session
         hours = clinic.hours_on(was.date)
+        clash = any(
+            o.number != s.number
+            and o.start.astimezone(UTC) < was.end.astimezone(UTC)
+            and was.start.astimezone(UTC) < o.end.astimezone(UTC)
+            for o in before.schedule.active_sessions()
+        )
         could_stay = (
             hours is not None
             and hours.opens <= was.start.time()
             and was.end.time() <= hours.closes
             and was.end.date() == was.date
+            and not clash
         )
         if could_stay:
             # Only a phase before it that now reaches its day moves it; a taper or a
@@ -207,7 +216,14 @@ def run_steps(plan: Plan, chosen: list[tuple[str, int, str, int]]) -> list[Cours
     return history
 
 
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(
+    # 60 in the suite; the "thorough" profile (see conftest) runs its own, larger number.
+    max_examples=max(60, settings.default.max_examples)
+    if settings.default.max_examples > 100
+    else 60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @PROPERTY
@@ -499,12 +515,12 @@ def test_patient_misses_three_days_each_policy_on_the_same_gaps() -> None:
         assert len(course.schedule.active_sessions()) == 36
         # no session that could keep its time moved: sessions were only added
         assert all(s.start == planned[s.number] for s in course.schedule if s.number in planned)
-    # extend: the acute phase now ends on Mon 4 Jan, so the taper's first week makes way:
-    # Tue, Thu and Fri instead of Mon, Wed and Fri; nothing else moves.
+    # extend: the acute phase now ends on Mon 4 Jan, so the taper's Monday session makes
+    # way to Tuesday, the week's free day; Wednesday, Friday and the rest keep their times.
     moved = {
         s.number: s.start for s in extend.schedule if s.start != planned.get(s.number, s.start)
     }
-    assert {n: f"{t:%a %d}" for n, t in moved.items()} == {31: "Tue 05", 32: "Thu 07"}
+    assert {n: f"{t:%a %d}" for n, t in moved.items()} == {31: "Tue 05"}
     # extend: the acute phase ends three open days later
     assert (
         extend.schedule.in_phase("acute")[-1].date > standard().schedule.in_phase("acute")[-1].date
@@ -737,10 +753,121 @@ def test_bad_replan_bounds_are_refused() -> None:
 def test_progress_counts_add_up() -> None:
     course = standard().attended(1, now=LATER).missed(2, "patient", now=LATER).cancelled(3)
     assert str(course.progress()) == (
-        "36 sessions: 1 delivered, 1 missed, 1 cancelled (2 not made up yet: re-plan), 33 to come"
+        "36 sessions: 1 delivered, 33 to come; 1 missed and 1 cancelled (2 not made up yet: re-plan)"
     )
     course = course.replan(at("2026-11-18"))
     assert str(course.progress()) == (
-        "36 sessions: 1 delivered, 1 missed, 1 cancelled (all made up), 35 to come"
+        "36 sessions: 1 delivered, 35 to come; 1 missed and 1 cancelled (all made up)"
     )
     assert isinstance(course.schedule, Schedule) and isinstance(course.schedule[0], Session)
+
+
+# -- found in review: each failed before its fix ------------------------------------------------
+
+
+def test_a_make_up_never_takes_the_slot_the_patient_cancelled() -> None:
+    course = Course.start(Plan("itbs", DENVER, "2027-03-01", "09:00", "c-3"))
+    last = course.schedule.last
+    course = course.cancelled(last.number, now=at("2027-03-01")).replan(at("2027-03-01"))
+    (added,) = [s for s in course.schedule if s.number == 31]
+    assert added.date > last.date
+    # Voiding the cancellation then makes a surplus, never two sessions at one time.
+    course = course.void_latest(last.number, "meant another one").replan(at("2027-03-01"))
+    times = [(s.start, s.end) for s in course.schedule if s.active]
+    assert len(times) == len(set(times)) == 30
+    assert course.replan(at("2027-03-01")) is course
+
+
+def test_a_session_put_back_on_another_s_time_moves() -> None:
+    """Session 6 cancelled, session 7 moved into its time, then the cancellation voided:
+    the re-plan moves one of them rather than keep two sessions at one time."""
+    course = Course.start(Plan("standard-10hz", DENVER, "2027-03-01", "09:00", "c"))
+    sixth = course.schedule.sessions[5]
+    course = course.cancelled(6, now=at("2027-03-01")).moved(7, sixth.start)
+    course = course.void_latest(6, "entered by mistake")
+    replanned = course.replan(dt.date(2027, 3, 1))
+    active = sorted((s.start, s.end) for s in replanned.schedule if s.active)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(active))
+    assert len(active) == 36
+    assert "Session 7 moved" in replanned.changes_since().to_text()
+    assert "(session 6 is booked then)" in replanned.changes_since().to_text()
+
+
+def test_the_first_visit_is_the_first_session_to_come_until_one_is_attended() -> None:
+    course = Course.start(Plan("standard-10hz", DENVER, "2027-03-01", "09:00", "c"))
+    first = course.schedule.first
+    missed = course.missed(1, "patient", now=first.end).replan(first.end)
+    second = next(s for s in missed.schedule if s.number == 2)
+    assert second.duration == dt.timedelta(minutes=90)
+    assert second.cpt == "90867" and "Mapping and motor threshold" in second.milestones
+    assert [s.duration for s in missed.schedule if s.number == 37] == [dt.timedelta(minutes=40)]
+    assert "Session 2 on Tue 2 Mar 2027 09:00: now until 10:30" in missed.changes_since().to_text()
+    assert missed.replan(first.end) is missed
+    # A closure on day 1 hands the first visit on the same way.
+    closed = attrs.evolve(DENVER, closures=(Closure(dt.date(2027, 3, 1), reason="Snow"),))
+    snowed = course.with_clinic(closed).replan(dt.date(2027, 2, 20))
+    by_time = sorted(snowed.schedule.active_sessions(), key=lambda s: s.start)
+    assert by_time[0].duration == dt.timedelta(minutes=90)
+    assert all(s.duration == dt.timedelta(minutes=40) for s in by_time[1:])
+
+
+def test_double_never_adds_to_the_first_visit_s_day() -> None:
+    course = Course.start(Plan("standard-10hz", DENVER, "2027-03-01", "09:00", "c"))
+    course = course.cancelled(20, now=at("2027-02-20")).replan(
+        dt.date(2027, 2, 20), "double", min_gap=dt.timedelta(0)
+    )
+    assert len([s for s in course.schedule if s.active and s.date == dt.date(2027, 3, 1)]) == 1
+
+
+def test_voiding_both_moves_puts_the_session_back_where_it_was() -> None:
+    course = Course.start(Plan("standard-10hz", DENVER, "2027-03-01", "09:00", "c"))
+    tenth = course.schedule.sessions[9]
+    moved = course.moved(10, tenth.start.replace(hour=11)).moved(10, tenth.start.replace(hour=14))
+    with pytest.raises(CourseError, match="session 10 was moved again since \\(record 2\\)"):
+        moved.void(1, "x")
+    back = moved.void(2, "x").void(1, "y")
+    assert next(s for s in back.schedule if s.number == 10).start == tenth.start
+    assert Course.from_json(back.to_json()).schedule.sessions == back.schedule.sessions
+
+
+def test_a_replan_in_the_evening_uses_the_clinic_s_date_whatever_the_zone_given() -> None:
+    evening = attrs.evolve(DENVER, hours="08:00-21:00")
+    course = Course.start(Plan("standard-10hz", evening, "2027-03-01", "19:00", "c"))
+    course = course.cancelled(2, now=at("2027-03-01", clinic=evening))
+    local = at("2027-03-01", "18:30", evening)  # Mon evening: Tue's 19:00 is still ahead
+    assert course.replan(local) == course.replan(local.astimezone(UTC))
+
+
+def test_a_replan_before_the_course_starts_starts_on_its_first_day() -> None:
+    course = Course.start(Plan("standard-10hz", DENVER, "2026-11-30", "09:00", "c"))
+    closed = attrs.evolve(DENVER, closures=(Closure(dt.date(2026, 12, 2), reason="Snow day"),))
+    replanned = course.with_clinic(closed).replan(at("2026-11-23"))
+    assert replanned.revision.start == at("2026-11-30", "00:00")
+    assert next(str(c) for c in replanned.changes_since()).startswith(
+        "Session 3 moved from Wed 2 Dec 2026 09:00"
+    )
+
+
+def test_a_continuation_session_in_the_way_moves_within_its_week_only() -> None:
+    course = Course.start(Plan("deep-tms-h1", DENVER, "2027-02-22", "09:00", "c"))
+    tenth = next(s for s in course.schedule if s.number == 10)
+    closed = attrs.evolve(DENVER, closures=(Closure(tenth.date, reason="Snow day"),))
+    replanned = course.with_clinic(closed).replan(dt.date(2027, 2, 22))
+    planned = {s.number: s.start for s in course.schedule}
+    moved = {s.number for s in replanned.schedule if s.start != planned.get(s.number)}
+    assert moved == {10, 21}  # the acute day, and the one continuation session in the way
+    (twenty_first,) = [s for s in replanned.schedule if s.number == 21]
+    assert twenty_first.date.isocalendar()[:2] == planned[21].date().isocalendar()[:2]
+
+
+def test_sessions_that_move_alike_read_as_one_line_with_both_ranges() -> None:
+    course = Course.start(Plan("standard-10hz", DENVER, "2027-03-01", "09:00", "c"))
+    closed = attrs.evolve(
+        DENVER, closures=(Closure(dt.date(2027, 3, 9), dt.date(2027, 3, 11), "Coil repair"),)
+    )
+    text = course.with_clinic(closed).replan(dt.date(2027, 3, 2)).changes_since().to_text()
+    assert text.splitlines()[0] == (
+        "Sessions 7-9 each move 35 days later, from Tue 9 Mar 2027 09:00 through"
+        " Thu 11 Mar 2027 09:00 to Tue 13 Apr 2027 09:00 through Thu 15 Apr 2027 09:00"
+        " (Coil repair: clinic closed)"
+    )

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import attrs
 import pytest
 
 from independent_parsers import icaljs_read, libical_read, utc_iso
@@ -349,3 +350,68 @@ def test_a_save_killed_at_any_moment_leaves_a_loadable_file(tmp_path: Path) -> N
     with editing(path) as edit:
         edit.course = edit.course.cancelled(36)
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_a_copy_loaded_earlier_never_overwrites_a_closure_or_authorization_entered_since(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c-7.json"
+    busy_course().save(path)
+    mine = Course.load(path)  # the clinic software's copy
+    with editing(path) as edit:  # meanwhile, the front desk
+        clinic = edit.course.plan.clinic
+        closure = Closure(dt.date(2026, 12, 2), reason="Snow day")
+        edit.course = edit.course.with_clinic(
+            attrs.evolve(clinic, closures=(*clinic.closures, closure))
+        ).authorize(Authorization(36, dt.date(2026, 11, 16), dt.date(2027, 2, 28)))
+    with pytest.raises(
+        CourseFileError,
+        match=r"was changed since this copy .* loaded \(its clinic calendar \(closures, hours\), authorization differ\)",
+    ):
+        mine.cancelled(20).save(path)
+    assert Course.load(path).authorization.sessions == 36  # type: ignore[union-attr]
+    # A copy that is the file's own keeps saving: each save hands back the saved course.
+    fresh = Course.load(path)
+    saved = fresh.cancelled(20).save(path)
+    saved = saved.authorize(None).save(path)  # its own change, not someone else's
+    assert Course.load(path).authorization is None
+    assert Course.load(path).records == saved.records
+
+
+FORMAT_1 = Path(__file__).parent / "golden" / "course-format-1.json"
+
+
+def test_a_format_1_file_of_the_earlier_release_reads_and_saves_as_format_2(
+    tmp_path: Path,
+) -> None:
+    """The file was written by the release before checksums (one attendance, a miss, a
+    cancellation, a re-plan and a move)."""
+    course = load_course(FORMAT_1)
+    assert [r.describe() for r in course.records][:3] == [
+        "attended",
+        "missed (patient)",
+        "cancelled",
+    ]
+    assert course.revision.number == 1 and course.revision.removed == ()
+    assert len(course.schedule.active_sessions()) == 36
+    path = tmp_path / "legacy-1.json"
+    path.write_bytes(FORMAT_1.read_bytes())
+    with editing(path) as edit:
+        edit.course = edit.course.attended(3, now=LATER)
+    saved = json.loads(path.read_text())
+    assert saved["version"] == 2 and saved["checksum"] == _checksum(saved)
+    assert load_course(path).records[:4] == course.records[:4]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('"timezone": "America/Denver"', '"timezone": "America/Chicago"'),
+        ('"session_minutes": 40', '"session_minutes": 30'),
+    ],
+)
+def test_a_format_1_file_whose_plan_was_edited_is_refused(old: str, new: str) -> None:
+    text = FORMAT_1.read_text()
+    assert old in text
+    with pytest.raises(CourseFileError, match="revision 0 is not what the file's plan gives"):
+        course_from_json(text.replace(old, new, 1))

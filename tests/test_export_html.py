@@ -203,7 +203,7 @@ def test_missed_days_have_their_own_mark_and_the_counts_are_given() -> None:
     page = standard_recorded().to_html()
     assert (
         "<strong>36 appointments</strong> from Monday 16 November 2026 to Tuesday 19 January"
-        " 2027: 1 attended, 1 missed, 1 cancelled (2 not made up yet), 33 to come." in page
+        " 2027: 1 attended, 33 to come; 1 missed and 1 cancelled (2 not made up yet)." in page
     )
     assert cells(page, "missed") == {"2026-11-17"}
     assert cells(page, "cancelled") == {"2026-11-30"}
@@ -237,8 +237,11 @@ def test_the_counts_match_the_text_view_and_appear_only_once_recorded() -> None:
     assert text_counts.startswith(f"{progress.target} sessions: {progress.delivered} delivered")
     page = schedule.to_html()
     assert f"<strong>{progress.target} appointments</strong>" in page
-    assert f"{progress.delivered} attended, {progress.missed} missed" in page
-    assert f"({progress.owed} not made up yet), {progress.to_come} to come." in page
+    assert (
+        f"{progress.delivered} attended, {progress.to_come} to come; {progress.missed} missed"
+        in page
+    )
+    assert f"({progress.owed} not made up yet)." in page
 
     # Once made up (two sessions added after the last), "all made up", still 36.
     last = schedule.last
@@ -249,7 +252,7 @@ def test_the_counts_match_the_text_view_and_appear_only_once_recorded() -> None:
     made_up = attrs.evolve(schedule, sessions=(*schedule.sessions, *extra))
     page = made_up.to_html()
     assert "<strong>36 appointments</strong>" in page
-    assert "1 attended, 1 missed, 1 cancelled (all made up), 35 to come." in page
+    assert "1 attended, 35 to come; 1 missed and 1 cancelled (all made up)." in page
 
     plain = expand("standard-10hz").to_html()
     assert "<strong>36 appointments</strong> from Monday 16 November 2026 to Tuesday 19" in plain

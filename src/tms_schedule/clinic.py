@@ -386,6 +386,18 @@ class ClinicCalendar:
 
     # -- public vocabulary ---------------------------------------------------------------------
 
+    def with_closure(self, closure: Closure) -> ClinicCalendar:
+        """The calendar with ``closure`` added, announced now: it wins over the extra open
+        days it covers (a catch-up Saturday that snows), which are taken out.
+
+        (In a settings file an extra open day wins over a closure on its date, because both
+        are planned together; a closure entered later is news.)
+        """
+        if not isinstance(closure, Closure):
+            raise InvalidClinicError(f"closure: must be a Closure, got {closure!r}")
+        kept = tuple(e for e in self.extra_open_days if not closure.start <= e.date <= closure.end)
+        return attrs.evolve(self, closures=(*self.closures, closure), extra_open_days=kept)
+
     @property
     def catch_up_days(self) -> frozenset[dt.date]:
         """Extra open days kept for catching up: plans do not book regular sessions there."""

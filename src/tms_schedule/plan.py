@@ -798,7 +798,10 @@ class _AroundExpansion(_Expansion):
     ) -> _Layout | str | None:
         if day.date in self.avoid:
             return None
-        if self.not_before is not None and day.date < self.not_before.date():
+        if (
+            self.not_before is not None
+            and day.date < self.not_before.astimezone(day.midnight.tzinfo).date()
+        ):
             return None
         layout = super()._fit(day, count, interval, booked)
         if (

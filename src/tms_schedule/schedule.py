@@ -122,18 +122,27 @@ class Progress:
         return max(self.missed + self.cancelled - self.owed, 0)
 
     def __str__(self) -> str:
-        """``36 sessions: 2 delivered, 3 missed (3 made up), 31 to come``."""
-        parts = [f"{self.target} sessions: {self.delivered} delivered"]
+        """``36 sessions: 2 delivered, 34 to come; 3 missed (all made up)``: delivered and
+        to come add up to the count, less what is not made up yet."""
+        return f"{self.target} sessions: {self.describe()}"
+
+    def describe(self, delivered: str = "delivered", *, advice: bool = True) -> str:
+        """The counts without the total: ``2 delivered, 34 to come; 3 missed (all made
+        up)`` (``delivered`` is the word for attended sessions; ``advice`` adds "re-plan"
+        when some are not made up yet)."""
+        text = f"{self.delivered} {delivered}, {self.to_come} to come"
+        lost = []
         if self.missed:
-            parts.append(f"{self.missed} missed")
+            lost.append(f"{self.missed} missed")
         if self.cancelled:
-            parts.append(f"{self.cancelled} cancelled")
-        if self.missed or self.cancelled:
-            parts[-1] += (
-                f" ({self.owed} not made up yet: re-plan)" if self.owed else " (all made up)"
-            )
-        parts.append(f"{self.to_come} to come")
-        return ", ".join(parts)
+            lost.append(f"{self.cancelled} cancelled")
+        if not lost:
+            return text
+        if self.owed:
+            state = f"{self.owed} not made up yet" + (": re-plan" if advice else "")
+        else:
+            state = "made up" if self.missed + self.cancelled == 1 else "all made up"
+        return f"{text}; {' and '.join(lost)} ({state})"
 
 
 @attrs.frozen

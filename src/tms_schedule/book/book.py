@@ -38,7 +38,7 @@ from tms_schedule.book.chairs import Chair, Outage, StaffLimit
 from tms_schedule.book.occupancy import Booking, Occupancy, block_phases, minute
 from tms_schedule.book.offers import Offer, find_offers
 from tms_schedule.catalogue import get_protocol
-from tms_schedule.clinic import ClinicCalendar, Closure, OpeningHours
+from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.course.authorization import Authorization
 from tms_schedule.course.changes import Changes
 from tms_schedule.course.lifecycle import Course
@@ -86,6 +86,7 @@ class BookEvent:
         hours: the hours of each day, for an outage.
         revisions: the revision each re-planned course got from it, by course id.
         undone: whether it was taken back.
+        extra_days: the clinic's extra open days a closure took out (back on undo).
     """
 
     number: int
@@ -97,6 +98,7 @@ class BookEvent:
     hours: OpeningHours | None = None
     revisions: tuple[tuple[str, int], ...] = ()
     undone: bool = False
+    extra_days: tuple[ExtraOpenDay, ...] = ()
 
     def describe(self) -> str:
         """``Snow day: 2026-12-01, every chair``."""
@@ -546,12 +548,13 @@ class Book:
         number = len(self.events) + 1
         book = self
         kind: Literal["closure", "chair", "outage"]
+        reopened: tuple[ExtraOpenDay, ...] = ()
         if hours is None and chair is None:
             kind = "closure"
             closure = Closure(first, last, reason)
-            book = book.set_clinic(
-                attrs.evolve(self.clinic, closures=(*self.clinic.closures, closure))
-            )
+            # A closure announced now wins over an extra open day: kept for the undo.
+            reopened = tuple(e for e in self.clinic.extra_open_days if first <= e.date <= last)
+            book = book.set_clinic(self.clinic.with_closure(closure))
         elif hours is None:
             kind = "chair"
             assert chair is not None
@@ -577,7 +580,16 @@ class Book:
                 )
                 day += dt.timedelta(days=1)
             book = attrs.evolve(book, outages=(*self.outages, *added))
-        event = BookEvent(number, kind, first, last, reason, chair, hours)
+        event = BookEvent(
+            number,
+            kind,
+            first,
+            last,
+            reason,
+            chair,
+            hours,
+            extra_days=reopened if kind == "closure" else (),
+        )
         book, report = book._rebook(event, now, policy)
         return book, report
 
@@ -595,7 +607,13 @@ class Book:
         if found.kind == "closure":
             closures = list(self.clinic.closures)
             closures.remove(Closure(found.first, found.last, found.reason))
-            book = book.set_clinic(attrs.evolve(self.clinic, closures=tuple(closures)))
+            book = book.set_clinic(
+                attrs.evolve(
+                    self.clinic,
+                    closures=tuple(closures),
+                    extra_open_days=(*self.clinic.extra_open_days, *found.extra_days),
+                )
+            )
         elif found.kind == "chair":
             chairs = []
             for c in self.chairs:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Literal, NoReturn
@@ -484,10 +486,31 @@ def write_output(data: bytes, output: str | None) -> None:
         except OSError as error:
             raise StdoutError(f"standard output: cannot write ({_why(error)})") from None
         return
+    held = _course_file_at(output)
+    if held is not None:
+        raise UsageError(
+            f"-o: {shown_path(output)} is the course file of course {held}; an export over it"
+            " would lose its records: write the export to another name"
+        )
     try:
         write_file(output, data)
     except FileWriteError as error:
         raise UsageError(f"-o: {error}") from None
+
+
+def _course_file_at(path: str) -> str | None:
+    """The course id when ``path`` is an existing course file (its start says so)."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return None
+    if b'"format": "tms_schedule/course"' not in head:
+        return None
+    match = re.search(rb'"course_id": "([^"]{1,200})"', head)
+    return match[1].decode("utf-8", "replace") if match else "(unknown)"
 
 
 def parse_span(option: str, **amount: float) -> dt.timedelta:

@@ -43,6 +43,7 @@ from tms_schedule.cli.common import (
     parse_local,
     parse_span,
     plan_from_args,
+    read_uid_key,
     require_course_id,
     sessions_summary,
     stamp_from_args,
@@ -53,6 +54,7 @@ from tms_schedule.course import CAUSES, POLICIES, Authorization, Course
 from tms_schedule.course.file import editing, load_course, save_course
 from tms_schedule.errors import CourseError, CourseFileError, FhirExportError
 from tms_schedule.export.options import CalendarOptions
+from tms_schedule.export.uid import key_id
 from tms_schedule.schedule import Schedule
 from tms_schedule.settings import load_clinic
 
@@ -70,6 +72,12 @@ def add_course_commands(commands: Any) -> None:
 
     new = actions.add_parser("new", help="start a course file from a protocol")
     add_plan_arguments(new)
+    new.add_argument(
+        "--uid-key-file",
+        metavar="FILE",
+        help="the clinic's UID secret, if not in --clinic's file; the course remembers which"
+        " key its calendar ids use",
+    )
     new.add_argument("-o", "--output", required=True, metavar="COURSE.json", help="the course file")
     new.add_argument("--force", action="store_true", help="replace an existing file of that name")
 
@@ -164,6 +172,12 @@ def add_course_commands(commands: Any) -> None:
         metavar="REVISION",
         help="list the changes since this revision (default: the latest re-plan's)",
     )
+    show.add_argument(
+        "--clinic", metavar="clinic.toml", help="its UID key, for the uid column of JSON and CSV"
+    )
+    show.add_argument(
+        "--uid-key-file", metavar="FILE", help="the UID key, for the uid column of JSON and CSV"
+    )
 
     authorize = actions.add_parser("authorize", help="set or extend the insurance authorization")
     authorize.add_argument("file", metavar="COURSE.json", help="the course file")
@@ -243,8 +257,11 @@ def run_course(args: argparse.Namespace) -> int:
     if args.action == "new":
         require_course_id(args)
         _course_output(args.output)
-        plan, _ = plan_from_args(args)
-        course = Course.start(plan)
+        plan, settings = plan_from_args(args)
+        key = settings.calendar_options.uid_key if settings else None
+        if args.uid_key_file is not None:
+            key = read_uid_key(args.uid_key_file)
+        course = Course.start(plan, uid_key_id=key_id(key))
         _write_new(course, args.output, args.force)
         print(
             f"Wrote course {course.course_id} to {shown_path(args.output)}:"
@@ -315,7 +332,7 @@ def _void(args: argparse.Namespace, now: dt.datetime) -> int:
         assert void.voids is not None
         target = edit.course.records[void.voids]
     print(
-        f"Session {args.session}: record {void.voids + 1} ({target.describe()}) voided;"
+        f"Session {args.session}: record {void.voids + 1} ({target.describe(edit.course.plan.clinic.zone)}) voided;"
         f" the history keeps it (saved)"
     )
     if target.kind != "attended":
@@ -366,11 +383,13 @@ def _show(course: Course, args: argparse.Namespace) -> int:
     if args.since is not None:
         course.changes_since(args.since)  # a bad revision fails before anything is printed
     schedule = course.schedule
-    if args.format == "json":
-        print(schedule.to_json(), end="")
-        return 0
-    if args.format == "csv":
-        print(schedule.to_csv(), end="")
+    if args.format in ("json", "csv"):
+        key = _key_from(args)
+        _check_key(course, key)
+        text = (
+            schedule.to_json(uid_key=key) if args.format == "json" else schedule.to_csv(uid_key=key)
+        )
+        print(text, end="")
         return 0
     remaining = course.remaining()
     revision = course.revision
@@ -398,7 +417,9 @@ def _show(course: Course, args: argparse.Namespace) -> int:
         for index, record in enumerate(course.records):
             mark = f"  [voided: {voided[index].note}]" if index in voided else ""
             note = f"  ({record.note})" if record.note and record.kind != "void" else ""
-            print(f"  {index + 1:>3}. session {record.session}: {record.describe()}{note}{mark}")
+            print(
+                f"  {index + 1:>3}. session {record.session}: {record.describe(course.plan.clinic.zone)}{note}{mark}"
+            )
     since = args.since if args.since is not None else max(revision.number - 1, 0)
     print()
     print(f"Changes since revision {since}:")
@@ -441,6 +462,7 @@ def _export(course: Course, args: argparse.Namespace) -> int:
         load_clinic(args.clinic).calendar_options if args.clinic is not None else CalendarOptions()
     )
     options = calendar_options_from_args(args, base)
+    _check_key(course, options.uid_key)
     stamp = stamp_from_args(args.stamp) if fmt in ("ics", "html", "fhir") else None
     if fmt == "fhir":
         _export_fhir(course, schedule, args, options, stamp)
@@ -485,6 +507,26 @@ def _export_fhir(
         print(f"Wrote {sessions_summary(schedule)} as FHIR to {shown_path(args.output)}")
 
 
+def _key_from(args: argparse.Namespace) -> str | bytes | None:
+    """The UID key ``--uid-key-file`` or ``--clinic``'s file gives (``None``: no key)."""
+    if args.uid_key_file is not None:
+        return read_uid_key(args.uid_key_file)
+    if args.clinic is not None:
+        if not args.clinic.strip():
+            raise UsageError("--clinic: must not be empty; leave the option out instead")
+        return load_clinic(args.clinic).calendar_options.uid_key
+    return None
+
+
+def _check_key(course: Course, key: str | bytes | None) -> None:
+    try:
+        course.check_uid_key(key)
+    except CourseError as error:
+        raise UsageError(
+            f"--clinic/--uid-key-file: {str(error).removeprefix('uid_key: ')}"
+        ) from None
+
+
 def _same_file(output: str, course_file: str) -> bool:
     try:
         return os.path.samefile(output, course_file)
@@ -496,9 +538,7 @@ def _close(args: argparse.Namespace) -> int:
     closure = attrs.evolve(parse_closure(args.dates, "DATE"), reason=args.reason)
     with editing(args.file, timeout=args.wait) as edit:
         clinic = edit.course.plan.clinic
-        edit.course = edit.course.with_clinic(
-            attrs.evolve(clinic, closures=(*clinic.closures, closure))
-        )
+        edit.course = edit.course.with_clinic(clinic.with_closure(closure))
         affected = [
             s.number for s in edit.course.remaining() if closure.start <= s.date <= closure.end
         ]

@@ -41,10 +41,16 @@ class Change:
     old: dt.datetime | None
     new: dt.datetime | None
     detail: str | None = None
+    end: dt.datetime | None = None  # a moved session's new end (shown when only it changed)
 
     def __str__(self) -> str:
         extra = f" ({self.detail})" if self.detail else ""
         match self.kind:
+            case "moved" if self.new is not None and self.old == self.new and self.end:
+                return (
+                    f"Session {self.session} on {short_moment(self.new)}: now until"
+                    f" {self.end:%H:%M}{extra}"
+                )
             case "moved":
                 assert self.old is not None and self.new is not None
                 return (
@@ -107,7 +113,7 @@ def _shift(change: Change) -> int | None:
     """How many days a moved session moved (same time of day), else ``None``."""
     if change.kind != "moved" or change.old is None or change.new is None:
         return None
-    if change.old.time() != change.new.time():
+    if change.old.time() != change.new.time() or change.old.date() == change.new.date():
         return None
     return (change.new.date() - change.old.date()).days
 
@@ -131,9 +137,12 @@ def _run_lines(run: list[Change]) -> list[str]:
     assert days is not None
     extra = f" ({run[0].detail})" if run[0].detail else ""
     later = f"{abs(days)} day{'s' if abs(days) != 1 else ''} {'later' if days > 0 else 'earlier'}"
+    first, last = run[0], run[-1]
+    assert first.old and first.new and last.old and last.new
     return [
-        f"Sessions {run[0].session}-{run[-1].session} each move {later}, from"
-        f" {short_moment(run[0].when)} to {short_moment(run[-1].when)}{extra}"
+        f"Sessions {first.session}-{last.session} each move {later}, from"
+        f" {short_moment(first.old)} through {short_moment(last.old)} to"
+        f" {short_moment(first.new)} through {short_moment(last.new)}{extra}"
     ]
 
 
@@ -181,6 +190,6 @@ def diff(
             continue
         if s.active and (was.start != s.start or was.end != s.end):
             why = reasons.get(s.number) or moved_by_hand.get(s.number)
-            changes.append(Change("moved", s.number, was.start, s.start, why))
+            changes.append(Change("moved", s.number, was.start, s.start, why, s.end))
     changes.sort(key=lambda c: (c.when.astimezone(dt.UTC), c.session))
     return Changes(tuple(changes))

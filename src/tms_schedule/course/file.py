@@ -32,6 +32,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -166,6 +167,7 @@ def course_to_data(course: Course) -> dict[str, Any]:
         "course_id": course.course_id,
         "follows": course.follows,
         "relation": course.relation,
+        **({"uid_key_id": course.uid_key_id} if course.uid_key_id is not None else {}),
         "plan": {
             "protocol": protocol_to_data(plan.protocol),
             "clinic": clinic_to_data(plan.clinic),
@@ -247,13 +249,28 @@ def course_from_json(text: str | bytes) -> Course:
             " whole: restore it from a copy"
         )
     try:
-        return _course(data, version)
+        course = _course(data, version)
+        if version == 1:
+            _check_first_revision(course)
+        return attrs.evolve(course, _origin=data.get("checksum") or _checksum(data))
     except CourseFileError:
         raise
     except TmsScheduleError as error:
         raise CourseFileError(f"course: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
         raise CourseFileError(f"course: malformed ({type(error).__name__}: {error})") from None
+
+
+def _check_first_revision(course: Course) -> None:
+    """A version-1 file has no checksum: its first revision must at least be its plan."""
+    planned = [(s.number, s.start, s.end) for s in course.plan.expand().sessions]
+    stored = [(s.number, s.start, s.end) for s in course.revisions[0].schedule.sessions]
+    if planned != stored:
+        raise CourseFileError(
+            "revisions: revision 0 is not what the file's plan gives (its protocol, time zone"
+            " or hours were edited, or it is damaged); version-1 files carry no checksum, so"
+            " restore it from a copy"
+        )
 
 
 def _instant(text: str | None, clinic: ClinicCalendar) -> dt.datetime | None:
@@ -357,6 +374,15 @@ def _course(data: dict[str, Any], version: int) -> Course:
         milestone_rules=MilestoneRules(**rules),
         follows=data["follows"],
         relation=data["relation"],
+        uid_key_id=_key_id(data.get("uid_key_id")),
+    )
+
+
+def _key_id(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and re.fullmatch(r"default|k[0-9a-f]{12}", value)):
+        return value
+    raise CourseFileError(
+        f"uid_key_id: must be 'default' or a key id like k1a2b3c4d5e6f, got {value!r}"
     )
 
 
@@ -417,20 +443,16 @@ def _clinic(data: dict[str, Any]) -> ClinicCalendar:
 # -- files -----------------------------------------------------------------------------------------
 
 
-def save_course(course: Course, path: str | Path, *, force: bool = False) -> None:
-    """Write the course to ``path`` atomically, never losing a record (see the module).
-
-    A new file is created. An existing one is replaced only when it holds the same course
-    and every record and revision in it is also in ``course`` (the file was loaded,
-    recorded on and is saved back); otherwise :class:`CourseFileError` says what is there,
-    unless ``force`` replaces it anyway.
-    """
+def save_course(course: Course, path: str | Path, *, force: bool = False) -> Course:
+    """Write the course to ``path`` atomically, never losing a record (see
+    :meth:`Course.save`); returns the course as saved."""
     with _locked(path):
-        _save(course, path, force=force)
+        return _save(course, path, force=force)
 
 
-def _save(course: Course, path: str | Path, *, force: bool) -> None:
-    text = course_to_json(course)
+def _save(course: Course, path: str | Path, *, force: bool) -> Course:
+    data = course_to_data(course)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if course_from_json(text) != course:  # never write a file that reads back otherwise
         raise CourseFileError(
             f"{path}: not saved: the course would not read back the same (please report this)"
@@ -445,6 +467,7 @@ def _save(course: Course, path: str | Path, *, force: bool) -> None:
                 f"{target}: holds something that is not this course's file ({error});"
                 " give another name, or replace it on purpose"
             ) from None
+        unchanged = on_disk._origin is not None and on_disk._origin == course._origin
         if on_disk.course_id != course.course_id:
             raise CourseFileError(
                 f"{target}: holds course {on_disk.course_id}, not {course.course_id}; give"
@@ -459,20 +482,47 @@ def _save(course: Course, path: str | Path, *, force: bool) -> None:
                 " copy does not have (entered elsewhere since it was loaded?); load the file"
                 " again and record on it"
             )
+        if not unchanged:
+            differ = [
+                what
+                for what, mine, theirs in (
+                    ("clinic calendar (closures, hours)", course.plan.clinic, on_disk.plan.clinic),
+                    ("plan", attrs.evolve(course.plan, clinic=on_disk.plan.clinic), on_disk.plan),
+                    ("authorization", course.authorization, on_disk.authorization),
+                    ("milestone rules", course.milestone_rules, on_disk.milestone_rules),
+                    (
+                        "link to the course it follows",
+                        (course.follows, course.relation),
+                        (on_disk.follows, on_disk.relation),
+                    ),
+                )
+                if mine != theirs
+            ]
+            if differ:
+                raise CourseFileError(
+                    f"{target}: was changed since this copy of course {course.course_id} was"
+                    f" loaded (its {', '.join(differ)} differ); load the file again and make"
+                    " the change on it"
+                )
     _clear_leftovers(target)
     try:
         write_file(target, text.encode("utf-8"), overwrite=exists)
     except FileWriteError as error:
         raise CourseFileError(str(error)) from None
+    return attrs.evolve(course, _origin=data["checksum"])
 
 
 def _clear_leftovers(target: Path) -> None:
     """Remove the temporary files a save killed between writing and renaming left behind
     (only under the file's lock, when no other save of it can be under way)."""
     real = Path(os.path.realpath(target))
+    # Exactly the names write_file gives this file's temporaries (8 random characters),
+    # not another file's whose name starts the same way ("c.json.bak.json").
+    mine = re.compile(rf"\.{re.escape(real.name)}\.[a-z0-9_]{{8}}\.tmp")
     for leftover in real.parent.glob(f".{glob.escape(real.name)}.*.tmp"):
-        with contextlib.suppress(OSError):
-            leftover.unlink()
+        if mine.fullmatch(leftover.name):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def load_course(path: str | Path) -> Course:
@@ -504,6 +554,7 @@ def editing(path: str | Path, *, timeout: float = 10.0) -> Iterator[CourseEdit]:
     >>> from tms_schedule import ClinicCalendar, Plan
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "c-1.json"
     >>> Course.start(Plan("itbs", ClinicCalendar("UTC"), "2026-11-16", "09:00", "c-1")).save(path)
+    <Course c-1 (itbs): revision 0, 0 records>
     >>> with editing(path) as edit:
     ...     edit.course = edit.course.attended(1, now=dt.datetime(2026, 11, 16, 10, tzinfo=dt.UTC))
     >>> len(load_course(path).records)

@@ -18,7 +18,7 @@ library reads no clock: the caller says what time it is (``now``) where it matte
 >>> course = Course.start(Plan("standard-10hz", clinic, "2026-11-16", "09:00", "c-1"))
 >>> course = course.attended(1, now=now).missed(2, "patient", now=now).replan(now)
 >>> print(course.schedule.progress())
-36 sessions: 1 delivered, 1 missed (all made up), 35 to come
+36 sessions: 1 delivered, 35 to come; 1 missed (made up)
 >>> print(course.changes_since().to_text().splitlines()[-1])
 Session 37 added on Wed 30 Dec 2026 09:00
 """
@@ -134,13 +134,17 @@ def _moment(value: Any, clinic: ClinicCalendar, field: str) -> dt.datetime:
     raise CourseError(f"{field}: must be a date or a date and time, got {value!r}")
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Course:
     """A plan and everything that happened to it.
 
     Build one with :meth:`Course.start`; record with :meth:`attended`, :meth:`missed`,
     :meth:`cancelled` and :meth:`moved`; take a wrong record back with :meth:`void`;
     re-plan with :meth:`replan`. Each returns a new course.
+
+    ``uid_key_id`` names the UID key its calendar ids were made with
+    (:func:`tms_schedule.export.uid.key_id`): exports with another key are refused, since
+    they would change every id the patient's calendar knows. ``None``: not recorded.
     """
 
     plan: Plan
@@ -150,9 +154,13 @@ class Course:
     milestone_rules: MilestoneRules = attrs.Factory(MilestoneRules)
     follows: str | None = None
     relation: str | None = None
+    uid_key_id: str | None = None
     # The state the records give (without milestones), carried from course to course so a
     # recording costs one step, not a replay of the history.
     _state: Schedule | None = attrs.field(default=None, alias="_state", eq=False, repr=False)
+    # The checksum of the file the course was read from or last saved to: a later save
+    # over that file replaces it freely only while it is still that file.
+    _origin: str | None = attrs.field(default=None, alias="_origin", eq=False, repr=False)
     schedule: Schedule = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -183,6 +191,7 @@ class Course:
         follows: str | None = None,
         relation: str | None = None,
         schedule: Schedule | None = None,
+        uid_key_id: str | None = None,
     ) -> Course:
         """A new course: the plan expanded as revision 0.
 
@@ -201,6 +210,14 @@ class Course:
             milestone_rules=milestone_rules or MilestoneRules(),
             follows=follows,
             relation=relation,
+            uid_key_id=uid_key_id,
+        )
+
+    def __repr__(self) -> str:
+        records = len(self.records)
+        return (
+            f"<Course {self.course_id} ({self.plan.protocol.id}): revision"
+            f" {self.revision.number}, {records} record{'' if records == 1 else 's'}>"
         )
 
     @property
@@ -224,7 +241,8 @@ class Course:
         if not isinstance(record, Record):
             raise CourseError(f"record: must be a Record, got {record!r}")
         if record.kind == "void":
-            return self.void(record.voids + 1 if record.voids is not None else 0, record.note or "")
+            number = record.voids + 1 if record.voids is not None else 0
+            return self.void(number, record.note or "", now=record.recorded or now)
         assert self._state is not None
         state = apply_record(self.plan, self._state, record, check=True, now=now)
         return attrs.evolve(self, records=(*self.records, record), _state=state)
@@ -289,6 +307,17 @@ class Course:
                 f" re-plan {self.revision.number}; record a new move instead"
             )
         if target.kind == "moved":
+            voided = {r.voids for r in self.records if r.kind == "void"}
+            later = [
+                i + 1
+                for i, r in enumerate(self.records[index + 1 :], start=index + 1)
+                if r.kind == "moved" and r.session == target.session and i not in voided
+            ]
+            if later:
+                raise CourseError(
+                    f"record: session {target.session} was moved again since (record"
+                    f" {later[-1]}); void that move first"
+                )
             session = next(s for s in self.schedule if s.number == target.session)
             if session.status != "scheduled":
                 raise CourseError(
@@ -624,9 +653,32 @@ class Course:
         revision: int | None = None,
         **choices: Any,
     ) -> bytes:
-        """The course's calendar file now (or as of ``revision``); see :meth:`Schedule.to_ics`."""
+        """The course's calendar file now (or as of ``revision``); see :meth:`Schedule.to_ics`.
+
+        A UID key other than the one the course's ids were made with raises
+        :class:`CourseError` (see ``uid_key_id``)."""
+        key = choices.get("uid_key", getattr(options, "uid_key", None))
+        self.check_uid_key(key)
         schedule = self.schedule if revision is None else self._revision(revision).schedule
         return schedule.to_ics(stamp=stamp, options=options, **choices)
+
+    def check_uid_key(self, key: str | bytes | None) -> None:
+        """Refuse (:class:`CourseError`) a UID key other than the course's own."""
+        from tms_schedule.export.uid import key_id
+
+        if self.uid_key_id is None or key_id(key) == self.uid_key_id:
+            return
+        if self.uid_key_id == "default":
+            raise CourseError(
+                f"uid_key: course {self.course_id}'s calendar ids were made without a UID key;"
+                " export it without one (another key would change every id the patient's"
+                " calendar knows)"
+            )
+        raise CourseError(
+            f"uid_key: course {self.course_id}'s calendar ids were made with the clinic's UID"
+            f" key {self.uid_key_id}; give that key (the clinic file that holds it): another"
+            " would change every id the patient's calendar knows"
+        )
 
     def revision_schedule(self, number: int) -> Schedule:
         """The sessions as revision ``number`` left them."""
@@ -681,7 +733,11 @@ class Course:
                 "course_id: a following course needs its own id (its calendar UIDs differ)"
             )
         return Course.start(
-            plan, milestone_rules=self.milestone_rules, follows=self.course_id, relation=relation
+            plan,
+            milestone_rules=self.milestone_rules,
+            follows=self.course_id,
+            relation=relation,
+            uid_key_id=self.uid_key_id,
         )
 
     def rescue(
@@ -705,17 +761,19 @@ class Course:
 
         return course_from_json(text)
 
-    def save(self, path: str | Path, *, force: bool = False) -> None:
-        """Write the course to ``path`` atomically, never losing a record.
+    def save(self, path: str | Path, *, force: bool = False) -> Course:
+        """Write the course to ``path`` atomically, never losing what another terminal
+        saved there, and return it as saved (keep using that one for later saves).
 
-        A new file is created. An existing file is replaced only when it holds this same
-        course with nothing this one lacks (its records and revisions are the first ones
-        here): a course loaded, recorded and saved back. Anything else — another course, or
-        records entered meanwhile by someone else — is refused unless ``force`` is given.
+        A new file is created. An existing file is replaced when it is still the file this
+        course was loaded from (or last saved to), or holds this same course with nothing
+        this one lacks: the same calendar, authorization and rules, and its records and
+        revisions the first ones here. Anything else — another course, records or a
+        closure entered meanwhile elsewhere — is refused unless ``force`` is given.
         """
         from tms_schedule.course.file import save_course
 
-        save_course(self, path, force=force)
+        return save_course(self, path, force=force)
 
     @classmethod
     def load(cls, path: str | Path) -> Course:

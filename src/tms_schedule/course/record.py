@@ -122,12 +122,15 @@ class Record:
         elif self.voids is not None:
             raise CourseError("voids: only a void names the record it voids")
 
-    def describe(self) -> str:
-        """The record in words: ``attended``, ``missed (patient)``, ``moved to ...``."""
+    def describe(self, zone: dt.tzinfo | None = None) -> str:
+        """The record in words: ``attended``, ``missed (patient)``, ``moved to ...`` (a move's
+        time in ``zone``, the clinic's, when given)."""
         if self.kind == "missed":
             return f"missed ({self.cause})"
         if self.kind == "moved":
             assert self.when is not None
+            if zone is not None:
+                return f"moved to {self.when.astimezone(zone):%Y-%m-%d %H:%M}"
             return f"moved to {self.when.isoformat()}"
         if self.kind == "void":
             return f"void of record {(self.voids or 0) + 1}: {self.note}"
@@ -241,19 +244,20 @@ def replay(
         ),
     )
     before_move: dict[int, tuple[dt.datetime, dt.datetime]] = {}
-    latest_move: dict[int, int] = {}
+    moves: dict[int, list[int]] = {}  # each session's moves that count, latest last
     for index, record in enumerate(records[since:], start=since):
         if record.kind == "void":
             target = records[record.voids or 0]
             restore = None
-            if target.kind == "moved" and latest_move.get(target.session) == record.voids:
-                restore = before_move.get(record.voids or 0)
+            stack = moves.get(target.session, [])
+            if target.kind == "moved" and stack and stack[-1] == record.voids:
+                restore = before_move.get(stack.pop())
             schedule = undo_record(schedule, target, restore)
             continue
         if record.kind == "moved":
             session = next(s for s in schedule if s.number == record.session)
             before_move[index] = (session.start, session.end)
-            latest_move[record.session] = index
+            moves.setdefault(record.session, []).append(index)
         schedule = apply_record(plan, schedule, record)
     return schedule
 

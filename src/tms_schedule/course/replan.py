@@ -5,26 +5,31 @@ The rules (the design page states them too):
 
 1. Sessions that were recorded (attended, missed, cancelled) never change.
 2. A planned session keeps its time unless it can no longer happen then: its day is closed
-   now (a closure, a holiday) or its time is outside the day's hours. Such a session moves,
-   keeping its number and calendar UID. A session planned before the re-plan's moment that
-   can still have happened stays as it is, waiting to be recorded.
+   now (a closure, a holiday), its time is outside the day's hours, another session of the
+   course is booked then (a voided record put it back), or the clinic's book has no chair
+   for it. Such a session moves, keeping its number and calendar UID. A session planned
+   before the re-plan's moment that can still have happened stays as it is, waiting to be
+   recorded.
 3. Each phase gets its full count back. What it owes (misses, cancellations, sessions that
    had to move) is placed by the catch-up policy, never before the re-plan's moment and
-   never on a day that holds a recorded session or another session of the course:
+   never on a day that holds a recorded session (attended, missed or cancelled) or another
+   session of the course:
 
    * ``extend``: at the end of the phase, where its cadence goes on: the next days after
      its last session (one a day, or the day's count for accelerated days), the weeks after
      its last week (a taper or continuation, at the last week's count a week), or further
      occurrences (maintenance);
    * ``double``: a second session on a later day of a daily phase, at least ``min_gap``
-     after that day's session, one extra a day and at most ``extra_per_week`` a week; the
-     rest as ``extend``;
+     after that day's session, one extra a day and at most ``extra_per_week`` a week, never
+     on the first visit's day; the rest as ``extend``;
    * ``extra-day``: the clinic's catch-up days inside the daily phase; the rest as
      ``extend``.
 
 4. Phases stay in order. Where a phase now ends later than the next one began, only the
    next phase's sessions before its new end move: in a taper or continuation to a free day
-   later in the same week when the week has one, otherwise as that phase's ``extend``.
+   later in the same week when the week has one (nothing else moves); when it has none, the
+   taper or continuation is laid out again by its cadence from the day after, keeping its
+   weekly counts. Sessions of other phases in the way go to the end of their phase.
 5. A phase that now has more sessions than it delivers (a voided miss) gives up its last
    planned ones that are not recorded, even past ones.
 
@@ -133,17 +138,21 @@ class _Repair:
         self.added: list[tuple[str, _Slot]] = []
         self.warnings: list[str] = []
         self.phase_of = {s.number: s.phase for s in current.sessions}
+        self.current_numbers = {s.number for s in current.sessions}
+        self.sequences = {s.number: s.sequence for s in current.sessions}
         self.order = {phase.name: i for i, phase in enumerate(self.protocol.phases)}
 
     # -- the steps ---------------------------------------------------------------------------------
 
     def run(self) -> Replanned:
-        for session in self.current.sessions:
+        held: list[Session] = [s for s in self.current.sessions if s.status == "attended"]
+        for session in sorted(self.current.sessions, key=lambda s: (s.sequence > 0, s.number)):
             if session.status != "scheduled":
                 continue
-            why = self._cannot_stay(session)
+            why = self._cannot_stay(session) or _overlaps(session, held)
             if why is None:
                 self.kept[session.number] = session
+                held.append(session)
             else:
                 self.moving[session.phase].append(session)
                 self.reasons[session.number] = why
@@ -234,10 +243,11 @@ class _Repair:
         phases before it end (the last of them ``before``); returns what the phase owes
         then (it owed ``owed``).
 
-        A taper or continuation keeps its weekly counts: if any of its sessions is in the
-        way, it is laid out again by its cadence from the day after ``end`` (its sessions
-        that come out at the same times do not move). Any other phase moves only the
-        sessions in the way, to its end.
+        A taper or continuation moves a session in the way to a free day later in its own
+        week, so the week keeps its count and nothing else moves. When its week has no such
+        day, the phase keeps its weekly counts: it is laid out again by its cadence from the
+        day after ``end`` (its sessions that come out at the same times do not move). Any
+        other phase moves only the sessions in the way, to its end.
         """
         last_day = end.astimezone(self.clinic.zone).date()
         future = sorted(
@@ -254,6 +264,21 @@ class _Repair:
                 self.moving[later.name].append(session)
                 self.reasons[session.number] = why
             return owed + len(in_the_way)
+        # Each to a free day later in its week, if every one of them finds one.
+        for session in in_the_way:
+            del self.kept[session.number]
+        slots: dict[int, _Slot] = {}
+        for session in in_the_way:
+            slot = self._later_in_week(session, last_day, {s[0].date() for s in slots.values()})
+            if slot is None:
+                break
+            slots[session.number] = slot
+        if len(slots) == len(in_the_way):
+            for number, slot in slots.items():
+                self.placed[number] = slot
+                self.reasons[number] = why
+            return owed
+        # Otherwise the phase again, by its cadence, from the day after.
         done = sum(
             1
             for s in self.current.sessions
@@ -261,9 +286,9 @@ class _Repair:
             and (s.status == "attended" or (s.number in self.kept and s.start < self.moment))
         )
         for session in future:
-            del self.kept[session.number]
-        slots = self._relay(later, done, last_day + _DAY)
-        for session, slot in itertools.zip_longest(future, slots):
+            self.kept.pop(session.number, None)
+        relaid = self._relay(later, done, last_day + _DAY)
+        for session, slot in itertools.zip_longest(future, relaid):
             if slot is None:
                 self.moving[later.name].append(session)
                 self.reasons[session.number] = why
@@ -271,11 +296,12 @@ class _Repair:
                 self.added.append((later.name, slot))
             elif slot == (session.start, session.end):
                 self.kept[session.number] = session
+                self.reasons.pop(session.number, None)
             else:
                 self.placed[session.number] = slot
                 self.reasons[session.number] = why
         # The cadence laid out all the phase still delivers, what it owed included.
-        return max(later.total - done - len(slots), 0)
+        return max(later.total - done - len(relaid), 0)
 
     def _relay(self, phase: Phase, done: int, start: dt.date) -> list[_Slot]:
         """A weekly phase's remaining sessions laid out again by its cadence from ``start``."""
@@ -291,6 +317,36 @@ class _Repair:
             return []
         return self._expand(Taper(tuple(counts), name=phase.name), start, phase)
 
+    def _later_in_week(self, session: Session, after: dt.date, also: set[dt.date]) -> _Slot | None:
+        """A free day after ``after`` in ``session``'s own week, at its time of day."""
+        taken = self._taken() | also
+        zone = self.clinic.zone
+        day = after + _DAY
+        sunday = session.date + dt.timedelta(days=6 - session.date.weekday())
+        while day <= sunday:
+            calendar_day = self.clinic.day(day)
+            if (
+                day not in taken
+                and calendar_day.hours is not None
+                and not calendar_day.catch_up_only
+            ):
+                wall = session.start.astimezone(zone).time()
+                start = (
+                    dt.datetime.combine(day, wall, tzinfo=zone).astimezone(_UTC).astimezone(zone)
+                )
+                end = (start.astimezone(_UTC) + session.duration).astimezone(zone)
+                hours = calendar_day.hours
+                if (
+                    start >= self.moment
+                    and start.date() == day == end.date()
+                    and start.time() >= hours.opens
+                    and end.time() <= hours.closes
+                    and self._has_room(start, end)
+                ):
+                    return (start, end)
+            day += _DAY
+        return None
+
     # -- where sessions go --------------------------------------------------------------------------
 
     def _taken(self, phase: Phase | None = None) -> set[dt.date]:
@@ -298,7 +354,8 @@ class _Repair:
         a ``phase`` being extended, the sessions of later phases do not count: they make
         way for it (the phases stay in order)."""
         last = self.order[phase.name] if phase is not None else len(self.order)
-        days = {s.date for s in self.current.sessions if s.status in ("attended", "missed")}
+        # A recorded session's day, cancelled ones included: the patient said no to it.
+        days = {s.date for s in self.current.sessions if s.status != "scheduled"}
         days |= {s.date for s in self.kept.values() if self.order[s.phase] <= last}
         days |= {slot[0].date() for slot in self.placed.values()}
         days |= {slot[0].date() for _, slot in self.added}
@@ -385,11 +442,20 @@ class _Repair:
         length = self.protocol.session
         zone = self.clinic.zone
         slots: list[_Slot] = []
+        # Never on the first visit's day: mapping and motor threshold take that visit.
+        first_visit = min(
+            (s.date for s in self.current.sessions if s.status == "attended"),
+            default=min((s.date for s in self.kept.values()), default=None),
+        )
         for day, times in sorted(days.items()):
             if len(slots) == count:
                 break
             week = day.isocalendar()[:2]
-            if len(times) != 1 or per_week.get(week, 0) >= self.extra_per_week:
+            if (
+                len(times) != 1
+                or per_week.get(week, 0) >= self.extra_per_week
+                or day == first_visit
+            ):
                 continue
             start = (times[0][1].astimezone(_UTC) + self.min_gap).astimezone(zone)
             end = (start.astimezone(_UTC) + length).astimezone(zone)
@@ -449,6 +515,49 @@ class _Repair:
 
     # -- the result ----------------------------------------------------------------------------------
 
+    def _first_visit(self, sessions: list[Session]) -> list[Session]:
+        """Until a session is attended, the first one to come is the long first visit
+        (mapping and motor threshold) and the others are regular: a missed or moved first
+        session hands that visit on to the next."""
+        first_length, length = self.protocol.first_session, self.protocol.session
+        if first_length == length or any(s.status == "attended" for s in sessions):
+            return sessions
+        active = [s for s in sessions if s.status == "scheduled"]
+        if not active:
+            return sessions
+        first = active[0]
+        if first.start < self.moment:
+            return sessions  # the first visit is past, waiting to be recorded: as it was
+        out = []
+        for session in sessions:
+            want = first_length if session is first else length
+            if (
+                session.status == "scheduled"
+                and session.duration != want
+                and session.start >= self.moment
+            ):
+                end = (session.start.astimezone(_UTC) + want).astimezone(self.clinic.zone)
+                if want == length or _first_visit_fits(self, session, end, sessions):
+                    was = self.sequences.get(session.number, -1)
+                    session = session.evolve(end=end, sequence=max(session.sequence, was + 1))
+                    if session.number in self.current_numbers:
+                        self.reasons.setdefault(
+                            session.number,
+                            "the first visit (mapping and motor threshold)"
+                            if want == first_length
+                            else "no longer the first visit",
+                        )
+                        self.placed.setdefault(session.number, (session.start, session.end))
+                else:
+                    self.warnings.append(
+                        f"session {session.number} on {session.date} is now the first visit,"
+                        f" which the protocol gives {int(first_length.total_seconds() // 60)}"
+                        " minutes (mapping and motor threshold), but its day cannot hold"
+                        " that; book the mapping visit separately"
+                    )
+            out.append(session)
+        return out
+
     def _result(self) -> Replanned:
         sessions: list[Session] = []
         for session in self.current.sessions:
@@ -466,6 +575,7 @@ class _Repair:
             number += 1
             sessions.append(Session(number, phase, 0, start, end))
         sessions.sort(key=lambda s: (s.start.astimezone(_UTC), s.number))
+        sessions = self._first_visit(sessions)
         sessions = _numbered_in_phase(sessions)
         after = bump_positions(self.current, attrs.evolve(self.current, sessions=tuple(sessions)))
         after = attrs.evolve(after, skipped=skipped_days(self.plan, after, self.current.skipped))
@@ -475,6 +585,39 @@ class _Repair:
             )
         )
         return Replanned(after, tuple(sorted(self.removed)), reasons, tuple(self.warnings))
+
+
+def _first_visit_fits(
+    repair: _Repair, session: Session, end: dt.datetime, others: list[Session]
+) -> bool:
+    """Whether ``session`` can run until ``end`` (its day's hours, the course's next
+    session that day, the clinic's book)."""
+    hours = repair.clinic.hours_on(session.date)
+    if hours is None or end.date() != session.date or end.time() > hours.closes:
+        return False
+    later = [
+        o.start
+        for o in others
+        if o.number != session.number
+        and o.active
+        and o.date == session.date
+        and o.start > session.start
+    ]
+    if later and min(later, key=lambda t: t.astimezone(_UTC)).astimezone(_UTC) < end.astimezone(
+        _UTC
+    ):
+        return False
+    return repair._has_room(session.start, end)
+
+
+def _overlaps(session: Session, held: Iterable[Session]) -> str | None:
+    """Why ``session`` cannot keep its time beside the sessions ``held``: one overlaps it (a
+    voided record put it back where another session is now)."""
+    start, end = session.start.astimezone(_UTC), session.end.astimezone(_UTC)
+    for other in held:
+        if other.start.astimezone(_UTC) < end and start < other.end.astimezone(_UTC):
+            return f"session {other.number} is booked then"
+    return None
 
 
 def _numbered_in_phase(sessions: list[Session]) -> list[Session]:

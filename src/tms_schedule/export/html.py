@@ -343,17 +343,9 @@ def _summary(schedule: Schedule) -> str:
 
 
 def _progress(progress: Progress) -> str:
-    """The counts as :class:`~tms_schedule.schedule.Progress` prints them, in the page's
-    words: "2 attended, 3 missed (all made up), 31 to come"."""
-    parts = [f"{progress.delivered} attended"]
-    if progress.missed:
-        parts.append(f"{progress.missed} missed")
-    if progress.cancelled:
-        parts.append(f"{progress.cancelled} cancelled")
-    if progress.missed or progress.cancelled:
-        parts[-1] += f" ({progress.owed} not made up yet)" if progress.owed else " (all made up)"
-    parts.append(f"{progress.to_come} to come")
-    return ", ".join(parts)
+    """The counts as :class:`~tms_schedule.schedule.Progress` says them, in the page's
+    words: "2 attended, 34 to come; 3 missed (all made up)"."""
+    return progress.describe("attended", advice=False)
 
 
 def _legend(marks: set[str], many: int | None) -> str:

@@ -4,7 +4,7 @@ month grids like ``cal``, then the skipped days. Every line fits in 80 columns.
 The first line gives the course's target ("36 sessions"), not the number of session
 records (a missed session and the one that makes it up are two records). Once anything
 is recorded, the next line gives :meth:`~tms_schedule.schedule.Schedule.progress` as it
-prints: "36 sessions: 2 delivered, 3 missed (all made up), 31 to come".
+prints: "36 sessions: 2 delivered, 34 to come; 3 missed (all made up)".
 
 In the grids (weeks from Monday) a day with a session attended or to come reads ``[16]``,
 a day whose sessions were missed ``17m``, a day whose sessions are all cancelled ``17-``
@@ -62,7 +62,12 @@ def schedule_to_text(schedule: Schedule) -> str:
     if all(s.status == "scheduled" for s in sessions):
         lines = [f"{title} - {progress.target} sessions"]
     else:
-        lines = [title, *_entries("", str(progress).split(", "), indent=2)]
+        counts, _, lost = str(progress).partition("; ")
+        lines = [title, counts + (";" if lost else "")]
+        if lost and len(lines[-1]) + 1 + len(lost) < 80:
+            lines[-1] += " " + lost
+        elif lost:
+            lines.append("  " + lost)
     if sessions:
         # The zone shares this line rather than the first, which a long course id fills.
         lines.append(

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import hmac
 
-__all__ = ["DEFAULT_UID_KEY", "alarm_uid", "course_uid", "session_uid", "uid_key_bytes"]
+__all__ = [
+    "DEFAULT_UID_KEY",
+    "alarm_uid",
+    "course_uid",
+    "key_id",
+    "session_uid",
+    "uid_key_bytes",
+]
 
 #: The key used when the clinic gives none (public: it hides nothing from a guesser).
 DEFAULT_UID_KEY = b"tms_schedule session uid v1"
@@ -22,6 +29,20 @@ def uid_key_bytes(key: str | bytes | None) -> bytes:
     if isinstance(key, str):
         return key.encode("utf-8")
     return key or DEFAULT_UID_KEY
+
+
+def key_id(key: str | bytes | None) -> str:
+    """A short public name of a UID key, kept with a course so every later export uses the
+    same key: ``default`` without one, else ``k`` and 12 hex digits (the key cannot be read
+    back from it).
+
+    >>> key_id(None), key_id("a long clinic secret") == key_id("a long clinic secret")
+    ('default', True)
+    """
+    raw = uid_key_bytes(key)
+    if raw == DEFAULT_UID_KEY:
+        return "default"
+    return "k" + hmac.digest(raw, b"tms_schedule uid key id", "sha256")[:6].hex()
 
 
 def _uuid8(key: bytes, message: str) -> str:
