@@ -740,3 +740,13 @@ def test_every_option_of_every_command_says_what_it_does() -> None:
 
     walk(build_parser(), "tms-schedule")
     assert silent == []
+
+
+def test_a_time_may_be_written_with_one_hour_digit(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["plan", "itbs", "--start", "2026-11-16", "--tz", "UTC", "--format", "json"]
+    assert main([*base, "--at", "9:00"]) == 0
+    nine = capsys.readouterr().out
+    assert main([*base, "--at", "09:00"]) == 0
+    assert capsys.readouterr().out == nine
+    assert main([*base, "--at", "9"]) == 2
+    assert "--at: must be a time written HH:MM (09:00), got '9'" in capsys.readouterr().err

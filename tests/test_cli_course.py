@@ -104,7 +104,11 @@ def test_a_front_desk_day(
     assert status == 0
     status, out, _ = run(capsys, "course", "show", f)
     lines = out.splitlines()
-    assert lines[0] == "Revision 1; next session Wed 19 Nov 2025 14:00"
+    # Every session of this 2025 course is past by the clock now; none is recorded yet.
+    assert lines[0] == (
+        "Revision 1; no session to come; 35 past sessions not recorded yet"
+        " (record attended or missed)"
+    )
     assert lines[2:4] == [
         "Course c-1 - standard-10hz",
         "36 sessions: 1 delivered, 35 to come; 1 missed (made up)",
@@ -176,7 +180,7 @@ def test_a_typo_is_voided_and_stays_in_the_history(
     assert "    1. session 30: attended  [voided: typo for 3]" in out
     status, _, err = run(capsys, "course", "void", f, "30", "--reason", "again")
     assert status == 2
-    assert "session 30 has no record to void" in err
+    assert "session 30 has no record left to void (record 1 voided already)" in err
 
 
 def test_a_closure_says_which_sessions_fall_on_it_and_the_replan_moves_only_them(

@@ -78,7 +78,7 @@ def test_a_full_clinic_file(tmp_path: Path) -> None:
         ("timezone = 'UTC'\nopen_weekdays = 5\n", r"open_weekdays: must be a list of weekdays"),
         (
             "timezone = 'UTC'\n[holidays]\ncountry = 'US'\nclose_on = ['Festivus']\n",
-            r"closing_holidays: 'Festivus' is not a US holiday",
+            r"holidays.close_on: 'Festivus' is not a US holiday",
         ),
         (
             "timezone = 'UTC'\n[holidays]\ncountry = 'US'\nclose_on = ['Labor Day']\nopen_on = ['Labor Day']\n",
@@ -94,7 +94,7 @@ def test_a_full_clinic_file(tmp_path: Path) -> None:
         ),
         (
             "timezone = 'UTC'\n[[closures]]\ndate = '2026-12-24'\n",
-            r"closures\[0\].date: must be a date written 2026-11-26",
+            r"closures\[0\].date: must be a TOML date, written without quotes \(date = 2026-12-24\), got the text .2026-12-24.",
         ),
         ("timezone = 'UTC'\n[[closures]]\nfrom = 2026-12-24\n", r"closures\[0\].to: required"),
         (

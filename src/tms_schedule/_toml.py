@@ -109,6 +109,11 @@ class TomlTable:
             return None
         value = self.data[key]
         if not _is_kind(value, kind):
+            if kind == "date" and isinstance(value, str):
+                raise ConfigError(
+                    f"{self.where(key)}: must be a TOML date, written without quotes"
+                    f" ({key} = {value}), got the text {value!r}"
+                )
             raise ConfigError(f"{self.where(key)}: must be {_KIND_WORDS[kind]}, got {value!r}")
         return value
 

@@ -167,7 +167,15 @@ def clinic_from_table(table: TomlTable) -> ClinicCalendar:
     try:
         return ClinicCalendar(**kwargs)
     except TmsScheduleError as error:
-        raise ConfigError(f"{table.where()}: {error}") from None
+        # The calendar names its own fields; the file has its own words for two of them.
+        text = str(error)
+        for field, key in (
+            ("open_holidays:", "holidays.open_on:"),
+            ("closing_holidays:", "holidays.close_on:"),
+        ):
+            if text.startswith(field):
+                text = key + text.removeprefix(field)
+        raise ConfigError(f"{table.where()}: {text}") from None
 
 
 def _field(table: TomlTable, key: str, kinds: tuple[type, ...]) -> Any:

@@ -424,13 +424,10 @@ def _at(text: str | None, protocol: Protocol, clinic: ClinicCalendar) -> dt.time
             for p in protocol.phases
         )
         return clinic.hours.opens if several else dt.time(9)
-    try:
-        value = dt.time.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--at: must be a time written HH:MM, got {text!r}") from None
-    if value.second or value.microsecond or value.tzinfo:
-        raise UsageError(f"--at: must be a time written HH:MM, got {text!r}")
-    return value
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise UsageError(f"--at: must be a time written HH:MM (09:00), got {text!r}")
+    return dt.time(int(match[1]), int(match[2]))
 
 
 def format_from(output: str | None) -> str:

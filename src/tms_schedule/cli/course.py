@@ -282,7 +282,7 @@ def run_course(args: argparse.Namespace) -> int:
     course = load_course(args.file)
     match args.action:
         case "show":
-            return _show(course, args)
+            return _show(course, args, now)
         case "check":
             report = course.check_authorization()
             print(report.to_text(), end="")
@@ -379,7 +379,7 @@ def _replan(args: argparse.Namespace, now: dt.datetime) -> int:
     return 0
 
 
-def _show(course: Course, args: argparse.Namespace) -> int:
+def _show(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
     if args.since is not None:
         course.changes_since(args.since)  # a bad revision fails before anything is printed
     schedule = course.schedule
@@ -391,12 +391,17 @@ def _show(course: Course, args: argparse.Namespace) -> int:
         )
         print(text, end="")
         return 0
-    remaining = course.remaining()
     revision = course.revision
     # The text view below says the course, its protocol and its counts.
-    following = (
-        f"next session {short_moment(remaining[0].start)}" if remaining else "no session to come"
-    )
+    remaining = course.remaining()
+    ahead = [s for s in remaining if s.start >= now]
+    following = f"next session {short_moment(ahead[0].start)}" if ahead else "no session to come"
+    behind = len(remaining) - len(ahead)
+    if behind:
+        following += (
+            f"; {behind} past session{'s' if behind != 1 else ''} not recorded yet"
+            " (record attended or missed)"
+        )
     print(f"Revision {revision.number}; {following}")
     if course.follows:
         print(f"Follows course {course.follows} ({course.relation})")

@@ -115,14 +115,18 @@ class AuthorizationReport:
             f"Delivered: {self.delivered}; still approved: {self.remaining};"
             f" planned still to come: {self.planned - self.delivered}",
         ]
-        for s in self.beyond_count:
-            lines.append(
-                f"Session {s.number} on {short_moment(s.start)} is beyond the approved count"
+        beyond = {s.number for s in self.beyond_count}
+        outside = {s.number for s in self.outside_window}
+        for s in sorted({*self.beyond_count, *self.outside_window}, key=lambda s: s.start):
+            why = " and ".join(
+                reason
+                for reason, hit in (
+                    ("beyond the approved count", s.number in beyond),
+                    ("outside the approved dates", s.number in outside),
+                )
+                if hit
             )
-        for s in self.outside_window:
-            lines.append(
-                f"Session {s.number} on {short_moment(s.start)} is outside the approved dates"
-            )
+            lines.append(f"Session {s.number} on {short_moment(s.start)} is {why}")
         if self.ok:
             lines.append("Every planned session is inside the authorization.")
         return "\n".join(lines) + "\n"

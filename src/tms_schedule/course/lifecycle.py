@@ -45,6 +45,7 @@ from tms_schedule.course.replan import (
     stretch_warning,
 )
 from tms_schedule.errors import CourseError
+from tms_schedule.phase import Periodic
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Progress, Schedule, Session
@@ -335,6 +336,16 @@ class Course:
             record = self.records[index]
             if record.session == session and record.kind != "void" and index not in voided:
                 return self.void(index + 1, reason, now=now)
+        gone = [
+            i + 1
+            for i in sorted(v for v in voided if v is not None)
+            if self.records[i].session == session
+        ]
+        if gone:
+            raise CourseError(
+                f"session: session {session} has no record left to void (record"
+                f" {', '.join(map(str, gone))} voided already)"
+            )
         raise CourseError(f"session: session {session} has no record to void")
 
     def _record_index(self, number: int) -> int:
@@ -702,14 +713,21 @@ class Course:
         *,
         start: dt.date | None = None,
         at: dt.time | None = None,
-        relation: str = "maintenance",
+        relation: str | None = None,
         clinic: ClinicCalendar | None = None,
     ) -> Course:
         """A course that follows this one: maintenance after the taper, or a rescue course.
 
         ``start`` defaults to a week after this course's last session (maintenance) — give
-        it for a rescue course, which starts when symptoms return.
+        it for a rescue course, which starts when symptoms return. ``relation`` defaults to
+        ``maintenance`` for a protocol of boosters only, else ``continuation``.
         """
+        plan = Plan(
+            protocol, clinic or self.plan.clinic, self.plan.start, at or self.plan.at, course_id
+        )
+        if relation is None:
+            boosters = all(isinstance(p, Periodic) for p in plan.protocol.phases)
+            relation = "maintenance" if boosters else "continuation"
         if relation not in ("maintenance", "rescue", "continuation"):
             raise CourseError(
                 f"relation: must be maintenance, rescue or continuation, got {relation!r}"
@@ -727,7 +745,7 @@ class Course:
             raise CourseError(
                 f"start: must be on or after this course's start ({self.plan.start}), got {start}"
             )
-        plan = Plan(protocol, clinic or self.plan.clinic, start, at or self.plan.at, course_id)
+        plan = attrs.evolve(plan, start=start)
         if plan.course_id == self.course_id:
             raise CourseError(
                 "course_id: a following course needs its own id (its calendar UIDs differ)"
