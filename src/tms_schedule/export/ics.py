@@ -94,7 +94,7 @@ def schedule_to_ics(
     options = options or CalendarOptions()
     _check_stamp(stamp)
     _check_message(schedule, options, method, only, event_lines)
-    keep = None if only is None else (lambda session: session.number == only)
+    keep = None if only is None else (lambda _, session: session.number == only)
     return _calendar([(schedule, keep, total)], options, stamp, method, event_lines)
 
 
@@ -103,7 +103,7 @@ def schedules_to_ics(
     options: CalendarOptions | None = None,
     *,
     stamp: dt.datetime,
-    keep: Callable[[Session], bool] | None = None,
+    keep: Callable[[Schedule, Session], bool] | None = None,
 ) -> bytes:
     """Several courses in one calendar, each session written as :func:`schedule_to_ics` does.
 
@@ -115,8 +115,8 @@ def schedules_to_ics(
         schedules: the courses' schedules, in the order their events are written.
         options: the clinic's choices, as for one course.
         stamp: the export time (timezone-aware), written as DTSTAMP in UTC.
-        keep: which sessions to write (default: all). Titles still count each course's
-            sessions as a whole ("3 of 36").
+        keep: which sessions to write, asked with each schedule and session (default:
+            all). Titles still count each course's sessions as a whole ("3 of 36").
 
     >>> import datetime as dt
     >>> from tms_schedule import ClinicCalendar, Plan
@@ -149,7 +149,7 @@ def _check_stamp(stamp: object) -> None:
 
 
 def _calendar(
-    parts: Sequence[tuple[Schedule, Callable[[Session], bool] | None, int | None]],
+    parts: Sequence[tuple[Schedule, Callable[[Schedule, Session], bool] | None, int | None]],
     options: CalendarOptions,
     stamp: dt.datetime,
     method: str | None,
@@ -203,7 +203,7 @@ def _calendar(
         position = {number: k for k, number in enumerate(taking_place, start=1)}
         course_total = total or len(taking_place)
         for session in schedule.sessions:
-            if keep is not None and not keep(session):
+            if keep is not None and not keep(schedule, session):
                 continue
             uid = session_uid(schedule.course_id, session.number, key)
             active = session.active
