@@ -125,6 +125,8 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(
             "--stamp: a feed's DTSTAMP is each course's last change; serve takes no --stamp"
         )
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port: must be from 0 to 65535 (0: any free port), got {args.port}")
     if not 1 <= args.refresh_hours <= 168:
         raise UsageError(f"--refresh-hours: must be from 1 to 168, got {args.refresh_hours:g}")
     key = _key(args.secret_file)
@@ -156,8 +158,11 @@ def run_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
-        serve(app, host=args.host, port=args.port, ready=ready)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
+            serve(app, host=args.host, port=args.port, ready=ready)
+    except FeedError as error:  # the address cannot be bound
+        raise UsageError(f"--port: {str(error).removeprefix('host: ')}") from None
     return 0
 
 
@@ -185,9 +190,10 @@ def run_feed(args: argparse.Namespace) -> int:
             " give the patient the new one:"
         )
     else:
-        feed = store.feed(feed_id)
-        if feed is None:  # pragma: no cover - the folder changed in between
+        found = store.feed(feed_id)
+        if found is None:  # pragma: no cover - the folder changed in between
             raise UsageError(f"COURSE_ID: the feed of {args.course_id} cannot be read")
+        feed = found
     address = f"{base.split('://', 1)[1]}{PREFIX}{feed.token(key)}.ics"
     scheme = base.split("://", 1)[0]
     print(f"{scheme}://{address}")
