@@ -128,7 +128,7 @@ def check_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
 
 #: The options that name files: their bytes go to the system unchanged.
 _PATHS = frozenset(
-    {"clinic", "output", "file", "uid_key_file", "folder", "secret_file", "server_file"}
+    {"clinic", "output", "file", "files", "uid_key_file", "folder", "secret_file", "server_file"}
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
