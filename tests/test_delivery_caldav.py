@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socketserver
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -258,3 +259,11 @@ def test_a_bad_server_file_is_one_line_naming_the_key(
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1 and message in err, err
     assert "caldav.toml" in err
+
+
+def test_without_the_caldav_extra_the_push_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "caldav", None)  # as if it were not installed
+    with pytest.raises(CalDavPushError, match="needs the caldav library.*'caldav' extra"):
+        push(course(), "https://dav.clinic.example/desk/appointments/", stamp=STAMP)

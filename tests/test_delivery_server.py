@@ -398,3 +398,14 @@ def test_the_secret_is_never_taken_from_the_command_line(
     folder, _ = clinic
     status, _, err = run(capsys, "serve", str(folder), "--secret", SECRET.decode())
     assert status == 2 and "--secret-file" in err
+
+
+def test_without_the_serve_extra_the_command_says_how_to_install_it(
+    clinic: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, secret = clinic
+    monkeypatch.setitem(sys.modules, "waitress", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "waitress.server", None)
+    status, _, err = run(capsys, "serve", str(folder), "--secret-file", str(secret))
+    assert status == 2 and err.count("\n") == 1
+    assert "the feed server needs waitress" in err and "'serve' extra" in err

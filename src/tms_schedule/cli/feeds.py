@@ -161,8 +161,11 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it stops
             serve(app, host=args.host, port=args.port, ready=ready)
-    except FeedError as error:  # the address cannot be bound
-        raise UsageError(f"--port: {str(error).removeprefix('host: ')}") from None
+    except FeedError as error:
+        field, _, why = str(error).partition(": ")
+        if field == "host":  # the address cannot be bound: in use, or not this machine's
+            raise UsageError(f"--host/--port: {why}") from None
+        raise
     return 0
 
 

@@ -9,7 +9,7 @@ SOGo, ...) can have the course there as ordinary events that every CalDAV client
   (:func:`~tms_schedule.export.ics.schedule_to_ics`), so the event in a CalDAV calendar,
   in an imported file and in a feed are one and the same appointment;
 * :func:`push` brings a collection up to date with the course, through the ``caldav`` client
-  library (the ``caldav`` extra: ``pip install 'tms_schedule[caldav]'``): it reads the
+  library (the ``caldav`` extra: ``pip install '.[caldav]'`` in a checkout): it reads the
   course's objects already there in one ``calendar-multiget`` REPORT, creates the missing
   ones (``If-None-Match: *``), updates those that differ (``If-Match`` with the ETag it read,
   so a change made on the server meanwhile is not overwritten: the push stops and says
@@ -212,7 +212,7 @@ def push(
     except ImportError:
         raise CalDavPushError(
             "caldav: pushing to a CalDAV server needs the caldav library: install"
-            " tms_schedule with the 'caldav' extra (pip install 'tms_schedule[caldav]')"
+            " tms_schedule with the 'caldav' extra (pip install '.[caldav]' in a checkout)"
         ) from None
     collection = _collection(caldav, calendar, username, password, timeout)
     where = str(getattr(collection, "url", calendar))

@@ -4,7 +4,7 @@
 ``GET`` and ``HEAD`` for ``/feeds/<token>.ics`` from a :class:`~tms_schedule.delivery.store.FeedStore`,
 and :func:`serve` runs it on `waitress <https://docs.pylonsproject.org/projects/waitress/>`_,
 a production WSGI server with no dependencies of its own, installed by the ``serve`` extra
-(``pip install 'tms_schedule[serve]'``). Clinic software with its own web stack mounts the
+(``pip install '.[serve]'`` in a checkout). Clinic software with its own web stack mounts the
 WSGI application there instead, or calls :mod:`tms_schedule.delivery.feed` itself.
 
 What it answers:
@@ -186,7 +186,7 @@ def serve(
     except ImportError:
         raise FeedError(
             "serve: the feed server needs waitress: install tms_schedule with the 'serve'"
-            " extra (pip install 'tms_schedule[serve]')"
+            " extra (pip install '.[serve]' in a checkout)"
         ) from None
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise FeedError(f"port: must be from 0 to 65535, got {port!r}")
