@@ -108,9 +108,16 @@ def test_getting_started_commands_print_what_the_page_shows(
     _run_steps(steps, capsys)
 
 
+#: The feed secret the delivery page's example addresses are made with.
+EXAMPLE_FEED_SECRET = "an example feed secret: make yours with openssl rand"
+
+
 def test_the_delivery_page_commands_print_what_it_shows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """In an empty folder with the clinic's course folder and the feed secret file."""
+    (tmp_path / "courses").mkdir()
+    (tmp_path / "feed.key").write_text(EXAMPLE_FEED_SECRET + "\n")
     monkeypatch.chdir(tmp_path)
     steps = _console_steps(DOCS / "delivery.md")
     assert steps

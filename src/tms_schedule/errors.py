@@ -13,9 +13,12 @@ __all__ = [
     "BlockSplitError",
     "BookError",
     "BookingConflictError",
+    "CalDavPushError",
     "ConfigError",
     "CourseError",
     "CourseFileError",
+    "FeedError",
+    "FeedTooLargeError",
     "FhirExportError",
     "FileWriteError",
     "HolidayDataError",
@@ -162,3 +165,28 @@ class NoOfferError(BookError):
 
 class StoreError(TmsScheduleError):
     """The book's database cannot be used: missing, damaged, busy, or of a newer schema."""
+
+
+class FeedError(TmsScheduleError):
+    """A subscription feed cannot be made or served: a setting out of range, a secret too
+    short, courses that are not one patient's."""
+
+
+class FeedTooLargeError(FeedError):
+    """A feed is larger than the limit set for it (by default what Google Calendar accepts);
+    the message names the feed, its size and the limit."""
+
+    def __init__(self, feed_id: str, size: int, limit: int) -> None:
+        self.feed_id = feed_id
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"feed {feed_id}: {size:,} bytes is over its limit of {limit:,} bytes (Google"
+            " Calendar stops reading subscribed calendars of about 1 MB); keep fewer past"
+            " days (past_days) or drop cancelled sessions (cancelled='drop')"
+        )
+
+
+class CalDavPushError(TmsScheduleError):
+    """A course could not be pushed to a CalDAV collection: the server refused, could not
+    be reached, or an object changed there since it was read (the message says which)."""

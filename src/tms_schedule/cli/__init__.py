@@ -4,7 +4,8 @@
 module              commands
 ==================  ======================================================================
 ``cli.plan``        ``protocols``, ``plan``
-``cli.course``      ``course new|record|replan|show|authorize|check|close|export|follow``
+``cli.course``      ``course new|record|replan|show|authorize|check|close|export|follow|push``
+``cli.feeds``       ``serve``, ``feed url|revoke``
 ``cli.common``      what they share: the parser, plan and calendar options, dates, output
 ==================  ======================================================================
 
@@ -29,6 +30,7 @@ from tms_schedule import __version__
 from tms_schedule._files import shown_path
 from tms_schedule.cli.common import Parser, StdoutError, UsageError
 from tms_schedule.cli.course import add_course_commands, run_course
+from tms_schedule.cli.feeds import add_feed_commands, run_feed, run_serve
 from tms_schedule.cli.plan import add_plan_commands, run_plan, run_protocols
 from tms_schedule.errors import TmsScheduleError
 
@@ -45,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     add_plan_commands(commands)
     add_course_commands(commands)
+    add_feed_commands(commands)
     return parser
 
 
@@ -97,6 +100,10 @@ def _run(args: argparse.Namespace) -> int:
         return run_protocols(args)
     if args.command == "course":
         return run_course(args)
+    if args.command == "serve":
+        return run_serve(args)
+    if args.command == "feed":
+        return run_feed(args)
     return run_plan(args)
 
 
@@ -120,7 +127,9 @@ def check_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
 
 
 #: The options that name files: their bytes go to the system unchanged.
-_PATHS = frozenset({"clinic", "output", "file", "uid_key_file"})
+_PATHS = frozenset(
+    {"clinic", "output", "file", "files", "uid_key_file", "folder", "secret_file", "server_file"}
+)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -11,6 +11,7 @@
     tms-schedule course show c-1.json
     tms-schedule course close c-1.json 2026-12-24..2026-12-31 --reason "Winter break"
     tms-schedule course export c-1.json -o appointments.ics
+    tms-schedule course push c-1.json c-1-m.json --server-file caldav.toml
 
 Every command that changes a course locks its file for the whole read-change-save (another
 terminal changing the same course waits, up to ``--wait`` seconds) and writes it atomically;
@@ -233,6 +234,28 @@ def add_course_commands(commands: Any) -> None:
     )
     close.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
+    push = actions.add_parser(
+        "push", help="bring a CalDAV calendar up to date with a patient's courses"
+    )
+    push.add_argument(
+        "files", nargs="+", metavar="COURSE.json", help="the course files (a patient's courses)"
+    )
+    push.add_argument(
+        "--server-file",
+        required=True,
+        metavar="caldav.toml",
+        help="the CalDAV collection: url, and username and password (a file, readable only"
+        " by the front desk: never credentials on the command line)",
+    )
+    push.add_argument(
+        "--cancelled",
+        choices=("keep", "drop"),
+        default="keep",
+        help="keep cancelled and missed sessions as cancelled events (default), or delete them",
+    )
+    push.add_argument("--clinic", metavar="clinic.toml", help="its [calendar] choices")
+    add_calendar_arguments(push)
+
     follow = actions.add_parser(
         "follow", help="start a maintenance or rescue course after this one"
     )
@@ -279,6 +302,8 @@ def run_course(args: argparse.Namespace) -> int:
             return _authorize(args)
         case "close":
             return _close(args)
+        case "push":
+            return _push(args, now)
     course = load_course(args.file)
     match args.action:
         case "show":
@@ -530,6 +555,53 @@ def _check_key(course: Course, key: str | bytes | None) -> None:
         raise UsageError(
             f"--clinic/--uid-key-file: {str(error).removeprefix('uid_key: ')}"
         ) from None
+
+
+def _push(args: argparse.Namespace, now: dt.datetime) -> int:
+    courses = [load_course(path) for path in args.files]
+    ids = [c.course_id for c in courses]
+    if len(set(ids)) != len(ids):
+        raise UsageError(f"COURSE.json: the same course twice ({', '.join(ids)})")
+    if args.clinic is not None and not args.clinic.strip():
+        raise UsageError("--clinic: must not be empty; leave the option out instead")
+    base = (
+        load_clinic(args.clinic).calendar_options if args.clinic is not None else CalendarOptions()
+    )
+    options = calendar_options_from_args(args, base)
+    url, username, password = _server_file(args.server_file)
+    stamp = stamp_from_args(args.stamp) if args.stamp is not None else now
+    from tms_schedule.delivery.caldav import push
+
+    result = push(
+        courses,
+        url,
+        stamp=stamp,
+        options=options,
+        cancelled=args.cancelled,
+        username=username,
+        password=password,
+    )
+    print(f"Pushed {', '.join(ids)} to {url}: {result}")
+    return 0
+
+
+def _server_file(path: str) -> tuple[str, str | None, str | None]:
+    """The collection's address and credentials from a CalDAV server file (TOML)."""
+    from tms_schedule._toml import load_toml
+
+    table = load_toml(path)
+    table.check_keys(["url", "username", "password"])
+    url = table.typed("url", "str", required=True)
+    if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        raise UsageError(
+            f"{table.where('url')}: must be the collection's https:// address, e.g."
+            f" https://dav.clinic.example/desk/appointments/, got {url!r}"
+        )
+    username = table.typed("username", "str")
+    password = table.typed("password", "str")
+    if (username is None) != (password is None):
+        raise UsageError(f"{table.where()}: give both username and password, or neither")
+    return url, username, password
 
 
 def _same_file(output: str, course_file: str) -> bool:

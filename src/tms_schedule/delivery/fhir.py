@@ -144,6 +144,8 @@ def course_to_fhir(
     schedule = getattr(course, "schedule", None)
     if not isinstance(schedule, Schedule):
         raise FhirExportError(f"course: must be a Course, got {course!r}")
+    if hasattr(course, "check_uid_key"):
+        course.check_uid_key(uid_key)  # the ids are the calendar's UIDs: the same key
     notes = []
     follows = getattr(course, "follows", None)
     if follows:

@@ -33,16 +33,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tms_schedule.clinic import offset_change_days
 from tms_schedule.errors import InvalidCalendarOptionError
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.export.uid import alarm_uid, session_uid, uid_key_bytes
 from tms_schedule.export.vtimezone import vtimezone
-from tms_schedule.schedule import Schedule
+from tms_schedule.schedule import Schedule, Session
 
-__all__ = ["PRODID", "escape_text", "format_duration", "schedule_to_ics"]
+__all__ = ["PRODID", "escape_text", "format_duration", "schedule_to_ics", "schedules_to_ics"]
 
 #: The PRODID of every file; it names no treatment (the library's own name would).
 PRODID = "-//Appointments//Calendar export//EN"
@@ -92,6 +92,52 @@ def schedule_to_ics(
     (30, True)
     """
     options = options or CalendarOptions()
+    _check_stamp(stamp)
+    _check_message(schedule, options, method, only, event_lines)
+    keep = None if only is None else (lambda _, session: session.number == only)
+    return _calendar([(schedule, keep, total)], options, stamp, method, event_lines)
+
+
+def schedules_to_ics(
+    schedules: Sequence[Schedule],
+    options: CalendarOptions | None = None,
+    *,
+    stamp: dt.datetime,
+    keep: Callable[[Schedule, Session], bool] | None = None,
+) -> bytes:
+    """Several courses in one calendar, each session written as :func:`schedule_to_ics` does.
+
+    A patient's subscription feed (:mod:`tms_schedule.delivery.feed`) holds all their
+    courses this way: every event has the UID it has in its own course's file, and one
+    VTIMEZONE per zone covers the years of all of them.
+
+    Args:
+        schedules: the courses' schedules, in the order their events are written.
+        options: the clinic's choices, as for one course.
+        stamp: the export time (timezone-aware), written as DTSTAMP in UTC.
+        keep: which sessions to write, asked with each schedule and session (default:
+            all). Titles still count each course's sessions as a whole ("3 of 36").
+
+    >>> import datetime as dt
+    >>> from tms_schedule import ClinicCalendar, Plan
+    >>> clinic = ClinicCalendar("Europe/Berlin")
+    >>> acute = Plan("itbs", clinic, "2026-11-16", "09:00", "c-1").expand()
+    >>> boosters = Plan("maintenance", clinic, "2027-01-11", "09:00", "c-2").expand()
+    >>> data = schedules_to_ics([acute, boosters], stamp=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    >>> data.count(b"BEGIN:VEVENT") == len(acute) + len(boosters), data.count(b"BEGIN:VTIMEZONE")
+    (True, 1)
+    """
+    options = options or CalendarOptions()
+    _check_stamp(stamp)
+    for schedule in schedules:
+        if not isinstance(schedule, Schedule):
+            raise InvalidCalendarOptionError(
+                f"schedules: each must be a Schedule, got {type(schedule).__name__}"
+            )
+    return _calendar([(s, keep, None) for s in schedules], options, stamp, None, ())
+
+
+def _check_stamp(stamp: object) -> None:
     if not isinstance(stamp, dt.datetime) or stamp.tzinfo is None or stamp.utcoffset() is None:
         raise InvalidCalendarOptionError(
             f"stamp: must be a timezone-aware datetime (the export time), got {stamp!r}"
@@ -100,9 +146,17 @@ def schedule_to_ics(
         raise InvalidCalendarOptionError(
             f"stamp: must be a time from 1970 on, got {stamp.isoformat()}"
         )
-    _check_message(schedule, options, method, only, event_lines)
+
+
+def _calendar(
+    parts: Sequence[tuple[Schedule, Callable[[Schedule, Session], bool] | None, int | None]],
+    options: CalendarOptions,
+    stamp: dt.datetime,
+    method: str | None,
+    event_lines: Sequence[str],
+) -> bytes:
+    """One VCALENDAR: the header, a VTIMEZONE per zone, then each schedule's events."""
     key = uid_key_bytes(options.uid_key)
-    utc_only = options.times == "utc" or schedule.timezone in _UTC_ZONES
     lines: list[str] = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -120,9 +174,14 @@ def schedule_to_ics(
             f"X-PUBLISHED-TTL:{format_duration(options.refresh)}",
         ]
     out = [_fold(line) for line in lines]
-    if schedule.sessions and not utc_only:
-        years = [s.start.year for s in schedule.sessions] + [s.end.year for s in schedule.sessions]
-        out.append(vtimezone(schedule.timezone, min(years), max(years))[0].decode("utf-8"))
+    years: dict[str, list[int]] = {}
+    for schedule, _, _ in parts:
+        if schedule.sessions and not _utc_only(schedule, options):
+            found = years.setdefault(schedule.timezone, [])
+            found += [s.start.year for s in schedule.sessions]
+            found += [s.end.year for s in schedule.sessions]
+    for zone, found in years.items():
+        out.append(vtimezone(zone, min(found), max(found))[0].decode("utf-8"))
     # What every event shares is written (and folded) once.
     dtstamp = f"DTSTAMP:{_basic(stamp.astimezone(dt.UTC))}Z\r\n"
     shared = {
@@ -135,45 +194,51 @@ def schedule_to_ics(
         f"ACTION:DISPLAY\r\nTRIGGER:-{format_duration(lead)}\r\n{alarm_text}END:VALARM\r\n"
         for lead in options.reminders
     ]
-    times = _Times(schedule.timezone, utc_only)
-    # "(3 of 36)" counts the sessions that take place, in order, not session numbers
-    # (which are identities and keep their value when a re-plan adds sessions).
-    taking_place = [s.number for s in schedule.sessions if s.active]
-    position = {number: k for k, number in enumerate(taking_place, start=1)}
-    course_total = total or len(taking_place)
     extra = "".join(_fold(line) for line in event_lines)
-    for session in schedule.sessions:
-        if only is not None and session.number != only:
-            continue
-        uid = session_uid(schedule.course_id, session.number, key)
-        active = session.active
-        if not active:
-            title = f"{_STATUS_PREFIX[session.status]}{summary}"
-        elif options.session_numbers and session.number in position:
-            title = f"{summary} ({position[session.number]} of {course_total})"
-        else:
-            title = summary
-        out += [
-            f"BEGIN:VEVENT\r\nUID:{uid}\r\n",
-            dtstamp,
-            _fold(times.line("DTSTART", session.start)),
-            _fold(times.line("DTEND", session.end)),
-            f"SEQUENCE:{session.sequence}\r\n",
-            "STATUS:CONFIRMED\r\n" if active else "STATUS:CANCELLED\r\n",
-            _fold(f"SUMMARY:{title}"),
-            "".join(
-                _fold(line) for line in _constant_lines(options, session.milestones, active=active)
-            )
-            if options.milestones and session.milestones
-            else shared[active],
-        ]
-        out.append(extra)
-        if session.status == "scheduled":
-            for index, alarm in enumerate(alarms):
-                out += ["BEGIN:VALARM\r\n", f"UID:{alarm_uid(uid, index, key)}\r\n", alarm]
-        out.append("END:VEVENT\r\n")
+    for schedule, keep, total in parts:
+        times = _Times(schedule.timezone, _utc_only(schedule, options))
+        # "(3 of 36)" counts the sessions that take place, in order, not session numbers
+        # (which are identities and keep their value when a re-plan adds sessions).
+        taking_place = [s.number for s in schedule.sessions if s.active]
+        position = {number: k for k, number in enumerate(taking_place, start=1)}
+        course_total = total or len(taking_place)
+        for session in schedule.sessions:
+            if keep is not None and not keep(schedule, session):
+                continue
+            uid = session_uid(schedule.course_id, session.number, key)
+            active = session.active
+            if not active:
+                title = f"{_STATUS_PREFIX[session.status]}{summary}"
+            elif options.session_numbers and session.number in position:
+                title = f"{summary} ({position[session.number]} of {course_total})"
+            else:
+                title = summary
+            out += [
+                f"BEGIN:VEVENT\r\nUID:{uid}\r\n",
+                dtstamp,
+                _fold(times.line("DTSTART", session.start)),
+                _fold(times.line("DTEND", session.end)),
+                f"SEQUENCE:{session.sequence}\r\n",
+                "STATUS:CONFIRMED\r\n" if active else "STATUS:CANCELLED\r\n",
+                _fold(f"SUMMARY:{title}"),
+                "".join(
+                    _fold(line)
+                    for line in _constant_lines(options, session.milestones, active=active)
+                )
+                if options.milestones and session.milestones
+                else shared[active],
+            ]
+            out.append(extra)
+            if session.status == "scheduled":
+                for index, alarm in enumerate(alarms):
+                    out += ["BEGIN:VALARM\r\n", f"UID:{alarm_uid(uid, index, key)}\r\n", alarm]
+            out.append("END:VEVENT\r\n")
     out.append("END:VCALENDAR\r\n")
     return "".join(out).encode("utf-8")
+
+
+def _utc_only(schedule: Schedule, options: CalendarOptions) -> bool:
+    return options.times == "utc" or schedule.timezone in _UTC_ZONES
 
 
 _METHODS = ("PUBLISH", "REQUEST", "CANCEL")

@@ -1,0 +1,325 @@
+"""Where the courses of a feed are: the one question a feed server asks its clinic's data.
+
+A server (:mod:`tms_schedule.delivery.server`) needs two answers from a store, and nothing
+else, so a clinic's own storage (its book, a database) plugs in behind the same two
+methods (:class:`FeedStore`):
+
+* :meth:`FeedStore.versions`: every feed's id and current version, from which the server
+  derives the tokens it accepts;
+* :meth:`FeedStore.feed`: one feed as it is now (its courses and choices), or ``None``.
+
+:class:`FolderStore` answers them from a folder of course files (``*.json``, as
+``tms-schedule course new`` and ``follow`` write them): each first course with the courses
+that follow it is one patient's feed, named after the first course's id. A file
+``feeds.toml`` beside them holds each feed's version (raised by :meth:`FolderStore.revoke`
+and ``tms-schedule feed revoke``) and, if the clinic wants, its own choices::
+
+    [feeds."c-1"]
+    version = 2
+    cancelled = "drop"   # or "keep" (the default)
+    past_days = 60
+
+The folder is read again only when it changed (a file's size, time or inode, the folder's
+listing): an unchanged course stays the same object, so the server's
+:class:`~tms_schedule.delivery.feed.FeedCache` keeps serving it, and a changed one is read
+and served anew on the next request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import attrs
+
+from tms_schedule._files import shown_path, write_file
+from tms_schedule._toml import load_toml
+from tms_schedule.course import Course
+from tms_schedule.course.file import load_course
+from tms_schedule.delivery.feed import (
+    CANCELLED_CHOICES,
+    DEFAULT_PAST_DAYS,
+    DEFAULT_REFRESH,
+    GOOGLE_LIMIT,
+    Feed,
+    patient_courses,
+)
+from tms_schedule.errors import ConfigError, FeedError, TmsScheduleError
+from tms_schedule.export.options import CalendarOptions
+from tms_schedule.schedule import Schedule
+
+__all__ = ["FEEDS_FILE", "FeedStore", "FolderStore"]
+
+#: The file beside the course files that holds each feed's version and choices.
+FEEDS_FILE = "feeds.toml"
+_log = logging.getLogger("tms_schedule.feeds")
+_Stat = tuple[int, int, int]  # mtime_ns, size, inode
+
+
+class FeedStore(Protocol):
+    """What a feed server asks of a clinic's storage."""
+
+    def versions(self) -> Mapping[str, int]:
+        """Every feed's id and its current version.
+
+        Return the same mapping object while nothing changed: the server then keeps its
+        token index instead of deriving every token again.
+        """
+        ...
+
+    def feed(self, feed_id: str) -> Feed | None:
+        """The feed as it is now, or ``None`` when there is no such feed any more."""
+        ...
+
+
+@attrs.frozen
+class _Choices:
+    version: int = 1
+    cancelled: Literal["keep", "drop"] | None = None
+    past_days: int | None = None
+
+
+def _stat(path: Path) -> _Stat | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_mtime_ns, found.st_size, found.st_ino)
+
+
+class FolderStore:
+    """The feeds of a folder of course files (see the module).
+
+    Args:
+        folder: the folder holding the course files and ``feeds.toml``.
+        options: the clinic's calendar choices, as for its calendar files (the same
+            ``uid_key``, or every UID differs from the files').
+        past_days, cancelled, refresh, max_bytes: each feed's defaults (see
+            :class:`~tms_schedule.delivery.feed.Feed`); ``feeds.toml`` may set
+            ``cancelled`` and ``past_days`` for one feed.
+
+    >>> import tempfile, pathlib
+    >>> from tms_schedule import ClinicCalendar, Course, Plan
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> acute = Course.start(Plan("itbs", ClinicCalendar("Europe/Berlin"), "2026-11-16", "09:00", "c-1"))
+    >>> _ = acute.save(folder / "c-1.json")
+    >>> _ = acute.next_course("maintenance", "c-1-m").save(folder / "c-1-m.json")
+    >>> store = FolderStore(folder)
+    >>> dict(store.versions()), [c.course_id for c in store.feed("c-1").courses]
+    ({'c-1': 1}, ['c-1', 'c-1-m'])
+    >>> store.revoke("c-1-m").version  # any of the patient's courses names the feed
+    2
+    >>> (folder / "feeds.toml").read_text().splitlines()[-2:]
+    ['[feeds."c-1"]', 'version = 2']
+    """
+
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        options: CalendarOptions | None = None,
+        past_days: int = DEFAULT_PAST_DAYS,
+        cancelled: Literal["keep", "drop"] = "keep",
+        refresh: dt.timedelta = DEFAULT_REFRESH,
+        max_bytes: int | None = GOOGLE_LIMIT,
+    ) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise FeedError(f"folder: {shown_path(self.folder)} is not a folder of course files")
+        self._defaults: dict[str, Any] = {
+            "past_days": past_days,
+            "cancelled": cancelled,
+            "refresh": refresh,
+            "max_bytes": max_bytes,
+            "options": options or CalendarOptions(),
+        }
+        _check_defaults(self._defaults)
+        self._lock = threading.RLock()
+        self._listing: tuple[_Stat | None, _Stat | None] | None = None
+        self._courses: dict[Path, tuple[_Stat, Course]] = {}
+        self._feeds: dict[str, list[Path]] = {}
+        self._choices: dict[str, _Choices] = {}
+        self._versions: Mapping[str, int] = {}
+        self.problems: list[str] = []
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def versions(self) -> Mapping[str, int]:
+        """Every feed's id and version (the same mapping object while nothing changed)."""
+        with self._lock:
+            self._refresh()
+            return self._versions
+
+    def feed(self, feed_id: str) -> Feed | None:
+        """The feed ``feed_id`` as the folder holds it now, or ``None``."""
+        with self._lock:
+            self._refresh()
+            paths = self._feeds.get(feed_id)
+            if paths is None:
+                return None
+            courses = []
+            for path in paths:
+                course = self._course(path)
+                if course is None:  # removed or broken since the folder was read
+                    self._listing = None
+                    return None
+                courses.append(course)
+            choices = self._choices.get(feed_id, _Choices())
+            stats = [self._courses[p][0] for p in paths]
+        modified = dt.datetime.fromtimestamp(max(s[0] for s in stats) / 1e9, dt.UTC)
+        settings = dict(self._defaults)
+        if choices.cancelled is not None:
+            settings["cancelled"] = choices.cancelled
+        if choices.past_days is not None:
+            settings["past_days"] = choices.past_days
+        return Feed(feed_id, courses, version=choices.version, modified=modified, **settings)
+
+    def feed_of(self, course_id: str) -> str:
+        """The id of the feed that holds course ``course_id`` (the first course's id)."""
+        with self._lock:
+            self._refresh()
+            for feed_id, paths in self._feeds.items():
+                for path in paths:
+                    if self._courses[path][1].course_id == course_id:
+                        return feed_id
+        known = ", ".join(sorted(self._feeds)) or "none"
+        raise FeedError(
+            f"course: no course {course_id} in {shown_path(self.folder)} (feeds: {known})"
+        )
+
+    def check(self) -> None:
+        """Raise :class:`~tms_schedule.errors.FeedError` naming every course file that
+        cannot be read (a server refuses to start on them rather than hide a patient's
+        feed)."""
+        with self._lock:
+            self._listing = None
+            self._refresh()
+            if self.problems:
+                raise FeedError("; ".join(self.problems))
+
+    # -- revoking ------------------------------------------------------------------------------
+
+    def revoke(self, course_id: str) -> Feed:
+        """Revoke the address of the feed that holds ``course_id``: its version is raised
+        in ``feeds.toml`` and the feed returned with it (its new token is
+        ``key.token(feed.feed_id, feed.version)``)."""
+        with self._lock:
+            feed_id = self.feed_of(course_id)
+            choices = dict(self._choices)
+            current = choices.get(feed_id, _Choices())
+            choices[feed_id] = attrs.evolve(current, version=current.version + 1)
+            write_file(self.folder / FEEDS_FILE, _feeds_toml(choices).encode("utf-8"))
+            self._listing = None
+            feed = self.feed(feed_id)
+        assert feed is not None
+        return feed
+
+    # -- the folder ----------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        listing = (_stat(self.folder), _stat(self.folder / FEEDS_FILE))
+        if listing == self._listing:
+            return
+        problems: list[str] = []
+        courses: dict[Path, Course] = {}
+        for path in sorted(self.folder.glob("*.json")):
+            course = self._course(path, problems)
+            if course is not None:
+                courses[path] = course
+        try:
+            groups = patient_courses(courses.values())
+        except FeedError as error:
+            problems.append(str(error))
+            groups = {}
+        where = {course.course_id: path for path, course in courses.items()}
+        self._feeds = {
+            feed_id: [where[c.course_id] for c in group] for feed_id, group in groups.items()
+        }
+        try:
+            self._choices = _read_choices(self.folder / FEEDS_FILE)
+        except TmsScheduleError as error:
+            problems.append(str(error))
+            self._choices = {}
+        versions = {f: self._choices.get(f, _Choices()).version for f in self._feeds}
+        if versions != self._versions:
+            self._versions = versions
+        for problem in problems:
+            if problem not in self.problems:
+                _log.warning("feeds: %s", problem)
+        self.problems = problems
+        self._listing = listing
+
+    def _course(self, path: Path, problems: list[str] | None = None) -> Course | None:
+        stat = _stat(path)
+        known = self._courses.get(path)
+        if known is not None and known[0] == stat:
+            return known[1]
+        if stat is None:
+            self._courses.pop(path, None)
+            return None
+        try:
+            course = load_course(path)
+        except TmsScheduleError as error:
+            self._courses.pop(path, None)
+            if problems is not None:
+                problems.append(str(error))
+            else:
+                _log.warning("feeds: %s", error)
+            return None
+        self._courses[path] = (stat, course)
+        return course
+
+
+def _check_defaults(defaults: dict[str, Any]) -> None:
+    """Refuse bad defaults when the store is made, as a feed would refuse them."""
+    Feed("check", [Schedule("check", "check", "UTC", ())], **defaults)
+
+
+def _read_choices(path: Path) -> dict[str, _Choices]:
+    if _stat(path) is None:
+        return {}
+    table = load_toml(path)
+    table.check_keys(["feeds"])
+    if "feeds" not in table:
+        return {}
+    feeds = table.child("feeds", table.get("feeds"))
+    choices: dict[str, _Choices] = {}
+    for feed_id in list(feeds.data):
+        entry = feeds.child(feed_id, feeds.get(feed_id))
+        entry.check_keys(["version", "cancelled", "past_days"])
+        version = entry.typed("version", "int", required=True)
+        cancelled = entry.typed("cancelled", "str")
+        past_days = entry.typed("past_days", "int")
+        if version < 1:
+            raise ConfigError(f"{entry.where('version')}: must be 1 or more, got {version}")
+        if cancelled is not None and cancelled not in CANCELLED_CHOICES:
+            raise ConfigError(
+                f"{entry.where('cancelled')}: must be 'keep' or 'drop', got {cancelled!r}"
+            )
+        if past_days is not None and not 0 <= past_days <= 3660:
+            raise ConfigError(
+                f"{entry.where('past_days')}: must be from 0 to 3660, got {past_days}"
+            )
+        choices[feed_id] = _Choices(version, cancelled, past_days)
+    return choices
+
+
+def _feeds_toml(choices: Mapping[str, _Choices]) -> str:
+    lines = [
+        "# Each patient's feed, named after their first course: its version (raised to",
+        "# revoke the feed's address: tms-schedule feed revoke) and its own choices.",
+    ]
+    for feed_id in sorted(choices):
+        entry = choices[feed_id]
+        lines += ["", f"[feeds.{json.dumps(feed_id)}]", f"version = {entry.version}"]
+        if entry.cancelled is not None:
+            lines.append(f"cancelled = {json.dumps(entry.cancelled)}")
+        if entry.past_days is not None:
+            lines.append(f"past_days = {entry.past_days}")
+    return "\n".join(lines) + "\n"
