@@ -178,3 +178,53 @@ def test_values_out_of_range_name_the_file_and_key(tmp_path: Path, text: str, me
     with pytest.raises(ConfigError, match=message) as caught:
         load_clinic(path)
     assert str(caught.value).startswith(str(path))
+
+
+def test_chairs_and_staff_limits_come_from_the_clinic_file(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text(
+        'timezone = "America/Denver"\n'
+        '[[chairs]]\nid = "c1"\nlabel = "Chair 1"\n'
+        '[[chairs]]\nid = "deep"\nruns = ["h1", "h7"]\nturnover_minutes = 10\n'
+        '[[chairs.closures]]\ndate = 2026-12-07\nreason = "Coil service"\n'
+        '[[staff_limits]]\nsessions = 2\nhours = "07:00-09:00"\nweekdays = "Mon-Fri"\n',
+        encoding="utf-8",
+    )
+    settings = load_clinic(path)
+    first, deep = settings.chairs
+    assert (first.id, first.name, sorted(first.runs)) == ("c1", "Chair 1", ["figure-8"])
+    assert deep.turnover == dt.timedelta(minutes=10) and deep.runs == {"h1", "h7"}
+    assert deep.closed_on(dt.date(2026, 12, 7)) == "Coil service"
+    (limit,) = settings.staff_limits
+    assert (limit.sessions, str(limit.hours), limit.weekdays) == (2, "07:00-09:00", (0, 1, 2, 3, 4))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[chairs]]\nid = "c 1"\n', r"chairs\[0\]: id: a chair id is letters"),
+        (
+            '[[chairs]]\nid = "c1"\nruns = ["Figure 8"]\n',
+            r"chairs\[0\]: runs: must be equipment tags",
+        ),
+        (
+            '[[chairs]]\nid = "c1"\n[[chairs]]\nid = "c1"\n',
+            "chairs: each chair id once; given twice: c1",
+        ),
+        (
+            '[[chairs]]\nid = "c1"\nturnover_minutes = 500\n',
+            r"chairs\[0\].turnover_minutes: must be from 0 to 120 minutes, got 500",
+        ),
+        ('[[chairs]]\nid = "c1"\nseats = 2\n', r"chairs\[0\].seats: unknown key"),
+        (
+            "[[staff_limits]]\nsessions = 0\n",
+            r"staff_limits\[0\]: sessions: the limit of sessions at once",
+        ),
+        ('[[staff_limits]]\nhours = "07:00-09:00"\n', r"staff_limits\[0\].sessions: required"),
+    ],
+)
+def test_bad_chairs_name_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text('timezone = "UTC"\n' + text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_clinic(path)

@@ -46,6 +46,21 @@ A front desk keeps one file per clinic; every key is optional except ``timezone`
     base = "standard-10hz"
     acute_sessions = 24
 
+    [[chairs]]                         # the clinic's book (tms-schedule book ...)
+    id = "c1"
+    label = "Chair 1"
+    runs = ["figure-8"]                # equipment: figure-8, h1, h7, h4, or your own tags
+    turnover_minutes = 5               # between two patients (default 5)
+
+    [[chairs.closures]]                # the chair's own service days
+    date = 2026-12-07
+    reason = "Coil service"
+
+    [[staff_limits]]                   # at most this many sessions at once
+    sessions = 2
+    hours = "07:00-09:00"              # optional: only in these hours
+    weekdays = "Mon-Fri"               # optional: only on these days
+
 Every error names the file, the key and what is allowed.
 """
 
@@ -58,8 +73,9 @@ from typing import Any
 import attrs
 
 from tms_schedule._toml import TomlTable, load_toml
+from tms_schedule.book.chairs import Chair, StaffLimit
 from tms_schedule.catalogue import Catalogue, protocols_from_table
-from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay
+from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, parse_weekdays
 from tms_schedule.errors import ConfigError, TmsScheduleError
 from tms_schedule.export.options import CalendarOptions
 
@@ -76,6 +92,8 @@ _TOP_KEYS = {
     "protocol",
     "search_horizon_days",
     "calendar",
+    "chairs",
+    "staff_limits",
 }
 _CALENDAR_KEYS = {
     "clinic_name": "str",
@@ -109,6 +127,8 @@ class ClinicSettings:
     catalogue: Catalogue = attrs.Factory(Catalogue)
     calendar_options: CalendarOptions = attrs.Factory(CalendarOptions)
     path: str | None = None
+    chairs: tuple[Chair, ...] = ()
+    staff_limits: tuple[StaffLimit, ...] = ()
 
 
 def load_clinic(path: str | Path) -> ClinicSettings:
@@ -124,7 +144,68 @@ def load_clinic(path: str | Path) -> ClinicSettings:
     calendar = clinic_from_table(table)
     catalogue = Catalogue().with_protocols(protocols_from_table(table, Catalogue()))
     options = _calendar_options(table)
-    return ClinicSettings(calendar, catalogue, options, str(path))
+    chairs = tuple(_chairs(table))
+    limits = tuple(_staff_limits(table))
+    return ClinicSettings(calendar, catalogue, options, str(path), chairs, limits)
+
+
+def _chairs(table: TomlTable) -> list[Chair]:
+    result = []
+    for i, raw in enumerate(_array(table, "chairs")):
+        entry = table.child(f"chairs[{i}]", raw)
+        entry.check_keys({"id", "label", "runs", "turnover_minutes", "closures"})
+        closures = _closures(entry)
+        turnover = entry.typed("turnover_minutes", "number")
+        if turnover is not None and not 0 <= turnover <= 120:
+            raise ConfigError(
+                f"{entry.where('turnover_minutes')}: must be from 0 to 120 minutes, got {turnover}"
+            )
+        try:
+            result.append(
+                Chair(
+                    entry.require("id", str),
+                    entry.typed("label", "str"),
+                    runs=tuple(entry.typed("runs", "str-list"))
+                    if "runs" in entry
+                    else ("figure-8",),
+                    turnover=5 if turnover is None else turnover,
+                    closures=tuple(closures),
+                )
+            )
+        except TmsScheduleError as error:
+            raise ConfigError(f"{entry.where()}: {error}") from None
+    ids = [chair.id for chair in result]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ConfigError(
+            f"{table.where('chairs')}: each chair id once; given twice: {', '.join(twice)}"
+        )
+    return result
+
+
+def _staff_limits(table: TomlTable) -> list[StaffLimit]:
+    result = []
+    for i, raw in enumerate(_array(table, "staff_limits")):
+        entry = table.child(f"staff_limits[{i}]", raw)
+        entry.check_keys({"sessions", "hours", "weekdays"})
+        try:
+            weekdays = (
+                parse_weekdays(entry.get("weekdays"), "weekdays")
+                if "weekdays" in entry
+                else tuple(range(7))
+            )
+            result.append(
+                StaffLimit(
+                    entry.typed("sessions", "int", required=True),
+                    entry.typed("hours", "str"),
+                    weekdays,
+                )
+            )
+        except ConfigError:
+            raise
+        except TmsScheduleError as error:
+            raise ConfigError(f"{entry.where()}: {error}") from None
+    return result
 
 
 def _calendar_options(table: TomlTable) -> CalendarOptions:

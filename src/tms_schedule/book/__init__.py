@@ -1,10 +1,12 @@
-"""The clinic's book: chairs shared by many courses (see :mod:`tms_schedule.book.book`)."""
+"""The clinic's book: chairs shared by many courses (see :mod:`tms_schedule.book.book`).
+
+The names load on first use, so reading a clinic file's chairs does not load the booking.
+"""
 
 from __future__ import annotations
 
-from tms_schedule.book.book import Book, Booked, BookEvent, EventReport, Rebooked
-from tms_schedule.book.chairs import Chair, Outage, StaffLimit
-from tms_schedule.book.offers import Offer
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "Book",
@@ -17,3 +19,27 @@ __all__ = [
     "Rebooked",
     "StaffLimit",
 ]
+
+_WHERE = {
+    "Book": "book",
+    "BookEvent": "book",
+    "Booked": "book",
+    "EventReport": "book",
+    "Rebooked": "book",
+    "Chair": "chairs",
+    "Outage": "chairs",
+    "StaffLimit": "chairs",
+    "Offer": "offers",
+}
+
+if TYPE_CHECKING:
+    from tms_schedule.book.book import Book, Booked, BookEvent, EventReport, Rebooked
+    from tms_schedule.book.chairs import Chair, Outage, StaffLimit
+    from tms_schedule.book.offers import Offer
+else:
+
+    def __getattr__(name: str) -> Any:
+        module = _WHERE.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"tms_schedule.book.{module}"), name)

@@ -145,14 +145,14 @@ class _Repair:
     # -- the steps ---------------------------------------------------------------------------------
 
     def run(self) -> Replanned:
-        held: list[Session] = [s for s in self.current.sessions if s.status == "attended"]
+        held = _Held(s for s in self.current.sessions if s.status == "attended")
         for session in sorted(self.current.sessions, key=lambda s: (s.sequence > 0, s.number)):
             if session.status != "scheduled":
                 continue
-            why = self._cannot_stay(session) or _overlaps(session, held)
+            why = self._cannot_stay(session) or held.clash(session)
             if why is None:
                 self.kept[session.number] = session
-                held.append(session)
+                held.add(session)
             else:
                 self.moving[session.phase].append(session)
                 self.reasons[session.number] = why
@@ -610,14 +610,26 @@ def _first_visit_fits(
     return repair._has_room(session.start, end)
 
 
-def _overlaps(session: Session, held: Iterable[Session]) -> str | None:
-    """Why ``session`` cannot keep its time beside the sessions ``held``: one overlaps it (a
-    voided record put it back where another session is now)."""
-    start, end = session.start.astimezone(_UTC), session.end.astimezone(_UTC)
-    for other in held:
-        if other.start.astimezone(_UTC) < end and start < other.end.astimezone(_UTC):
-            return f"session {other.number} is booked then"
-    return None
+class _Held:
+    """The sessions that keep their times, by start, to find one a session would overlap
+    (a voided record can put a session back where another one is now)."""
+
+    def __init__(self, sessions: Iterable[Session]) -> None:
+        self.spans: list[tuple[dt.datetime, dt.datetime, int]] = []
+        for session in sessions:
+            self.add(session)
+
+    def add(self, session: Session) -> None:
+        span = (session.start.astimezone(_UTC), session.end.astimezone(_UTC), session.number)
+        bisect.insort(self.spans, span)
+
+    def clash(self, session: Session) -> str | None:
+        start, end = session.start.astimezone(_UTC), session.end.astimezone(_UTC)
+        at = bisect.bisect_left(self.spans, (start,))
+        for other_start, other_end, number in self.spans[max(at - 1, 0) : at + 1]:
+            if other_start < end and start < other_end:
+                return f"session {number} is booked then"
+        return None
 
 
 def _numbered_in_phase(sessions: list[Session]) -> list[Session]:
