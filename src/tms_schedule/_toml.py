@@ -36,7 +36,11 @@ def load_toml(path: str | Path) -> TomlTable:
     A UTF-8 byte order mark at the start, which some Windows editors write, is accepted.
     """
     data = read_file(path, limit=MAX_TOML_BYTES, error=ConfigError, what="TOML file")
-    file = shown_path(path)
+    return parse_toml(data, shown_path(path))
+
+
+def parse_toml(data: bytes, file: str) -> TomlTable:
+    """A TOML document's bytes (``file`` names it in errors), as :func:`load_toml` reads."""
     data = data.removeprefix(_BOM)
     try:
         text = data.decode("utf-8")

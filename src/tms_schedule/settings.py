@@ -72,14 +72,14 @@ from typing import Any
 
 import attrs
 
-from tms_schedule._toml import TomlTable, load_toml
+from tms_schedule._toml import TomlTable, load_toml, parse_toml
 from tms_schedule.book.chairs import Chair, StaffLimit
 from tms_schedule.catalogue import Catalogue, protocols_from_table
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, parse_weekdays
 from tms_schedule.errors import ConfigError, TmsScheduleError
 from tms_schedule.export.options import CalendarOptions
 
-__all__ = ["ClinicSettings", "clinic_from_table", "load_clinic"]
+__all__ = ["ClinicSettings", "clinic_from_table", "load_clinic", "settings_from_bytes"]
 
 _TOP_KEYS = {
     "timezone",
@@ -140,13 +140,23 @@ def load_clinic(path: str | Path) -> ClinicSettings:
     >>> load_clinic(folder / "clinic.toml").calendar.timezone
     'Europe/Berlin'
     """
-    table = load_toml(path)
+    return settings_from_table(load_toml(path), str(path))
+
+
+def settings_from_bytes(data: bytes, name: str) -> ClinicSettings:
+    """A clinic settings document kept elsewhere (the book's database keeps its own);
+    ``name`` stands for the file in error messages."""
+    return settings_from_table(parse_toml(data, name), name)
+
+
+def settings_from_table(table: TomlTable, name: str) -> ClinicSettings:
+    """The settings a parsed settings document gives."""
     calendar = clinic_from_table(table)
     catalogue = Catalogue().with_protocols(protocols_from_table(table, Catalogue()))
     options = _calendar_options(table)
     chairs = tuple(_chairs(table))
     limits = tuple(_staff_limits(table))
-    return ClinicSettings(calendar, catalogue, options, str(path), chairs, limits)
+    return ClinicSettings(calendar, catalogue, options, name, chairs, limits)
 
 
 def _chairs(table: TomlTable) -> list[Chair]:

@@ -62,6 +62,9 @@ class Booked:
 
     course: Course
     seats: tuple[tuple[int, str], ...] = attrs.field(default=(), converter=_seats)
+    _held: tuple[tuple[dt.date, Booking], ...] | None = attrs.field(
+        init=False, default=None, eq=False, repr=False
+    )
 
     @property
     def course_id(self) -> str:
@@ -69,6 +72,42 @@ class Booked:
 
     def seat_map(self) -> dict[int, str]:
         return dict(self.seats)
+
+    def bookings(self) -> tuple[tuple[dt.date, Booking], ...]:
+        """What the course holds of the chairs, by day (worked out once: a booked course
+        is a value). The sessions an accelerated or cluster day holds on one chair make
+        one booking from the first start to the last end: the chair is that course's for
+        the day (the patient stays between sessions)."""
+        if self._held is None:
+            object.__setattr__(self, "_held", tuple(self._work_out()))
+        assert self._held is not None
+        return self._held
+
+    def _work_out(self) -> Iterable[tuple[dt.date, Booking]]:
+        seats = self.seat_map()
+        blocks = block_phases(self.course.plan.protocol)
+        spans: dict[tuple[dt.date, str], Booking] = {}
+        course_id = self.course_id
+        for session in self.course.schedule.sessions:
+            chair = seats.get(session.number)
+            if chair is None or session.status not in _OCCUPYING:
+                continue
+            day = session.date
+            booking = Booking(
+                chair, minute(session.start), minute(session.end), course_id, session.number
+            )
+            if session.phase not in blocks:
+                yield day, booking
+                continue
+            held = spans.get((day, chair))
+            spans[(day, chair)] = (
+                booking
+                if held is None
+                else held._replace(
+                    start=min(held.start, booking.start), end=max(held.end, booking.end)
+                )
+            )
+        yield from ((day, booking) for (day, _), booking in spans.items())
 
 
 @attrs.frozen
@@ -254,43 +293,18 @@ class Book:
 
     def occupancy(self, *, without: str | None = None) -> Occupancy:
         """The index of booked sessions (without the course ``without``)."""
-        bookings = (b for b in self._bookings() if b[1].course != without)
+        bookings = (
+            held
+            for booked in self.courses
+            if booked.course_id != without
+            for held in booked.bookings()
+        )
         return Occupancy(self.clinic, self.chairs, self.limits, self.outages, bookings)
 
     def _bookings(self) -> Iterable[tuple[dt.date, Booking]]:
-        """Every booked session by day. The sessions an accelerated or cluster day holds
-        on one chair make one booking from the first start to the last end: the chair is
-        that course's for the day (the patient stays between sessions)."""
-        zone = self.clinic.zone
+        """Every booked session by day (see :meth:`Booked.bookings`)."""
         for booked in self.courses:
-            seats = booked.seat_map()
-            blocks = block_phases(booked.course.plan.protocol)
-            spans: dict[tuple[dt.date, str], Booking] = {}
-            for session in booked.course.schedule.sessions:
-                chair = seats.get(session.number)
-                if chair is None or session.status not in _OCCUPYING:
-                    continue
-                day = session.start.astimezone(zone).date()
-                booking = Booking(
-                    chair,
-                    minute(session.start),
-                    minute(session.end),
-                    booked.course_id,
-                    session.number,
-                )
-                if session.phase not in blocks:
-                    yield day, booking
-                    continue
-                held = spans.get((day, chair))
-                spans[(day, chair)] = (
-                    booking
-                    if held is None
-                    else held._replace(
-                        start=min(held.start, booking.start), end=max(held.end, booking.end)
-                    )
-                )
-            for (day, _), booking in spans.items():
-                yield day, booking
+            yield from booked.bookings()
 
     def bookable(self, course: Course, occupancy: Occupancy | None = None) -> Any:
         """The check a re-plan of ``course`` uses: why a time has no free chair, or ``None``."""
@@ -477,8 +491,10 @@ class Book:
         authorization: Authorization | None = None,
         follows: str | None = None,
         relation: str | None = None,
+        uid_key_id: str | None = None,
     ) -> Book:
-        """Book exactly what ``offer`` offered, as course ``course_id``.
+        """Book exactly what ``offer`` offered, as course ``course_id`` (``uid_key_id``: the
+        clinic's UID key's name, see :attr:`Course.uid_key_id`).
 
         If the book changed since (a chair it uses is taken now, the clinic's calendar
         changed), :class:`~tms_schedule.errors.BookingConflictError` says so and nothing is
@@ -499,6 +515,7 @@ class Book:
             authorization=authorization,
             follows=follows,
             relation=relation,
+            uid_key_id=uid_key_id,
         )
         try:
             return self.add(course, dict(offer.seats))
@@ -783,7 +800,8 @@ class Book:
                 continue
             if found is None:
                 if session.number in asked:
-                    why = f"{asked[session.number]} cannot take it"
+                    seat = occupancy.chairs.get(asked[session.number])
+                    why = f"{seat.name if seat else asked[session.number]} is taken then"
                 else:
                     why = occupancy.why_not(protocol, day, start, end) or "no chair is free"
                 conflicts.append((session.number, f"{short_moment(session.start)}: {why}"))

@@ -141,10 +141,11 @@ def find_offers(
             )
         if not occupancy.chairs[chair].can_run(protocol):
             raise NoOfferError(f"chair: {chair} cannot run {protocol.id}")
-    candidates: list[Offer] = []
+    candidates: list[_Draft] = []
     starts = _start_dates(occupancy, question)
+    masks_seen: dict[tuple[str, dt.date, tuple[tuple[int, int], ...]], int] = {}
     for plan in starts:
-        candidates += _offers_on(occupancy, question, plan, able)
+        candidates += _offers_on(occupancy, question, plan, able, masks_seen)
     if not candidates:
         later = _next_dates(occupancy, question, starts, able)
         hint = (
@@ -158,19 +159,18 @@ def find_offers(
             f" {window} minutes for a start {searched}{hint}",
             later,
         )
-    ranked = sorted(candidates, key=lambda o: (o.cost, o.start, o.key))
-    chosen: list[Offer] = []
-    seen: set[str] = set()
+    ranked = sorted(candidates, key=_Draft.rank)
+    chosen: list[_Draft] = []
     # The earliest start and the offer with no trade-off lead, when they exist.
-    earliest_offer = min(candidates, key=lambda o: (o.start, o.cost, o.key))
-    exact = [o for o in ranked if all(t.startswith("starts ") for t in o.tradeoffs)]
-    for offer in [*ranked[:1], earliest_offer, *exact[:1], *ranked]:
-        if offer.key not in seen:
-            seen.add(offer.key)
-            chosen.append(offer)
+    earliest_offer = min(candidates, key=lambda d: (d.plan.start, *d.rank()))
+    exact = [d for d in ranked if all(t.startswith("starts ") for t in d.tradeoffs)]
+    for draft in [*ranked[:1], earliest_offer, *exact[:1], *ranked]:
+        if draft not in chosen:
+            chosen.append(draft)
         if len(chosen) == count:
             break
-    return tuple(sorted(chosen, key=lambda o: (o.cost, o.start, o.key)))
+    # Only the offers shown are written out in full.
+    return tuple(draft.build() for draft in sorted(chosen, key=_Draft.rank))
 
 
 def _start_dates(occupancy: Occupancy, question: _Question) -> list[Plan]:
@@ -207,8 +207,14 @@ def _shifts(question: _Question) -> tuple[int, int]:
 
 
 def _offers_on(
-    occupancy: Occupancy, question: _Question, plan: Plan, able: Sequence[Chair]
-) -> list[Offer]:
+    occupancy: Occupancy,
+    question: _Question,
+    plan: Plan,
+    able: Sequence[Chair],
+    masks_seen: dict[tuple[str, dt.date, tuple[tuple[int, int], ...]], int] | None = None,
+) -> list[_Draft]:
+    if masks_seen is None:
+        masks_seen = {}
     schedule = plan.expand()
     zone = occupancy.clinic.zone
     days: dict[dt.date, list[Session]] = {}
@@ -226,7 +232,15 @@ def _offers_on(
         spans = [(minute(s.start), minute(s.end)) for s in sessions]
         if len(spans) > 1 and any(s.phase in blocks for s in sessions):
             spans = [(spans[0][0], spans[-1][1])]  # the chair is the course's all those hours
-        row = [occupancy.masks(chair, day, spans, low, question.step, width) for chair in able]
+        row = []
+        for chair in able:  # start dates share most days: each day's masks worked out once
+            key = (chair.id, day, tuple(spans))
+            mask = masks_seen.get(key)
+            if mask is None:
+                mask = masks_seen[key] = occupancy.masks(
+                    chair, day, spans, low, question.step, width
+                )
+            row.append(mask)
         if not any(row):
             return []  # a day no chair can hold at any time in the window
         masks.append(row)
@@ -276,14 +290,10 @@ def _offers_on(
             seats.append(c)
             last = c
         found.append((shifts, seats))
-    offers = []
-    for shifts, seats in found:
-        offers.append(
-            _offer(
-                question, plan, schedule, day_list, days, shifts, [chairs[c] for c in seats], low
-            )
-        )
-    return offers
+    return [
+        _judge(question, plan, schedule, day_list, days, shifts, [chairs[c] for c in seats], low)
+        for shifts, seats in found
+    ]
 
 
 def _fewest_changes(allowed: list[list[bool]], chair_order: list[int]) -> list[int]:
@@ -327,7 +337,65 @@ def _nearest(mask: int, main: int, width: int) -> int:
     raise AssertionError("an empty mask")
 
 
-def _offer(
+@attrs.frozen(eq=False)
+class _Draft:
+    """An offer judged but not yet written out (its cost and trade-offs are all a ranking
+    needs; only the offers shown are built in full)."""
+
+    question: _Question
+    plan: Plan
+    schedule: Schedule
+    day_list: list[dt.date]
+    days: dict[dt.date, list[Session]]
+    minutes: tuple[int, ...]
+    seats: tuple[str, ...]
+    main: int
+    cost: float
+    tradeoffs: tuple[str, ...]
+
+    def rank(self) -> tuple[float, dt.date, tuple[int, ...], tuple[str, ...]]:
+        return (self.cost, self.plan.start, self.minutes, self.seats)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Draft) and self.rank() == other.rank()
+
+    def __hash__(self) -> int:
+        return hash(self.rank())
+
+    def build(self) -> Offer:
+        plan, schedule, main = self.plan, self.schedule, self.main
+        at = _shifted(self.question.at, main)
+        zone = plan.clinic.zone
+        moved: list[Session] = []
+        seat_of: dict[int, str] = {}
+        for day, shift, chair in zip(self.day_list, self.minutes, self.seats, strict=True):
+            delta = dt.timedelta(minutes=shift)
+            for session in self.days[day]:
+                start = (session.start.astimezone(dt.UTC) + delta).astimezone(zone)
+                end = (session.end.astimezone(dt.UTC) + delta).astimezone(zone)
+                moved.append(session.evolve(start=start, end=end))
+                seat_of[session.number] = chair
+        moved.sort(key=lambda s: s.number)
+        main_plan = attrs.evolve(plan, at=at)
+        # The schedule as the plan at the main time gives it, each day shifted from there.
+        try:
+            base = main_plan.expand() if main else schedule
+        except TmsScheduleError:  # the main time cannot hold every day (a long first visit)
+            main_plan, base = plan, schedule
+        base_times = {s.number: s for s in base.sessions}
+        if len(base_times) != len(moved) or any(base_times[s.number].date != s.date for s in moved):
+            main_plan, base = plan, schedule  # the main time changes the days: the asked one
+        booked = attrs.evolve(base, sessions=tuple(moved))
+        seat_pairs = tuple(sorted(seat_of.items()))
+        key = _fingerprint(main_plan, booked, seat_pairs)
+        return Offer(main_plan, booked, seat_pairs, self.tradeoffs, round(self.cost, 3), key)
+
+
+def _shifted(at: dt.time, minutes: int) -> dt.time:
+    return (dt.datetime.combine(dt.date(2000, 1, 3), at) + dt.timedelta(minutes=minutes)).time()
+
+
+def _judge(
     question: _Question,
     plan: Plan,
     schedule: Schedule,
@@ -336,32 +404,13 @@ def _offer(
     shifts: list[int],
     seats: list[str],
     low: int,
-) -> Offer:
-    step = question.step
-    minutes = [low + k * step for k in shifts]
+) -> _Draft:
+    """What a booking trades off, and its cost."""
+    minutes = [low + k * question.step for k in shifts]
     counts: dict[int, int] = {}
     for m in minutes:
         counts[m] = counts.get(m, 0) + 1
     main = max(counts, key=lambda m: (counts[m], -abs(m), -m))
-    at = (dt.datetime.combine(dt.date(2000, 1, 3), question.at) + dt.timedelta(minutes=main)).time()
-    zone = plan.clinic.zone
-    moved: list[Session] = []
-    seat_of: dict[int, str] = {}
-    for day, shift, chair in zip(day_list, minutes, seats, strict=True):
-        delta = dt.timedelta(minutes=shift)
-        for session in days[day]:
-            start = (session.start.astimezone(dt.UTC) + delta).astimezone(zone)
-            end = (session.end.astimezone(dt.UTC) + delta).astimezone(zone)
-            moved.append(session.evolve(start=start, end=end))
-            seat_of[session.number] = chair
-    moved.sort(key=lambda s: s.number)
-    main_plan = attrs.evolve(plan, at=at)
-    # The schedule as the plan at the main time gives it, each day shifted from there.
-    base = main_plan.expand() if main else schedule
-    base_times = {s.number: s for s in base.sessions}
-    if len(base_times) != len(moved) or any(base_times[s.number].date != s.date for s in moved):
-        main_plan, base = plan, schedule  # the main time changes the days: keep the asked one
-    booked = attrs.evolve(base, sessions=tuple(moved))
     tradeoffs: list[str] = []
     cost = 0.0
     later = (plan.start - question.earliest).days
@@ -369,7 +418,7 @@ def _offer(
         tradeoffs.append(_later_text(plan.start, later))
         cost += _COST_DAY_LATER * later
     if main:
-        tradeoffs.append(f"at {at:%H:%M} instead of {question.at:%H:%M}")
+        tradeoffs.append(f"at {_shifted(question.at, main):%H:%M} instead of {question.at:%H:%M}")
         cost += _COST_TEN_MINUTES * abs(main) / 10
     off = [m for m in minutes if m != main]
     if off:
@@ -392,9 +441,18 @@ def _offer(
                 else f"not on {question.chair}"
             )
             cost += _COST_NOT_PREFERRED * (1 if elsewhere == len(seats) else elsewhere / len(seats))
-    seat_pairs = tuple(sorted(seat_of.items()))
-    key = _fingerprint(main_plan, booked, seat_pairs)
-    return Offer(main_plan, booked, seat_pairs, tuple(tradeoffs), round(cost, 3), key)
+    return _Draft(
+        question,
+        plan,
+        schedule,
+        day_list,
+        days,
+        tuple(minutes),
+        tuple(seats),
+        main,
+        round(cost, 3),
+        tuple(tradeoffs),
+    )
 
 
 def _later_text(start: dt.date, days: int) -> str:

@@ -6,6 +6,7 @@ module              commands
 ``cli.plan``        ``protocols``, ``plan``
 ``cli.course``      ``course new|record|replan|show|authorize|check|close|export|follow|push``
 ``cli.feeds``       ``serve``, ``feed url|revoke``
+``cli.book``        ``book init|offer|take|list|events|record|void|replan|close|undo|...``
 ``cli.common``      what they share: the parser, plan and calendar options, dates, output
 ==================  ======================================================================
 
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 
 from tms_schedule import __version__
 from tms_schedule._files import shown_path
+from tms_schedule.cli.book import add_book_commands, run_book
 from tms_schedule.cli.common import Parser, StdoutError, UsageError
 from tms_schedule.cli.course import add_course_commands, run_course
 from tms_schedule.cli.feeds import add_feed_commands, run_feed, run_serve
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_plan_commands(commands)
     add_course_commands(commands)
     add_feed_commands(commands)
+    add_book_commands(commands)
     return parser
 
 
@@ -104,6 +107,8 @@ def _run(args: argparse.Namespace) -> int:
         return run_serve(args)
     if args.command == "feed":
         return run_feed(args)
+    if args.command == "book":
+        return run_book(args)
     return run_plan(args)
 
 
@@ -128,7 +133,19 @@ def check_text(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
 
 #: The options that name files: their bytes go to the system unchanged.
 _PATHS = frozenset(
-    {"clinic", "output", "file", "files", "uid_key_file", "folder", "secret_file", "server_file"}
+    {
+        "clinic",
+        "output",
+        "file",
+        "files",
+        "uid_key_file",
+        "folder",
+        "secret_file",
+        "server_file",
+        "db",
+        "target",
+        "calendars",
+    }
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

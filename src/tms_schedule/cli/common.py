@@ -30,6 +30,8 @@ from tms_schedule._dates import short_day
 from tms_schedule._files import read_file, shown_path, write_file
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.clinic import ClinicCalendar, Closure
+from tms_schedule.course.lifecycle import Course
+from tms_schedule.course.record import CAUSES
 from tms_schedule.errors import FileWriteError, TmsScheduleError
 from tms_schedule.export.ics import schedule_to_ics
 from tms_schedule.export.options import CalendarOptions
@@ -47,6 +49,7 @@ __all__ = [
     "UsageError",
     "add_calendar_arguments",
     "add_plan_arguments",
+    "add_record_arguments",
     "calendar_options_from_args",
     "format_from",
     "output_format",
@@ -56,6 +59,7 @@ __all__ = [
     "parse_span",
     "plan_from_args",
     "read_uid_key",
+    "recorded",
     "require_course_id",
     "sessions_summary",
     "shown_path",
@@ -531,3 +535,46 @@ def parse_local(text: str, zone: Any, option: str) -> dt.datetime:
 
 def _why(error: OSError) -> str:
     return error.strerror or str(error) or type(error).__name__
+
+
+def add_record_arguments(record: argparse.ArgumentParser) -> None:
+    """What ``course record`` and ``book record`` take after the session's number."""
+    what = record.add_mutually_exclusive_group(required=True)
+    what.add_argument("--attended", action="store_true", help="the session took place")
+    what.add_argument(
+        "--missed", action="store_true", help="the session did not take place (give --cause)"
+    )
+    what.add_argument(
+        "--cancelled", action="store_true", help="the session will not happen (re-plan after)"
+    )
+    what.add_argument(
+        "--moved-to", metavar="YYYY-MM-DDTHH:MM", help="the session's new start, clinic time"
+    )
+    record.add_argument(
+        "--cause", choices=CAUSES, help="why it was missed (required with --missed)"
+    )
+    record.add_argument(
+        "--when", metavar="YYYY-MM-DDTHH:MM", help="when it was attended (default: as planned)"
+    )
+    record.add_argument("--note", metavar="TEXT", help="a note for the front desk")
+
+
+def recorded(course: Course, args: argparse.Namespace, now: dt.datetime) -> tuple[Course, str]:
+    """The course with the record the arguments describe, and the record in words."""
+    if args.missed and args.cause is None:
+        raise UsageError(f"--cause: say why session {args.session} was missed: {', '.join(CAUSES)}")
+    if args.cause is not None and not args.missed:
+        raise UsageError("--cause: only a missed session has a cause (give --missed)")
+    if args.when is not None and not args.attended:
+        raise UsageError("--when: only an attendance has a time (give --attended)")
+    zone = course.plan.clinic.zone
+    if args.attended:
+        when = parse_local(args.when, zone, "--when") if args.when else None
+        return course.attended(args.session, when, args.note, now=now), "attended"
+    if args.missed:
+        changed = course.missed(args.session, args.cause, args.note, now=now)
+        return changed, f"missed ({args.cause})"
+    if args.cancelled:
+        return course.cancelled(args.session, args.note, now=now), "cancelled"
+    to = parse_local(args.moved_to, zone, "--moved-to")
+    return course.moved(args.session, to, args.note, now=now), f"moved to {to:%Y-%m-%d %H:%M}"

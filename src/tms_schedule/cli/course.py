@@ -37,6 +37,7 @@ from tms_schedule.cli.common import (
     UsageError,
     add_calendar_arguments,
     add_plan_arguments,
+    add_record_arguments,
     calendar_options_from_args,
     output_format,
     parse_closure,
@@ -45,13 +46,14 @@ from tms_schedule.cli.common import (
     parse_span,
     plan_from_args,
     read_uid_key,
+    recorded,
     require_course_id,
     sessions_summary,
     stamp_from_args,
     write_output,
     write_schedule,
 )
-from tms_schedule.course import CAUSES, POLICIES, Authorization, Course
+from tms_schedule.course import POLICIES, Authorization, Course
 from tms_schedule.course.file import editing, load_course, save_course
 from tms_schedule.errors import CourseError, CourseFileError, FhirExportError
 from tms_schedule.export.options import CalendarOptions
@@ -85,24 +87,7 @@ def add_course_commands(commands: Any) -> None:
     record = actions.add_parser("record", help="record what happened to a session")
     record.add_argument("file", metavar="COURSE.json", help="the course file")
     record.add_argument("session", type=int, metavar="SESSION", help="the session's number")
-    what = record.add_mutually_exclusive_group(required=True)
-    what.add_argument("--attended", action="store_true", help="the session took place")
-    what.add_argument(
-        "--missed", action="store_true", help="the session did not take place (give --cause)"
-    )
-    what.add_argument(
-        "--cancelled", action="store_true", help="the session will not happen (re-plan after)"
-    )
-    what.add_argument(
-        "--moved-to", metavar="YYYY-MM-DDTHH:MM", help="the session's new start, clinic time"
-    )
-    record.add_argument(
-        "--cause", choices=CAUSES, help="why it was missed (required with --missed)"
-    )
-    record.add_argument(
-        "--when", metavar="YYYY-MM-DDTHH:MM", help="when it was attended (default: as planned)"
-    )
-    record.add_argument("--note", metavar="TEXT", help="a note for the front desk")
+    add_record_arguments(record)
     record.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     void = actions.add_parser(
@@ -320,29 +305,8 @@ def run_course(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace, now: dt.datetime) -> int:
-    if args.missed and args.cause is None:
-        raise UsageError(f"--cause: say why session {args.session} was missed: {', '.join(CAUSES)}")
-    if args.cause is not None and not args.missed:
-        raise UsageError("--cause: only a missed session has a cause (give --missed)")
-    if args.when is not None and not args.attended:
-        raise UsageError("--when: only an attendance has a time (give --attended)")
     with editing(args.file, timeout=args.wait) as edit:
-        course = edit.course
-        zone = course.plan.clinic.zone
-        if args.attended:
-            when = parse_local(args.when, zone, "--when") if args.when else None
-            edit.course = course.attended(args.session, when, args.note, now=now)
-            said = "attended"
-        elif args.missed:
-            edit.course = course.missed(args.session, args.cause, args.note, now=now)
-            said = f"missed ({args.cause})"
-        elif args.cancelled:
-            edit.course = course.cancelled(args.session, args.note, now=now)
-            said = "cancelled"
-        else:
-            to = parse_local(args.moved_to, zone, "--moved-to")
-            edit.course = course.moved(args.session, to, args.note, now=now)
-            said = f"moved to {to:%Y-%m-%d %H:%M}"
+        edit.course, said = recorded(edit.course, args, now)
         number = len(edit.course.records)
     print(f"Session {args.session}: {said} (record {number}, saved)")
     if args.missed or args.cancelled:

@@ -59,10 +59,14 @@ __all__ = [
     "MAX_BYTES",
     "VERSION",
     "CourseEdit",
+    "clinic_from_data",
+    "clinic_to_data",
     "course_from_json",
     "course_to_json",
     "editing",
     "load_course",
+    "protocol_from_data",
+    "protocol_to_data",
     "save_course",
 ]
 
@@ -287,8 +291,8 @@ def _instant(text: str | None, clinic: ClinicCalendar) -> dt.datetime | None:
 
 def _course(data: dict[str, Any], version: int) -> Course:
     plan_data = data["plan"]
-    protocol = _protocol(plan_data["protocol"])
-    clinic = _clinic(plan_data["clinic"])
+    protocol = protocol_from_data(plan_data["protocol"])
+    clinic = clinic_from_data(plan_data["clinic"])
     plan = Plan(
         protocol,
         clinic,
@@ -386,7 +390,8 @@ def _key_id(value: Any) -> str | None:
     )
 
 
-def _protocol(data: dict[str, Any]) -> Protocol:
+def protocol_from_data(data: dict[str, Any]) -> Protocol:
+    """A protocol from :func:`protocol_to_data`'s plain data."""
     phases = []
     for raw in data["phases"]:
         fields = dict(raw)
@@ -413,7 +418,8 @@ def _protocol(data: dict[str, Any]) -> Protocol:
     )
 
 
-def _clinic(data: dict[str, Any]) -> ClinicCalendar:
+def clinic_from_data(data: dict[str, Any]) -> ClinicCalendar:
+    """A clinic calendar from :func:`clinic_to_data`'s plain data."""
     return ClinicCalendar(
         timezone=data["timezone"],
         open_weekdays=tuple(data["open_weekdays"]),

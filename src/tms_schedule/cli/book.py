@@ -1,0 +1,409 @@
+"""``tms-schedule book``: the clinic's book in one SQLite file that terminals share.
+
+Every command that changes the book is one transaction (:mod:`tms_schedule.store`):
+another terminal's change waits for it, and an error leaves the book as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from tms_schedule._dates import short_day
+from tms_schedule._files import shown_path
+from tms_schedule.book.book import Book, EventReport
+from tms_schedule.catalogue import Catalogue
+from tms_schedule.cli.common import (
+    UsageError,
+    add_calendar_arguments,
+    add_record_arguments,
+    calendar_options_from_args,
+    output_format,
+    parse_closure,
+    parse_date,
+    parse_local,
+    recorded,
+    sessions_summary,
+    stamp_from_args,
+    write_output,
+    write_schedule,
+)
+from tms_schedule.course import POLICIES
+from tms_schedule.course.file import course_to_json, load_course
+from tms_schedule.errors import TmsScheduleError
+from tms_schedule.export.uid import key_id
+from tms_schedule.store import BookStore
+
+__all__ = ["add_book_commands", "run_book"]
+
+_WAIT = "seconds to wait while another terminal changes the book (default 10)"
+
+
+def add_book_commands(commands: Any) -> None:
+    """The ``book`` subcommands."""
+    book = commands.add_parser(
+        "book",
+        help="the clinic's book: chairs shared by many courses, in one file terminals share",
+        description="Book courses into the clinic's chairs; every change is one transaction.",
+    )
+    actions = book.add_subparsers(dest="action", required=True, parser_class=type(book))
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = actions.add_parser(name, help=text, description=text)
+        parser.add_argument("db", metavar="BOOK.db", help="the book's database file")
+        parser.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT)
+        return parser
+
+    init = command("init", "make a new book from a clinic file with [[chairs]]")
+    init.add_argument("--clinic", required=True, metavar="clinic.toml", help="the clinic file")
+
+    offer = command("offer", "the best ways to book a new course, each with its trade-offs")
+    offer.add_argument(
+        "protocol", metavar="PROTOCOL", help="a protocol id (tms-schedule protocols)"
+    )
+    offer.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="the earliest start")
+    offer.add_argument("--at", default="09:00", metavar="HH:MM", help="the time asked for (09:00)")
+    offer.add_argument(
+        "--window", type=int, default=60, metavar="MINUTES", help="give or take (default 60)"
+    )
+    offer.add_argument(
+        "--step", type=int, default=10, metavar="MINUTES", help="times tried in the window (10)"
+    )
+    offer.add_argument("--chair", metavar="ID", help="the chair asked for, where it is free")
+    offer.add_argument(
+        "--dates", type=int, default=10, metavar="N", help="start dates searched (default 10)"
+    )
+    offer.add_argument("--count", type=int, default=3, metavar="N", help="offers shown (default 3)")
+    offer.add_argument("--acute-sessions", type=int, metavar="N", help="tune the acute phase")
+    offer.add_argument("--no-taper", action="store_true", help="without the taper")
+    offer.add_argument("--no-continuation", action="store_true", help="without the continuation")
+
+    take = command("take", "book an offer exactly as it was offered")
+    take.add_argument("key", metavar="OFFER", help="the offer's key, as book offer printed it")
+    take.add_argument("--course-id", required=True, metavar="ID", help="the course's opaque id")
+
+    command("list", "the courses in the book")
+    command("events", "the clinic-wide closures and outages entered, and their numbers")
+
+    record = command("record", "record what happened to a session of a course")
+    record.add_argument("course", metavar="COURSE", help="the course id")
+    record.add_argument("session", type=int, metavar="SESSION", help="the session's number")
+    add_record_arguments(record)
+
+    void = command("void", "take back a record entered by mistake (it stays in the history)")
+    void.add_argument("course", metavar="COURSE", help="the course id")
+    void.add_argument("session", type=int, metavar="SESSION", help="whose latest record")
+    void.add_argument("--reason", required=True, metavar="TEXT", help="why (kept)")
+
+    replan = command("replan", "plan again what a course owes, where chairs are free")
+    replan.add_argument("course", metavar="COURSE", help="the course id")
+    replan.add_argument(
+        "--from", dest="start", metavar="YYYY-MM-DD[THH:MM]", help="nothing before (default now)"
+    )
+    replan.add_argument("--policy", choices=POLICIES, default="extend", help="catch-up policy")
+
+    close = command("close", "close the clinic, a chair or some hours; re-plan what it touches")
+    close.add_argument("dates", metavar="DATE", help="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
+    close.add_argument("--reason", required=True, metavar="TEXT", help="shown to whoever looks")
+    close.add_argument("--chair", metavar="ID", help="only this chair (a broken coil)")
+    close.add_argument("--hours", metavar="HH:MM-HH:MM", help="only these hours of each day")
+    close.add_argument("--policy", choices=POLICIES, default="extend", help="for the re-plans")
+    close.add_argument(
+        "--calendars", metavar="FOLDER", help="write each changed course's calendar file here"
+    )
+
+    undo = command("undo", "take back a closure or outage entered by mistake")
+    undo.add_argument("event", type=int, metavar="EVENT", help="its number (book events)")
+    undo.add_argument(
+        "--calendars", metavar="FOLDER", help="write each changed course's calendar file here"
+    )
+
+    export = command("export", "a course's file: .json the course file, else its calendar")
+    export.add_argument("course", metavar="COURSE", help="the course id")
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="write to FILE")
+    export.add_argument(
+        "--format", choices=("json", "ics", "html", "csv", "text"), help="default: the suffix"
+    )
+    add_calendar_arguments(export)
+
+    imported = command("import", "add course files to the book, each session on a free chair")
+    imported.add_argument("files", nargs="+", metavar="COURSE.json", help="course files")
+    imported.add_argument("--chair", metavar="ID", help="this chair where it is free")
+
+    backup = command("backup", "a consistent copy of the book, while terminals keep working")
+    backup.add_argument("target", metavar="COPY.db", help="a new file for the copy")
+
+
+def run_book(args: argparse.Namespace) -> int:
+    """Run one ``book`` subcommand; returns the exit status."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)  # the command line reads the clock
+    if args.action == "init":
+        return _init(args)
+    with BookStore(args.db, timeout=args.wait) as store:
+        match args.action:
+            case "offer":
+                return _offer(store, args)
+            case "take":
+                return _take(store, args)
+            case "list":
+                return _list(store)
+            case "events":
+                return _events(store)
+            case "record":
+                return _record(store, args, now)
+            case "void":
+                return _void(store, args, now)
+            case "replan":
+                return _replan(store, args, now)
+            case "close":
+                return _close(store, args, now)
+            case "undo":
+                return _undo(store, args, now)
+            case "export":
+                return _export(store, args)
+            case "import":
+                return _import(store, args)
+            case "backup":
+                store.backup(args.target)
+                print(f"Copied the book to {shown_path(args.target)}")
+                return 0
+    raise AssertionError(args.action)
+
+
+def _init(args: argparse.Namespace) -> int:
+    if not args.clinic.strip():
+        raise UsageError("--clinic: must not be empty")
+    from tms_schedule._files import read_file
+    from tms_schedule.errors import ConfigError
+
+    data = read_file(args.clinic, limit=1024 * 1024, error=ConfigError, what="TOML file")
+    store = BookStore.create(args.db, data, shown_path(args.clinic))
+    book = store.load()
+    store.close()
+    chairs = ", ".join(f"{c.name} ({', '.join(sorted(c.runs))})" for c in book.chairs)
+    print(f"Made the book {shown_path(args.db)}: {len(book.chairs)} chairs: {chairs}")
+    return 0
+
+
+def _catalogue(store: BookStore) -> Catalogue:
+    return store.settings().catalogue
+
+
+def _offer(store: BookStore, args: argparse.Namespace) -> int:
+    protocol = _catalogue(store).get(args.protocol)
+    tuning: dict[str, Any] = {}
+    if args.acute_sessions is not None:
+        tuning["acute_sessions"] = args.acute_sessions
+    if args.no_taper:
+        tuning["taper"] = False
+    if args.no_continuation:
+        tuning["continuation"] = False
+    if tuning:
+        protocol = protocol.tune(**tuning)
+    book = store.load()
+    offers = book.offers(
+        protocol,
+        parse_date(args.start, "--start"),
+        _time(args.at),
+        window=args.window,
+        step=args.step,
+        chair=args.chair,
+        dates=args.dates,
+        count=args.count,
+    )
+    store.save_offers(offers)
+    names = book.chair_names()
+    print(
+        f"Offers for {protocol.id} from {short_day(parse_date(args.start, '--start'))} at"
+        f" {args.at} (give or take {args.window} minutes):"
+    )
+    for number, offer in enumerate(offers, start=1):
+        print(f"  {number}. {offer.key}  {offer.describe(names)}")
+    print(f"Book one: tms-schedule book take {args.db} KEY --course-id ID")
+    return 0
+
+
+def _time(text: str) -> dt.time:
+    try:
+        hours, minutes = text.split(":")
+        return dt.time(int(hours), int(minutes))
+    except ValueError:
+        raise UsageError(f"--at: must be a time written HH:MM (09:00), got {text!r}") from None
+
+
+def _take(store: BookStore, args: argparse.Namespace) -> int:
+    # The course remembers the UID key its calendar ids are made with.
+    key = key_id(store.settings().calendar_options.uid_key)
+    with store.change() as change:
+        offer = store.offer(args.key, change.book)
+        change.book = change.book.take(offer, args.course_id, uid_key_id=key)
+        course = change.book.course(args.course_id)
+        booked = change.book
+    chairs = sorted(set(booked.seats(args.course_id).values()))
+    names = booked.chair_names()
+    print(
+        f"Booked course {course.course_id}: {sessions_summary(course.schedule)} on"
+        f" {', '.join(names[c] for c in chairs)}"
+    )
+    return 0
+
+
+def _list(store: BookStore) -> int:
+    book = store.load()
+    if not book.courses:
+        print("No course in the book yet (book offer, then book take).")
+        return 0
+    names = book.chair_names()
+    for booked in book.courses:
+        course = booked.course
+        chairs = sorted(set(booked.seat_map().values()))
+        print(
+            f"{course.course_id:<16} {course.plan.protocol.id:<20} {course.progress()};"
+            f" {', '.join(names[c] for c in chairs) or 'no chair'}"
+        )
+    return 0
+
+
+def _events(store: BookStore) -> int:
+    book = store.load()
+    if not book.events:
+        print("No clinic-wide closure or outage entered yet.")
+    for event in book.events:
+        undone = " (undone)" if event.undone else ""
+        courses = len(event.revisions)
+        print(
+            f"{event.number}. {event.describe()}{undone}; re-planned {courses}"
+            f" course{'s' if courses != 1 else ''}"
+        )
+    return 0
+
+
+def _record(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    with store.change() as change:
+        course, said = recorded(change.book.course(args.course), args, now)
+        change.book = change.book.update(course)
+        number = len(course.records)
+    print(f"Course {args.course} session {args.session}: {said} (record {number}, saved)")
+    if args.missed or args.cancelled:
+        print(f"Re-plan to make it up: tms-schedule book replan {args.db} {args.course}")
+    return 0
+
+
+def _void(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    with store.change() as change:
+        course = change.book.course(args.course).void_latest(args.session, args.reason, now=now)
+        change.book = change.book.update(course)
+    print(f"Course {args.course} session {args.session}: record voided; the history keeps it")
+    return 0
+
+
+def _replan(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    with store.change() as change:
+        before = change.book.course(args.course)
+        zone = before.plan.clinic.zone
+        moment = (
+            parse_local(args.start, zone, "--from")
+            if args.start and "T" in args.start
+            else dt.datetime.combine(parse_date(args.start, "--from"), dt.time(), tzinfo=zone)
+            if args.start
+            else now
+        )
+        change.book = change.book.replan(args.course, moment, args.policy)
+        after = change.book.course(args.course)
+    if after is before:
+        print(
+            f"Nothing to change: every session keeps its time (revision {before.revision.number})"
+        )
+        return 0
+    print(f"Course {args.course}, revision {after.revision.number}:")
+    print(after.changes_since().to_text(), end="")
+    for warning in after.revision.warnings:
+        print(f"Warning: {warning}")
+    return 0
+
+
+def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    closure = parse_closure(args.dates, "DATE")
+    with store.change() as change:
+        change.book, report = change.book.close(
+            closure.start,
+            closure.end,
+            reason=args.reason,
+            now=now,
+            chair=args.chair,
+            hours=args.hours,
+            policy=args.policy,
+        )
+        book = change.book
+    _report(store, book, report, args)
+    return 0
+
+
+def _undo(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    with store.change() as change:
+        change.book, report = change.book.undo(args.event, now=now)
+        book = change.book
+    _report(store, book, report, args)
+    return 0
+
+
+def _report(store: BookStore, book: Book, report: EventReport, args: argparse.Namespace) -> None:
+    print(f"Event {report.event.number}: ", end="")
+    print(report.to_text(), end="")
+    if report.courses:
+        print(
+            f"{len(report.courses)} course(s) changed: tell each patient; their new calendar"
+            " files: tms-schedule book export"
+        )
+    if args.calendars and report.courses:
+        folder = Path(args.calendars)
+        if not folder.is_dir():
+            raise UsageError(f"--calendars: {shown_path(folder)} is not a folder")
+        options = store.settings().calendar_options
+        stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        for entry in report.courses:
+            target = folder / f"{entry.course_id}.ics"
+            write_output(entry.course.to_ics(stamp=stamp, options=options), str(target))
+            print(f"Wrote {target}")
+
+
+def _export(store: BookStore, args: argparse.Namespace) -> int:
+    book = store.load()
+    course = book.course(args.course)
+    fmt = args.format or ("json" if args.output.lower().endswith(".json") else None)
+    if fmt == "json" and (args.format == "json" or args.output.lower().endswith(".json")):
+        if os.path.lexists(args.output):
+            raise UsageError(f"-o: {shown_path(args.output)} exists; give a new file's name")
+        write_output(course_to_json(course).encode("utf-8"), args.output)
+        print(f"Wrote course {course.course_id} to {shown_path(args.output)}")
+        return 0
+    fmt = output_format(args.format, args.output, "ics")
+    options = calendar_options_from_args(args, store.settings().calendar_options)
+    try:
+        course.check_uid_key(options.uid_key)
+    except TmsScheduleError as error:
+        raise UsageError(str(error)) from None
+    stamp = stamp_from_args(args.stamp) if fmt in ("ics", "html") else None
+    write_schedule(
+        course.schedule, fmt, options, stamp, args.output, revision=course.revision.number
+    )
+    return 0
+
+
+def _import(store: BookStore, args: argparse.Namespace) -> int:
+    courses = [load_course(path) for path in args.files]
+    with store.change() as change:
+        for course in courses:
+            change.book = change.book.add(course, chair=args.chair)
+        book = change.book
+    names = book.chair_names()
+    for course in courses:
+        chairs = sorted(set(book.seats(course.course_id).values()))
+        print(
+            f"Added course {course.course_id}: {sessions_summary(course.schedule)} on"
+            f" {', '.join(names[c] for c in chairs) or 'no chair'}"
+        )
+    return 0

@@ -1,0 +1,127 @@
+"""The clinic's book in the situations clinics meet: a busy week, a snow day, a broken coil,
+two accelerated blocks wanting the same week. The busy clinic is the benchmarks' own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+from busy_clinic import CLINIC, NOW, busy_book, future_sessions
+from tms_schedule import Course, Plan
+from tms_schedule.book import Book, Chair
+from tms_schedule.errors import NoOfferError
+
+
+@pytest.fixture(scope="module")
+def busy() -> Book:
+    book = busy_book()
+    assert len(book.courses) == 60 and len(book.chairs) == 4
+    assert future_sessions(book) > 1500
+    assert book.check() == []
+    return book
+
+
+def test_a_new_standard_course_at_nine_in_a_full_clinic(busy: Book) -> None:
+    """Nine o'clock is taken for weeks: the front desk hears when it frees up, and what is
+    free at other times now."""
+    with pytest.raises(NoOfferError) as caught:
+        busy.offers("standard-10hz", NOW.date(), "09:00")
+    assert caught.value.next_dates  # the first start dates that could hold it
+    assert all(day > NOW.date() + dt.timedelta(days=14) for day in caught.value.next_dates)
+    offers = busy.offers("standard-10hz", NOW.date(), "14:00")
+    best = offers[0]
+    assert best.start == NOW.date()
+    booked = busy.take(best, "new-1")
+    assert booked.check() == []
+    assert booked.course("new-1").schedule.sessions[0].start.date() == NOW.date()
+
+
+def test_a_snow_day_moves_forty_courses_and_lists_whom_to_call(busy: Book) -> None:
+    tuesday = NOW.date() + dt.timedelta(days=8)
+    on_the_day = [
+        b.course_id
+        for b in busy.courses
+        if any(s.date == tuesday and s.status == "scheduled" for s in b.course.schedule)
+    ]
+    assert len(on_the_day) >= 35
+    after, report = busy.close(tuesday, reason="Snow day", now=NOW)
+    assert sorted(e.course_id for e in report.courses) == sorted(on_the_day)
+    assert after.check() == []
+    text = report.to_text()
+    for course_id in on_the_day:
+        assert f"Course {course_id}:" in text
+    for entry in report.courses:
+        moved = [
+            c for c in entry.changes if c.kind == "moved" and c.old and c.old.date() == tuesday
+        ]
+        assert moved, entry.course_id  # each course's Tuesday session moved
+        assert all(c.new and c.new.date() != tuesday for c in moved)
+        assert (
+            len(entry.course.schedule.active_sessions())
+            == entry.course.plan.protocol.total_sessions
+        )
+    # Nothing before the snow day moved, for any course.
+    for booked in after.courses:
+        was = {s.number: s.start for s in busy.course(booked.course_id).schedule}
+        assert all(
+            s.start == was[s.number]
+            for s in booked.course.schedule
+            if s.number in was and s.date < tuesday
+        )
+
+
+def test_a_coil_breaks_on_chair_two_for_a_week(busy: Book) -> None:
+    first = NOW.date() + dt.timedelta(days=1)
+    last = first + dt.timedelta(days=6)
+    after, report = busy.close(first, last, reason="Coil broken", chair="c2", now=NOW)
+    assert after.check() == []
+    for booked in after.courses:
+        seats = booked.seat_map()
+        for session in booked.course.schedule:
+            if session.status == "scheduled" and first <= session.date <= last:
+                assert seats[session.number] != "c2"
+    # Each session that was on chair 2 that week kept its time on another chair, or its
+    # course was re-planned and the report says where it went.
+    on_two = {
+        (b.course_id, n)
+        for b in busy.courses
+        for n, chair in b.seats
+        if chair == "c2"
+        and any(
+            s.number == n and s.status == "scheduled" and first <= s.date <= last
+            for s in b.course.schedule
+        )
+    }
+    said = {(e.course_id, number) for e in report.courses for number, *_ in e.chairs}
+    said |= {(e.course_id, c.session) for e in report.courses for c in e.changes}
+    assert on_two and on_two <= said
+    assert any(e.chairs for e in report.courses)  # some simply changed chair
+
+
+def test_two_accelerated_blocks_compete_for_the_same_week() -> None:
+    book = Book(CLINIC, (Chair("c1"),))
+    monday = dt.date(2026, 11, 30)
+    first = book.offers("snt", monday, "08:00", count=1)[0]
+    book = book.take(first, "snt-1")
+    assert first.start == monday
+    second = book.offers("snt", monday, "08:00", count=1)[0]
+    assert second.start == monday + dt.timedelta(days=7)  # the chair is snt-1's all week
+    book = book.take(second, "snt-2")
+    assert book.check() == []
+    # With a second chair both run the same week.
+    two = Book(CLINIC, (Chair("c1"), Chair("c2")))
+    two = two.take(two.offers("snt", monday, "08:00", count=1)[0], "snt-1")
+    other = two.offers("snt", monday, "08:00", count=1)[0]
+    assert other.start == monday and other.chairs() == ["c2"]
+
+
+def test_a_course_imported_into_a_full_book_says_which_sessions_have_no_chair(busy: Book) -> None:
+    course = Course.start(Plan("standard-10hz", CLINIC, NOW.date(), "09:00", "walk-in"))
+    with pytest.raises(Exception, match="course walk-in: no chair for") as caught:
+        busy.add(course)
+    assert getattr(caught.value, "conflicts", ())

@@ -1,0 +1,228 @@
+"""``tms-schedule book``: the front desk's day on the clinic's book."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tms_schedule.cli import main
+from tms_schedule.store import BookStore
+
+CLINIC = """timezone = "America/Denver"
+[holidays]
+country = "US-CO"
+[calendar]
+clinic_name = "Example Clinic"
+uid_key = "a long clinic secret, not shared"
+[[chairs]]
+id = "c1"
+label = "Chair 1"
+[[chairs]]
+id = "c2"
+label = "Chair 2"
+[[chairs]]
+id = "deep"
+label = "Deep TMS room"
+runs = ["h1", "h7"]
+"""
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture
+def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text(CLINIC, encoding="utf-8")
+    path = str(tmp_path / "book.db")
+    status, out, err = run(capsys, "book", "init", path, "--clinic", str(clinic))
+    assert status == 0, err
+    assert out == (
+        f"Made the book {path}: 3 chairs: Chair 1 (figure-8), Chair 2 (figure-8),"
+        " Deep TMS room (h1, h7)\n"
+    )
+    return path
+
+
+def offers(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    protocol: str,
+    *extra: str,
+    start: str = "2026-11-30",
+) -> list[str]:
+    status, out, err = run(capsys, "book", "offer", db, protocol, "--start", start, *extra)
+    assert status == 0, err
+    return [line.split()[1] for line in out.splitlines() if line.startswith("  ")]
+
+
+def test_a_front_desk_books_two_courses_and_a_snow_day(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = run(capsys, "book", "offer", db, "standard-10hz", "--start", "2026-11-30")
+    lines = out.splitlines()
+    assert (
+        lines[0]
+        == "Offers for standard-10hz from Mon 30 Nov 2026 at 09:00 (give or take 60 minutes):"
+    )
+    assert lines[1].endswith(
+        "from Mon 30 Nov 2026 at 09:00 on Chair 1, 36 sessions to Mon 25 Jan 2027: as asked"
+    )
+    key = lines[1].split()[1]
+    assert run(capsys, "book", "take", db, key, "--course-id", "c-1")[1] == (
+        "Booked course c-1: 36 sessions (Mon 30 Nov 2026 to Mon 25 Jan 2027) on Chair 1\n"
+    )
+    # The same offer again: its chair is taken now.
+    status, _, err = run(capsys, "book", "take", db, key, "--course-id", "c-2")
+    assert status == 2 and f"offer {key}: the book changed since it was made" in err
+    key = offers(capsys, db, "standard-10hz")[0]
+    assert "on Chair 2" in run(capsys, "book", "take", db, key, "--course-id", "c-2")[1]
+    key = offers(capsys, db, "deep-tms-h7-ocd")[0]
+    assert "on Deep TMS room" in run(capsys, "book", "take", db, key, "--course-id", "ocd-1")[1]
+    listed = run(capsys, "book", "list", db)[1].splitlines()
+    assert [line.split()[0] for line in listed] == ["c-1", "c-2", "ocd-1"]
+    # A snow day: every course that day moves, and each patient's new file is written.
+    folder = tmp_path / "calendars"
+    folder.mkdir()
+    status, out, err = run(
+        capsys,
+        "book",
+        "close",
+        db,
+        "2026-12-02",
+        "--reason",
+        "Snow day",
+        "--calendars",
+        str(folder),
+    )
+    assert status == 0, err
+    assert out.startswith("Event 1: Snow day: 2026-12-02, every chair\nCourse c-1:\n")
+    assert "Course ocd-1:" in out and "3 course(s) changed" in out
+    assert sorted(p.name for p in folder.iterdir()) == ["c-1.ics", "c-2.ics", "ocd-1.ics"]
+    assert run(capsys, "book", "events", db)[1] == (
+        "1. Snow day: 2026-12-02, every chair; re-planned 3 courses\n"
+    )
+    status, out, _ = run(capsys, "book", "undo", db, "1")
+    assert status == 0 and out.startswith("Event 1: Undone: Snow day")
+    assert "(undone)" in run(capsys, "book", "events", db)[1]
+    book = BookStore(db).load()
+    assert book.check() == [] and not book.clinic.closures
+
+
+def test_records_and_replans_go_through_the_book(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A course that started before today (the command line reads the clock).
+    key = offers(capsys, db, "itbs", "--at", "10:00", start="2026-11-02")[0]
+    run(capsys, "book", "take", db, key, "--course-id", "c-1")
+    status, out, err = run(capsys, "book", "record", db, "c-1", "1", "--attended")
+    assert status == 0, err
+    assert out == "Course c-1 session 1: attended (record 1, saved)\n"
+    status, out, _ = run(capsys, "book", "record", db, "c-1", "2", "--missed", "--cause", "patient")
+    assert out.splitlines()[1] == f"Re-plan to make it up: tms-schedule book replan {db} c-1"
+    status, out, _ = run(capsys, "book", "replan", db, "c-1", "--from", "2026-11-10")
+    assert status == 0
+    assert out.splitlines()[0] == "Course c-1, revision 1:"
+    assert "Session 31 added" in out
+    assert run(capsys, "book", "replan", db, "c-1", "--from", "2026-11-10")[1].startswith(
+        "Nothing to change"
+    )
+    status, out, _ = run(capsys, "book", "void", db, "c-1", "2", "--reason", "came after all")
+    assert status == 0
+
+
+def test_export_and_import_move_courses_between_the_book_and_files(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = offers(capsys, db, "itbs")[0]
+    run(capsys, "book", "take", db, key, "--course-id", "c-1")
+    course_file = tmp_path / "c-1.json"
+    assert run(capsys, "book", "export", db, "c-1", "-o", str(course_file))[0] == 0
+    ics = tmp_path / "c-1.ics"
+    status, out, _ = run(
+        capsys, "book", "export", db, "c-1", "-o", str(ics), "--stamp", "2026-11-20T08:00:00Z"
+    )
+    assert out == f"Wrote 30 sessions (Mon 30 Nov 2026 to Tue 12 Jan 2027) to {ics}\n"
+    assert "Appointment — Example Clinic" in ics.read_text(encoding="utf-8")
+    # The course file's UIDs are the book's: the course keeps the clinic's key.
+    other = tmp_path / "other.db"
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text(CLINIC, encoding="utf-8")
+    run(capsys, "book", "init", str(other), "--clinic", str(clinic))
+    status, out, err = run(capsys, "book", "import", str(other), str(course_file))
+    assert status == 0, err
+    assert out == "Added course c-1: 30 sessions (Mon 30 Nov 2026 to Tue 12 Jan 2027) on Chair 1\n"
+    status, _, err = run(capsys, "book", "import", str(other), str(course_file))
+    assert status == 2 and "course c-1 is in the book already" in err
+    copy = tmp_path / "copy.db"
+    assert run(capsys, "book", "backup", db, str(copy))[1] == f"Copied the book to {copy}\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["offer", "{db}", "standard-10hz"], "the following arguments are required: --start"),
+        (["offer", "{db}", "tms-nine", "--start", "2026-11-30"], "unknown protocol 'tms-nine'"),
+        (["offer", "{db}", "itbs", "--start", "2026-11-30", "--window", "500"], "window: must be"),
+        (["offer", "{db}", "itbs", "--start", "2026-11-30", "--chair", "c9"], "no chair 'c9'"),
+        (["take", "{db}", "deadbeef", "--course-id", "c-1"], "no offer 'deadbeef'"),
+        (["record", "{db}", "c-9", "1", "--attended"], "no course 'c-9' in the book"),
+        (["close", "{db}", "2026-13-01", "--reason", "x"], "DATE: "),
+        (["close", "{db}", "2026-12-01", "--reason", "x", "--chair", "c9"], "no chair 'c9'"),
+        (["undo", "{db}", "4"], "no event 4"),
+        (["list", "{missing}"], "no such book"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_changes_nothing(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    before = Path(db).read_bytes()
+    argv = [a.replace("{db}", db).replace("{missing}", str(tmp_path / "none.db")) for a in argv]
+    status, _, err = run(capsys, "book", *argv)
+    assert status == 2
+    assert message in err
+    assert err.count("\n") == 1
+    assert Path(db).read_bytes() == before
+
+
+def test_terminals_recording_at_once_all_save(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    courses = []
+    for at in ("08:00", "09:00", "10:00", "11:00"):
+        key = offers(capsys, db, "itbs", "--at", at, "--window", "0")[0]
+        course_id = f"c-{at[:2]}"
+        run(capsys, "book", "take", db, key, "--course-id", course_id)
+        courses.append(course_id)
+    runs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tms_schedule",
+                "book",
+                "record",
+                db,
+                course_id,
+                str(n),
+                "--cancelled",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for course_id in courses
+        for n in (20, 21, 22)
+    ]
+    for process in runs:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    book = BookStore(db).load()
+    for course_id in courses:
+        assert len(book.course(course_id).records) == 3
