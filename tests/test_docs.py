@@ -112,6 +112,28 @@ def test_getting_started_commands_print_what_the_page_shows(
 EXAMPLE_FEED_SECRET = "an example feed secret: make yours with openssl rand"
 
 
+def test_the_book_page_commands_print_what_it_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The front desk's walkthrough of the book, in an empty folder with the page's file."""
+    page = DOCS / "book.md"
+    (clinic_file,) = _fenced(page, "toml")
+    (tmp_path / "clinic.toml").write_text(clinic_file, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    steps = _console_steps(page)
+    assert len(steps) >= 10
+    _run_steps(steps, capsys)
+
+
+def test_the_book_page_names_what_each_protocol_requires() -> None:
+    text = _flat((DOCS / "book.md").read_text(encoding="utf-8"))
+    for protocol in BUILTIN_PROTOCOLS.values():
+        if protocol.requires:
+            (tag,) = protocol.requires
+            assert f"`{protocol.id}`" in text or tag in ("h1", "h7", "h4"), protocol.id
+            assert f"`{tag}`" in text
+
+
 def test_the_delivery_page_commands_print_what_it_shows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -112,11 +112,23 @@ def add_book_commands(commands: Any) -> None:
     close.add_argument("--hours", metavar="HH:MM-HH:MM", help="only these hours of each day")
     close.add_argument("--policy", choices=POLICIES, default="extend", help="for the re-plans")
     close.add_argument(
+        "--from",
+        dest="start",
+        metavar="YYYY-MM-DD[THH:MM]",
+        help="re-plan nothing before this moment (default: now)",
+    )
+    close.add_argument(
         "--calendars", metavar="FOLDER", help="write each changed course's calendar file here"
     )
 
     undo = command("undo", "take back a closure or outage entered by mistake")
     undo.add_argument("event", type=int, metavar="EVENT", help="its number (book events)")
+    undo.add_argument(
+        "--from",
+        dest="start",
+        metavar="YYYY-MM-DD[THH:MM]",
+        help="put nothing back before this moment (default: now)",
+    )
     undo.add_argument(
         "--calendars", metavar="FOLDER", help="write each changed course's calendar file here"
     )
@@ -300,17 +312,19 @@ def _void(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     return 0
 
 
+def _moment(text: str | None, zone: Any, now: dt.datetime) -> dt.datetime:
+    """``--from``: a date (its start), a date and time in the clinic's zone, or now."""
+    if not text:
+        return now
+    if "T" in text:
+        return parse_local(text, zone, "--from")
+    return dt.datetime.combine(parse_date(text, "--from"), dt.time(), tzinfo=zone)
+
+
 def _replan(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     with store.change() as change:
         before = change.book.course(args.course)
-        zone = before.plan.clinic.zone
-        moment = (
-            parse_local(args.start, zone, "--from")
-            if args.start and "T" in args.start
-            else dt.datetime.combine(parse_date(args.start, "--from"), dt.time(), tzinfo=zone)
-            if args.start
-            else now
-        )
+        moment = _moment(args.start, before.plan.clinic.zone, now)
         change.book = change.book.replan(args.course, moment, args.policy)
         after = change.book.course(args.course)
     if after is before:
@@ -332,7 +346,7 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
             closure.start,
             closure.end,
             reason=args.reason,
-            now=now,
+            now=_moment(args.start, change.book.clinic.zone, now),
             chair=args.chair,
             hours=args.hours,
             policy=args.policy,
@@ -344,7 +358,8 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
 
 def _undo(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     with store.change() as change:
-        change.book, report = change.book.undo(args.event, now=now)
+        moment = _moment(args.start, change.book.clinic.zone, now)
+        change.book, report = change.book.undo(args.event, now=moment)
         book = change.book
     _report(store, book, report, args)
     return 0
