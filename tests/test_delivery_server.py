@@ -76,10 +76,8 @@ class Server:
             connection.close()
 
 
-@pytest.fixture
-def server(clinic: tuple[Path, Path]) -> Iterator[Server]:
-    folder, secret = clinic
-    command = [sys.executable, "-m", "tms_schedule", "serve", str(folder)]
+def start_server(source: Path, secret: Path) -> Iterator[Server]:
+    command = [sys.executable, "-m", "tms_schedule", "serve", str(source)]
     command += ["--secret-file", str(secret), "--port", "0", *EVERYTHING]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
@@ -103,6 +101,12 @@ def server(clinic: tuple[Path, Path]) -> Iterator[Server]:
         except subprocess.TimeoutExpired:  # pragma: no cover - a server that hangs
             process.kill()
             process.wait(timeout=TIMEOUT)
+
+
+@pytest.fixture
+def server(clinic: tuple[Path, Path]) -> Iterator[Server]:
+    folder, secret = clinic
+    yield from start_server(folder, secret)
 
 
 def path_of(token: str) -> str:
@@ -199,6 +203,57 @@ def test_a_revoked_address_is_not_found_and_the_new_one_is(
     new = printed[1].split(str(server.port), 1)[1]
     assert server.request(old)[0] == 404
     assert server.request(new)[0] == 200
+
+
+BOOK_CLINIC = """timezone = "America/Denver"
+[holidays]
+country = "US-CO"
+[calendar]
+uid_key = "the book clinic's own uid secret"
+[[chairs]]
+id = "c1"
+"""
+
+
+def test_the_server_serves_the_clinic_s_book_too(
+    tmp_path: Path, clinic: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A book instead of a folder: the same feeds, the book's UID key, changes served at
+    the next request, revocation kept in the book."""
+    folder, secret = clinic
+    settings = tmp_path / "clinic.toml"
+    settings.write_text(BOOK_CLINIC, encoding="utf-8")
+    book = tmp_path / "book.db"
+    assert main(["book", "init", str(book), "--clinic", str(settings)]) == 0
+    assert (
+        main(["book", "import", str(book), str(folder / "c-1.json"), str(folder / "c-1-m.json")])
+        == 0
+    )
+    capsys.readouterr()
+    served = start_server(book, secret)
+    server = next(served)
+    try:
+        assert server.line.startswith("Serving 1 feed from")
+        path = path_of(FeedKey(SECRET).token("c-1", 1))
+        status, headers, body = server.request(path)
+        assert status == 200
+        key = "the book clinic's own uid secret"
+        uids = set(event_uids(body))
+        assert session_uid("c-1", 1, key) in uids and session_uid("c-1-m", 1, key) in uids
+        assert main(["book", "record", str(book), "c-1", "20", "--cancelled"]) == 0
+        status, again, changed = server.request(path)
+        assert status == 200 and again["etag"] != headers["etag"]
+        assert changed.count(b"STATUS:CANCELLED") == body.count(b"STATUS:CANCELLED") + 1
+        capsys.readouterr()
+        status = main(
+            ["feed", "revoke", str(book), "c-1-m", "--secret-file", str(secret), "--base-url",
+             f"http://127.0.0.1:{server.port}"]
+        )  # fmt: skip
+        new = capsys.readouterr().out.splitlines()[1].split(str(server.port), 1)[1]
+        assert server.request(path)[0] == 404
+        assert server.request(new)[0] == 200
+    finally:
+        served.close()
 
 
 NOT_FEEDS = [

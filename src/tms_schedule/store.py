@@ -61,7 +61,7 @@ from tms_schedule.settings import ClinicSettings, settings_from_bytes
 __all__ = ["SCHEMA", "BookStore"]
 
 #: The schema this tms_schedule writes.
-SCHEMA = 2
+SCHEMA = 3
 _APPLICATION = 0x544D5342  # "TMSB": PRAGMA application_id, so other files are told apart
 
 _CREATE = (
@@ -82,6 +82,11 @@ _CREATE = (
 # offer in the same run it was made.
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: ("CREATE TABLE offers (key TEXT PRIMARY KEY, document TEXT NOT NULL, made TEXT NOT NULL)",),
+    # Version 2 served no feeds from the book: each patient's feed's version and choices.
+    2: (
+        "CREATE TABLE feeds (feed_id TEXT PRIMARY KEY, version INTEGER NOT NULL,"
+        " cancelled TEXT, past_days INTEGER)",
+    ),
 }
 #: The schema-1 tables (for the migration's test, and nothing else).
 SCHEMA_1 = _CREATE
@@ -90,9 +95,12 @@ SCHEMA_1 = _CREATE
 class BookStore:
     """An open book database (see the module). Use :meth:`create` for a new one."""
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, timeout: float = 10.0, threads: bool = False
+    ) -> None:
         self.path = Path(path)
         self.timeout = timeout
+        self._threads = threads
         shown = shown_path(path)
         if not self.path.is_file():
             raise StoreError(
@@ -133,7 +141,7 @@ class BookStore:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute(f"PRAGMA application_id = {_APPLICATION}")
                 db.execute("BEGIN IMMEDIATE")
-                for statement in (*_CREATE, *_MIGRATIONS[1]):
+                for statement in (*_CREATE, *_MIGRATIONS[1], *_MIGRATIONS[2]):
                     db.execute(statement)
                 db.execute(
                     "INSERT INTO settings VALUES (1, ?, ?, ?)",
@@ -206,6 +214,37 @@ class BookStore:
             )
         return _offer_from_data(json.loads(row[0]), book)
 
+    def feed_versions(self) -> dict[str, tuple[int, str | None, int | None]]:
+        """Each feed's version and own choices (``cancelled``, ``past_days``) the book keeps;
+        a feed not listed is at version 1 with the server's defaults."""
+        rows = self._db.execute("SELECT feed_id, version, cancelled, past_days FROM feeds")
+        return {row[0]: (int(row[1]), row[2], row[3]) for row in rows}
+
+    def revoke_feed(self, feed_id: str) -> int:
+        """Raise the version of a patient's feed (its old address stops working); returns
+        the new version."""
+        self._begin()
+        try:
+            row = self._db.execute(
+                "SELECT version FROM feeds WHERE feed_id = ?", (feed_id,)
+            ).fetchone()
+            version = (int(row[0]) if row else 1) + 1
+            self._db.execute(
+                "INSERT INTO feeds (feed_id, version) VALUES (?, ?) ON CONFLICT (feed_id)"
+                " DO UPDATE SET version = excluded.version",
+                (feed_id, version),
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return version
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits a change (SQLite's
+        ``PRAGMA data_version``): a reader re-reads the book only then."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     def backup(self, target: str | os.PathLike[str]) -> None:
         """A consistent copy of the book at ``target`` (a new file), while others work on."""
         shown = shown_path(target)
@@ -236,7 +275,14 @@ class BookStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            # ``threads``: one connection that a server's threads share, each call under
+            # the caller's lock (:class:`~tms_schedule.delivery.store.BookFeedStore`).
+            db = sqlite3.connect(
+                self.path,
+                timeout=self.timeout,
+                isolation_level=None,
+                check_same_thread=not self._threads,
+            )
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA synchronous = FULL")
             return db

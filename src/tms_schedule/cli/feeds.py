@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import datetime as dt
 import logging
+import os
 import re
 import sys
 from typing import Any
@@ -27,12 +28,26 @@ from tms_schedule._files import shown_path
 from tms_schedule.cli.common import UsageError, add_calendar_arguments, calendar_options_from_args
 from tms_schedule.delivery.feed import CANCELLED_CHOICES, DEFAULT_PAST_DAYS, FeedKey
 from tms_schedule.delivery.server import DEFAULT_HOST, DEFAULT_PORT, PREFIX
-from tms_schedule.delivery.store import FolderStore
-from tms_schedule.errors import FeedError
+from tms_schedule.delivery.store import BookFeedStore, FolderStore
+from tms_schedule.errors import FeedError, StoreError
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.settings import load_clinic
 
 __all__ = ["add_feed_commands", "run_feed", "run_serve"]
+
+
+def _store(path: str, **choices: Any) -> FolderStore | BookFeedStore:
+    """A folder of course files, or the clinic's book when ``path`` is a file."""
+    if os.path.isfile(path):
+        try:
+            return BookFeedStore(path, **choices)
+        except StoreError as error:
+            raise FeedError(
+                f"folder: {shown_path(path)} is neither a folder of course files nor a"
+                f" clinic's book ({str(error).removeprefix(shown_path(path) + ': ')})"
+            ) from None
+    return FolderStore(path, **choices)
+
 
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?")
 _SECRET_HELP = (
@@ -46,7 +61,9 @@ def add_feed_commands(commands: Any) -> None:
     serve = commands.add_parser(
         "serve", help="serve patients' calendar feeds from a folder of course files"
     )
-    serve.add_argument("folder", metavar="FOLDER", help="the folder of course files")
+    serve.add_argument(
+        "folder", metavar="FOLDER|BOOK.db", help="a folder of course files, or the clinic's book"
+    )
     serve.add_argument("--secret-file", required=True, metavar="FILE", help=_SECRET_HELP)
     serve.add_argument(
         "--host",
@@ -68,7 +85,9 @@ def add_feed_commands(commands: Any) -> None:
         ("revoke", "revoke the feed's address and print the new one"),
     ):
         action = actions.add_parser(name, help=text)
-        action.add_argument("folder", metavar="FOLDER", help="the folder of course files")
+        action.add_argument(
+            "folder", metavar="FOLDER|BOOK.db", help="a folder of course files, or the book"
+        )
         action.add_argument("course_id", metavar="COURSE_ID", help="any of the patient's courses")
         action.add_argument("--secret-file", required=True, metavar="FILE", help=_SECRET_HELP)
         action.add_argument(
@@ -130,9 +149,15 @@ def run_serve(args: argparse.Namespace) -> int:
     if not 1 <= args.refresh_hours <= 168:
         raise UsageError(f"--refresh-hours: must be from 1 to 168, got {args.refresh_hours:g}")
     key = _key(args.secret_file)
-    options = _options(args)
+    if os.path.isfile(args.folder) and args.clinic is None:  # the book's own clinic file
+        from tms_schedule.store import BookStore
+
+        with BookStore(args.folder) as book:
+            options = calendar_options_from_args(args, book.settings().calendar_options)
+    else:
+        options = _options(args)
     try:
-        store = FolderStore(
+        store = _store(
             args.folder,
             options=options,
             past_days=args.past_days,
@@ -179,7 +204,7 @@ def run_feed(args: argparse.Namespace) -> int:
         )
     key = _key(args.secret_file)
     try:
-        store = FolderStore(args.folder)
+        store = _store(args.folder)
     except FeedError as error:
         raise UsageError(f"FOLDER: {str(error).removeprefix('folder: ')}") from None
     try:

@@ -54,7 +54,7 @@ from tms_schedule.errors import ConfigError, FeedError, TmsScheduleError
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.schedule import Schedule
 
-__all__ = ["FEEDS_FILE", "FeedStore", "FolderStore"]
+__all__ = ["FEEDS_FILE", "BookFeedStore", "FeedStore", "FolderStore"]
 
 #: The file beside the course files that holds each feed's version and choices.
 FEEDS_FILE = "feeds.toml"
@@ -323,3 +323,132 @@ def _feeds_toml(choices: Mapping[str, _Choices]) -> str:
         if entry.past_days is not None:
             lines.append(f"past_days = {entry.past_days}")
     return "\n".join(lines) + "\n"
+
+
+class BookFeedStore:
+    """The feeds of a clinic's book (the SQLite file ``tms-schedule book`` keeps): each
+    first course with the courses that follow it is one patient's feed, named after the
+    first course's id, as in a folder. The book holds each feed's version (raised by
+    :meth:`revoke` and ``tms-schedule feed revoke``) and own choices.
+
+    The book is read again only after another program changed it (SQLite's data version),
+    so unchanged courses stay the same objects and cached feeds keep being served.
+
+    Args:
+        path: the book's database file.
+        options: the calendar choices (default: the clinic file's the book was made from,
+            its ``uid_key`` above all).
+        past_days, cancelled, refresh, max_bytes: each feed's defaults (see
+            :class:`~tms_schedule.delivery.feed.Feed`).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        options: CalendarOptions | None = None,
+        past_days: int = DEFAULT_PAST_DAYS,
+        cancelled: Literal["keep", "drop"] = "keep",
+        refresh: dt.timedelta = DEFAULT_REFRESH,
+        max_bytes: int | None = GOOGLE_LIMIT,
+    ) -> None:
+        from tms_schedule.store import BookStore
+
+        self._store = BookStore(path, threads=True)
+        self._defaults: dict[str, Any] = {
+            "past_days": past_days,
+            "cancelled": cancelled,
+            "refresh": refresh,
+            "max_bytes": max_bytes,
+            "options": options or self._store.settings().calendar_options,
+        }
+        _check_defaults(self._defaults)
+        self._lock = threading.RLock()
+        self._seen: int | None = None
+        self._groups: dict[str, list[Course]] = {}
+        self._choices: dict[str, tuple[int, str | None, int | None]] = {}
+        self._versions: Mapping[str, int] = {}
+        self.problems: list[str] = []
+
+    def versions(self) -> Mapping[str, int]:
+        """Every feed's id and version (the same mapping object while nothing changed)."""
+        with self._lock:
+            self._refresh()
+            return self._versions
+
+    def feed(self, feed_id: str) -> Feed | None:
+        """The feed ``feed_id`` as the book holds it now, or ``None``."""
+        with self._lock:
+            self._refresh()
+            courses = self._groups.get(feed_id)
+            if courses is None:
+                return None
+            version, cancelled, past_days = self._choices.get(feed_id, (1, None, None))
+        settings = dict(self._defaults)
+        if cancelled is not None:
+            settings["cancelled"] = cancelled
+        if past_days is not None:
+            settings["past_days"] = past_days
+        return Feed(feed_id, courses, version=version, **settings)
+
+    def feed_of(self, course_id: str) -> str:
+        """The id of the feed that holds course ``course_id`` (the first course's id)."""
+        with self._lock:
+            self._refresh()
+            for feed_id, courses in self._groups.items():
+                if any(course.course_id == course_id for course in courses):
+                    return feed_id
+        known = ", ".join(sorted(self._groups)) or "none"
+        raise FeedError(f"course: no course {course_id} in the book (feeds: {known})")
+
+    def check(self) -> None:
+        """Raise :class:`~tms_schedule.errors.FeedError` if the book cannot be read."""
+        with self._lock:
+            self._seen = None
+            self._refresh()
+            if self.problems:
+                raise FeedError("; ".join(self.problems))
+
+    def revoke(self, course_id: str) -> Feed:
+        """Revoke the address of the feed that holds ``course_id`` (see
+        :meth:`FolderStore.revoke`)."""
+        with self._lock:
+            feed_id = self.feed_of(course_id)
+            self._store.revoke_feed(feed_id)
+            self._seen = None  # this connection's own change: read again
+            feed = self.feed(feed_id)
+        assert feed is not None
+        return feed
+
+    def close(self) -> None:
+        self._store.close()
+
+    def _refresh(self) -> None:
+        version = self._store.data_version()
+        if version == self._seen:
+            return
+        problems: list[str] = []
+        try:
+            book = self._store.load()
+            groups = patient_courses(booked.course for booked in book.courses)
+            choices = self._store.feed_versions()
+        except TmsScheduleError as error:
+            problems.append(str(error))
+            groups, choices = {}, {}
+        previous = {c.course_id: c for group in self._groups.values() for c in group}
+        # An unchanged course stays the object the cache knows.
+        self._groups = {
+            feed_id: [
+                previous.get(c.course_id, c) if previous.get(c.course_id) == c else c for c in group
+            ]
+            for feed_id, group in groups.items()
+        }
+        self._choices = choices
+        versions = {f: choices.get(f, (1, None, None))[0] for f in self._groups}
+        if versions != self._versions:
+            self._versions = versions
+        for problem in problems:
+            if problem not in self.problems:
+                _log.warning("feeds: %s", problem)
+        self.problems = problems
+        self._seen = version
