@@ -21,12 +21,13 @@ from tms_schedule import (
     ExtraOpenDay,
     MilestoneRules,
     Plan,
+    Protocol,
     Schedule,
     Session,
     TmsScheduleError,
 )
 from tms_schedule.course import POLICIES
-from tms_schedule.phase import Accelerated, Periodic, Taper, Weekly
+from tms_schedule.phase import Accelerated, Daily, Periodic, Taper, Weekly
 
 DENVER = ClinicCalendar("America/Denver", holidays="US-CO")
 UTC = dt.UTC
@@ -871,3 +872,31 @@ def test_sessions_that_move_alike_read_as_one_line_with_both_ranges() -> None:
         " Thu 11 Mar 2027 09:00 to Tue 13 Apr 2027 09:00 through Thu 15 Apr 2027 09:00"
         " (Coil repair: clinic closed)"
     )
+
+
+def test_a_make_up_of_a_later_phase_waits_for_the_earlier_phase_s_make_ups() -> None:
+    """Found by the lifecycle property: an earlier phase's make-ups land after a later phase
+    has begun; the later phase's own make-up must come after them, or the next re-plan
+    would move it (and a re-plan run twice must change nothing)."""
+    protocol = Protocol(
+        id="three",
+        name="Three phases",
+        phases=(Taper(per_week=(3,), name="p0"), Daily(1, name="p1"), Weekly(1, 1, name="p2")),
+        session=5,
+        first_session=5,
+    )
+    clinic = ClinicCalendar("America/Denver", open_weekdays=(0, 3), hours="06:00-15:00")
+    course = Course.start(Plan(protocol, clinic, dt.date(2025, 1, 1), dt.time(6), "c"))
+    course = course.attended(1, now=LATER).missed(2, "clinic", now=LATER)
+    course = course.missed(3, "clinic", now=LATER).attended(4, now=LATER)
+    course = course.missed(5, "clinic", now=LATER)
+    moment = dt.datetime(2025, 1, 21, tzinfo=clinic.zone)
+    replanned = course.replan(moment)
+    ends = {
+        phase: max(s.start for s in replanned.schedule if s.phase == phase and s.active)
+        for phase in ("p0", "p2")
+    }
+    assert ends["p0"] < min(
+        s.start for s in replanned.schedule if s.phase == "p2" and s.status == "scheduled"
+    )
+    assert replanned.replan(moment) is replanned

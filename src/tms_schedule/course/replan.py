@@ -381,8 +381,11 @@ class _Repair:
         times = [*self._phase_sessions(phase.name), *chosen]
         last = max((start for start, _ in times), default=None)
         remainder, start = _going_on(phase, count, last.date() if last else None)
+        after = self._previous_end(phase)  # the phases before it end first
         if start is None:
-            start = self._previous_end(phase) or self.plan.start
+            start = after or self.plan.start
+        elif after is not None and start < after:
+            start = after
         return self._expand(remainder, start, phase, {slot[0].date() for slot in chosen})[:count]
 
     def _expand(
@@ -420,14 +423,15 @@ class _Repair:
         return self.bookable is None or self.bookable(start, end) is None
 
     def _previous_end(self, phase: Phase) -> dt.date | None:
-        """The day after the phase before this one ends, for a phase with no session left."""
+        """The day after the phases before this one end (the latest of them), if any has a
+        session."""
         phases = self.protocol.phases
         index = next(i for i, p in enumerate(phases) if p.name == phase.name)
-        for earlier in reversed(phases[:index]):
-            end = self._phase_end(earlier.name)
-            if end is not None:
-                return end.date() + _DAY
-        return None
+        ends = [self._phase_end(earlier.name) for earlier in phases[:index]]
+        latest = max(
+            (e for e in ends if e is not None), key=lambda t: t.astimezone(_UTC), default=None
+        )
+        return latest.astimezone(self.clinic.zone).date() + _DAY if latest else None
 
     def _doubles(self, phase: Daily, count: int) -> list[_Slot]:
         """Second sessions on later days of the phase, ``min_gap`` after the day's session."""
