@@ -13,10 +13,13 @@ __all__ = [
     "BookEvent",
     "Booked",
     "Chair",
+    "ChairDay",
+    "DaySheet",
     "EventReport",
     "Offer",
     "Outage",
     "Rebooked",
+    "SheetSession",
     "StaffLimit",
 ]
 
@@ -30,12 +33,16 @@ _WHERE = {
     "Outage": "chairs",
     "StaffLimit": "chairs",
     "Offer": "offers",
+    "ChairDay": "sheet",
+    "DaySheet": "sheet",
+    "SheetSession": "sheet",
 }
 
 if TYPE_CHECKING:
     from tms_schedule.book.book import Book, Booked, BookEvent, EventReport, Rebooked
     from tms_schedule.book.chairs import Chair, Outage, StaffLimit
     from tms_schedule.book.offers import Offer
+    from tms_schedule.book.sheet import ChairDay, DaySheet, SheetSession
 else:
 
     def __getattr__(name: str) -> Any:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -44,6 +44,9 @@ from tms_schedule.course.changes import Changes
 from tms_schedule.course.lifecycle import Course
 from tms_schedule.errors import BookError, BookingConflictError, InvalidChairError
 from tms_schedule.protocol import Protocol
+
+if TYPE_CHECKING:
+    from tms_schedule.book.sheet import DaySheet
 
 __all__ = ["Book", "BookEvent", "Booked", "EventReport", "Rebooked"]
 
@@ -514,6 +517,15 @@ class Book:
         moves: :meth:`close` re-plans what a closure affects."""
         courses = tuple(attrs.evolve(b, course=b.course.with_clinic(clinic)) for b in self.courses)
         return attrs.evolve(self, clinic=clinic, courses=courses)
+
+    # -- what the clinic looks at -------------------------------------------------------------------
+
+    def day_sheet(self, day: dt.date | str) -> DaySheet:
+        """What each chair does on ``day``: its sessions, free stretches and outages, in
+        order (see :mod:`tms_schedule.book.sheet`); as text, CSV or a printable page."""
+        from tms_schedule.book.sheet import day_sheet
+
+        return day_sheet(self, _date(day, "day"))
 
     # -- clinic-wide events ---------------------------------------------------------------------------
 
