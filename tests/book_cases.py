@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from html.parser import HTMLParser
 from pathlib import Path
 
 from hypothesis import strategies as st
@@ -94,6 +95,32 @@ def check_golden(name: str, actual: str) -> None:
         path.write_bytes(actual.encode("utf-8"))
     assert path.exists(), f"{name} is missing; regenerate with TMS_SCHEDULE_REGENERATE=1"
     assert actual == path.read_bytes().decode("utf-8")
+
+
+#: Every element the book's pages use: none fetches or runs anything.
+PAGE_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "p", "span",
+    "strong", "ul", "li", "section", "figure", "figcaption", "table", "caption", "thead",
+    "tbody", "tr", "th", "td", "abbr", "div", "svg", "defs", "pattern", "rect", "line",
+    "text", "g",
+}  # fmt: skip
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[tuple[str, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, [name for name, _ in attrs]))
+
+
+def tags(page: str) -> list[tuple[str, list[str]]]:
+    """Each start tag of ``page`` and its attributes' names."""
+    parser = _Tags()
+    parser.feed(page)
+    parser.close()
+    return parser.found
 
 
 # -- random books ---------------------------------------------------------------------------------

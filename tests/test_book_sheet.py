@@ -14,44 +14,29 @@ import datetime as dt
 import io
 import re
 from collections import Counter
-from html.parser import HTMLParser
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from book_cases import DENVER, MONDAY, ZONE, at, books, busy_book, check_golden, clinic_book, course
+from book_cases import (
+    DENVER,
+    MONDAY,
+    PAGE_TAGS,
+    ZONE,
+    at,
+    books,
+    busy_book,
+    check_golden,
+    clinic_book,
+    course,
+    tags,
+)
 from browser import check_layout, print_to_pdf
 from tms_schedule.book import Book, Chair, DaySheet, StaffLimit
 from tms_schedule.book.occupancy import minute
 from tms_schedule.book.sheet import SHEET_CSV_COLUMNS
 from tms_schedule.errors import BookError
-
-#: Every element the book's pages use: none fetches or runs anything.
-PAGE_TAGS = {
-    "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "p", "span",
-    "strong", "ul", "li", "section", "figure", "figcaption", "table", "caption", "thead",
-    "tbody", "tr", "th", "td", "abbr", "div", "svg", "defs", "pattern", "rect", "line",
-    "text", "g",
-}  # fmt: skip
-
-
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[tuple[str, list[str]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found.append((tag, [name for name, _ in attrs]))
-
-
-def tags(page: str) -> list[tuple[str, list[str]]]:
-    """Each start tag of ``page`` and its attributes' names."""
-    parser = _Tags()
-    parser.feed(page)
-    parser.close()
-    return parser.found
-
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

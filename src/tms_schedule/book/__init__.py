@@ -15,12 +15,17 @@ __all__ = [
     "Chair",
     "ChairDay",
     "DaySheet",
+    "DayUsage",
     "EventReport",
     "Offer",
     "Outage",
     "Rebooked",
+    "Room",
     "SheetSession",
+    "SlotUsage",
     "StaffLimit",
+    "Usage",
+    "WeekUsage",
 ]
 
 _WHERE = {
@@ -36,6 +41,11 @@ _WHERE = {
     "ChairDay": "sheet",
     "DaySheet": "sheet",
     "SheetSession": "sheet",
+    "DayUsage": "usage",
+    "Room": "usage",
+    "SlotUsage": "usage",
+    "Usage": "usage",
+    "WeekUsage": "usage",
 }
 
 if TYPE_CHECKING:
@@ -43,6 +53,7 @@ if TYPE_CHECKING:
     from tms_schedule.book.chairs import Chair, Outage, StaffLimit
     from tms_schedule.book.offers import Offer
     from tms_schedule.book.sheet import ChairDay, DaySheet, SheetSession
+    from tms_schedule.book.usage import DayUsage, Room, SlotUsage, Usage, WeekUsage
 else:
 
     def __getattr__(name: str) -> Any:
