@@ -89,7 +89,8 @@ class SheetSession:
 
     Attributes:
         chair: the chair's id; ``None`` for a session without one (missed, cancelled).
-        start, end: local times, in the clinic's zone.
+        start: the local start, in the clinic's zone.
+        end: the local end.
         course_id: the course's opaque id.
         protocol_id: the course's protocol.
         phase: the protocol phase (``acute``, ``taper``, ...).

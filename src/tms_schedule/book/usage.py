@@ -148,9 +148,12 @@ class WeekUsage:
 
     Attributes:
         monday: the week's Monday (it may fall before the range).
-        first, last: the week's first and last day in the range.
+        first: the week's first day in the range.
+        last: its last day in the range.
         open_days: the days the clinic is open.
-        open, booked, sessions: summed over the days.
+        open: open chair minutes, summed over the days.
+        booked: booked chair minutes, summed over the days.
+        sessions: the sessions that hold a chair, summed over the days.
     """
 
     monday: dt.date
@@ -178,7 +181,8 @@ class SlotUsage:
         weekday: 0 (Monday) to 6.
         start: the local time the stretch starts, in minutes after midnight.
         minutes: how long it is (the usage's slot).
-        open, booked: chair minutes, summed over the days of that weekday in the range.
+        open: open chair minutes, summed over the days of that weekday in the range.
+        booked: booked chair minutes, likewise.
     """
 
     weekday: int
@@ -215,7 +219,8 @@ class Usage:
     """Booked and open chair time over a range of days (see the module).
 
     Attributes:
-        first, last: the range, both included.
+        first: the range's first day.
+        last: its last day (included).
         timezone: the clinic's IANA zone.
         chairs: the chairs' ids.
         slot: the heat map's cell, in minutes (30 or 60).
