@@ -133,7 +133,7 @@ FIRST_START = dt.date(2026, 10, 19)
 @st.composite
 def books(draw: st.DrawFn) -> Book:
     """A book of one to three chairs (service days, turnovers, perhaps an outage) in Denver
-    or Berlin, with up to five courses started in the autumn of 2026 and some of their
+    or Berlin, with up to six courses started in the autumn of 2026 and some of their
     sessions attended, missed or cancelled."""
     clinic = ClinicCalendar(
         draw(st.sampled_from(["America/Denver", "Europe/Berlin"])),
@@ -171,7 +171,7 @@ def books(draw: st.DrawFn) -> Book:
         )
     book = Book(clinic, tuple(chairs), outages=tuple(outages))
     now = dt.datetime.combine(dt.date(2027, 6, 1), dt.time(12), tzinfo=zone)
-    for n in range(draw(st.integers(0, 5))):
+    for n in range(draw(st.integers(1, 6))):
         start = FIRST_START + dt.timedelta(days=draw(st.integers(0, 40)))
         minutes = draw(st.integers(8 * 6, 15 * 6)) * 10
         plan = Plan(

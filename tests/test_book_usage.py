@@ -20,10 +20,11 @@ import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from book_cases import DENVER, MONDAY, PAGE_TAGS, books, check_golden, clinic_book, tags
 from browser import check_layout, print_to_pdf
-from tms_schedule import UnknownProtocolError
+from tms_schedule import TmsScheduleError, UnknownProtocolError
 from tms_schedule.book import Book, Chair, SlotUsage, Usage
 from tms_schedule.book._held import OCCUPYING
 from tms_schedule.book.usage import BINS, USAGE_CSV_COLUMNS
@@ -239,6 +240,39 @@ def test_room_for_says_why_none_fits(book: Book) -> None:
     assert "no chair is free at one time for every session" in full.to_text()
     once = Book(DENVER, (Chair("c1"),)).room_for("itbs", MONDAY, "09:00", "12:00", limit=1)
     assert once.stopped and once.to_text().startswith("At least 1 more course of itbs")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    book=books(),
+    offset=st.integers(0, 40),
+    hour=st.integers(8, 15),
+    protocol=st.sampled_from(["itbs", "standard-10hz", "snt"]),
+)
+def test_room_for_counts_what_the_book_would_book(
+    book: Book, offset: int, hour: int, protocol: str
+) -> None:
+    """Each counted course starts on the day within the window and can be taken, in
+    order; once they are in, the book offers no further course at any time of the window."""
+    day = dt.date(2026, 10, 19) + dt.timedelta(days=offset)
+    start, end = dt.time(hour), dt.time(hour + 1)
+    room = book.room_for(protocol, day, start, end, limit=6)
+    # (A random book may break the one-chair rule already: see test_book_sheet's xfail.)
+    before = set(book.check())
+    for number, offer in enumerate(room.offers):
+        assert offer.start == day and start <= offer.schedule.first.start.time() <= end
+        book = book.take(offer, f"room-test-{number}")
+    assert set(book.check()) == before
+    if room.stopped:
+        return
+    moment = dt.datetime.combine(day, start)
+    while moment.time() <= end and moment.date() == day:
+        try:
+            offers = book.offers(protocol, day, moment.time(), window=0, dates=1)
+        except TmsScheduleError:
+            offers = ()
+        assert not [o for o in offers if o.start == day], moment
+        moment += dt.timedelta(minutes=10)
 
 
 def test_room_for_refuses_bad_input(book: Book) -> None:

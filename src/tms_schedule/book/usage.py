@@ -55,9 +55,10 @@ from tms_schedule.book._pages import (
 )
 from tms_schedule.book.occupancy import Occupancy, block_phases, minute
 from tms_schedule.book.offers import Offer
-from tms_schedule.errors import BookError, TmsScheduleError
+from tms_schedule.errors import BookError, NoOfferError, TmsScheduleError
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
+from tms_schedule.schedule import Session
 
 if TYPE_CHECKING:
     from tms_schedule.book.book import Book
@@ -637,19 +638,23 @@ def room_for(
         if schedule.first.start.date() != start_date:
             continue
         fits_at_all = True
-        days: dict[dt.date, list[tuple[int, int]]] = {}
+        by_day: dict[dt.date, list[Session]] = {}
         for session in schedule.sessions:
-            days.setdefault(session.start.date(), []).append(
-                (minute(session.start), minute(session.end))
-            )
-        if any(s.phase in blocks for s in schedule.sessions):
-            days = {d: [(spans[0][0], spans[-1][1])] for d, spans in days.items()}
+            by_day.setdefault(session.start.date(), []).append(session)
+        days: dict[dt.date, list[tuple[int, int]]] = {}
+        for date, sessions in by_day.items():
+            spans = [(minute(s.start), minute(s.end)) for s in sessions]
+            if len(spans) > 1 and any(s.phase in blocks for s in sessions):
+                spans = [(spans[0][0], spans[-1][1])]  # as the offers hold such a day
+            days[date] = spans
         while len(taken) < limit and _free_every_day(occupancy, protocol, days):
-            offer = next(
-                o
-                for o in scratch.offers(protocol, start_date, at, window=0, dates=1, count=1)
-                if o.start == start_date
-            )
+            try:
+                offers = scratch.offers(protocol, start_date, at, window=0, dates=1, count=1)
+            except NoOfferError:  # the book's own search has the last word
+                break
+            offer = next((o for o in offers if o.start == start_date), None)
+            if offer is None:
+                break
             number += 1
             while f"room-{number}" in ids:
                 number += 1
