@@ -587,10 +587,9 @@ tr.missed td, tr.cancelled td { font-style: italic; }
 tr.missed td.time, tr.cancelled td.time { text-decoration: line-through; }
 tr.free td { font-style: italic; color: #333; border-bottom-style: dotted; }
 tr.held td { font-size: 8.5pt; border-bottom-style: dotted; }
-tr.out td {
-  font-weight: bold;
-  background: repeating-linear-gradient(135deg, #fff 0 1.2mm, #ccc 1.2mm 1.6mm);
-}
+/* The hatching on the row: a phone's rows are blocks, their cells only as wide as the text. */
+tr.out { background: repeating-linear-gradient(135deg, #fff 0 1.2mm, #ccc 1.2mm 1.6mm); }
+tr.out td { font-weight: bold; }
 .closed { font-size: 12pt; font-weight: bold; border: 0.5mm solid #000; padding: 2mm; }
 .protocols { font-size: 8.5pt; }
 /* A phone: each session a short block instead of a row. */

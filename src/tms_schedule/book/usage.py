@@ -775,7 +775,6 @@ td, tbody th { white-space: nowrap; }
 thead th { vertical-align: bottom; }
 section { break-inside: avoid; page-break-inside: avoid; }
 caption { text-align: left; font-weight: bold; font-size: 11pt; padding: 2mm 0 1mm; }
-.tables { display: flex; flex-wrap: wrap; column-gap: 8mm; align-items: flex-start; }
 @media screen and (max-width: 599.98px) {
   h1 { font-size: 14pt; }
   /* Half-hour cells are too small on a phone for their numbers: the table has them. */
@@ -906,10 +905,8 @@ def _html(used: Usage, clinic_name: str | None, issued: dt.date | None) -> str:
     if fullest is not None and emptiest is not None:
         body.append(f"<p>Fullest: {_cell_words(fullest)}. Emptiest: {_cell_words(emptiest)}.</p>")
     body += ["<figure>", *_svg(used), f"<figcaption>{_legend()}</figcaption>", "</figure>"]
-    body.append('<div class="tables">')
     body += _week_table(used)
     body += _slot_table(used)
-    body.append("</div>")
     return document(foot, _CSS, body, foot, stamp)
 
 
