@@ -180,6 +180,10 @@ window.addEventListener("load", () => {
     return el;
   };
   for (const el of document.body.querySelectorAll("*")) {
+    // The shapes and text inside an <svg> have no CSS box (Chromium gives their clientWidth
+    // in the picture's units and their scrollWidth in pixels): the <svg> itself is checked
+    // as a box, and its text character by character below.
+    if (el instanceof SVGElement && !(el instanceof SVGSVGElement)) continue;
     const display = getComputedStyle(el).display;
     if (display === "none" || display.startsWith("inline") && display !== "inline-block") continue;
     if (el.scrollWidth > el.clientWidth + 1) {

@@ -13,11 +13,19 @@ __all__ = [
     "BookEvent",
     "Booked",
     "Chair",
+    "ChairDay",
+    "DaySheet",
+    "DayUsage",
     "EventReport",
     "Offer",
     "Outage",
     "Rebooked",
+    "Room",
+    "SheetSession",
+    "SlotUsage",
     "StaffLimit",
+    "Usage",
+    "WeekUsage",
 ]
 
 _WHERE = {
@@ -30,12 +38,22 @@ _WHERE = {
     "Outage": "chairs",
     "StaffLimit": "chairs",
     "Offer": "offers",
+    "ChairDay": "sheet",
+    "DaySheet": "sheet",
+    "SheetSession": "sheet",
+    "DayUsage": "usage",
+    "Room": "usage",
+    "SlotUsage": "usage",
+    "Usage": "usage",
+    "WeekUsage": "usage",
 }
 
 if TYPE_CHECKING:
     from tms_schedule.book.book import Book, Booked, BookEvent, EventReport, Rebooked
     from tms_schedule.book.chairs import Chair, Outage, StaffLimit
     from tms_schedule.book.offers import Offer
+    from tms_schedule.book.sheet import ChairDay, DaySheet, SheetSession
+    from tms_schedule.book.usage import DayUsage, Room, SlotUsage, Usage, WeekUsage
 else:
 
     def __getattr__(name: str) -> Any:

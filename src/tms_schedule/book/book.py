@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -44,6 +44,10 @@ from tms_schedule.course.changes import Changes
 from tms_schedule.course.lifecycle import Course
 from tms_schedule.errors import BookError, BookingConflictError, InvalidChairError
 from tms_schedule.protocol import Protocol
+
+if TYPE_CHECKING:
+    from tms_schedule.book.sheet import DaySheet
+    from tms_schedule.book.usage import Room, Usage
 
 __all__ = ["Book", "BookEvent", "Booked", "EventReport", "Rebooked"]
 
@@ -531,6 +535,65 @@ class Book:
         moves: :meth:`close` re-plans what a closure affects."""
         courses = tuple(attrs.evolve(b, course=b.course.with_clinic(clinic)) for b in self.courses)
         return attrs.evolve(self, clinic=clinic, courses=courses)
+
+    # -- what the clinic looks at -------------------------------------------------------------------
+
+    def day_sheet(self, day: dt.date | str) -> DaySheet:
+        """What each chair does on ``day``: its sessions, free stretches and outages, in
+        order (see :mod:`tms_schedule.book.sheet`); as text, CSV or a printable page."""
+        from tms_schedule.book.sheet import day_sheet
+
+        return day_sheet(self, _date(day, "day"))
+
+    def usage(self, first: dt.date | str, last: dt.date | str, *, slot: int = 60) -> Usage:
+        """Booked and open chair time per day, week, and weekday and time of day (in cells
+        of ``slot`` minutes, 30 or 60) from ``first`` to ``last``, both included (see
+        :mod:`tms_schedule.book.usage`)."""
+        from tms_schedule.book.usage import usage
+
+        return usage(self, _date(first, "first"), _date(last, "last"), slot)
+
+    def room_for(
+        self,
+        protocol: Protocol | str,
+        start_date: dt.date | str,
+        window_start: dt.time | str,
+        window_end: dt.time | str,
+        *,
+        step: int = 10,
+        limit: int = 50,
+    ) -> Room:
+        """How many more courses of ``protocol`` can start on ``start_date`` at a time from
+        ``window_start`` to ``window_end``, and which times they would get.
+
+        Courses are booked one after another into a copy of the book, each at the
+        earliest time of the window (tried every ``step`` minutes) where :meth:`offers`
+        offers the same time every day on a chair that is free (changing chair on some
+        days if it must), until none fits or ``limit`` are counted. The book itself does
+        not change.
+        """
+        from tms_schedule.book.usage import room_for
+
+        if isinstance(protocol, str):
+            protocol = get_protocol(protocol)
+        if not isinstance(protocol, Protocol):
+            raise BookError(f"protocol: must be a Protocol or a protocol id, got {protocol!r}")
+        start_date = _date(start_date, "start_date")
+        window_start = _time(window_start, "window_start")
+        window_end = _time(window_end, "window_end")
+        if window_end < window_start:
+            raise BookError(
+                f"window_end: must be at or after window_start ({window_start:%H:%M}),"
+                f" got {window_end:%H:%M}"
+            )
+        for name, value, low, high in (("step", step, 5, 60), ("limit", limit, 1, 200)):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise BookError(
+                    f"{name}: must be a whole number from {low} to {high}, got {value!r}"
+                )
+        return room_for(
+            self, protocol, start_date, window_start, window_end, step=step, limit=limit
+        )
 
     # -- clinic-wide events ---------------------------------------------------------------------------
 
