@@ -127,6 +127,25 @@ def test_no_offer_names_the_first_dates_that_could_hold_it() -> None:
     assert caught.value.next_dates[0] == dt.date(2026, 12, 7)
 
 
+def test_an_accelerated_course_asked_at_a_time_too_late_for_its_day_gets_the_window_s_latest() -> (
+    None
+):
+    """Ten SNT sessions an hour apart from 09:00 end at 18:10, after closing: 09:00 give or
+    take 60 minutes still holds them from 08:50, and that is offered (not refused)."""
+    book = Book(DENVER, chairs(2)).add(course("c-1", start="2026-11-30"))
+    (best, *_) = book.offers("snt", "2026-11-30", "09:00")
+    assert best.start == dt.date(2026, 11, 30) and best.at == dt.time(8, 50)
+    assert best.tradeoffs == ("at 08:50 instead of 09:00",)
+    assert best.chairs() == ["c2"]
+    assert {s.start.time() for s in best.schedule if s.number % 10 == 1} == {dt.time(8, 50)}
+    assert book.take(best, "snt-1").check() == []
+    # Without a time in the window that holds the day, the refusal says what fits.
+    with pytest.raises(
+        NoOfferError, match=r"snt at 10:00 give or take 30 minutes: .*fits is 08:50"
+    ):
+        book.offers("snt", "2026-11-30", "10:00", window=30, dates=2)
+
+
 def test_a_snow_day_replans_every_course_it_touches_and_undo_puts_them_back() -> None:
     book = Book(DENVER, chairs(3))
     for i, time in enumerate(("09:00", "10:00", "11:00")):

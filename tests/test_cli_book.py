@@ -164,9 +164,83 @@ def test_export_and_import_move_courses_between_the_book_and_files(
     assert run(capsys, "book", "backup", db, str(copy))[1] == f"Copied the book to {copy}\n"
 
 
+def test_the_day_sheet_usage_and_room_views_print_and_write(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "book", "take", db, offers(capsys, db, "standard-10hz")[0], "--course-id", "c-1")
+    run(capsys, "book", "take", db, offers(capsys, db, "snt")[0], "--course-id", "s-1")
+    book = BookStore(db).load()
+    status, out, err = run(capsys, "book", "day", db, "2026-12-01")
+    assert status == 0, err
+    assert out == book.day_sheet("2026-12-01").to_text()
+    assert "08:50-18:00  s-1 keeps the chair from first to last session" in out
+    status, out, _ = run(capsys, "book", "day", db, "2026-12-01", "--format", "csv")
+    assert out == book.day_sheet("2026-12-01").to_csv() and out.count("\r\n") == 12
+    page = tmp_path / "sheet.html"
+    status, out, _ = run(capsys, "book", "day", db, "2026-12-01", "-o", str(page))
+    assert out == f"Wrote the day sheet of Tue 1 Dec 2026 to {page}\n"
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "Example Clinic" in html
+    status, out, _ = run(capsys, "book", "usage", db, "--from", "2026-11-30", "--to", "2026-12-13")
+    assert out == book.usage("2026-11-30", "2026-12-13").to_text()
+    status, out, _ = run(
+        capsys,
+        "book",
+        "usage",
+        db,
+        "--from",
+        "2026-11-30",
+        "--to",
+        "2026-12-13",
+        "--format",
+        "csv",
+        "--by",
+        "week",
+    )
+    assert out == book.usage("2026-11-30", "2026-12-13").to_csv(by="week")
+    heat = tmp_path / "usage.html"
+    args = ("usage", db, "--from", "2026-11-30", "--to", "2026-12-13", "-o", str(heat))
+    assert run(capsys, "book", *args)[0] == 0
+    assert "<svg" in heat.read_text(encoding="utf-8")
+    status, out, _ = run(
+        capsys, "book", "room", db, "itbs", "--on", "2026-12-07", "--from", "09:00", "--to", "10:00"
+    )
+    assert status == 0
+    assert out == book.room_for("itbs", "2026-12-07", "09:00", "10:00").to_text(book.chair_names())
+    assert out.startswith("2 more courses of itbs can start on Mon 7 Dec 2026")
+    assert "09:00 on Chair 2" in out and "09:50 on Chair 1" in out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (["day", "{db}", "2026-13-01"], "DATE: must be a date written YYYY-MM-DD"),
+        (["day", "{db}", "2026-12-01", "-o", "{tmp}/sheet.ics"], "written as text (.txt), csv"),
+        (["day", "{db}", "2026-12-01", "-o", "{tmp}/sheet.pdf"], "known suffixes"),
+        (["usage", "{db}", "--from", "2026-12-13", "--to", "2026-11-30"], "--to: must be on or"),
+        (["usage", "{db}", "--from", "2026-12-01", "--to", "2028-12-01"], "at most 366 days"),
+        (["usage", "{db}", "--from", "2026-12-01", "--to", "2026-12-02", "--slot", "45"], "--slot"),
+        (["room", "{db}", "itbs", "--on", "2026-12-07", "--from", "9", "--to", "10:00"], "--from:"),
+        (
+            ["room", "{db}", "itbs", "--on", "2026-12-07", "--from", "10:00", "--to", "09:00"],
+            "window_end: must be at or after window_start (10:00)",
+        ),
+        (
+            [
+                "room",
+                "{db}",
+                "itbs",
+                "--on",
+                "2026-12-07",
+                "--from",
+                "9:00",
+                "--to",
+                "10:00",
+                "--limit",
+                "0",
+            ],
+            "limit: must be a whole number from 1 to 200",
+        ),
         (["offer", "{db}", "standard-10hz"], "the following arguments are required: --start"),
         (["offer", "{db}", "tms-nine", "--start", "2026-11-30"], "unknown protocol 'tms-nine'"),
         (["offer", "{db}", "itbs", "--start", "2026-11-30", "--window", "500"], "window: must be"),
@@ -183,12 +257,18 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     before = Path(db).read_bytes()
-    argv = [a.replace("{db}", db).replace("{missing}", str(tmp_path / "none.db")) for a in argv]
+    argv = [
+        a.replace("{db}", db)
+        .replace("{missing}", str(tmp_path / "none.db"))
+        .replace("{tmp}", str(tmp_path))
+        for a in argv
+    ]
     status, _, err = run(capsys, "book", *argv)
     assert status == 2
     assert message in err
     assert err.count("\n") == 1
     assert Path(db).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.db", "clinic.toml"]
 
 
 def test_terminals_recording_at_once_all_save(

@@ -44,6 +44,7 @@ from tms_schedule.course.changes import Changes
 from tms_schedule.course.lifecycle import Course
 from tms_schedule.errors import BookError, BookingConflictError, InvalidChairError
 from tms_schedule.protocol import Protocol
+from tms_schedule.schedule import Session
 
 if TYPE_CHECKING:
     from tms_schedule.book.sheet import DaySheet
@@ -123,7 +124,8 @@ class BookEvent:
         number: 1, 2, ... in the order they were entered.
         kind: ``closure`` (whole days, every chair), ``chair`` (whole days, one chair) or
             ``outage`` (hours of days, one chair or all).
-        first, last: the days it covers.
+        first: the first day it covers.
+        last: the last day it covers.
         reason: what the front desk entered ("Snow day").
         chair: the chair, for a chair closure or a one-chair outage.
         hours: the hours of each day, for an outage.
@@ -819,7 +821,10 @@ class Book:
         *,
         previous: Course | None = None,
     ) -> tuple[tuple[int, str], ...]:
-        """A chair for each session that takes one; raises when a session to come has none."""
+        """A chair for each session that takes one; raises when a session to come has none.
+
+        The sessions of an accelerated or cluster day sit on one chair, free for the whole
+        day's span (the book holds it from the first start to the last end)."""
         zone = self.clinic.zone
         protocol = course.plan.protocol
         able = occupancy.able(protocol)
@@ -827,23 +832,25 @@ class Book:
         placed: dict[int, str] = {}
         conflicts: list[tuple[int, str]] = []
         last_chair: str | None = None
-        for session in sorted(course.schedule.sessions, key=lambda s: s.start.astimezone(dt.UTC)):
-            if session.status not in _OCCUPYING:
-                continue
-            day = session.start.astimezone(zone).date()
-            start, end = minute(session.start), minute(session.end)
-            before = was.get(session.number)
-            same_time = before is not None and (before.start, before.end) == (
-                session.start,
-                session.end,
-            )
+        for day, unit in _units(course, zone):
+            first = unit[0]
+            start = min(minute(s.start) for s in unit)
+            end = max(minute(s.end) for s in unit)
             order: list[str] = []
-            if session.number in asked:
-                order = [asked[session.number]]
+            wanted = [asked[s.number] for s in unit if s.number in asked]
+            if wanted:
+                order = [wanted[0]]
             else:
-                if session.number in kept and (same_time or not was):
-                    order.append(kept[session.number])
-                for candidate in (last_chair, kept.get(session.number), chair):
+                for session in unit:
+                    before = was.get(session.number)
+                    same_time = before is not None and (before.start, before.end) == (
+                        session.start,
+                        session.end,
+                    )
+                    seat_was = kept.get(session.number)
+                    if seat_was is not None and (same_time or not was) and seat_was not in order:
+                        order.append(seat_was)
+                for candidate in (last_chair, kept.get(first.number), chair):
                     if candidate is not None and candidate not in order:
                         order.append(candidate)
                 order += [c.id for c in able if c.id not in order]
@@ -857,21 +864,23 @@ class Book:
                 ):
                     found = chair_id
                     break
-            if found is None and session.status == "attended":
-                if session.number in kept:
-                    placed[session.number] = kept[session.number]  # the past stays as it was
-                continue
             if found is None:
-                if session.number in asked:
-                    seat = occupancy.chairs.get(asked[session.number])
-                    why = f"{seat.name if seat else asked[session.number]} is taken then"
-                else:
-                    why = occupancy.why_not(protocol, day, start, end) or "no chair is free"
-                conflicts.append((session.number, f"{short_moment(session.start)}: {why}"))
+                for session in unit:
+                    if session.status == "attended":
+                        if session.number in kept:  # the past stays as it was
+                            placed[session.number] = kept[session.number]
+                        continue
+                    if wanted:
+                        seat = occupancy.chairs.get(wanted[0])
+                        why = f"{seat.name if seat else wanted[0]} is taken then"
+                    else:
+                        why = occupancy.why_not(protocol, day, start, end) or "no chair is free"
+                    conflicts.append((session.number, f"{short_moment(session.start)}: {why}"))
                 continue
-            placed[session.number] = found
+            for session in unit:
+                placed[session.number] = found
             last_chair = found
-            occupancy.add(day, Booking(found, start, end, course.course_id, session.number))
+            occupancy.add(day, Booking(found, start, end, course.course_id, first.number))
         if conflicts:
             shown = "; ".join(f"session {n} on {why}" for n, why in conflicts[:3])
             more = f"; and {len(conflicts) - 3} more" if len(conflicts) > 3 else ""
@@ -880,6 +889,26 @@ class Book:
                 tuple(conflicts),
             )
         return tuple(sorted(placed.items()))
+
+
+def _units(course: Course, zone: Any) -> list[tuple[dt.date, list[Session]]]:
+    """The course's sessions that take a chair, in time order, as the units seated
+    together: one session, or the sessions of one accelerated or cluster day."""
+    blocks = block_phases(course.plan.protocol)
+    units: list[tuple[dt.date, list[Session]]] = []
+    days: dict[dt.date, list[Session]] = {}
+    for session in sorted(course.schedule.sessions, key=lambda s: s.start.astimezone(dt.UTC)):
+        if session.status not in _OCCUPYING:
+            continue
+        day = session.start.astimezone(zone).date()
+        if session.phase not in blocks:
+            units.append((day, [session]))
+        elif day in days:
+            days[day].append(session)
+        else:
+            days[day] = [session]
+            units.append((day, days[day]))
+    return units
 
 
 def _chair_moves(

@@ -146,6 +146,12 @@ def find_offers(
     masks_seen: dict[tuple[str, dt.date, tuple[tuple[int, int], ...]], int] = {}
     for plan in starts:
         candidates += _offers_on(occupancy, question, plan, able, masks_seen)
+    if not starts:
+        raise NoOfferError(
+            f"no start date from {earliest} can hold {protocol.id} at {at:%H:%M} give or take"
+            f" {window} minutes: {_why_no_plan(occupancy, question)}",
+            (),
+        )
     if not candidates:
         later = _next_dates(occupancy, question, starts, able)
         hint = (
@@ -184,9 +190,8 @@ def _start_dates(occupancy: Occupancy, question: _Question) -> list[Plan]:
         if clinic_day.hours is None or clinic_day.catch_up_only:
             day += dt.timedelta(days=1)
             continue
-        plan = Plan(question.protocol, occupancy.clinic, day, question.at, OFFER_COURSE)
         try:
-            plan.expand()
+            plan = _plan_in_window(occupancy, question, day)
         except BlockSplitError as error:
             if error.next_start is None:
                 break
@@ -198,6 +203,48 @@ def _start_dates(occupancy: Occupancy, question: _Question) -> list[Plan]:
         plans.append(plan)
         day += dt.timedelta(days=1)
     return plans
+
+
+def _why_no_plan(occupancy: Occupancy, question: _Question) -> str:
+    """What the plan at the earliest open day says is wrong with the asked time."""
+    day = question.earliest
+    for _ in range(366):
+        clinic_day = occupancy.clinic.day(day)
+        if clinic_day.hours is not None and not clinic_day.catch_up_only:
+            try:
+                _plan_in_window(occupancy, question, day)
+            except TmsScheduleError as error:
+                return str(error)
+            break
+        day += dt.timedelta(days=1)
+    return "the clinic has no open day for it within a year"
+
+
+def _plan_in_window(occupancy: Occupancy, question: _Question, day: dt.date) -> Plan:
+    """The plan starting on ``day`` at the asked time, or, when that time cannot hold a
+    day's sessions (ten accelerated sessions from 09:00 in a clinic that closes at 18:00),
+    at the nearest time of the window that can; raises the asked time's error if none."""
+    plan = Plan(question.protocol, occupancy.clinic, day, question.at, OFFER_COURSE)
+    try:
+        plan.expand()
+    except BlockSplitError:
+        raise
+    except TmsScheduleError as error:
+        low, width = _shifts(question)
+        nearest = sorted((low + k * question.step for k in range(width)), key=lambda m: (abs(m), m))
+        for shift in nearest[1:]:
+            if _shifted(question.at, shift) < question.at and shift > 0:
+                continue  # the window does not run past midnight
+            if _shifted(question.at, shift) > question.at and shift < 0:
+                continue
+            other = attrs.evolve(plan, at=_shifted(question.at, shift))
+            try:
+                other.expand()
+            except TmsScheduleError:
+                continue
+            return other
+        raise error from None
+    return plan
 
 
 def _shifts(question: _Question) -> tuple[int, int]:
@@ -217,6 +264,21 @@ def _offers_on(
         masks_seen = {}
     schedule = plan.expand()
     zone = occupancy.clinic.zone
+    # A plan at another time of the window (see _plan_in_window) is read as the asked
+    # time's, shifted: every shift counts from the asked time.
+    offset = _minutes(plan.at) - _minutes(question.at)
+    if offset:
+        back = dt.timedelta(minutes=-offset)
+        schedule = attrs.evolve(
+            schedule,
+            sessions=tuple(
+                s.evolve(
+                    start=(s.start.astimezone(dt.UTC) + back).astimezone(zone),
+                    end=(s.end.astimezone(dt.UTC) + back).astimezone(zone),
+                )
+                for s in schedule.sessions
+            ),
+        )
     days: dict[dt.date, list[Session]] = {}
     for session in schedule.sessions:
         days.setdefault(session.start.astimezone(zone).date(), []).append(session)
@@ -389,6 +451,10 @@ class _Draft:
         seat_pairs = tuple(sorted(seat_of.items()))
         key = _fingerprint(main_plan, booked, seat_pairs)
         return Offer(main_plan, booked, seat_pairs, self.tradeoffs, round(self.cost, 3), key)
+
+
+def _minutes(at: dt.time) -> int:
+    return at.hour * 60 + at.minute
 
 
 def _shifted(at: dt.time, minutes: int) -> dt.time:

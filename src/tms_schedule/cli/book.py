@@ -145,6 +145,48 @@ def add_book_commands(commands: Any) -> None:
     imported.add_argument("files", nargs="+", metavar="COURSE.json", help="course files")
     imported.add_argument("--chair", metavar="ID", help="this chair where it is free")
 
+    day = command("day", "the day sheet: each chair's sessions, free stretches and outages")
+    day.add_argument("date", metavar="DATE", help="the day, YYYY-MM-DD")
+    _add_page_arguments(day)
+
+    usage = command("usage", "chair time booked against open, by day, week and hour")
+    usage.add_argument(
+        "--from", dest="first", required=True, metavar="YYYY-MM-DD", help="the first day"
+    )
+    usage.add_argument(
+        "--to", dest="last", required=True, metavar="YYYY-MM-DD", help="the last day"
+    )
+    usage.add_argument(
+        "--slot",
+        type=int,
+        choices=(30, 60),
+        default=60,
+        help="minutes per cell of the weekday-by-hour map (default 60)",
+    )
+    usage.add_argument(
+        "--by",
+        choices=("day", "week", "slot"),
+        default="day",
+        help="CSV rows: one per day, week or map cell (default day)",
+    )
+    _add_page_arguments(usage)
+
+    room = command("room", "how many more courses can start on a day within a window")
+    room.add_argument("protocol", metavar="PROTOCOL", help="a protocol id (tms-schedule protocols)")
+    room.add_argument("--on", required=True, metavar="YYYY-MM-DD", help="the start date")
+    room.add_argument(
+        "--from", dest="window_start", required=True, metavar="HH:MM", help="the window opens"
+    )
+    room.add_argument(
+        "--to", dest="window_end", required=True, metavar="HH:MM", help="the window closes"
+    )
+    room.add_argument(
+        "--step", type=int, default=10, metavar="MINUTES", help="times tried (default 10)"
+    )
+    room.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="stop counting at N (default 50)"
+    )
+
     backup = command("backup", "a consistent copy of the book, while terminals keep working")
     backup.add_argument("target", metavar="COPY.db", help="a new file for the copy")
 
@@ -178,11 +220,95 @@ def run_book(args: argparse.Namespace) -> int:
                 return _export(store, args)
             case "import":
                 return _import(store, args)
+            case "day":
+                return _day(store, args, now)
+            case "usage":
+                return _usage(store, args, now)
+            case "room":
+                return _room(store, args)
             case "backup":
                 store.backup(args.target)
                 print(f"Copied the book to {shown_path(args.target)}")
                 return 0
     raise AssertionError(args.action)
+
+
+def _add_page_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=_PAGE_FORMATS, help="text, csv or html (default: -o's suffix, or text)"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE (.txt .csv .html); default: the screen",
+    )
+
+
+_PAGE_FORMATS = ("text", "csv", "html")
+
+
+def _page_format(args: argparse.Namespace) -> str:
+    fmt = output_format(args.format, args.output)
+    if fmt not in _PAGE_FORMATS:
+        raise UsageError(
+            f"-o: {shown_path(args.output)} asks for {fmt}; this view is written as text (.txt),"
+            " csv (.csv) or html (.html .htm)"
+        )
+    return fmt
+
+
+def _write_page(text: str, args: argparse.Namespace, what: str) -> None:
+    write_output(text.encode("utf-8"), args.output)
+    if args.output not in (None, "-"):
+        print(f"Wrote {what} to {shown_path(args.output)}")
+
+
+def _day(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    fmt = _page_format(args)
+    day = parse_date(args.date, "DATE")
+    book = store.load()
+    sheet = book.day_sheet(day)
+    if fmt == "html":
+        name = store.settings().calendar_options.clinic_name
+        text = sheet.to_html(clinic_name=name, issued=now.astimezone(book.clinic.zone))
+    else:
+        text = sheet.to_csv() if fmt == "csv" else sheet.to_text()
+    _write_page(text, args, f"the day sheet of {short_day(day)}")
+    return 0
+
+
+def _usage(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    fmt = _page_format(args)
+    first, last = parse_date(args.first, "--from"), parse_date(args.last, "--to")
+    if last < first:
+        raise UsageError(f"--to: must be on or after --from ({first}), got {last}")
+    if (last - first).days > 366:
+        raise UsageError(f"--to: at most 366 days after --from, got {(last - first).days + 1} days")
+    book = store.load()
+    usage = book.usage(first, last, slot=args.slot)
+    if fmt == "html":
+        name = store.settings().calendar_options.clinic_name
+        text = usage.to_html(clinic_name=name, issued=now.astimezone(book.clinic.zone))
+    else:
+        text = usage.to_csv(by=args.by) if fmt == "csv" else usage.to_text()
+    _write_page(text, args, f"chair time from {short_day(first)} to {short_day(last)}")
+    return 0
+
+
+def _room(store: BookStore, args: argparse.Namespace) -> int:
+    protocol = _catalogue(store).get(args.protocol)
+    book = store.load()
+    room = book.room_for(
+        protocol,
+        parse_date(args.on, "--on"),
+        _time(args.window_start, "--from"),
+        _time(args.window_end, "--to"),
+        step=args.step,
+        limit=args.limit,
+    )
+    print(room.to_text(book.chair_names()), end="")
+    return 0
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -238,12 +364,12 @@ def _offer(store: BookStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def _time(text: str) -> dt.time:
+def _time(text: str, option: str = "--at") -> dt.time:
     try:
         hours, minutes = text.split(":")
         return dt.time(int(hours), int(minutes))
     except ValueError:
-        raise UsageError(f"--at: must be a time written HH:MM (09:00), got {text!r}") from None
+        raise UsageError(f"{option}: must be a time written HH:MM (09:00), got {text!r}") from None
 
 
 def _take(store: BookStore, args: argparse.Namespace) -> int:
