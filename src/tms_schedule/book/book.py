@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -37,6 +37,8 @@ from tms_schedule._dates import short_moment
 from tms_schedule.book.chairs import Chair, Outage, StaffLimit
 from tms_schedule.book.occupancy import Booking, Occupancy, block_phases, minute
 from tms_schedule.book.offers import Offer, find_offers
+from tms_schedule.book.sheet import DaySheet, day_sheet
+from tms_schedule.book.usage import Room, Usage, room_for, usage
 from tms_schedule.catalogue import get_protocol
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.course.authorization import Authorization
@@ -45,10 +47,6 @@ from tms_schedule.course.lifecycle import Course
 from tms_schedule.errors import BookError, BookingConflictError, InvalidChairError
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Session
-
-if TYPE_CHECKING:
-    from tms_schedule.book.sheet import DaySheet
-    from tms_schedule.book.usage import Room, Usage
 
 __all__ = ["Book", "BookEvent", "Booked", "EventReport", "Rebooked"]
 
@@ -543,16 +541,12 @@ class Book:
     def day_sheet(self, day: dt.date | str) -> DaySheet:
         """What each chair does on ``day``: its sessions, free stretches and outages, in
         order (see :mod:`tms_schedule.book.sheet`); as text, CSV or a printable page."""
-        from tms_schedule.book.sheet import day_sheet
-
         return day_sheet(self, _date(day, "day"))
 
     def usage(self, first: dt.date | str, last: dt.date | str, *, slot: int = 60) -> Usage:
         """Booked and open chair time per day, week, and weekday and time of day (in cells
         of ``slot`` minutes, 30 or 60) from ``first`` to ``last``, both included (see
         :mod:`tms_schedule.book.usage`)."""
-        from tms_schedule.book.usage import usage
-
         return usage(self, _date(first, "first"), _date(last, "last"), slot)
 
     def room_for(
@@ -574,8 +568,6 @@ class Book:
         days if it must), until none fits or ``limit`` are counted. The book itself does
         not change.
         """
-        from tms_schedule.book.usage import room_for
-
         if isinstance(protocol, str):
             protocol = get_protocol(protocol)
         if not isinstance(protocol, Protocol):
