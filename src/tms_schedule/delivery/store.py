@@ -53,6 +53,7 @@ from tms_schedule.delivery.feed import (
 from tms_schedule.errors import ConfigError, FeedError, TmsScheduleError
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.schedule import Schedule
+from tms_schedule.store import BookStore
 
 __all__ = ["FEEDS_FILE", "BookFeedStore", "FeedStore", "FolderStore"]
 
@@ -352,8 +353,6 @@ class BookFeedStore:
         refresh: dt.timedelta = DEFAULT_REFRESH,
         max_bytes: int | None = GOOGLE_LIMIT,
     ) -> None:
-        from tms_schedule.store import BookStore
-
         self._store = BookStore(path, threads=True)
         self._defaults: dict[str, Any] = {
             "past_days": past_days,
