@@ -146,6 +146,34 @@ def test_an_accelerated_course_asked_at_a_time_too_late_for_its_day_gets_the_win
         book.offers("snt", "2026-11-30", "10:00", window=30, dates=2)
 
 
+def test_an_offer_starts_on_its_first_session_s_day_and_is_offered_once() -> None:
+    """A maintenance cluster needs two open days in a row: asked for on a Friday, the
+    course starts on Monday, says so, and counts its clusters from there."""
+    book = Book(DENVER, chairs(1))
+    offers = book.offers("cluster-maintenance", "2026-12-04", "09:00", window=0, count=3)
+    assert [o.start for o in offers] == [
+        dt.date(2026, 12, 7),
+        dt.date(2026, 12, 8),
+        dt.date(2026, 12, 9),
+    ]
+    assert len({o.key for o in offers}) == 3
+    first = offers[0]
+    assert first.tradeoffs == ("starts Mon 7 Dec 2026, 3 days after the earliest date",)
+    assert first.plan.start == first.schedule.first.date == dt.date(2026, 12, 7)
+    clusters = sorted({s.date for s in first.schedule if s.phase_number % 5 == 1})
+    assert clusters[1] - clusters[0] == dt.timedelta(weeks=4)
+    room = book.room_for("cluster-maintenance", "2026-12-04", "09:00", "10:00")
+    assert room.to_text().endswith("(its first session would fall on Mon 7 Dec 2026).\n")
+
+
+def test_an_offer_made_before_a_closure_is_refused_as_stale_when_taken() -> None:
+    book = Book(DENVER, chairs(1))
+    (offer,) = book.offers("itbs", "2026-12-07", "16:00", count=1)
+    closed, _ = book.close(dt.date(2026, 12, 8), reason="Snow day", now=NOW)
+    with pytest.raises(BookingConflictError, match=f"offer {offer.key}: the clinic's calendar"):
+        closed.take(offer, "c-1")
+
+
 def test_a_snow_day_replans_every_course_it_touches_and_undo_puts_them_back() -> None:
     book = Book(DENVER, chairs(3))
     for i, time in enumerate(("09:00", "10:00", "11:00")):

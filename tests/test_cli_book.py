@@ -215,15 +215,35 @@ def test_the_day_sheet_usage_and_room_views_print_and_write(
     ("argv", "message"),
     [
         (["day", "{db}", "2026-13-01"], "DATE: must be a date written YYYY-MM-DD"),
+        (["day", "{db}", "20261201"], "DATE: must be a date written YYYY-MM-DD"),
+        (["day", "{db}", "2026-12-01", "-o", "{db}"], "is the book's own file"),
+        (["day", "{db}", "2026-12-01", "--wait", "nan"], "--wait: must be a number of seconds"),
+        (["day", "{db}", "2026-12-01", "--wait", "-1"], "--wait: must be a number of seconds"),
+        (["offer", "{db}", "itbs", "--start", "2026-11-30", "--at", "9:5"], "--at: must be"),
+        (["offer", "{db}", "itbs", "--start", "2026-11-30", "--step", "1"], "--step: must be"),
+        (["close", "{db}", "2026-12-05..2026-12-01", "--reason", "x"], "DATE: the last day"),
+        (["close", "{db}", "2026-12-01", "--reason", " "], "--reason: must not be empty"),
+        (["close", "{db}", "2026-12-01", "--reason", "x", "--hours", "14:00-12:00"], "--hours: "),
+        (
+            ["close", "{db}", "2026-12-01", "--reason", "x", "--calendars", "{tmp}/none"],
+            "--calendars: ",
+        ),
+        (["take", "{db}", "deadbeef", "--course-id", "c-1", "--follows", "c-9"], "no offer"),
         (["day", "{db}", "2026-12-01", "-o", "{tmp}/sheet.ics"], "written as text (.txt), csv"),
-        (["day", "{db}", "2026-12-01", "-o", "{tmp}/sheet.pdf"], "known suffixes"),
+        (
+            ["day", "{db}", "2026-12-01", "-o", "{tmp}/sheet.pdf"],
+            "has the suffix '.pdf'; this view",
+        ),
         (["usage", "{db}", "--from", "2026-12-13", "--to", "2026-11-30"], "--to: must be on or"),
-        (["usage", "{db}", "--from", "2026-12-01", "--to", "2028-12-01"], "at most 366 days"),
+        (
+            ["usage", "{db}", "--from", "2026-11-30", "--to", "2027-12-02"],
+            "at most 366 days after --from, got 367 days after",
+        ),
         (["usage", "{db}", "--from", "2026-12-01", "--to", "2026-12-02", "--slot", "45"], "--slot"),
         (["room", "{db}", "itbs", "--on", "2026-12-07", "--from", "9", "--to", "10:00"], "--from:"),
         (
             ["room", "{db}", "itbs", "--on", "2026-12-07", "--from", "10:00", "--to", "09:00"],
-            "window_end: must be at or after window_start (10:00)",
+            "--to: must be at or after --from (10:00)",
         ),
         (
             [
@@ -239,11 +259,14 @@ def test_the_day_sheet_usage_and_room_views_print_and_write(
                 "--limit",
                 "0",
             ],
-            "limit: must be a whole number from 1 to 200",
+            "--limit: must be a whole number from 1 to 200",
         ),
         (["offer", "{db}", "standard-10hz"], "the following arguments are required: --start"),
         (["offer", "{db}", "tms-nine", "--start", "2026-11-30"], "unknown protocol 'tms-nine'"),
-        (["offer", "{db}", "itbs", "--start", "2026-11-30", "--window", "500"], "window: must be"),
+        (
+            ["offer", "{db}", "itbs", "--start", "2026-11-30", "--window", "500"],
+            "--window: must be",
+        ),
         (["offer", "{db}", "itbs", "--start", "2026-11-30", "--chair", "c9"], "no chair 'c9'"),
         (["take", "{db}", "deadbeef", "--course-id", "c-1"], "no offer 'deadbeef'"),
         (["record", "{db}", "c-9", "1", "--attended"], "no course 'c-9' in the book"),
@@ -306,3 +329,79 @@ def test_terminals_recording_at_once_all_save(
     book = BookStore(db).load()
     for course_id in courses:
         assert len(book.course(course_id).records) == 3
+
+
+def test_a_closure_with_a_calendars_folder_that_is_not_one_changes_nothing(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "book", "take", db, offers(capsys, db, "standard-10hz")[0], "--course-id", "c-1")
+    before = Path(db).read_bytes()
+    status, out, err = run(
+        capsys, "book", "close", db, "2026-12-02", "--reason", "Snow day", "--calendars", db
+    )
+    assert (status, out) == (2, "")
+    assert "--calendars: " in err and "is not a folder" in err
+    assert Path(db).read_bytes() == before
+    assert run(capsys, "book", "events", db)[1] == "No clinic-wide closure or outage entered yet.\n"
+
+
+def test_undo_takes_events_back_newest_first(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two snow days re-plan one course twice: taking the first back alone would leave the
+    second's moves scrambled, so it is refused with the order that works."""
+    run(capsys, "book", "take", db, offers(capsys, db, "standard-10hz")[0], "--course-id", "c-1")
+    start = BookStore(db).load().course("c-1").schedule
+    for day, reason in (("2026-12-02", "Snow A"), ("2026-12-03", "Snow B")):
+        assert (
+            run(capsys, "book", "close", db, day, "--reason", reason, "--from", "2026-11-29")[0]
+            == 0
+        )
+    status, _, err = run(capsys, "book", "undo", db, "1", "--from", "2026-11-29")
+    assert status == 2
+    assert "undo 2 first (newest first), then 1, and enter the later ones again" in err
+    assert run(capsys, "book", "undo", db, "2", "--from", "2026-11-29")[0] == 0
+    assert run(capsys, "book", "undo", db, "1", "--from", "2026-11-29")[0] == 0
+    book = BookStore(db).load()
+    after = book.course("c-1").schedule
+    assert [(s.number, s.start, s.status) for s in after] == [
+        (s.number, s.start, s.status) for s in start
+    ]
+    assert book.check() == []
+
+
+def test_a_maintenance_course_that_follows_runs_on_its_acute_course_s_equipment(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The maintenance protocols name no coil: following a figure-8 course, a cluster is
+    never offered the deep TMS room, even when the figure-8 chairs are busier."""
+    run(capsys, "book", "take", db, offers(capsys, db, "standard-10hz")[0], "--course-id", "a-1")
+    for n in (1, 2):  # both figure-8 chairs busy at 09:00 on the cluster days
+        key = offers(capsys, db, "itbs", "--at", "09:00", "--window", "0", start="2027-02-01")[0]
+        run(capsys, "book", "take", db, key, "--course-id", f"busy-{n}")
+    free = offers(capsys, db, "cluster-maintenance", "--window", "0", start="2027-02-01")
+    status, out, _ = run(
+        capsys,
+        "book",
+        "offer",
+        db,
+        "cluster-maintenance",
+        "--start",
+        "2027-02-01",
+        "--window",
+        "0",
+        "--count",
+        "1",
+    )
+    assert "on Deep TMS room" in out and free  # without --follows any chair will do
+    key = offers(
+        capsys, db, "cluster-maintenance", "--follows", "a-1", "--window", "120", start="2027-02-01"
+    )[0]
+    status, out, err = run(
+        capsys, "book", "take", db, key, "--course-id", "m-1", "--follows", "a-1"
+    )
+    assert status == 0, err
+    book = BookStore(db).load()
+    course = book.course("m-1")
+    assert (course.follows, course.relation) == ("a-1", "maintenance")
+    assert course.plan.protocol.requires == {"figure-8"}
+    assert "deep" not in set(book.seats("m-1").values())
+    assert book.check() == []

@@ -900,3 +900,14 @@ def test_a_make_up_of_a_later_phase_waits_for_the_earlier_phase_s_make_ups() -> 
         s.start for s in replanned.schedule if s.phase == "p2" and s.status == "scheduled"
     )
     assert replanned.replan(moment) is replanned
+
+
+def test_a_maintenance_course_runs_on_the_acute_course_s_equipment() -> None:
+    """Maintenance stimulates as the acute course did: the built-in maintenance protocols
+    name no coil, and a course that follows takes its first course's."""
+    acute = Course.start(Plan("deep-tms-h1", DENVER, dt.date(2026, 11, 16), dt.time(9), "c-1"))
+    after = acute.next_course("maintenance", "c-1-m")
+    assert after.plan.protocol.requires == {"h1"}
+    assert Course.from_json(after.to_json()).plan.protocol.requires == {"h1"}
+    standalone = Course.start(Plan("maintenance", DENVER, dt.date(2027, 3, 1), dt.time(9), "m"))
+    assert standalone.plan.protocol.requires == frozenset()

@@ -44,7 +44,13 @@ from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHo
 from tms_schedule.course.authorization import Authorization
 from tms_schedule.course.changes import Changes
 from tms_schedule.course.lifecycle import Course
-from tms_schedule.errors import BookError, BookingConflictError, InvalidChairError
+from tms_schedule.errors import (
+    BookError,
+    BookingConflictError,
+    InvalidChairError,
+    TmsScheduleError,
+)
+from tms_schedule.phase import Periodic
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Session
 
@@ -450,11 +456,16 @@ class Book:
         chair: str | None = None,
         dates: int = 10,
         count: int = 3,
+        follows: str | None = None,
     ) -> tuple[Offer, ...]:
         """The best ``count`` ways to book a new course of ``protocol`` (see
         :mod:`tms_schedule.book.offers`): starting on one of the first ``dates`` days from
         ``earliest`` a plan can start on, at ``at`` give or take ``window`` minutes (tried
         every ``step`` minutes), on ``chair`` where possible.
+
+        ``follows``: the course in the book this one follows (maintenance after an acute
+        course). A protocol that names no equipment then runs on that course's, as
+        :meth:`Course.next_course` has it; take the offer with the same ``follows``.
 
         None raises :class:`~tms_schedule.errors.NoOfferError`, with the first later start
         dates that could hold the course when there are any.
@@ -465,6 +476,10 @@ class Book:
             raise BookError(f"protocol: must be a Protocol or a protocol id, got {protocol!r}")
         earliest = _date(earliest, "earliest")
         at = _time(at, "at")
+        if follows is not None:
+            first = self._booked(follows).course.plan.protocol
+            if not protocol.requires and first.requires:
+                protocol = attrs.evolve(protocol, requires=first.requires)
         for name, value, low, high in (
             ("window", window, 0, 240),
             ("step", step, 5, 60),
@@ -508,19 +523,46 @@ class Book:
             raise BookError(f"offer: must be an Offer, got {offer!r}")
         if offer.plan.clinic != self.clinic:
             raise BookingConflictError(
-                "offer: the clinic's calendar changed since the offer was made; ask for offers"
-                " again"
+                f"offer {offer.key}: the clinic's calendar changed since it was made; ask for"
+                " offers again"
             )
         plan = attrs.evolve(offer.plan, course_id=course_id)
         schedule = attrs.evolve(offer.schedule, course_id=course_id)
-        course = Course.start(
-            plan,
-            schedule=schedule,
-            authorization=authorization,
-            follows=follows,
-            relation=relation,
-            uid_key_id=uid_key_id,
-        )
+        if follows is not None:
+            self._booked(follows)  # a course in the book
+            if relation is None:
+                boosters = all(isinstance(p, Periodic) for p in plan.protocol.phases)
+                relation = "maintenance" if boosters else "continuation"
+            if relation not in ("maintenance", "rescue", "continuation"):
+                raise BookError(
+                    f"relation: must be maintenance, rescue or continuation, got {relation!r}"
+                )
+        elif relation is not None:
+            raise BookError("relation: give follows, the course this one follows, as well")
+        try:
+            plan = attrs.evolve(plan, clinic=self.clinic)
+            plan.expand()
+        except TmsScheduleError as error:
+            raise BookingConflictError(
+                f"offer {offer.key}: the clinic's calendar changed since it was made ({error});"
+                " ask for offers again"
+            ) from None
+        try:
+            course = Course.start(
+                plan,
+                schedule=schedule,
+                authorization=authorization,
+                follows=follows,
+                relation=relation,
+                uid_key_id=uid_key_id,
+            )
+        except TmsScheduleError as error:
+            if not str(error).startswith("schedule:"):
+                raise  # the caller's own input (a course id, an authorization)
+            raise BookingConflictError(
+                f"offer {offer.key}: the clinic's calendar changed since it was made"
+                f" ({str(error).removeprefix('schedule: ')}); ask for offers again"
+            ) from None
         try:
             return self.add(course, dict(offer.seats))
         except BookingConflictError as error:
@@ -677,6 +719,22 @@ class Book:
             raise BookError(f"event: no event {event!r}; events: {numbers}")
         if found.undone:
             raise BookError(f"event: event {event} ({found.describe()}) is undone already")
+        touched = {course_id for course_id, _ in found.revisions}
+        later = [
+            e.number
+            for e in self.events
+            if e.number > event
+            and not e.undone
+            and touched.intersection(course_id for course_id, _ in e.revisions)
+        ]
+        if later:
+            # Its re-plans were re-planned again: taking it back alone would scramble them.
+            steps = ", ".join(str(n) for n in reversed(later))
+            raise BookError(
+                f"event: event {event} ({found.describe()}) re-planned courses that event(s)"
+                f" {', '.join(map(str, later))} re-planned again; undo {steps} first (newest"
+                f" first), then {event}, and enter the later ones again"
+            )
         book = self
         if found.kind == "closure":
             closures = list(self.clinic.closures)

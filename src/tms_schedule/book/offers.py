@@ -73,7 +73,8 @@ class Offer:
 
     @property
     def start(self) -> dt.date:
-        return self.plan.start
+        """The day of the first session."""
+        return self.schedule.first.start.astimezone(self.plan.clinic.zone).date()
 
     @property
     def at(self) -> dt.time:
@@ -200,6 +201,11 @@ def _start_dates(occupancy: Occupancy, question: _Question) -> list[Plan]:
         except TmsScheduleError:
             day += dt.timedelta(days=1)
             continue
+        if plan.start != day:  # the course's first day is later (a cluster's two days)
+            if plans and plans[-1].start >= plan.start:
+                day += dt.timedelta(days=1)
+                continue  # offered already
+            day = plan.start
         plans.append(plan)
         day += dt.timedelta(days=1)
     return plans
@@ -242,8 +248,24 @@ def _plan_in_window(occupancy: Occupancy, question: _Question, day: dt.date) -> 
                 other.expand()
             except TmsScheduleError:
                 continue
-            return other
+            return _from_first_day(other)
         raise error from None
+    return _from_first_day(plan)
+
+
+def _from_first_day(plan: Plan) -> Plan:
+    """The plan from the day its first session falls on: an offer starts when the course
+    does, and its later sessions count from there (a maintenance cluster needs two open days
+    in a row, so a course asked for on a Friday starts on Monday)."""
+    first = plan.expand().first.start.astimezone(plan.clinic.zone).date()
+    if first == plan.start:
+        return plan
+    moved = attrs.evolve(plan, start=first)
+    try:
+        if moved.expand().first.start.astimezone(plan.clinic.zone).date() == first:
+            return moved
+    except TmsScheduleError:
+        pass
     return plan
 
 

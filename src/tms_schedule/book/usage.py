@@ -636,6 +636,9 @@ def room_for(
             refused = refused or str(error)
             continue
         if schedule.first.start.date() != start_date:
+            refused = refused or (
+                f"its first session would fall on {short_day(schedule.first.start.date())}"
+            )
             continue
         fits_at_all = True
         by_day: dict[dt.date, list[Session]] = {}

@@ -7,8 +7,11 @@ another terminal's change waits for it, and an error leaves the book as it was.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,32 @@ __all__ = ["add_book_commands", "run_book"]
 _WAIT = "seconds to wait while another terminal changes the book (default 10)"
 
 
+def _seconds(text: str) -> float:
+    """``--wait``: a number of seconds from 0 to 3600."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 3600:  # false for nan as well
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds from 0 to 3600, got {text!r}"
+        )
+    return value
+
+
+@contextlib.contextmanager
+def _as_options(names: dict[str, str]) -> Iterator[None]:
+    """A library error about a field (``step: must be ...``) said with the command line's
+    option for it (``--step: must be ...``)."""
+    try:
+        yield
+    except TmsScheduleError as error:
+        field, sep, rest = str(error).partition(": ")
+        if sep and field in names:
+            raise UsageError(f"{names[field]}: {rest}") from None
+        raise
+
+
 def add_book_commands(commands: Any) -> None:
     """The ``book`` subcommands."""
     book = commands.add_parser(
@@ -54,7 +83,7 @@ def add_book_commands(commands: Any) -> None:
     def command(name: str, text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = actions.add_parser(name, help=text, description=text)
         parser.add_argument("db", metavar="BOOK.db", help="the book's database file")
-        parser.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT)
+        parser.add_argument("--wait", type=_seconds, default=10.0, metavar="SECONDS", help=_WAIT)
         return parser
 
     init = command("init", "make a new book from a clinic file with [[chairs]]")
@@ -77,6 +106,11 @@ def add_book_commands(commands: Any) -> None:
         "--dates", type=int, default=10, metavar="N", help="start dates searched (default 10)"
     )
     offer.add_argument("--count", type=int, default=3, metavar="N", help="offers shown (default 3)")
+    offer.add_argument(
+        "--follows",
+        metavar="COURSE",
+        help="the course it follows (maintenance runs on that course's equipment)",
+    )
     offer.add_argument("--acute-sessions", type=int, metavar="N", help="tune the acute phase")
     offer.add_argument("--no-taper", action="store_true", help="without the taper")
     offer.add_argument("--no-continuation", action="store_true", help="without the continuation")
@@ -84,6 +118,16 @@ def add_book_commands(commands: Any) -> None:
     take = command("take", "book an offer exactly as it was offered")
     take.add_argument("key", metavar="OFFER", help="the offer's key, as book offer printed it")
     take.add_argument("--course-id", required=True, metavar="ID", help="the course's opaque id")
+    take.add_argument(
+        "--follows",
+        metavar="COURSE",
+        help="the course it follows (maintenance after an acute course, or a rescue course)",
+    )
+    take.add_argument(
+        "--relation",
+        choices=("maintenance", "rescue", "continuation"),
+        help="how it follows (default: maintenance for boosters only, else continuation)",
+    )
 
     command("list", "the courses in the book")
     command("events", "the clinic-wide closures and outages entered, and their numbers")
@@ -248,7 +292,19 @@ def _add_page_arguments(parser: argparse.ArgumentParser) -> None:
 _PAGE_FORMATS = ("text", "csv", "html")
 
 
+_PAGE_SUFFIXES = (".txt", ".csv", ".html", ".htm")
+
+
 def _page_format(args: argparse.Namespace) -> str:
+    _not_the_book(args.output, args.db)
+    if args.format is None and args.output not in (None, "-"):
+        suffix = Path(args.output).suffix.lower()
+        if suffix not in _PAGE_SUFFIXES:
+            what = f"the suffix {suffix!r}" if suffix else "no suffix"
+            raise UsageError(
+                f"-o: {shown_path(args.output)} has {what}; this view is written as text"
+                " (.txt), csv (.csv) or html (.html .htm), or '-' for standard output"
+            )
     fmt = output_format(args.format, args.output)
     if fmt not in _PAGE_FORMATS:
         raise UsageError(
@@ -256,6 +312,16 @@ def _page_format(args: argparse.Namespace) -> str:
             " csv (.csv) or html (.html .htm)"
         )
     return fmt
+
+
+def _not_the_book(output: str | None, db: str) -> None:
+    """Refuse to write a view or export over the book's own file (or a link to it)."""
+    if output in (None, "-"):
+        return
+    if os.path.realpath(output) == os.path.realpath(db) or (
+        os.path.exists(output) and os.path.exists(db) and os.path.samefile(output, db)
+    ):
+        raise UsageError(f"-o: {shown_path(output)} is the book's own file; write to another name")
 
 
 def _write_page(text: str, args: argparse.Namespace, what: str) -> None:
@@ -284,7 +350,9 @@ def _usage(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     if last < first:
         raise UsageError(f"--to: must be on or after --from ({first}), got {last}")
     if (last - first).days > 366:
-        raise UsageError(f"--to: at most 366 days after --from, got {(last - first).days + 1} days")
+        raise UsageError(
+            f"--to: at most 366 days after --from, got {(last - first).days} days after"
+        )
     book = store.load()
     usage = book.usage(first, last, slot=args.slot)
     if fmt == "html":
@@ -298,15 +366,16 @@ def _usage(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
 
 def _room(store: BookStore, args: argparse.Namespace) -> int:
     protocol = _catalogue(store).get(args.protocol)
+    on = parse_date(args.on, "--on")
+    start, end = _time(args.window_start, "--from"), _time(args.window_end, "--to")
+    if end < start:
+        raise UsageError(
+            f"--to: must be at or after --from ({start:%H:%M}), got {end:%H:%M}"
+            " (the window lies within one day)"
+        )
     book = store.load()
-    room = book.room_for(
-        protocol,
-        parse_date(args.on, "--on"),
-        _time(args.window_start, "--from"),
-        _time(args.window_end, "--to"),
-        step=args.step,
-        limit=args.limit,
-    )
+    with _as_options({"step": "--step", "limit": "--limit"}):
+        room = book.room_for(protocol, on, start, end, step=args.step, limit=args.limit)
     print(room.to_text(book.chair_names()), end="")
     return 0
 
@@ -342,16 +411,19 @@ def _offer(store: BookStore, args: argparse.Namespace) -> int:
     if tuning:
         protocol = protocol.tune(**tuning)
     book = store.load()
-    offers = book.offers(
-        protocol,
-        parse_date(args.start, "--start"),
-        _time(args.at),
-        window=args.window,
-        step=args.step,
-        chair=args.chair,
-        dates=args.dates,
-        count=args.count,
-    )
+    names = {o: f"--{o}" for o in ("window", "step", "chair", "dates", "count")}
+    with _as_options(names):
+        offers = book.offers(
+            protocol,
+            parse_date(args.start, "--start"),
+            _time(args.at),
+            window=args.window,
+            step=args.step,
+            chair=args.chair,
+            dates=args.dates,
+            count=args.count,
+            follows=args.follows,
+        )
     store.save_offers(offers)
     names = book.chair_names()
     print(
@@ -365,11 +437,10 @@ def _offer(store: BookStore, args: argparse.Namespace) -> int:
 
 
 def _time(text: str, option: str = "--at") -> dt.time:
-    try:
-        hours, minutes = text.split(":")
-        return dt.time(int(hours), int(minutes))
-    except ValueError:
-        raise UsageError(f"{option}: must be a time written HH:MM (09:00), got {text!r}") from None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise UsageError(f"{option}: must be a time written HH:MM (09:00), got {text!r}")
+    return dt.time(int(match[1]), int(match[2]))
 
 
 def _take(store: BookStore, args: argparse.Namespace) -> int:
@@ -377,7 +448,9 @@ def _take(store: BookStore, args: argparse.Namespace) -> int:
     key = key_id(store.settings().calendar_options.uid_key)
     with store.change() as change:
         offer = store.offer(args.key, change.book)
-        change.book = change.book.take(offer, args.course_id, uid_key_id=key)
+        change.book = change.book.take(
+            offer, args.course_id, uid_key_id=key, follows=args.follows, relation=args.relation
+        )
         course = change.book.course(args.course_id)
         booked = change.book
     chairs = sorted(set(booked.seats(args.course_id).values()))
@@ -465,9 +538,30 @@ def _replan(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int
     return 0
 
 
+def _calendars(args: argparse.Namespace) -> Path | None:
+    """``--calendars``: checked before the book changes."""
+    if args.calendars is None:
+        return None
+    folder = Path(args.calendars)
+    if not folder.is_dir():
+        raise UsageError(f"--calendars: {shown_path(folder)} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--calendars: cannot write in {shown_path(folder)}")
+    return folder
+
+
 def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     closure = parse_closure(args.dates, "DATE")
-    with store.change() as change:
+    if not args.reason.strip():
+        raise UsageError("--reason: must not be empty: it is shown to whoever looks")
+    folder = _calendars(args)
+    names = {
+        "reason": "--reason",
+        "Closure.reason": "--reason",
+        "hours": "--hours",
+        "OpeningHours": "--hours",
+    }
+    with store.change() as change, _as_options(names):
         change.book, report = change.book.close(
             closure.start,
             closure.end,
@@ -478,20 +572,21 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
             policy=args.policy,
         )
         book = change.book
-    _report(store, book, report, args)
+    _report(store, book, report, folder)
     return 0
 
 
 def _undo(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    folder = _calendars(args)
     with store.change() as change:
         moment = _moment(args.start, change.book.clinic.zone, now)
         change.book, report = change.book.undo(args.event, now=moment)
         book = change.book
-    _report(store, book, report, args)
+    _report(store, book, report, folder)
     return 0
 
 
-def _report(store: BookStore, book: Book, report: EventReport, args: argparse.Namespace) -> None:
+def _report(store: BookStore, book: Book, report: EventReport, folder: Path | None) -> None:
     print(f"Event {report.event.number}: ", end="")
     print(report.to_text(), end="")
     if report.courses:
@@ -499,10 +594,7 @@ def _report(store: BookStore, book: Book, report: EventReport, args: argparse.Na
             f"{len(report.courses)} course(s) changed: tell each patient; their new calendar"
             " files: tms-schedule book export"
         )
-    if args.calendars and report.courses:
-        folder = Path(args.calendars)
-        if not folder.is_dir():
-            raise UsageError(f"--calendars: {shown_path(folder)} is not a folder")
+    if folder is not None and report.courses:
         options = store.settings().calendar_options
         stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
         for entry in report.courses:
@@ -512,6 +604,7 @@ def _report(store: BookStore, book: Book, report: EventReport, args: argparse.Na
 
 
 def _export(store: BookStore, args: argparse.Namespace) -> int:
+    _not_the_book(args.output, args.db)
     book = store.load()
     course = book.course(args.course)
     fmt = args.format or ("json" if args.output.lower().endswith(".json") else None)

@@ -408,6 +408,10 @@ def parse_closure(text: str, option: str = "--closed") -> Closure:
     first, sep, last = text.partition("..")
     start = parse_date(first, option)
     end = parse_date(last, option) if sep else start
+    if end < start:
+        raise UsageError(
+            f"{option}: the last day ({end}) is before the first ({start}); write FIRST..LAST"
+        )
     try:
         return Closure(start, end, "Clinic closure")
     except TmsScheduleError as error:
@@ -416,6 +420,8 @@ def parse_closure(text: str, option: str = "--closed") -> Closure:
 
 def parse_date(text: str, option: str) -> dt.date:
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # not 20261201 nor 2026-W49-3
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"{option}: must be a date written YYYY-MM-DD, got {text!r}") from None

@@ -720,7 +720,9 @@ class Course:
 
         ``start`` defaults to a week after this course's last session (maintenance) — give
         it for a rescue course, which starts when symptoms return. ``relation`` defaults to
-        ``maintenance`` for a protocol of boosters only, else ``continuation``.
+        ``maintenance`` for a protocol of boosters only, else ``continuation``. A protocol
+        that names no equipment (the maintenance protocols) takes this course's
+        (:attr:`Protocol.requires`): the sessions run on the same coil.
         """
         plan = Plan(
             protocol, clinic or self.plan.clinic, self.plan.start, at or self.plan.at, course_id
@@ -746,6 +748,10 @@ class Course:
                 f"start: must be on or after this course's start ({self.plan.start}), got {start}"
             )
         plan = attrs.evolve(plan, start=start)
+        if not plan.protocol.requires and self.plan.protocol.requires:
+            # Stimulation as in the patient's acute course: on the same equipment.
+            same = attrs.evolve(plan.protocol, requires=self.plan.protocol.requires)
+            plan = attrs.evolve(plan, protocol=same)
         if plan.course_id == self.course_id:
             raise CourseError(
                 "course_id: a following course needs its own id (its calendar UIDs differ)"
