@@ -405,3 +405,17 @@ def test_a_maintenance_course_that_follows_runs_on_its_acute_course_s_equipment(
     assert course.plan.protocol.requires == {"figure-8"}
     assert "deep" not in set(book.seats("m-1").values())
     assert book.check() == []
+
+
+@pytest.mark.parametrize("command", ["book", "course", "feed"])
+def test_command_group_help_fits_80_columns(
+    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    try:
+        status = main([command, "--help"])
+    except SystemExit as stop:
+        status = stop.code
+    out = capsys.readouterr().out
+    assert status == 0 and "ACTION" in out
+    assert max(len(line) for line in out.splitlines()) <= 80

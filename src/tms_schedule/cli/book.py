@@ -78,7 +78,9 @@ def add_book_commands(commands: Any) -> None:
         help="the clinic's book: chairs shared by many courses, in one file terminals share",
         description="Book courses into the clinic's chairs; every change is one transaction.",
     )
-    actions = book.add_subparsers(dest="action", required=True, parser_class=type(book))
+    actions = book.add_subparsers(
+        dest="action", required=True, parser_class=type(book), metavar="ACTION"
+    )
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = actions.add_parser(name, help=text, description=text)

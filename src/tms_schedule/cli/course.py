@@ -71,7 +71,9 @@ def add_course_commands(commands: Any) -> None:
     course = commands.add_parser(
         "course", help="keep a course in a file: record, re-plan, check, export"
     )
-    actions = course.add_subparsers(dest="action", required=True, parser_class=type(course))
+    actions = course.add_subparsers(
+        dest="action", required=True, parser_class=type(course), metavar="ACTION"
+    )
 
     new = actions.add_parser("new", help="start a course file from a protocol")
     add_plan_arguments(new)

@@ -79,7 +79,9 @@ def add_feed_commands(commands: Any) -> None:
     add_calendar_arguments(serve)
 
     feed = commands.add_parser("feed", help="a patient's feed address: show it or revoke it")
-    actions = feed.add_subparsers(dest="action", required=True, parser_class=type(feed))
+    actions = feed.add_subparsers(
+        dest="action", required=True, parser_class=type(feed), metavar="ACTION"
+    )
     for name, text in (
         ("url", "print the address of the feed that holds a course"),
         ("revoke", "revoke the feed's address and print the new one"),
