@@ -43,14 +43,13 @@ from tms_schedule.catalogue import get_protocol
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.course.authorization import Authorization
 from tms_schedule.course.changes import Changes
-from tms_schedule.course.lifecycle import Course
+from tms_schedule.course.lifecycle import Course, follow_relation
 from tms_schedule.errors import (
     BookError,
     BookingConflictError,
     InvalidChairError,
     TmsScheduleError,
 )
-from tms_schedule.phase import Periodic
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Session
 
@@ -530,13 +529,7 @@ class Book:
         schedule = attrs.evolve(offer.schedule, course_id=course_id)
         if follows is not None:
             self._booked(follows)  # a course in the book
-            if relation is None:
-                boosters = all(isinstance(p, Periodic) for p in plan.protocol.phases)
-                relation = "maintenance" if boosters else "continuation"
-            if relation not in ("maintenance", "rescue", "continuation"):
-                raise BookError(
-                    f"relation: must be maintenance, rescue or continuation, got {relation!r}"
-                )
+            relation = follow_relation(plan.protocol, relation)
         elif relation is not None:
             raise BookError("relation: give follows, the course this one follows, as well")
         try:

@@ -232,32 +232,31 @@ def _plan_in_window(occupancy: Occupancy, question: _Question, day: dt.date) -> 
     at the nearest time of the window that can; raises the asked time's error if none."""
     plan = Plan(question.protocol, occupancy.clinic, day, question.at, OFFER_COURSE)
     try:
-        plan.expand()
+        return _from_first_day(plan, plan.expand())
     except BlockSplitError:
         raise
     except TmsScheduleError as error:
         low, width = _shifts(question)
         nearest = sorted((low + k * question.step for k in range(width)), key=lambda m: (abs(m), m))
+        asked = dt.datetime.combine(day, question.at)
         for shift in nearest[1:]:
-            if _shifted(question.at, shift) < question.at and shift > 0:
+            moment = asked + dt.timedelta(minutes=shift)
+            if moment.date() != day:
                 continue  # the window does not run past midnight
-            if _shifted(question.at, shift) > question.at and shift < 0:
-                continue
-            other = attrs.evolve(plan, at=_shifted(question.at, shift))
+            other = attrs.evolve(plan, at=moment.time())
             try:
-                other.expand()
+                return _from_first_day(other, other.expand())
             except TmsScheduleError:
                 continue
-            return _from_first_day(other)
         raise error from None
-    return _from_first_day(plan)
 
 
-def _from_first_day(plan: Plan) -> Plan:
-    """The plan from the day its first session falls on: an offer starts when the course
-    does, and its later sessions count from there (a maintenance cluster needs two open days
-    in a row, so a course asked for on a Friday starts on Monday)."""
-    first = plan.expand().first.start.astimezone(plan.clinic.zone).date()
+def _from_first_day(plan: Plan, schedule: Schedule) -> Plan:
+    """The plan from the day its first session (of ``schedule``, the plan's own) falls on:
+    an offer starts when the course does, and its later sessions count from there (a
+    maintenance cluster needs two open days in a row, so a course asked for on a Friday
+    starts on Monday)."""
+    first = schedule.first.start.astimezone(plan.clinic.zone).date()
     if first == plan.start:
         return plan
     moved = attrs.evolve(plan, start=first)

@@ -10,13 +10,12 @@ import argparse
 import contextlib
 import datetime as dt
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tms_schedule._dates import short_day
-from tms_schedule._files import shown_path
+from tms_schedule._files import read_file, shown_path
 from tms_schedule.book.book import Book, EventReport
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.cli.common import (
@@ -28,15 +27,17 @@ from tms_schedule.cli.common import (
     parse_closure,
     parse_date,
     parse_local,
+    parse_time,
     recorded,
     sessions_summary,
     stamp_from_args,
+    tuned_protocol,
     write_output,
     write_schedule,
 )
 from tms_schedule.course import POLICIES
 from tms_schedule.course.file import course_to_json, load_course
-from tms_schedule.errors import TmsScheduleError
+from tms_schedule.errors import ConfigError, TmsScheduleError
 from tms_schedule.export.uid import key_id
 from tms_schedule.store import BookStore
 
@@ -369,7 +370,7 @@ def _usage(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
 def _room(store: BookStore, args: argparse.Namespace) -> int:
     protocol = _catalogue(store).get(args.protocol)
     on = parse_date(args.on, "--on")
-    start, end = _time(args.window_start, "--from"), _time(args.window_end, "--to")
+    start, end = parse_time(args.window_start, "--from"), parse_time(args.window_end, "--to")
     if end < start:
         raise UsageError(
             f"--to: must be at or after --from ({start:%H:%M}), got {end:%H:%M}"
@@ -385,9 +386,6 @@ def _room(store: BookStore, args: argparse.Namespace) -> int:
 def _init(args: argparse.Namespace) -> int:
     if not args.clinic.strip():
         raise UsageError("--clinic: must not be empty")
-    from tms_schedule._files import read_file
-    from tms_schedule.errors import ConfigError
-
     data = read_file(args.clinic, limit=1024 * 1024, error=ConfigError, what="TOML file")
     store = BookStore.create(args.db, data, shown_path(args.clinic))
     book = store.load()
@@ -402,23 +400,14 @@ def _catalogue(store: BookStore) -> Catalogue:
 
 
 def _offer(store: BookStore, args: argparse.Namespace) -> int:
-    protocol = _catalogue(store).get(args.protocol)
-    tuning: dict[str, Any] = {}
-    if args.acute_sessions is not None:
-        tuning["acute_sessions"] = args.acute_sessions
-    if args.no_taper:
-        tuning["taper"] = False
-    if args.no_continuation:
-        tuning["continuation"] = False
-    if tuning:
-        protocol = protocol.tune(**tuning)
+    protocol = tuned_protocol(_catalogue(store), args)
     book = store.load()
     names = {o: f"--{o}" for o in ("window", "step", "chair", "dates", "count")}
     with _as_options(names):
         offers = book.offers(
             protocol,
             parse_date(args.start, "--start"),
-            _time(args.at),
+            parse_time(args.at, "--at"),
             window=args.window,
             step=args.step,
             chair=args.chair,
@@ -436,13 +425,6 @@ def _offer(store: BookStore, args: argparse.Namespace) -> int:
         print(f"  {number}. {offer.key}  {offer.describe(names)}")
     print(f"Book one: tms-schedule book take {args.db} KEY --course-id ID")
     return 0
-
-
-def _time(text: str, option: str = "--at") -> dt.time:
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
-    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise UsageError(f"{option}: must be a time written HH:MM (09:00), got {text!r}")
-    return dt.time(int(match[1]), int(match[2]))
 
 
 def _take(store: BookStore, args: argparse.Namespace) -> int:

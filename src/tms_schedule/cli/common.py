@@ -57,6 +57,7 @@ __all__ = [
     "parse_date",
     "parse_local",
     "parse_span",
+    "parse_time",
     "plan_from_args",
     "read_uid_key",
     "recorded",
@@ -64,6 +65,7 @@ __all__ = [
     "sessions_summary",
     "shown_path",
     "stamp_from_args",
+    "tuned_protocol",
     "write_schedule",
 ]
 
@@ -210,16 +212,7 @@ def plan_from_args(args: argparse.Namespace) -> tuple[Plan, ClinicSettings | Non
             raise UsageError(f"{option}: must not be empty; leave the option out instead")
     settings = load_clinic(args.clinic) if args.clinic is not None else None
     catalogue = settings.catalogue if settings else Catalogue()
-    protocol = catalogue.get(args.protocol)
-    tuning: dict[str, Any] = {}
-    if args.acute_sessions is not None:
-        tuning["acute_sessions"] = args.acute_sessions
-    if args.no_taper:
-        tuning["taper"] = False
-    if args.no_continuation:
-        tuning["continuation"] = False
-    if tuning:
-        protocol = protocol.tune(**tuning)
+    protocol = tuned_protocol(catalogue, args)
     clinic = clinic_from_args(args, settings.calendar if settings else None)
     start = parse_date(args.start, "--start")
     at = _at(args.at, protocol, clinic)
@@ -434,10 +427,29 @@ def _at(text: str | None, protocol: Protocol, clinic: ClinicCalendar) -> dt.time
             for p in protocol.phases
         )
         return clinic.hours.opens if several else dt.time(9)
+    return parse_time(text, "--at")
+
+
+def parse_time(text: str, option: str) -> dt.time:
+    """A time of day written ``HH:MM`` (``9:00`` too); errors name ``option``."""
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise UsageError(f"--at: must be a time written HH:MM (09:00), got {text!r}")
+        raise UsageError(f"{option}: must be a time written HH:MM (09:00), got {text!r}")
     return dt.time(int(match[1]), int(match[2]))
+
+
+def tuned_protocol(catalogue: Catalogue, args: argparse.Namespace) -> Protocol:
+    """``PROTOCOL`` from the catalogue, tuned by ``--acute-sessions``, ``--no-taper`` and
+    ``--no-continuation``."""
+    protocol = catalogue.get(args.protocol)
+    tuning: dict[str, Any] = {}
+    if args.acute_sessions is not None:
+        tuning["acute_sessions"] = args.acute_sessions
+    if args.no_taper:
+        tuning["taper"] = False
+    if args.no_continuation:
+        tuning["continuation"] = False
+    return protocol.tune(**tuning) if tuning else protocol
 
 
 def format_from(output: str | None) -> str:

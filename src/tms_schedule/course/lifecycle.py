@@ -50,7 +50,20 @@ from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Progress, Schedule, Session
 
-__all__ = ["Course", "Revision"]
+__all__ = ["Course", "Revision", "follow_relation"]
+
+
+def follow_relation(protocol: Protocol, relation: str | None = None) -> str:
+    """How a course of ``protocol`` follows another: ``relation`` checked, or by default
+    ``maintenance`` for a protocol of boosters only, else ``continuation``."""
+    if relation is None:
+        boosters = all(isinstance(p, Periodic) for p in protocol.phases)
+        return "maintenance" if boosters else "continuation"
+    if relation not in ("maintenance", "rescue", "continuation"):
+        raise CourseError(
+            f"relation: must be maintenance, rescue or continuation, got {relation!r}"
+        )
+    return relation
 
 
 @attrs.frozen
@@ -727,13 +740,7 @@ class Course:
         plan = Plan(
             protocol, clinic or self.plan.clinic, self.plan.start, at or self.plan.at, course_id
         )
-        if relation is None:
-            boosters = all(isinstance(p, Periodic) for p in plan.protocol.phases)
-            relation = "maintenance" if boosters else "continuation"
-        if relation not in ("maintenance", "rescue", "continuation"):
-            raise CourseError(
-                f"relation: must be maintenance, rescue or continuation, got {relation!r}"
-            )
+        relation = follow_relation(plan.protocol, relation)
         active = self.schedule.active_sessions()
         if start is None:
             if not active:
