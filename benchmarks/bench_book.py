@@ -151,7 +151,7 @@ def main() -> None:
     print(f"  tms_schedule                         {ours * 1e3:9.1f} ms   (target: 200 ms)")
     print(f"  baseline: plan each again, no chairs {theirs * 1e3:9.1f} ms")
 
-    from tms_schedule.store import BookStore
+    from tms_schedule.book.store import BookStore
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "book.db"

@@ -38,7 +38,7 @@ def main() -> None:
     import tms_schedule as tms
     from tms_schedule.delivery.feed import Feed, FeedCache, FeedKey
     from tms_schedule.delivery.server import FeedApp
-    from tms_schedule.delivery.store import FolderStore
+    from tms_schedule.delivery.sources import FolderSource
 
     clinic = tms.ClinicCalendar("America/Denver", holidays="US-CO")
     course = tms.Course.start(tms.Plan("standard-10hz", clinic, "2026-11-16", "09:00", "bench-1"))
@@ -59,7 +59,7 @@ def main() -> None:
         folder = Path(scratch)
         course.save(folder / "bench-1.json")
         key = FeedKey(b"a benchmark feed secret of 32 bytes or more")
-        app = FeedApp(FolderStore(folder), key, clock=lambda: NOW)
+        app = FeedApp(FolderSource(folder), key, clock=lambda: NOW)
         environ = {"REQUEST_METHOD": "GET", "PATH_INFO": f"/feeds/{key.token('bench-1', 1)}.ics"}
 
         def get() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tms_schedule.book.store import BookStore
 from tms_schedule.cli import main
-from tms_schedule.store import BookStore
 
 CLINIC = """timezone = "America/Denver"
 [holidays]

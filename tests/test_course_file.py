@@ -24,13 +24,8 @@ from tms_schedule import (
     Plan,
     get_protocol,
 )
-from tms_schedule.course.file import (
-    _checksum,
-    course_from_json,
-    editing,
-    load_course,
-    save_course,
-)
+from tms_schedule.course.codec import checksum, course_from_json
+from tms_schedule.course.file import editing, load_course, save_course
 from tms_schedule.errors import CourseFileError
 
 LATER = dt.datetime(2028, 1, 1, tzinfo=dt.UTC)
@@ -125,7 +120,7 @@ def _without_last_revision(text: str) -> str:
 def _resealed(data: dict[str, object]) -> str:
     """A document edited and given a checksum again: only the structural checks stand."""
     data.pop("checksum", None)
-    data["checksum"] = _checksum(data)
+    data["checksum"] = checksum(data)
     return json.dumps(data)
 
 
@@ -399,7 +394,7 @@ def test_a_format_1_file_of_the_earlier_release_reads_and_saves_as_format_2(
     with editing(path) as edit:
         edit.course = edit.course.attended(3, now=LATER)
     saved = json.loads(path.read_text())
-    assert saved["version"] == 2 and saved["checksum"] == _checksum(saved)
+    assert saved["version"] == 2 and saved["checksum"] == checksum(saved)
     assert load_course(path).records[:4] == course.records[:4]
 
 

@@ -28,7 +28,7 @@ from tms_schedule.cli import main
 from tms_schedule.course.file import editing
 from tms_schedule.delivery.feed import FeedKey
 from tms_schedule.delivery.server import FeedApp
-from tms_schedule.delivery.store import FolderStore
+from tms_schedule.delivery.sources import FolderSource
 from tms_schedule.export.uid import session_uid
 
 pytest.importorskip("waitress", reason="the 'serve' extra (waitress) is not installed")
@@ -310,8 +310,8 @@ def test_a_404_takes_as_long_for_a_wrong_a_revoked_and_an_unknown_token(
 ) -> None:
     folder, _ = clinic
     key = FeedKey(SECRET)
-    FolderStore(folder).revoke("c-1")  # c-1 is at version 2 now
-    app = FeedApp(FolderStore(folder), key, clock=lambda: dt.datetime.now(dt.UTC))
+    FolderSource(folder).revoke("c-1")  # c-1 is at version 2 now
+    app = FeedApp(FolderSource(folder), key, clock=lambda: dt.datetime.now(dt.UTC))
     right = key.token("c-1", 2)
     tokens = {
         "wrong in the last character": right[:-1] + ("A" if right[-1] != "A" else "B"),
@@ -341,7 +341,7 @@ def test_a_feed_over_its_limit_is_a_500_and_the_log_names_it(
     clinic: tuple[Path, Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     folder, _ = clinic
-    store = FolderStore(folder, max_bytes=10_000)
+    store = FolderSource(folder, max_bytes=10_000)
     app = FeedApp(store, FeedKey(SECRET), clock=lambda: dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
     with caplog.at_level(logging.ERROR, logger="tms_schedule.feeds"):
         status, headers, body = call(app, path_of(FeedKey(SECRET).token("c-1", 1)))
@@ -357,7 +357,7 @@ def test_a_feeds_own_choice_in_feeds_toml_is_kept(clinic: tuple[Path, Path]) -> 
         with editing(folder / name) as edit:
             edit.course = edit.course.cancelled(3, now=recorded)
     (folder / "feeds.toml").write_text('[feeds."c-2"]\nversion = 1\ncancelled = "drop"\n')
-    app = FeedApp(FolderStore(folder), FeedKey(SECRET), clock=lambda: recorded)
+    app = FeedApp(FolderSource(folder), FeedKey(SECRET), clock=lambda: recorded)
     _, _, dropped = call(app, path_of(FeedKey(SECRET).token("c-2", 1)))
     _, _, kept = call(app, path_of(FeedKey(SECRET).token("c-1", 1)))
     assert session_uid("c-2", 3) not in event_uids(dropped) and len(event_uids(dropped)) == 29

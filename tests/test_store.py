@@ -15,8 +15,8 @@ import pytest
 
 from tms_schedule import Course, Plan
 from tms_schedule.book import Book
+from tms_schedule.book.store import SCHEMA, SCHEMA_1, BookStore
 from tms_schedule.errors import BookingConflictError, StoreError
-from tms_schedule.store import SCHEMA, SCHEMA_1, BookStore
 
 CLINIC = b"""timezone = "America/Denver"
 [holidays]
@@ -153,7 +153,7 @@ _WORKER = """
 import datetime as dt, sys, time
 from tms_schedule import Course, Plan
 from tms_schedule.errors import BookingConflictError, StoreError
-from tms_schedule.store import BookStore
+from tms_schedule.book.store import BookStore
 store = BookStore(sys.argv[1], timeout=60)
 worker, count = int(sys.argv[2]), int(sys.argv[3])
 times = ["08:00", "09:00", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00"]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from tms_schedule import _conveniences
+from tms_schedule._version import __version__
 from tms_schedule.catalogue import (
     BUILTIN_PROTOCOLS,
     Catalogue,
@@ -56,7 +58,6 @@ if TYPE_CHECKING:
     from tms_schedule.export.uid import session_uid
     from tms_schedule.settings import ClinicSettings, load_clinic
 
-__version__ = "0.1.0"
 
 # The parts a plan does not need load on first use: ``import tms_schedule`` stays quick for
 # the command line and for programs that only expand plans.
@@ -73,6 +74,27 @@ _LAZY = {
     "ClinicSettings": "tms_schedule.settings",
     "load_clinic": "tms_schedule.settings",
 }
+
+# The work of the conveniences a lower layer offers (``Schedule.to_ics()``, ``Course.save()``,
+# ``Book.day_sheet()``) is done a layer above; this is where each is (see
+# :mod:`tms_schedule._conveniences`). Nothing here is imported until it is used.
+_conveniences.HOMES.update(
+    {
+        "calendar_options": "tms_schedule.export.options:CalendarOptions",
+        "schedule_to_csv": "tms_schedule.export.csv:schedule_to_csv",
+        "schedule_to_html": "tms_schedule.export.html:schedule_to_html",
+        "schedule_to_ics": "tms_schedule.export.ics:schedule_to_ics",
+        "schedule_to_json": "tms_schedule.export.json:schedule_to_json",
+        "schedule_to_text": "tms_schedule.export.text:schedule_to_text",
+        "course_to_json": "tms_schedule.course.codec:course_to_json",
+        "course_from_json": "tms_schedule.course.codec:course_from_json",
+        "save_course": "tms_schedule.course.file:save_course",
+        "load_course": "tms_schedule.course.file:load_course",
+        "day_sheet": "tms_schedule.book.sheet:day_sheet",
+        "usage": "tms_schedule.book.usage:usage",
+        "room_for": "tms_schedule.book.usage:room_for",
+    }
+)
 
 
 if not TYPE_CHECKING:  # type checkers see the imports above, and flag a misspelt name

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 import attrs
 
+from tms_schedule._conveniences import provided
+
 if TYPE_CHECKING:
     from tms_schedule.export.options import CalendarOptions
 
@@ -229,15 +231,11 @@ class Schedule:
 
     def to_json(self, *, indent: int | None = 2, uid_key: str | bytes | None = None) -> str:
         """The schedule as JSON text (see :mod:`tms_schedule.export.json`)."""
-        from tms_schedule.export.json import schedule_to_json
-
-        return schedule_to_json(self, indent=indent, uid_key=uid_key)
+        return str(provided("schedule_to_json")(self, indent=indent, uid_key=uid_key))
 
     def to_csv(self, *, uid_key: str | bytes | None = None) -> str:
         """One row per session (see :mod:`tms_schedule.export.csv`)."""
-        from tms_schedule.export.csv import schedule_to_csv
-
-        return schedule_to_csv(self, uid_key=uid_key)
+        return str(provided("schedule_to_csv")(self, uid_key=uid_key))
 
     def to_ics(
         self, *, stamp: dt.datetime, options: CalendarOptions | None = None, **choices: Any
@@ -247,18 +245,13 @@ class Schedule:
         ``choices`` are :class:`~tms_schedule.export.options.CalendarOptions` fields, e.g.
         ``clinic_name="Example Clinic"``; ``stamp`` is the export time.
         """
-        from tms_schedule.export.ics import schedule_to_ics
-        from tms_schedule.export.options import CalendarOptions
-
         if choices:
-            options = attrs.evolve(options, **choices) if options else CalendarOptions(**choices)
-        return schedule_to_ics(self, options, stamp=stamp)
+            options = attrs.evolve(options, **choices) if options else _options(**choices)
+        return bytes(provided("schedule_to_ics")(self, options, stamp=stamp))
 
     def to_text(self) -> str:
         """The sessions by week, month grids and the skipped days, for the front desk."""
-        from tms_schedule.export.text import schedule_to_text
-
-        return schedule_to_text(self)
+        return str(provided("schedule_to_text")(self))
 
     def to_html(
         self,
@@ -275,9 +268,12 @@ class Schedule:
         :class:`~tms_schedule.export.options.CalendarOptions` fields, e.g.
         ``clinic_name="Example Clinic"``.
         """
-        from tms_schedule.export.html import schedule_to_html
-        from tms_schedule.export.options import CalendarOptions
-
         if choices:
-            options = attrs.evolve(options, **choices) if options else CalendarOptions(**choices)
-        return schedule_to_html(self, options, issued=issued, revision=revision)
+            options = attrs.evolve(options, **choices) if options else _options(**choices)
+        return str(provided("schedule_to_html")(self, options, issued=issued, revision=revision))
+
+
+def _options(**choices: Any) -> CalendarOptions:
+    """Calendar options from their fields (the class lives with the exports, a layer up)."""
+    options: CalendarOptions = provided("calendar_options")(**choices)
+    return options

@@ -2,7 +2,7 @@
 
 A :class:`Book` is a value, like a :class:`~tms_schedule.course.Course`: each change gives
 a new book and leaves the old one as it was, so clinic software keeps it in its own
-database and the command line in one SQLite file (:mod:`tms_schedule.store`). It keeps
+database and the command line in one SQLite file (:mod:`tms_schedule.book.store`). It keeps
 one rule above all: **never two sessions on one chair at once** (with the chair's turnover
 between them), never a session on a chair that cannot run its protocol or is out, and
 never more sessions at once than the clinic's staff limit allows. A change that would
@@ -29,16 +29,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from tms_schedule._conveniences import provided
 from tms_schedule._dates import short_moment
 from tms_schedule.book.chairs import Chair, Outage, StaffLimit
 from tms_schedule.book.occupancy import Booking, Occupancy, block_phases, minute
 from tms_schedule.book.offers import Offer, find_offers
-from tms_schedule.book.sheet import DaySheet, day_sheet
-from tms_schedule.book.usage import Room, Usage, room_for, usage
 from tms_schedule.catalogue import get_protocol
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.course.authorization import Authorization
@@ -52,6 +51,10 @@ from tms_schedule.errors import (
 )
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Session
+
+if TYPE_CHECKING:
+    from tms_schedule.book.sheet import DaySheet
+    from tms_schedule.book.usage import Room, Usage
 
 __all__ = ["Book", "BookEvent", "Booked", "EventReport", "Rebooked"]
 
@@ -576,13 +579,15 @@ class Book:
     def day_sheet(self, day: dt.date | str) -> DaySheet:
         """What each chair does on ``day``: its sessions, free stretches and outages, in
         order (see :mod:`tms_schedule.book.sheet`); as text, CSV or a printable page."""
-        return day_sheet(self, _date(day, "day"))
+        sheet: DaySheet = provided("day_sheet")(self, _date(day, "day"))
+        return sheet
 
     def usage(self, first: dt.date | str, last: dt.date | str, *, slot: int = 60) -> Usage:
         """Booked and open chair time per day, week, and weekday and time of day (in cells
         of ``slot`` minutes, 30 or 60) from ``first`` to ``last``, both included (see
         :mod:`tms_schedule.book.usage`)."""
-        return usage(self, _date(first, "first"), _date(last, "last"), slot)
+        result: Usage = provided("usage")(self, _date(first, "first"), _date(last, "last"), slot)
+        return result
 
     def room_for(
         self,
@@ -620,9 +625,10 @@ class Book:
                 raise BookError(
                     f"{name}: must be a whole number from {low} to {high}, got {value!r}"
                 )
-        return room_for(
+        room: Room = provided("room_for")(
             self, protocol, start_date, window_start, window_end, step=step, limit=limit
         )
+        return room
 
     # -- clinic-wide events ---------------------------------------------------------------------------
 

@@ -27,8 +27,8 @@ import re
 import sys
 from collections.abc import Sequence
 
-from tms_schedule import __version__
 from tms_schedule._files import shown_path
+from tms_schedule._version import __version__
 from tms_schedule.cli.book import add_book_commands, run_book
 from tms_schedule.cli.common import Parser, StdoutError, UsageError
 from tms_schedule.cli.course import add_course_commands, run_course

@@ -1,6 +1,6 @@
 """``tms-schedule book``: the clinic's book in one SQLite file that terminals share.
 
-Every command that changes the book is one transaction (:mod:`tms_schedule.store`):
+Every command that changes the book is one transaction (:mod:`tms_schedule.book.store`):
 another terminal's change waits for it, and an error leaves the book as it was.
 """
 
@@ -17,6 +17,7 @@ from typing import Any
 from tms_schedule._dates import short_day
 from tms_schedule._files import read_file, shown_path
 from tms_schedule.book.book import Book, EventReport
+from tms_schedule.book.store import BookStore
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.cli.common import (
     UsageError,
@@ -36,10 +37,10 @@ from tms_schedule.cli.common import (
     write_schedule,
 )
 from tms_schedule.course import POLICIES
-from tms_schedule.course.file import course_to_json, load_course
+from tms_schedule.course.codec import course_to_json
+from tms_schedule.course.file import load_course
 from tms_schedule.errors import ConfigError, TmsScheduleError
 from tms_schedule.export.uid import key_id
-from tms_schedule.store import BookStore
 
 __all__ = ["add_book_commands", "run_book"]
 

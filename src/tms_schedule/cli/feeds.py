@@ -7,7 +7,7 @@
     tms-schedule serve courses/ --secret-file feed.key [--host 127.0.0.1] [--port 8080]
 
 The folder holds the clinic's course files; each patient's feed is their first course with
-the courses that follow it (see :mod:`tms_schedule.delivery.store`). The secret comes from a
+the courses that follow it (see :mod:`tms_schedule.delivery.sources`). The secret comes from a
 file, never from the command line (which other users of the machine can read with ``ps``,
 and the shell keeps in its history). ``serve`` reads the clock for each request (the
 window of past days, and Last-Modified is never later than now) and runs until Ctrl-C.
@@ -28,7 +28,7 @@ from tms_schedule._files import shown_path
 from tms_schedule.cli.common import UsageError, add_calendar_arguments, calendar_options_from_args
 from tms_schedule.delivery.feed import CANCELLED_CHOICES, DEFAULT_PAST_DAYS, FeedKey
 from tms_schedule.delivery.server import DEFAULT_HOST, DEFAULT_PORT, PREFIX
-from tms_schedule.delivery.store import BookFeedStore, FolderStore
+from tms_schedule.delivery.sources import BookSource, FolderSource
 from tms_schedule.errors import FeedError, StoreError
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.settings import load_clinic
@@ -36,17 +36,17 @@ from tms_schedule.settings import load_clinic
 __all__ = ["add_feed_commands", "run_feed", "run_serve"]
 
 
-def _store(path: str, **choices: Any) -> FolderStore | BookFeedStore:
+def _store(path: str, **choices: Any) -> FolderSource | BookSource:
     """A folder of course files, or the clinic's book when ``path`` is a file."""
     if os.path.isfile(path):
         try:
-            return BookFeedStore(path, **choices)
+            return BookSource(path, **choices)
         except StoreError as error:
             raise FeedError(
                 f"folder: {shown_path(path)} is neither a folder of course files nor a"
                 f" clinic's book ({str(error).removeprefix(shown_path(path) + ': ')})"
             ) from None
-    return FolderStore(path, **choices)
+    return FolderSource(path, **choices)
 
 
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?")
@@ -152,7 +152,7 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--refresh-hours: must be from 1 to 168, got {args.refresh_hours:g}")
     key = _key(args.secret_file)
     if os.path.isfile(args.folder) and args.clinic is None:  # the book's own clinic file
-        from tms_schedule.store import BookStore
+        from tms_schedule.book.store import BookStore
 
         with BookStore(args.folder) as book:
             options = calendar_options_from_args(args, book.settings().calendar_options)

@@ -15,7 +15,8 @@ module                    what it holds
 ``course.milestones``     :class:`MilestoneRules`: ratings, motor threshold, billing codes
 ``course.authorization``  insurance :class:`Authorization`\\ s and their reports
 ``course.changes``        what changed between two states, in words
-``course.file``           the course file: versioned JSON, saved atomically
+``course.codec``          a course (with its protocol and calendar) as plain data and back
+``course.file``           the course file: that data as JSON, locked and saved atomically
 ========================  ==================================================================
 """
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import attrs
 
+from tms_schedule._conveniences import provided
 from tms_schedule.clinic import ClinicCalendar
 from tms_schedule.course.authorization import Authorization, AuthorizationReport
 from tms_schedule.course.changes import Changes, diff
@@ -45,6 +46,7 @@ from tms_schedule.course.replan import (
     stretch_warning,
 )
 from tms_schedule.errors import CourseError
+from tms_schedule.export.uid import key_id
 from tms_schedule.phase import Periodic
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
@@ -688,8 +690,6 @@ class Course:
 
     def check_uid_key(self, key: str | bytes | None) -> None:
         """Refuse (:class:`CourseError`) a UID key other than the course's own."""
-        from tms_schedule.export.uid import key_id
-
         if self.uid_key_id is None or key_id(key) == self.uid_key_id:
             return
         if self.uid_key_id == "default":
@@ -780,17 +780,14 @@ class Course:
     # -- persistence ---------------------------------------------------------------------------
 
     def to_json(self) -> str:
-        """The course as a JSON document with a schema version (see :mod:`tms_schedule.course.file`)."""
-        from tms_schedule.course.file import course_to_json
-
-        return course_to_json(self)
+        """The course as a JSON document with a schema version (see :mod:`tms_schedule.course.codec`)."""
+        return str(provided("course_to_json")(self))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Course:
         """Read a document written by :meth:`to_json`; anything else is refused."""
-        from tms_schedule.course.file import course_from_json
-
-        return course_from_json(text)
+        course: Course = provided("course_from_json")(text)
+        return course
 
     def save(self, path: str | Path, *, force: bool = False) -> Course:
         """Write the course to ``path`` atomically, never losing what another terminal
@@ -802,13 +799,11 @@ class Course:
         revisions the first ones here. Anything else — another course, records or a
         closure entered meanwhile elsewhere — is refused unless ``force`` is given.
         """
-        from tms_schedule.course.file import save_course
-
-        return save_course(self, path, force=force)
+        saved: Course = provided("save_course")(self, path, force=force)
+        return saved
 
     @classmethod
     def load(cls, path: str | Path) -> Course:
         """Read a course file written by :meth:`save`."""
-        from tms_schedule.course.file import load_course
-
-        return load_course(path)
+        course: Course = provided("load_course")(path)
+        return course

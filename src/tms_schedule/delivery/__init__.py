@@ -8,7 +8,7 @@ module                    what it delivers
 ========================  ==================================================================
 ``delivery.feed``         a patient's subscription feed: all their courses at a revocable
                           HMAC token address, with ETag, Last-Modified and a cache
-``delivery.store``        where the courses of a feed are: a folder of course files, or the
+``delivery.sources``      where the courses of a feed are: a folder of course files, or the
                           clinic's own storage behind the same two methods
 ``delivery.server``       the WSGI feed server of ``tms-schedule serve`` (``serve`` extra)
 ``delivery.imip``         one session's invitation or cancellation as a ready e-mail

@@ -1,7 +1,7 @@
 """A small feed server for clinics without their own: ``tms-schedule serve``.
 
 :class:`FeedApp` is a plain WSGI application (PEP 3333; no web framework) that answers
-``GET`` and ``HEAD`` for ``/feeds/<token>.ics`` from a :class:`~tms_schedule.delivery.store.FeedStore`,
+``GET`` and ``HEAD`` for ``/feeds/<token>.ics`` from a :class:`~tms_schedule.delivery.sources.FeedSource`,
 and :func:`serve` runs it on `waitress <https://docs.pylonsproject.org/projects/waitress/>`_,
 a production WSGI server with no dependencies of its own, installed by the ``serve`` extra
 (``pip install '.[serve]'`` in a checkout). Clinic software with its own web stack mounts the
@@ -29,11 +29,11 @@ delivery page of the documentation) rather than exposing it.
 >>> import datetime as dt, tempfile, pathlib
 >>> from tms_schedule import ClinicCalendar, Course, Plan
 >>> from tms_schedule.delivery.feed import FeedKey
->>> from tms_schedule.delivery.store import FolderStore
+>>> from tms_schedule.delivery.sources import FolderSource
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> _ = Course.start(Plan("itbs", ClinicCalendar("Europe/Berlin"), "2026-11-16", "09:00", "c-1")).save(folder / "c-1.json")
 >>> key = FeedKey(b"0123456789abcdef0123456789abcdef")
->>> app = FeedApp(FolderStore(folder), key, clock=lambda: dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+>>> app = FeedApp(FolderSource(folder), key, clock=lambda: dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
 >>> def start_response(status, headers):
 ...     print(status, dict(headers)["Content-Type"])
 >>> body = app({"REQUEST_METHOD": "GET", "PATH_INFO": f"/feeds/{key.token('c-1', 1)}.ics"}, start_response)
@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from tms_schedule.delivery.feed import FeedCache, FeedKey, FeedResponse, TokenIndex
-from tms_schedule.delivery.store import FeedStore
+from tms_schedule.delivery.sources import FeedSource
 from tms_schedule.errors import FeedError, TmsScheduleError
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "PREFIX", "FeedApp", "serve"]
@@ -82,8 +82,8 @@ class FeedApp:
     """The WSGI application of a feed server (see the module).
 
     Args:
-        store: where the feeds' courses are (:class:`~tms_schedule.delivery.store.FolderStore`,
-            or the clinic's own :class:`~tms_schedule.delivery.store.FeedStore`).
+        store: where the feeds' courses are (:class:`~tms_schedule.delivery.sources.FolderSource`,
+            or the clinic's own :class:`~tms_schedule.delivery.sources.FeedSource`).
         key: the clinic's feed secret.
         clock: the current time (timezone-aware); the library reads no clock, so the caller
             passes one: ``lambda: datetime.datetime.now(datetime.UTC)``.
@@ -92,7 +92,7 @@ class FeedApp:
 
     def __init__(
         self,
-        store: FeedStore,
+        store: FeedSource,
         key: FeedKey,
         *,
         clock: Callable[[], dt.datetime],

@@ -2,16 +2,16 @@
 
 A server (:mod:`tms_schedule.delivery.server`) needs two answers from a store, and nothing
 else, so a clinic's own storage (its book, a database) plugs in behind the same two
-methods (:class:`FeedStore`):
+methods (:class:`FeedSource`):
 
-* :meth:`FeedStore.versions`: every feed's id and current version, from which the server
+* :meth:`FeedSource.versions`: every feed's id and current version, from which the server
   derives the tokens it accepts;
-* :meth:`FeedStore.feed`: one feed as it is now (its courses and choices), or ``None``.
+* :meth:`FeedSource.feed`: one feed as it is now (its courses and choices), or ``None``.
 
-:class:`FolderStore` answers them from a folder of course files (``*.json``, as
+:class:`FolderSource` answers them from a folder of course files (``*.json``, as
 ``tms-schedule course new`` and ``follow`` write them): each first course with the courses
 that follow it is one patient's feed, named after the first course's id. A file
-``feeds.toml`` beside them holds each feed's version (raised by :meth:`FolderStore.revoke`
+``feeds.toml`` beside them holds each feed's version (raised by :meth:`FolderSource.revoke`
 and ``tms-schedule feed revoke``) and, if the clinic wants, its own choices::
 
     [feeds."c-1"]
@@ -40,6 +40,7 @@ import attrs
 
 from tms_schedule._files import shown_path, write_file
 from tms_schedule._toml import load_toml
+from tms_schedule.book.store import BookStore
 from tms_schedule.course import Course
 from tms_schedule.course.file import load_course
 from tms_schedule.delivery.feed import (
@@ -53,9 +54,8 @@ from tms_schedule.delivery.feed import (
 from tms_schedule.errors import ConfigError, FeedError, TmsScheduleError
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.schedule import Schedule
-from tms_schedule.store import BookStore
 
-__all__ = ["FEEDS_FILE", "BookFeedStore", "FeedStore", "FolderStore"]
+__all__ = ["FEEDS_FILE", "BookSource", "FeedSource", "FolderSource"]
 
 #: The file beside the course files that holds each feed's version and choices.
 FEEDS_FILE = "feeds.toml"
@@ -63,7 +63,7 @@ _log = logging.getLogger("tms_schedule.feeds")
 _Stat = tuple[int, int, int]  # mtime_ns, size, inode
 
 
-class FeedStore(Protocol):
+class FeedSource(Protocol):
     """What a feed server asks of a clinic's storage."""
 
     def versions(self) -> Mapping[str, int]:
@@ -94,7 +94,7 @@ def _stat(path: Path) -> _Stat | None:
     return (found.st_mtime_ns, found.st_size, found.st_ino)
 
 
-class FolderStore:
+class FolderSource:
     """The feeds of a folder of course files (see the module).
 
     Args:
@@ -111,7 +111,7 @@ class FolderStore:
     >>> acute = Course.start(Plan("itbs", ClinicCalendar("Europe/Berlin"), "2026-11-16", "09:00", "c-1"))
     >>> _ = acute.save(folder / "c-1.json")
     >>> _ = acute.next_course("maintenance", "c-1-m").save(folder / "c-1-m.json")
-    >>> store = FolderStore(folder)
+    >>> store = FolderSource(folder)
     >>> dict(store.versions()), [c.course_id for c in store.feed("c-1").courses]
     ({'c-1': 1}, ['c-1', 'c-1-m'])
     >>> store.revoke("c-1-m").version  # any of the patient's courses names the feed
@@ -326,7 +326,7 @@ def _feeds_toml(choices: Mapping[str, _Choices]) -> str:
     return "\n".join(lines) + "\n"
 
 
-class BookFeedStore:
+class BookSource:
     """The feeds of a clinic's book (the SQLite file ``tms-schedule book`` keeps): each
     first course with the courses that follow it is one patient's feed, named after the
     first course's id, as in a folder. The book holds each feed's version (raised by
@@ -410,7 +410,7 @@ class BookFeedStore:
 
     def revoke(self, course_id: str) -> Feed:
         """Revoke the address of the feed that holds ``course_id`` (see
-        :meth:`FolderStore.revoke`)."""
+        :meth:`FolderSource.revoke`)."""
         with self._lock:
             feed_id = self.feed_of(course_id)
             self._store.revoke_feed(feed_id)

@@ -45,7 +45,7 @@ from tms_schedule.book.book import Book, Booked, BookEvent
 from tms_schedule.book.chairs import Chair, Outage, StaffLimit
 from tms_schedule.book.offers import Offer
 from tms_schedule.clinic import Closure, ExtraOpenDay, OpeningHours
-from tms_schedule.course.file import (
+from tms_schedule.course.codec import (
     clinic_from_data,
     clinic_to_data,
     course_from_json,
@@ -276,7 +276,7 @@ class BookStore:
     def _connect(self) -> sqlite3.Connection:
         try:
             # ``threads``: one connection that a server's threads share, each call under
-            # the caller's lock (:class:`~tms_schedule.delivery.store.BookFeedStore`).
+            # the caller's lock (:class:`~tms_schedule.delivery.sources.BookSource`).
             db = sqlite3.connect(
                 self.path,
                 timeout=self.timeout,

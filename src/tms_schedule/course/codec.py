@@ -1,0 +1,429 @@
+"""The data of a course, and of the protocol and clinic calendar inside it.
+
+A course document holds everything needed to carry on without the original settings: the
+protocol and clinic calendar in full (a clinic's own protocol, its closures at the time),
+the plan, every record in order (voided ones too), every revision's sessions, the
+authorization and the milestone rules, and a checksum over all of it. This module turns
+each of these into plain data (dicts, lists, strings and numbers, ready for JSON) and back;
+the course file (:mod:`tms_schedule.course.file`) and the book's store
+(:mod:`tms_schedule.book.store`) keep that data, each its own way.
+
+Reading refuses a document that cannot be right, as a whole: truncated, corrupt, from a
+newer version, or changed outside tms_schedule (a record removed or altered, a revision
+dropped, a protocol or time zone edited: the checksum no longer matches). Version 1
+documents, which had no checksum, are read and written back as version 2.
+
+>>> import datetime as dt
+>>> from tms_schedule import ClinicCalendar, Plan
+>>> course = Course.start(Plan("itbs", ClinicCalendar("Europe/Berlin"), "2026-11-16", "09:00", "c-1"))
+>>> now = dt.datetime(2026, 11, 16, 10, tzinfo=dt.UTC)
+>>> course_from_json(course_to_json(course.attended(1, now=now))) == course.attended(1, now=now)
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from typing import Any
+
+import attrs
+
+from tms_schedule._validate import parse_json
+from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
+from tms_schedule.course.authorization import Authorization, Extension
+from tms_schedule.course.lifecycle import Course, Revision
+from tms_schedule.course.milestones import MilestoneRules
+from tms_schedule.course.record import Record
+from tms_schedule.errors import CourseFileError, TmsScheduleError
+from tms_schedule.export.json import schedule_from_json, schedule_to_dict
+from tms_schedule.phase import PHASE_CLASSES
+from tms_schedule.plan import Plan
+from tms_schedule.protocol import Protocol, Stimulation
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "checksum",
+    "clinic_from_data",
+    "clinic_to_data",
+    "course_from_json",
+    "course_to_data",
+    "course_to_json",
+    "protocol_from_data",
+    "protocol_to_data",
+]
+
+FORMAT = "tms_schedule/course"
+VERSION = 2
+_PHASES = {cls.__name__: cls for cls in PHASE_CLASSES}
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def _minutes(value: dt.timedelta) -> float | int:
+    minutes = value.total_seconds() / 60
+    return int(minutes) if minutes == int(minutes) else minutes
+
+
+def protocol_to_data(protocol: Protocol) -> dict[str, Any]:
+    """A protocol as plain data, every field kept."""
+    phases = []
+    for phase in protocol.phases:
+        fields = {
+            key: (
+                _minutes(value)
+                if isinstance(value, dt.timedelta)
+                else list(value)
+                if isinstance(value, tuple)
+                else value
+            )
+            for key, value in attrs.asdict(phase, recurse=False).items()
+        }
+        phases.append({"type": type(phase).__name__, **fields})
+    return {
+        "id": protocol.id,
+        "name": protocol.name,
+        "phases": phases,
+        "session_minutes": _minutes(protocol.session),
+        "first_session_minutes": _minutes(protocol.first_session),
+        "stimulation": attrs.asdict(protocol.stimulation) if protocol.stimulation else None,
+        "sources": list(protocol.sources),
+        "notes": list(protocol.notes),
+        "acute_range": list(protocol.acute_range) if protocol.acute_range else None,
+        "optional_phases": sorted(protocol.optional_phases),
+        "follow_up_weeks": list(protocol.follow_up_weeks),
+        **({"requires": sorted(protocol.requires)} if protocol.requires else {}),
+    }
+
+
+def clinic_to_data(clinic: ClinicCalendar) -> dict[str, Any]:
+    """A clinic calendar as plain data, every setting kept."""
+    return {
+        "timezone": clinic.timezone,
+        "open_weekdays": list(clinic.open_weekdays),
+        "hours": str(clinic.hours),
+        "weekday_hours": [[day, str(hours)] for day, hours in clinic.weekday_hours],
+        "holidays": clinic.holidays,
+        "holiday_language": clinic.holiday_language,
+        "closing_holidays": list(clinic.closing_holidays)
+        if clinic.closing_holidays is not None
+        else None,
+        "open_holidays": list(clinic.open_holidays),
+        "observed": clinic.observed,
+        "closures": [
+            {"start": c.start.isoformat(), "end": c.end.isoformat(), "reason": c.reason}
+            for c in clinic.closures
+        ],
+        "extra_open_days": [
+            {
+                "date": e.date.isoformat(),
+                "hours": str(e.hours) if e.hours else None,
+                "reason": e.reason,
+                "catch_up_only": e.catch_up_only,
+            }
+            for e in clinic.extra_open_days
+        ],
+        "search_horizon_days": clinic.search_horizon_days,
+    }
+
+
+def _record_to_data(record: Record) -> dict[str, Any]:
+    return {
+        "kind": record.kind,
+        "session": record.session,
+        "when": record.when.isoformat() if record.when else None,
+        "cause": record.cause,
+        "note": record.note,
+        "recorded": record.recorded.isoformat() if record.recorded else None,
+        "voids": record.voids,
+    }
+
+
+def course_to_data(course: Course) -> dict[str, Any]:
+    """The course document as Python objects, its checksum included."""
+    plan = course.plan
+    auth = course.authorization
+    rules = course.milestone_rules
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "course_id": course.course_id,
+        "follows": course.follows,
+        "relation": course.relation,
+        **({"uid_key_id": course.uid_key_id} if course.uid_key_id is not None else {}),
+        "plan": {
+            "protocol": protocol_to_data(plan.protocol),
+            "clinic": clinic_to_data(plan.clinic),
+            "start": plan.start.isoformat(),
+            "at": plan.at.strftime("%H:%M"),
+            "blocks": plan.blocks,
+        },
+        "records": [_record_to_data(r) for r in course.records],
+        "revisions": [
+            {
+                "number": r.number,
+                "records": r.records,
+                "policy": r.policy,
+                "start": r.start.isoformat() if r.start else None,
+                "warnings": list(r.warnings),
+                "removed": list(r.removed),
+                "reasons": [[number, why] for number, why in r.reasons],
+                "schedule": schedule_to_dict(r.schedule),
+            }
+            for r in course.revisions
+        ],
+        "authorization": None
+        if auth is None
+        else {
+            "sessions": auth.sessions,
+            "valid_from": auth.valid_from.isoformat(),
+            "valid_until": auth.valid_until.isoformat(),
+            "extensions": [
+                {
+                    "sessions": e.sessions,
+                    "until": e.until.isoformat() if e.until else None,
+                    "note": e.note,
+                }
+                for e in auth.extensions
+            ],
+        },
+        "milestones": attrs.asdict(
+            rules, value_serializer=lambda _i, _a, v: list(v) if isinstance(v, tuple) else v
+        ),
+    }
+    data["checksum"] = checksum(data)
+    return data
+
+
+def checksum(data: dict[str, Any]) -> str:
+    """SHA-256 over the document without its checksum, written in one canonical way."""
+    body = {key: value for key, value in data.items() if key != "checksum"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def course_to_json(course: Course) -> str:
+    """The course document as JSON text."""
+    return json.dumps(course_to_data(course), indent=2, ensure_ascii=False) + "\n"
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def course_from_json(text: str | bytes) -> Course:
+    """Read a course document; anything malformed raises :class:`CourseFileError`."""
+    data = parse_json(text, CourseFileError, "course")
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CourseFileError(f"format: not a course file (expected format {FORMAT!r})")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CourseFileError(f"version: must be a whole number, got {version!r}")
+    if version > VERSION:
+        raise CourseFileError(
+            f"version: the file is version {version}, written by a newer tms_schedule; this one"
+            f" reads versions 1 to {VERSION}: upgrade tms_schedule to open it"
+        )
+    if version < 1:
+        raise CourseFileError(f"version: unknown version {version}")
+    if version >= 2 and data.get("checksum") != checksum(data):
+        raise CourseFileError(
+            "checksum: the file was changed outside tms_schedule (a record, a revision, the"
+            " protocol or the calendar edited by hand?), or is corrupt; it is refused as a"
+            " whole: restore it from a copy"
+        )
+    try:
+        course = _course(data, version)
+        if version == 1:
+            _check_first_revision(course)
+        return attrs.evolve(course, _origin=data.get("checksum") or checksum(data))
+    except CourseFileError:
+        raise
+    except TmsScheduleError as error:
+        raise CourseFileError(f"course: {error}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
+        raise CourseFileError(f"course: malformed ({type(error).__name__}: {error})") from None
+
+
+def _check_first_revision(course: Course) -> None:
+    """A version-1 file has no checksum: its first revision must at least be its plan."""
+    planned = [(s.number, s.start, s.end) for s in course.plan.expand().sessions]
+    stored = [(s.number, s.start, s.end) for s in course.revisions[0].schedule.sessions]
+    if planned != stored:
+        raise CourseFileError(
+            "revisions: revision 0 is not what the file's plan gives (its protocol, time zone"
+            " or hours were edited, or it is damaged); version-1 files carry no checksum, so"
+            " restore it from a copy"
+        )
+
+
+def _instant(text: str | None, clinic: ClinicCalendar) -> dt.datetime | None:
+    """A revision's start: a date and time (version 2), or a day (version 1)."""
+    if text is None:
+        return None
+    if "T" in text:
+        value = dt.datetime.fromisoformat(text)
+        if value.utcoffset() is None:
+            raise CourseFileError(f"revisions: start {text!r} has no time zone")
+        return value
+    return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0), tzinfo=clinic.zone)
+
+
+def _course(data: dict[str, Any], version: int) -> Course:
+    plan_data = data["plan"]
+    protocol = protocol_from_data(plan_data["protocol"])
+    clinic = clinic_from_data(plan_data["clinic"])
+    plan = Plan(
+        protocol,
+        clinic,
+        dt.date.fromisoformat(plan_data["start"]),
+        dt.time.fromisoformat(plan_data["at"]),
+        data["course_id"],
+        blocks=plan_data["blocks"],
+    )
+    records = tuple(
+        Record(
+            r["kind"],
+            r["session"],
+            dt.datetime.fromisoformat(r["when"]) if r["when"] else None,
+            r["cause"],
+            r["note"],
+            dt.datetime.fromisoformat(r["recorded"]) if r.get("recorded") else None,
+            r.get("voids"),
+        )
+        for r in data["records"]
+    )
+    for index, record in enumerate(records):
+        if record.kind == "void" and (record.voids is None or record.voids >= index):
+            raise CourseFileError(f"records: record {index + 1} voids a record after it")
+    revisions = []
+    for raw in data["revisions"]:
+        schedule = schedule_from_json(json.dumps(raw["schedule"]))
+        if schedule.course_id != plan.course_id:
+            raise CourseFileError("revisions: a revision belongs to another course")
+        count = raw["records"]
+        if version == 1 and raw["number"] > 0:
+            cancelled = {
+                r.session for r in records[:count] if r.kind == "cancelled"
+            }  # version 1 kept no list: a cancellation no record made was the re-plan's
+            removed = tuple(
+                s.number for s in schedule if s.status == "cancelled" and s.number not in cancelled
+            )
+        else:
+            removed = tuple(raw.get("removed", ()))
+        revisions.append(
+            Revision(
+                number=raw["number"],
+                schedule=schedule,
+                records=count,
+                policy=raw["policy"],
+                start=_instant(raw["start"], clinic),
+                warnings=tuple(raw["warnings"]),
+                removed=removed,
+                reasons=tuple((int(n), str(why)) for n, why in raw.get("reasons", ())),
+            )
+        )
+    if [r.number for r in revisions] != list(range(len(revisions))):
+        raise CourseFileError("revisions: must be numbered 0, 1, 2, ... in order")
+    counts = [r.records for r in revisions]
+    if not revisions or counts != sorted(counts) or counts[-1] > len(records):
+        raise CourseFileError("revisions: their record counts do not match the records")
+    auth = data["authorization"]
+    authorization = None
+    if auth is not None:
+        authorization = Authorization(
+            auth["sessions"],
+            dt.date.fromisoformat(auth["valid_from"]),
+            dt.date.fromisoformat(auth["valid_until"]),
+            tuple(
+                Extension(
+                    e["sessions"],
+                    dt.date.fromisoformat(e["until"]) if e["until"] else None,
+                    e["note"],
+                )
+                for e in auth["extensions"]
+            ),
+        )
+    rules = dict(data["milestones"])
+    rules["rating_at_end_of"] = tuple(rules["rating_at_end_of"])
+    if rules.get("follow_up_weeks") is not None:
+        rules["follow_up_weeks"] = tuple(rules["follow_up_weeks"])
+    # Building the course replays every record after the latest revision: an impossible
+    # one refuses the file.
+    return Course(
+        plan=plan,
+        revisions=tuple(revisions),
+        records=records,
+        authorization=authorization,
+        milestone_rules=MilestoneRules(**rules),
+        follows=data["follows"],
+        relation=data["relation"],
+        uid_key_id=_key_id(data.get("uid_key_id")),
+    )
+
+
+def _key_id(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and re.fullmatch(r"default|k[0-9a-f]{12}", value)):
+        return value
+    raise CourseFileError(
+        f"uid_key_id: must be 'default' or a key id like k1a2b3c4d5e6f, got {value!r}"
+    )
+
+
+def protocol_from_data(data: dict[str, Any]) -> Protocol:
+    """A protocol from :func:`protocol_to_data`'s plain data."""
+    phases = []
+    for raw in data["phases"]:
+        fields = dict(raw)
+        cls = _PHASES.get(fields.pop("type"))
+        if cls is None:
+            raise CourseFileError(f"phases: unknown phase type {raw.get('type')!r}")
+        if "per_week" in fields and isinstance(fields["per_week"], list):
+            fields["per_week"] = tuple(fields["per_week"])
+        phases.append(cls(**fields))
+    stimulation = Stimulation(**data["stimulation"]) if data["stimulation"] else None
+    return Protocol(
+        id=data["id"],
+        name=data["name"],
+        phases=tuple(phases),
+        session=data["session_minutes"],
+        first_session=data["first_session_minutes"],
+        stimulation=stimulation,
+        sources=tuple(data["sources"]),
+        notes=tuple(data["notes"]),
+        acute_range=tuple(data["acute_range"]) if data["acute_range"] else None,
+        optional_phases=frozenset(data["optional_phases"]),
+        follow_up_weeks=tuple(data.get("follow_up_weeks", ())),
+        requires=frozenset(data.get("requires", ())),
+    )
+
+
+def clinic_from_data(data: dict[str, Any]) -> ClinicCalendar:
+    """A clinic calendar from :func:`clinic_to_data`'s plain data."""
+    return ClinicCalendar(
+        timezone=data["timezone"],
+        open_weekdays=tuple(data["open_weekdays"]),
+        hours=OpeningHours.parse(data["hours"]),
+        weekday_hours=[(day, OpeningHours.parse(hours)) for day, hours in data["weekday_hours"]],
+        holidays=data["holidays"],
+        holiday_language=data["holiday_language"],
+        closing_holidays=tuple(data["closing_holidays"])
+        if data["closing_holidays"] is not None
+        else None,
+        open_holidays=tuple(data["open_holidays"]),
+        observed=data["observed"],
+        closures=tuple(
+            Closure(dt.date.fromisoformat(c["start"]), dt.date.fromisoformat(c["end"]), c["reason"])
+            for c in data["closures"]
+        ),
+        extra_open_days=tuple(
+            ExtraOpenDay(
+                dt.date.fromisoformat(e["date"]), e["hours"], e["reason"], e["catch_up_only"]
+            )
+            for e in data["extra_open_days"]
+        ),
+        search_horizon_days=data["search_horizon_days"],
+    )
