@@ -270,7 +270,7 @@ def test_the_page_is_self_contained_and_escapes_every_text() -> None:
     for fetching in ("url(", "@import", "@font-face"):
         assert fetching not in page
     assert "&lt;i&gt;c-1&lt;/i&gt;" in page and "&lt;b&gt;Chair&lt;/b&gt;" in page
-    assert "out: &lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img" in page
+    assert "out: &lt;script&gt;alert(1)&lt;/script&gt;&#34;&gt;&lt;img" in page
     style = page.split("<style>")[1].split("</style>")[0]
     assert "<" not in style  # the clinic's name at the foot of each page is CSS-escaped
     assert "Issued 17 Nov 2026 07:45" in page

@@ -10,7 +10,8 @@ giving the same string.
 from __future__ import annotations
 
 import datetime as dt
-import html
+
+import markupsafe
 
 from tms_schedule._dates import MONTH_ABBR
 
@@ -44,7 +45,7 @@ p, ul { margin: 0 0 2mm; }
 
 def escape(text: str) -> str:
     """Text for HTML, quotes included."""
-    return html.escape(text, quote=True)
+    return str(markupsafe.escape(text))
 
 
 def words(text: str) -> str:

@@ -42,8 +42,9 @@ What the page holds, and why:
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Sequence
+
+import markupsafe
 
 from tms_schedule._dates import (
     MONTH_ABBR,
@@ -478,4 +479,4 @@ def _count(n: int, noun: str) -> str:
 
 
 def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+    return str(markupsafe.escape(text))
