@@ -83,6 +83,7 @@ _conveniences.HOMES.update(
         "calendar_options": "tms_schedule.export.options:CalendarOptions",
         "schedule_to_csv": "tms_schedule.export.csv:schedule_to_csv",
         "schedule_to_html": "tms_schedule.export.html:schedule_to_html",
+        "handout_html": "tms_schedule.pages.handout:handout_html",
         "schedule_to_ics": "tms_schedule.export.ics:schedule_to_ics",
         "schedule_to_json": "tms_schedule.export.json:schedule_to_json",
         "schedule_to_text": "tms_schedule.export.text:schedule_to_text",

@@ -8,7 +8,8 @@ module                    what it writes
 ``export.json``           JSON for clinic software, and a strict loader
 ``export.csv``            CSV, one row per session, for spreadsheets and imports
 ``export.text``           the front desk's terminal view: weeks, month grids, days passed over
-``export.html``           the printable handout
+``export.html``           the printable handout (drawn by ``pages.handout``)
+``export.handout``        what the handout says: its model, worked out from a schedule
 ``export.options``        :class:`CalendarOptions`: what the calendar files and handout say
 ``export.uid``            the one-way session UIDs every format shares
 ========================  ==================================================================
