@@ -37,6 +37,9 @@ EXPECTED = {
     "cluster-maintenance": 30,
     "deep-tms-h7-ocd": 29,
     "deep-tms-h4-smoking": 18,
+    "sequential-bilateral": 30,
+    "itbs-twice-daily": 60,
+    "medicare-20-5": 25,
 }
 
 
@@ -367,12 +370,13 @@ def test_protocol_ids_and_names_hold_no_control_characters(
         load_protocols(write(tmp_path, "[[protocol]]\n" + table))
 
 
-_DOI = re.compile(r"doi:10\.\d{4,9}/\S+[^\s,.;)]")
+_DOI = re.compile(r"doi:10\.\d{4,9}/\S+[^\s,.;)]|https://\S+[^\s,.;)]")
 _ARTICLE = re.compile(r"^[A-Z][\w'-]+ [A-Z]+ et al\. \((19|20)\d\d\) ")
 
 
 def test_every_article_cited_gives_its_doi_and_every_clearance_its_number() -> None:
-    """A clinic checking a number goes to the paper or the FDA record in one step."""
+    """A clinic checking a number goes to the paper (its DOI, or the page it was read on)
+    or the FDA record in one step."""
     articles = clearances = 0
     for protocol in BUILTIN_PROTOCOLS.values():
         for source in protocol.sources:
@@ -395,3 +399,54 @@ def test_the_clinical_corrections_hold() -> None:
     assert "Perera T et al. (2016)" in everything and "McClintock" not in everything
     snt = get_protocol("snt")
     assert snt.first_session == snt.session  # mapping is done at a visit before the block
+
+
+def test_no_citation_rests_on_the_number_no_record_confirms() -> None:
+    """K061053 matched no FDA record: NeuroStar's 2008 clearance is K083538, which did."""
+    everything = " ".join(s for p in BUILTIN_PROTOCOLS.values() for s in (*p.sources, *p.notes))
+    assert "K083538 (16 December 2008)" in get_protocol("standard-10hz").sources[1]
+    assert not any("K061053" in source for p in BUILTIN_PROTOCOLS.values() for source in p.sources)
+    assert "K061053" in everything  # named once, in a note, as the number no longer cited
+
+
+# What the December 2026 check could not confirm, by protocol: each must say so in its source.
+UNVERIFIED_PARTS = {
+    "standard-10hz": ["the volume, pages and DOI"],
+    "dash-10hz": ["the volume, pages and DOI", "the volume, pages and DOI"],
+    "itbs": ["the DOI", "the date, and that this clearance is the iTBS one"],
+    "snt": ["the volume and pages", "the volume and pages", "the year"],
+    "cluster-maintenance": ["the volume and DOI"],
+    "deep-tms-h7-ocd": ["the 2000 pulses", "the DOI"],
+    "deep-tms-h4-smoking": ["the number"],
+}
+
+
+@pytest.mark.parametrize("protocol_id", list(UNVERIFIED_PARTS))
+def test_every_part_no_retrieved_source_confirmed_is_marked_unverified(protocol_id: str) -> None:
+    marks = re.findall(r"\[unverified: ([^;\]]+)", " ".join(get_protocol(protocol_id).sources))
+    assert marks == UNVERIFIED_PARTS[protocol_id]
+
+
+def test_the_catalogue_states_the_cleared_populations() -> None:
+    from tms_schedule.catalogue import Clearance, clearances
+
+    (adults, adolescents) = clearances("standard-10hz")
+    assert (adolescents.number, adolescents.cleared) == ("K231926", dt.date(2024, 3, 22))
+    assert adolescents.population == "adolescents aged 15 to 21"
+    assert "as an adjunct" in adolescents.indication and adults.population == "adults"
+    (magventure,) = clearances(get_protocol("itbs"))
+    assert (magventure.number, magventure.cleared) == ("K251125", dt.date(2025, 8, 11))
+    assert "adjunct" in str(magventure) and magventure.population == adolescents.population
+    assert clearances("snt") == () and clearances("clinic-own") == ()
+    assert all(isinstance(c, Clearance) for p in BUILTIN_PROTOCOLS for c in clearances(p))
+
+
+def test_the_presets_clinics_ask_for() -> None:
+    bilateral = get_protocol("sequential-bilateral")
+    assert bilateral.tune(acute_sessions=15).total_sessions == 15  # 3 weeks for early response
+    assert bilateral.stimulation is not None and bilateral.stimulation.pulses == 600 + 1500
+    twice = get_protocol("itbs-twice-daily")
+    assert twice.phases == (Accelerated(per_day=2, days=30, interval=54, consecutive=False),)
+    medicare = get_protocol("medicare-20-5")
+    assert medicare.phases == (Daily(20), Taper((2, 2, 1)))
+    assert medicare.tune(taper=False).total_sessions == 20

@@ -28,15 +28,38 @@ if TYPE_CHECKING:
 
     from tms_schedule._toml import TomlTable
 
-__all__ = ["BUILTIN_PROTOCOLS", "Catalogue", "get_protocol", "load_protocols", "protocol_ids"]
+__all__ = [
+    "BUILTIN_PROTOCOLS",
+    "CLEARANCES",
+    "Catalogue",
+    "Clearance",
+    "clearances",
+    "get_protocol",
+    "load_protocols",
+    "protocol_ids",
+]
+
+#: How a source that could not be fully checked against a retrieved page says so. Every
+#: citation was checked in December 2026 (the protocol reference lists what was found);
+#: the parts no retrieved page confirmed carry this mark, naming what is unconfirmed.
+UNVERIFIED = "unverified"
 
 _O_REARDON = (
     "O'Reardon JP et al. (2007) Efficacy and safety of transcranial magnetic stimulation in the"
     " acute treatment of major depression: a multisite randomized controlled trial. Biol"
     " Psychiatry 62:1208-16, doi:10.1016/j.biopsych.2007.01.018 (5 sessions a week, 3000"
-    " pulses, 4-6 weeks)"
+    " pulses, 4-6 weeks) [unverified: the volume, pages and DOI]"
 )
-_NEUROSTAR = "FDA 510(k) K061053 (2008), NeuroStar TMS Therapy System: 10 Hz, 3000 pulses"
+_NEUROSTAR = (
+    "FDA 510(k) K083538 (16 December 2008), NeuroStar TMS Therapy System: major depressive"
+    " disorder in adult patients"
+)
+_NEUROSTAR_NOTE = (
+    "NeuroStar's clearance: K083538 (16 December 2008) is the record found. Earlier versions"
+    " cited K061053 for its first clearance in October 2008; no record confirms that number,"
+    " and it is no longer cited. The October 2008 authorization appears as De Novo DEN070003"
+    " only in data derived from openFDA [unverified]."
+)
 _TAPER = (
     "New Directions Behavioral Health / BCBSM TMS clinical criteria: 30 sessions (5 a week for"
     " 6 weeks), then a 3-week taper of 3, 2 and 1 sessions a week (36 in all)"
@@ -73,6 +96,7 @@ _STANDARD = Protocol(
         " so 90 minutes.",
         "Acute sessions: 20 to 30 (consensus: 4-6 weeks); the default is 30 as in the"
         " insurer criteria that define the 3-2-1 taper. The taper can be turned off.",
+        _NEUROSTAR_NOTE,
     ),
     acute_range=(20, 30),
     optional_phases=("taper",),
@@ -92,7 +116,8 @@ _DASH = attrs.evolve(
     sources=(
         "Carpenter L et al. (2021) Comparison of clinical outcomes with two TMS treatment protocols"
         " for major depressive disorder. Brain Stimul 14:173-80, doi:10.1016/j.brs.2020.12.003"
-        " (18.75 min, outcomes not different from Standard)",
+        " (18.75 min, outcomes not different from Standard) [unverified: the volume, pages and"
+        " DOI; the archive gives an online date of 17 December 2020]",
         _O_REARDON,
         _NEUROSTAR,
         _TAPER,
@@ -102,6 +127,7 @@ _DASH = attrs.evolve(
         " 18.75 is used, inside a 25-minute appointment (the appointment length is the"
         " library's default; no source gives one).",
         "Course: the same 30 sessions and 3-2-1 taper as standard-10hz; first visit 90 min.",
+        _NEUROSTAR_NOTE,
     ),
 )
 
@@ -121,8 +147,11 @@ _ITBS = Protocol(
     sources=(
         "Blumberger DM et al. (2018) Effectiveness of theta burst versus high-frequency rTMS in"
         " patients with depression (THREE-D): a randomised non-inferiority trial. Lancet"
-        " 391:1683-92, doi:10.1016/S0140-6736(18)30295-2 (600 pulses, about 3 min, 4-6 weeks)",
-        "FDA 510(k) K173620 (August 2018), MagVenture TMS Therapy: the 3-minute iTBS protocol",
+        " 391:1683-92, doi:10.1016/S0140-6736(18)30295-2 (600 pulses, about 3 min, 4-6 weeks)"
+        " [unverified: the DOI]",
+        "FDA 510(k) K173620 (August 2018), MagVenture TMS Therapy: the 3-minute iTBS protocol"
+        " [unverified: the date, and that this clearance is the iTBS one; a 3-minute TBS"
+        " clearance was announced on 22 August 2018]",
     ),
     notes=(
         "Five sessions a week is implied by THREE-D's 4-6 weeks (20-30 sessions) but was not"
@@ -152,7 +181,9 @@ _DEEP_H1 = Protocol(
         "Levkovitz Y et al. (2015) Efficacy and safety of deep TMS for major depression: a"
         " prospective multicenter randomized controlled trial. World Psychiatry 14:64-73,"
         " doi:10.1002/wps.20199 (20 sessions over 4 weeks, then twice a week for 12 weeks)",
-        "FDA 510(k) K122288 (2013): 5 a week for 4 weeks, optional 2 a week for 12 weeks",
+        "FDA 510(k) K122288 (7 January 2013), Brainsway Deep TMS System: depressive episodes in"
+        " adult patients; 5 a week for 4 weeks, optional maintenance twice a week (the 12 weeks"
+        " are the trial's)",
     ),
     notes=(
         "Continuation: 2 sessions a week for 12 weeks (trial and labelling), optional; one"
@@ -183,11 +214,13 @@ _SNT = Protocol(
         "Cole EJ et al. (2020) Stanford Accelerated Intelligent Neuromodulation Therapy for"
         " treatment-resistant depression. Am J Psychiatry 177:716-26,"
         " doi:10.1176/appi.ajp.2019.19070720 (10 sessions a day, 50-minute intersession"
-        " interval, 5 consecutive days, 1800 pulses)",
+        " interval, 5 consecutive days, 1800 pulses) [unverified: the volume and pages]",
         "Cole EJ et al. (2022) Stanford Neuromodulation Therapy (SNT): a double-blind randomized"
         " controlled trial. Am J Psychiatry 179:132-41, doi:10.1176/appi.ajp.2021.20101429"
-        " (ten 10-minute sessions separated by 50-minute breaks)",
-        "FDA 510(k) K220177 (2022), Magnus Neuromodulation System with SAINT",
+        " (ten 10-minute sessions separated by 50-minute breaks) [unverified: the volume and"
+        " pages]",
+        "FDA 510(k) K220177 (2022), Magnus Neuromodulation System with SAINT: major depressive"
+        " disorder [unverified: the year]",
     ),
     notes=(
         "The 50-minute interval is the break between the end of one 10-minute session and"
@@ -260,7 +293,8 @@ _CLUSTER = Protocol(
     sources=(
         "Fitzgerald PB et al. (2013) An open label trial of clustered maintenance rTMS for"
         " patients with refractory depression. Brain Stimul 6:292-7,"
-        " doi:10.1016/j.brs.2012.05.003 (monthly, 5 treatments over a two-day period)",
+        " doi:10.1016/j.brs.2012.05.003 (monthly, 5 treatments over a two-day period)"
+        " [unverified: the volume and DOI]",
     ),
     notes=(
         "Five sessions over two consecutive open days: 3 on the first, 2 on the second.",
@@ -290,10 +324,12 @@ _H7 = Protocol(
         "Carmi L et al. (2019) Efficacy and safety of deep TMS for OCD: a prospective"
         " multicenter randomized double-blind placebo-controlled trial. Am J Psychiatry"
         " 176:931-8, doi:10.1176/appi.ajp.2019.18101180 (daily for 6 weeks, 20 Hz)",
-        "FDA De Novo DEN170078 (August 2018): 29 sessions over 6 weeks, 20 Hz, 2000 pulses",
+        "FDA De Novo DEN170078 (August 2018), Brainsway Deep TMS System: 29 sessions over 6"
+        " weeks, 20 Hz, 2000 pulses [unverified: the 2000 pulses]",
         "Roth Y et al. (2021) Real-world efficacy of deep TMS for obsessive-compulsive"
         " disorder: post-marketing data collected from twenty-two clinical sites. J Psychiatr"
-        " Res 137:667-72, doi:10.1016/j.jpsychires.2020.11.009 (endpoint after 29 sessions)",
+        " Res 137:667-72, doi:10.1016/j.jpsychires.2020.11.009 (endpoint after 29 sessions)"
+        " [unverified: the DOI]",
     ),
     notes=(
         "Session count: 29 over 6 weeks (5 a week for 5 weeks, 4 in the sixth), the cleared"
@@ -322,7 +358,8 @@ _H4 = Protocol(
         " double-blind randomized controlled trial. World Psychiatry 20:397-404,"
         " doi:10.1002/wps.20905 (3 weeks of daily sessions, then once a week for 3 weeks)",
         "FDA 510(k) K200957 (August 2020), BrainsWay Deep TMS System: aid in short-term"
-        " smoking cessation",
+        " smoking cessation [unverified: the number; the August 2020 clearance was announced on"
+        " 24 August 2020, and K203616 (16 April 2021) is a later one]",
         "BrainsWay smoking-addiction patient manual (5 a week for 3 weeks, then 1 a week for"
         " 3 weeks; 20-30 minutes)",
     ),
@@ -332,6 +369,96 @@ _H4 = Protocol(
         "1800 pulses comes from a secondary source. " + _FIRST_VISIT_NOTE,
     ),
     acute_range=(15, 15),
+)
+
+_BILATERAL = Protocol(
+    id="sequential-bilateral",
+    name="Sequential bilateral rTMS: 1 Hz right, then 10 Hz left DLPFC",
+    phases=(Daily(30),),
+    session=45,
+    first_session=90,
+    requires=("figure-8",),
+    stimulation=Stimulation(
+        target="right DLPFC, then left DLPFC (MRI-targeted)",
+        pattern="600 pulses at 1 Hz right, followed by 1500 pulses at 10 Hz left, 120% of the"
+        " coil-to-cortex adjusted MT",
+        pulses=2100,
+    ),
+    sources=(
+        "Blumberger DM et al. (2016) Unilateral and bilateral MRI-targeted repetitive"
+        " transcranial magnetic stimulation for treatment-resistant depression: a randomized"
+        " controlled study. J Psychiatry Neurosci 41(4):E58, https://www.jpn.ca/content/41/4/E58"
+        " (600 pulses at 1 Hz followed by 1500 pulses at 10 Hz, 3 or 6 weeks depending on"
+        " response) [unverified: the DOI, not found]",
+    ),
+    notes=(
+        "Course: 3 or 6 weeks by response in the trial; the default is 6 weeks (30 sessions),"
+        " tune down to 15 for 3 weeks. Five sessions a week is the library's reading of"
+        " '3 or 6 weeks' [unverified: the retrieved abstract does not say].",
+        "Pulses: 600 + 1500 = 2100 a session (derived). The 45-minute appointment (about 10"
+        " min of 1 Hz, then the 10 Hz trains and the coil moved between them) is the"
+        " library's default; no source gives one. First visit 90 min, as standard-10hz.",
+    ),
+    acute_range=(15, 30),
+)
+
+_ITBS_TWICE_DAILY = Protocol(
+    id="itbs-twice-daily",
+    name="iTBS twice a day (CARTBIND), left DLPFC",
+    phases=(Accelerated(per_day=2, days=30, interval=54, consecutive=False),),
+    session=15,
+    first_session=60,
+    requires=("figure-8",),
+    stimulation=Stimulation(
+        target="left DLPFC",
+        pattern="iTBS: 3-pulse 50 Hz bursts at 5 Hz, 2 s on, 8 s off",
+        pulses=600,
+        minutes=3.15,
+    ),
+    sources=(
+        "Blumberger DM et al. (2021) A randomized sham controlled comparison of once vs"
+        " twice-daily intermittent theta burst stimulation in depression: a Canadian rTMS"
+        " treatment and biomarker network in depression (CARTBIND) study. Brain Stimul"
+        " 14:1447-55, doi:10.1016/j.brs.2021.09.003 (600 pulses twice a day, 54 minutes between"
+        " treatments, outcomes at 10 and 30 days of treatment)",
+    ),
+    notes=(
+        "Two sessions a day on 30 open days (60 sessions). The trial found twice-daily iTBS"
+        " did not speed up response compared with once a day; clinics ask for it to fit"
+        " their chairs and patients' days.",
+        "The 54 minutes are taken as the break from the end of one session to the start of"
+        " the next (the trial's wording, 'between treatments', does not say which).",
+        "Appointment 15 min and first visit 60 min, as itbs (the library's defaults).",
+    ),
+)
+
+_MEDICARE = Protocol(
+    id="medicare-20-5",
+    name="Standard 10 Hz rTMS, Medicare's 20 sessions and a 5-session taper",
+    phases=(Daily(20), Taper((2, 2, 1))),
+    session=40,
+    first_session=90,
+    requires=("figure-8",),
+    stimulation=_STANDARD.stimulation,
+    sources=(
+        "Medicare billing and coding article A57692 (LCD L37086): up to 20 visits over 4 weeks"
+        " plus 5 tapering visits; with at least 25% improvement, 10 more visits and 6 tapering"
+        " visits",
+        _O_REARDON,
+        _NEUROSTAR,
+    ),
+    notes=(
+        "The article gives the taper's count (5), not its weeks; 2, 2 and 1 a week over three"
+        " weeks, like the 3-2-1 taper's three weeks, is the library's choice.",
+        "The decision after session 20 (remission: the 5-session taper; at least 25%"
+        " improvement: 10 more sessions and a 6-session taper; otherwise stop) is a staged"
+        " authorization: MEDICARE_A57692 in tms_schedule.course.authorization. The 5-session"
+        " taper 'for those in remission' is worded so in one copy of a billing article that"
+        " refers to LCD DL37088 [unverified for L37086].",
+        "Maintenance is not covered by Medicare's articles.",
+    ),
+    acute_range=(20, 30),
+    optional_phases=("taper",),
 )
 
 #: The built-in protocols by id, in the order the catalogue lists them.
@@ -348,8 +475,99 @@ BUILTIN_PROTOCOLS: Mapping[str, Protocol] = {
         _CLUSTER,
         _H7,
         _H4,
+        _BILATERAL,
+        _ITBS_TWICE_DAILY,
+        _MEDICARE,
     )
 }
+
+
+@attrs.frozen
+class Clearance:
+    """What a regulator cleared a device for: the device, the record's number and date,
+    and the population, where the record states one.
+
+    The library shows a clearance; it never checks a patient against it (age and
+    indication stay in the clinic's own system).
+
+    Attributes:
+        device: the device as the record names it.
+        number: the 510(k) or De Novo number.
+        cleared: the decision date, when a retrieved record gives it.
+        indication: what it is cleared for.
+        population: the patients it is cleared for (``None``: the record found says no
+            more than ``indication``).
+        unverified: what of it no retrieved record confirmed (``None``: all of it).
+    """
+
+    device: str
+    number: str
+    cleared: dt.date | None
+    indication: str
+    population: str | None = None
+    unverified: str | None = None
+
+    def __str__(self) -> str:
+        """One line: ``NeuroStar ...: adolescents 15-21, ... (K231926, 22 March 2024)``."""
+        when = f", {self.cleared.day} {self.cleared:%B %Y}" if self.cleared else ""
+        who = f"{self.population}, " if self.population else ""
+        mark = f" [{UNVERIFIED}: {self.unverified}]" if self.unverified else ""
+        return f"{self.device}: {who}{self.indication} ({self.number}{when}){mark}"
+
+
+_NEUROSTAR_ADULTS = Clearance(
+    "NeuroStar TMS Therapy System",
+    "K083538",
+    dt.date(2008, 12, 16),
+    "major depressive disorder",
+    "adults",
+)
+_NEUROSTAR_ADOLESCENTS = Clearance(
+    "NeuroStar Advanced Therapy System",
+    "K231926",
+    dt.date(2024, 3, 22),
+    "as an adjunct for the treatment of major depressive disorder",
+    "adolescents aged 15 to 21",
+)
+_MAGVENTURE_ADOLESCENTS = Clearance(
+    "MagVenture TMS Therapy System",
+    "K251125",
+    dt.date(2025, 8, 11),
+    "as an adjunct for the treatment of major depressive disorder",
+    "adolescents aged 15 to 21",
+    unverified="which of the system's protocols the summary covers",
+)
+
+#: The clearances the catalogue states, by built-in protocol id (the device the protocol's
+#: sources name). A protocol not listed has none stated here.
+CLEARANCES: Mapping[str, tuple[Clearance, ...]] = {
+    "standard-10hz": (_NEUROSTAR_ADULTS, _NEUROSTAR_ADOLESCENTS),
+    "dash-10hz": (_NEUROSTAR_ADULTS, _NEUROSTAR_ADOLESCENTS),
+    "medicare-20-5": (_NEUROSTAR_ADULTS, _NEUROSTAR_ADOLESCENTS),
+    "itbs": (_MAGVENTURE_ADOLESCENTS,),
+    "deep-tms-h1": (
+        Clearance(
+            "Brainsway Deep TMS System",
+            "K122288",
+            dt.date(2013, 1, 7),
+            "depressive episodes",
+            "adults",
+        ),
+    ),
+}
+
+
+def clearances(protocol: Protocol | str) -> tuple[Clearance, ...]:
+    """The clearances the catalogue states for a built-in protocol (by id); a clinic's own
+    protocol, tuned under a new id, has none stated.
+
+    >>> for clearance in clearances("standard-10hz"):
+    ...     print(clearance)
+    NeuroStar TMS Therapy System: adults, major depressive disorder (K083538, 16 December 2008)
+    NeuroStar Advanced Therapy System: adolescents aged 15 to 21, as an adjunct for the treatment of major depressive disorder (K231926, 22 March 2024)
+    """
+    protocol_id = protocol.id if isinstance(protocol, Protocol) else protocol
+    return CLEARANCES.get(protocol_id, ())
 
 
 @attrs.frozen
