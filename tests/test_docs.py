@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from tms_schedule import BUILTIN_PROTOCOLS, load_protocols
+from tms_schedule._toml import load_toml
 from tms_schedule.cli import main
+from tms_schedule.course.authorization import staged_from_table
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PROTOCOLS_PAGE = DOCS / "protocols.md"
@@ -77,6 +79,12 @@ def test_protocol_toml_examples_load_as_described(tmp_path: Path) -> None:
     for i, block in enumerate(blocks):
         path = tmp_path / f"protocols-{i}.toml"
         path.write_text(block, encoding="utf-8")
+        if "[[protocol]]" not in block:  # a clinic file's payer stages
+            staged = staged_from_table(load_toml(path))
+            assert all(
+                f'payer = "{payer}"' in block or payer == "medicare-a57692" for payer in staged
+            )
+            continue
         protocols = load_protocols(path)
         assert protocols
         for protocol in protocols:

@@ -61,12 +61,28 @@ A front desk keeps one file per clinic; every key is optional except ``timezone`
     hours = "07:00-09:00"              # optional: only in these hours
     weekdays = "Mon-Fri"               # optional: only on these days
 
+    [[scales]]                         # rating scales besides PHQ-9 (0-27, remission < 5)
+    name = "HAM-D-17"
+    low = 0
+    high = 52
+    remission_below = 8
+
+    [[authorizations]]                 # a payer's staged authorization
+    payer = "medicare-a57692"          # (Medicare's is built in under this id)
+    name = "Medicare A57692 (LCD L37086)"
+    sessions = 20                      # approved before the decision, at session 20
+    warn_sessions = 5                  # the front desk is warned 5 sessions ahead
+    remission = { taper = [2, 2, 1] }
+    improved = { more = 10, taper = [3, 2, 1] }   # at least improvement_percent (25)
+    otherwise = { stop = true }
+
 Every error names the file, the key and what is allowed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +92,8 @@ from tms_schedule._toml import TomlTable, load_toml, parse_toml
 from tms_schedule.book.chairs import Chair, StaffLimit
 from tms_schedule.catalogue import Catalogue, protocols_from_table
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, parse_weekdays
+from tms_schedule.course.authorization import StagedAuthorization, staged_from_table
+from tms_schedule.course.ratings import SCALES, Scale, scales_from_table
 from tms_schedule.errors import ConfigError, TmsScheduleError
 from tms_schedule.export.options import CalendarOptions
 
@@ -94,6 +112,8 @@ _TOP_KEYS = {
     "calendar",
     "chairs",
     "staff_limits",
+    "scales",
+    "authorizations",
 }
 _CALENDAR_KEYS = {
     "clinic_name": "str",
@@ -129,6 +149,8 @@ class ClinicSettings:
     path: str | None = None
     chairs: tuple[Chair, ...] = ()
     staff_limits: tuple[StaffLimit, ...] = ()
+    scales: Mapping[str, Scale] = attrs.Factory(lambda: dict(SCALES))
+    authorizations: Mapping[str, StagedAuthorization] = attrs.Factory(dict)
 
 
 def load_clinic(path: str | Path) -> ClinicSettings:
@@ -156,7 +178,11 @@ def settings_from_table(table: TomlTable, name: str) -> ClinicSettings:
     options = _calendar_options(table)
     chairs = tuple(_chairs(table))
     limits = tuple(_staff_limits(table))
-    return ClinicSettings(calendar, catalogue, options, name, chairs, limits)
+    scales = scales_from_table(table)
+    authorizations = staged_from_table(table)
+    return ClinicSettings(
+        calendar, catalogue, options, name, chairs, limits, scales, authorizations
+    )
 
 
 def _chairs(table: TomlTable) -> list[Chair]:

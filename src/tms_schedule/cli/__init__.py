@@ -10,6 +10,8 @@ module              commands
 ``cli.common``      what they share: the parser, plan and calendar options, dates, output
 ==================  ======================================================================
 
+Ctrl-C at any moment prints one line, ``interrupted; nothing was changed`` (or the files
+saved before it came), and exits with status 130; files are written whole or not at all.
 Bad input prints one line naming the problem on standard error and exits with status 2;
 no traceback, and nothing written or changed. That includes text that is not UTF-8 (a
 terminal in another encoding sends other bytes: refused, naming the option) and standard
@@ -30,7 +32,7 @@ from collections.abc import Sequence
 from tms_schedule._files import shown_path
 from tms_schedule._version import __version__
 from tms_schedule.cli.book import add_book_commands, run_book
-from tms_schedule.cli.common import Parser, StdoutError, UsageError
+from tms_schedule.cli.common import SAVED, Parser, StdoutError, UsageError
 from tms_schedule.cli.course import add_course_commands, run_course
 from tms_schedule.cli.feeds import add_feed_commands, run_feed, run_serve
 from tms_schedule.cli.plan import add_plan_commands, run_plan, run_protocols
@@ -60,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report("standard output is closed; send it to a file or to /dev/null instead")
         return 2
     parser = build_parser()
+    SAVED.clear()
     try:
         args = parser.parse_args(argv)
         check_text(parser, args)
@@ -88,6 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(f"standard output: cannot write ({error.strerror or error})")
         _drop_stdout()
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, never a traceback. Files are written whole or not at all (a
+        # temporary file replaces the old one in one step), so each is as it was or saved.
+        what = f"saved already: {', '.join(map(shown_path, SAVED))}" if SAVED else None
+        _say(f"interrupted; {what or 'nothing was changed'}")
+        return 130
     except SystemExit as done:  # --help and --version print, then exit
         try:
             sys.stdout.flush()
@@ -169,8 +178,12 @@ def _option_names(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 def _report(message: str) -> None:
     """One line on standard error (which may itself be gone: then there is nowhere to say it)."""
+    _say(f"error: {message}")
+
+
+def _say(message: str) -> None:
     with contextlib.suppress(OSError, ValueError, AttributeError):
-        print(f"tms-schedule: error: {message}", file=sys.stderr, flush=True)
+        print(f"tms-schedule: {message}", file=sys.stderr, flush=True)
 
 
 def _drop_stdout() -> None:

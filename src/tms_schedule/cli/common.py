@@ -43,6 +43,7 @@ from tms_schedule.settings import ClinicSettings, load_clinic
 
 __all__ = [
     "FORMATS",
+    "SAVED",
     "SUFFIX_FORMATS",
     "Parser",
     "StdoutError",
@@ -62,6 +63,7 @@ __all__ = [
     "read_uid_key",
     "recorded",
     "require_course_id",
+    "saved",
     "sessions_summary",
     "shown_path",
     "stamp_from_args",
@@ -596,3 +598,13 @@ def recorded(course: Course, args: argparse.Namespace, now: dt.datetime) -> tupl
         return course.cancelled(args.session, args.note, now=now), "cancelled"
     to = parse_local(args.moved_to, zone, "--moved-to")
     return course.moved(args.session, to, args.note, now=now), f"moved to {to:%Y-%m-%d %H:%M}"
+
+
+#: The files this command has saved so far: a Ctrl-C after a save says what was saved
+#: rather than "nothing was changed" (see :func:`tms_schedule.cli.main`).
+SAVED: list[str] = []
+
+
+def saved(path: str | os.PathLike[str]) -> None:
+    """Note that the command saved ``path`` (for the line a Ctrl-C prints)."""
+    SAVED.append(str(path))

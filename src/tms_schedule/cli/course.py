@@ -9,6 +9,10 @@
     tms-schedule course authorize c-1.json --sessions 36 --from 2026-11-16 --until 2027-01-31
     tms-schedule course check c-1.json
     tms-schedule course show c-1.json
+    tms-schedule course rate c-1.json 18 --session 1
+    tms-schedule course authorize c-1.json --payer medicare-a57692 --from 2026-11-16 --until 2027-01-31
+    tms-schedule course decide c-1.json
+    tms-schedule course end c-1.json --reason "moved away"
     tms-schedule course close c-1.json 2026-12-24..2026-12-31 --reason "Winter break"
     tms-schedule course export c-1.json -o appointments.ics
     tms-schedule course push c-1.json c-1-m.json --server-file caldav.toml
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -48,14 +53,18 @@ from tms_schedule.cli.common import (
     read_uid_key,
     recorded,
     require_course_id,
+    saved,
     sessions_summary,
     stamp_from_args,
     write_output,
     write_schedule,
 )
 from tms_schedule.course import POLICIES, Authorization, Course
+from tms_schedule.course.authorization import MEDICARE_A57692, StagedAuthorization
 from tms_schedule.course.file import editing, load_course, save_course
+from tms_schedule.course.ratings import SCALES, Scale
 from tms_schedule.errors import CourseError, CourseFileError, FhirExportError
+from tms_schedule.export.json import schedule_to_dict
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.export.uid import key_id
 from tms_schedule.schedule import Schedule
@@ -178,6 +187,13 @@ def add_course_commands(commands: Any) -> None:
         "--extend", type=int, metavar="N", help="add N approved sessions (with --until: later)"
     )
     authorize.add_argument("--note", metavar="TEXT", help="a note on the extension")
+    authorize.add_argument(
+        "--payer",
+        metavar="ID",
+        help="a staged authorization: the payer's stages from --clinic's [[authorizations]],"
+        f" or {MEDICARE_A57692.payer} (Medicare's 20 sessions, then a decision)",
+    )
+    authorize.add_argument("--clinic", metavar="clinic.toml", help="its [[authorizations]]")
     authorize.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     check = actions.add_parser("check", help="check the plan against the authorization")
@@ -243,6 +259,44 @@ def add_course_commands(commands: Any) -> None:
     push.add_argument("--clinic", metavar="clinic.toml", help="its [calendar] choices")
     add_calendar_arguments(push)
 
+    rate = actions.add_parser(
+        "rate", help="record a rating's score (PHQ-9 0-27, or the clinic's scales)"
+    )
+    rate.add_argument("file", metavar="COURSE.json", help="the course file")
+    rate.add_argument(
+        "score", type=int, nargs="?", metavar="SCORE", help="the score (within its scale's range)"
+    )
+    rate.add_argument("--scale", metavar="NAME", help="default: the course's scale (PHQ-9)")
+    rate.add_argument("--session", type=int, metavar="N", help="the session it was rated at")
+    rate.add_argument("--on", metavar="YYYY-MM-DD", help="the day it was rated (default: today)")
+    rate.add_argument("--note", metavar="TEXT", help="a note (never in calendar files)")
+    rate.add_argument("--clinic", metavar="clinic.toml", help="its [[scales]]")
+    rate.add_argument(
+        "--void", type=int, metavar="N", help="take back rating N instead (give --reason)"
+    )
+    rate.add_argument("--reason", metavar="TEXT", help="why rating N is taken back")
+    rate.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+
+    decide = actions.add_parser(
+        "decide", help="apply a staged authorization's decision with the latest rating"
+    )
+    decide.add_argument("file", metavar="COURSE.json", help="the course file")
+    decide.add_argument(
+        "--rating", type=int, metavar="N", help="the rating that supports it (default: the latest)"
+    )
+    decide.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+
+    end = actions.add_parser("end", help="end the course early, with the reason")
+    end.add_argument("file", metavar="COURSE.json", help="the course file")
+    end.add_argument("--reason", required=True, metavar="TEXT", help="why (kept in the history)")
+    end.add_argument(
+        "--from",
+        dest="start",
+        metavar="YYYY-MM-DD[THH:MM]",
+        help="no session from then on (default: now)",
+    )
+    end.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+
     follow = actions.add_parser(
         "follow", help="start a maintenance or rescue course after this one"
     )
@@ -253,7 +307,15 @@ def add_course_commands(commands: Any) -> None:
         "--start", metavar="YYYY-MM-DD", help="default: a week after the last session"
     )
     follow.add_argument(
-        "--rescue", action="store_true", help="a reintroduction course for a relapse"
+        "--rescue",
+        action="store_true",
+        help="a reintroduction course for a relapse; during maintenance it supersedes the"
+        " boosters from its first day (the maintenance file is updated)",
+    )
+    follow.add_argument(
+        "--resume",
+        metavar="MAINTENANCE.json",
+        help="after a rescue course (FILE): the boosters of the maintenance it superseded",
     )
     follow.add_argument("-o", "--output", required=True, metavar="NEXT.json", help="its file")
     follow.add_argument(
@@ -291,6 +353,12 @@ def run_course(args: argparse.Namespace) -> int:
             return _close(args)
         case "push":
             return _push(args, now)
+        case "rate":
+            return _rate(args, now)
+        case "decide":
+            return _decide(args, now)
+        case "end":
+            return _end(args, now)
     course = load_course(args.file)
     match args.action:
         case "show":
@@ -302,7 +370,7 @@ def run_course(args: argparse.Namespace) -> int:
         case "export":
             return _export(course, args)
         case "follow":
-            return _follow(course, args)
+            return _follow(course, args, now)
     raise AssertionError(args.action)
 
 
@@ -310,6 +378,7 @@ def _record(args: argparse.Namespace, now: dt.datetime) -> int:
     with editing(args.file, timeout=args.wait) as edit:
         edit.course, said = recorded(edit.course, args, now)
         number = len(edit.course.records)
+    saved(args.file)
     print(f"Session {args.session}: {said} (record {number}, saved)")
     if args.missed or args.cancelled:
         print(f"Re-plan to make it up: tms-schedule course replan {args.file}")
@@ -322,6 +391,7 @@ def _void(args: argparse.Namespace, now: dt.datetime) -> int:
         void = edit.course.records[-1]
         assert void.voids is not None
         target = edit.course.records[void.voids]
+    saved(args.file)
     print(
         f"Session {args.session}: record {void.voids + 1} ({target.describe(edit.course.plan.clinic.zone)}) voided;"
         f" the history keeps it (saved)"
@@ -354,6 +424,7 @@ def _replan(args: argparse.Namespace, now: dt.datetime) -> int:
             within_authorization=args.within_authorization,
         )
         updated = edit.course
+    saved(args.file)
     if updated is course:
         print(
             f"Nothing to change: every session keeps its time (revision {course.revision.number})"
@@ -377,9 +448,7 @@ def _show(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
     if args.format in ("json", "csv"):
         key = _key_from(args)
         _check_key(course, key)
-        text = (
-            schedule.to_json(uid_key=key) if args.format == "json" else schedule.to_csv(uid_key=key)
-        )
+        text = course_json(course, key) if args.format == "json" else schedule.to_csv(uid_key=key)
         print(text, end="")
         return 0
     revision = course.revision
@@ -396,16 +465,36 @@ def _show(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
     print(f"Revision {revision.number}; {following}")
     if course.follows:
         print(f"Follows course {course.follows} ({course.relation})")
+    if course.ended is not None:
+        at = course.ended.at.astimezone(course.plan.clinic.zone)
+        print(f"Ended from {at:%Y-%m-%d %H:%M}: {course.ended.reason}")
+    auth = course.authorization
+    if auth is not None and auth.staged is not None:
+        if auth.decision is None:
+            print(f"Decision due at {_nth(course, auth.staged.sessions)}: {auth.staged.describe()}")
+        else:
+            print(f"Decided: {auth.decision.outcome} ({auth.decision.reason})")
     for warning in revision.warnings:
         print(f"Warning: {warning}")
     print()
-    print(schedule.to_text(), end="")
+    print(_with_places(course, schedule.to_text()), end="")
     follow_ups = course.follow_ups()
     if follow_ups:
         print()
         print("After the course")
         for item in follow_ups:
             print(f"  {item.date:%a %d %b %Y}  {item.text}")
+    if course.ratings:
+        print()
+        print("Ratings")
+        for index, rating in enumerate(course.ratings, start=1):
+            mark = f"  [voided: {rating.voided}]" if rating.voided else ""
+            note = f"  ({rating.note})" if rating.note else ""
+            print(f"  {index:>3}. {rating}{note}{mark}")
+        for name in sorted({r.scale.name for r in course.ratings if r.voided is None}):
+            result = course.outcome(name)
+            if result is not None and result.latest is not result.baseline:
+                print(f"  Since baseline: {result}")
     if course.records:
         print()
         print("Records")
@@ -414,7 +503,8 @@ def _show(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
             mark = f"  [voided: {voided[index].note}]" if index in voided else ""
             note = f"  ({record.note})" if record.note and record.kind != "void" else ""
             print(
-                f"  {index + 1:>3}. session {record.session}: {record.describe(course.plan.clinic.zone)}{note}{mark}"
+                f"  {index + 1:>3}. {session_words(course, record.session)}:"
+                f" {record.describe(course.plan.clinic.zone)}{note}{mark}"
             )
     since = args.since if args.since is not None else max(revision.number - 1, 0)
     print()
@@ -430,18 +520,122 @@ def _authorize(args: argparse.Namespace) -> int:
             until = parse_date(args.until, "--until") if args.until else None
             edit.course = course.extend_authorization(args.extend, until, args.note)
         else:
-            if args.sessions is None or args.valid_from is None or args.until is None:
-                raise UsageError("authorize: give --sessions, --from and --until, or --extend N")
+            staged = _staged(args) if args.payer is not None else None
+            sessions = args.sessions if staged is None else staged.sessions
+            if sessions is None or args.valid_from is None or args.until is None:
+                raise UsageError(
+                    "authorize: give --sessions, --from and --until, or --extend N (a staged"
+                    " authorization: --payer instead of --sessions)"
+                )
+            if staged is not None and args.sessions not in (None, staged.sessions):
+                raise UsageError(
+                    f"--sessions: {staged.name} approves {staged.sessions} before its decision;"
+                    " leave --sessions out"
+                )
             edit.course = course.authorize(
                 Authorization(
-                    args.sessions,
+                    sessions,
                     parse_date(args.valid_from, "--from"),
                     parse_date(args.until, "--until"),
+                    staged=staged,
                 )
             )
         authorization = edit.course.authorization
+    saved(args.file)
     assert authorization is not None
     print(f"Authorization: {authorization.approved} sessions until {authorization.until} (saved)")
+    if authorization.decision_due:
+        assert authorization.staged is not None
+        print(f"Staged: {authorization.staged.describe()}")
+    return 0
+
+
+def _staged(args: argparse.Namespace) -> StagedAuthorization:
+    """The staged authorization ``--payer`` names (the clinic file's, or Medicare's)."""
+    if args.clinic is not None:
+        known = dict(load_clinic(args.clinic).authorizations)
+    else:
+        known = {MEDICARE_A57692.payer: MEDICARE_A57692}
+    if args.payer not in known:
+        raise UsageError(
+            f"--payer: must be one of {', '.join(sorted(known))} (the clinic file's"
+            f" [[authorizations]]), got {args.payer!r}"
+        )
+    return known[args.payer]
+
+
+def _rate(args: argparse.Namespace, now: dt.datetime) -> int:
+    if args.void is not None:
+        if args.score is not None or args.reason is None:
+            raise UsageError("--void: give the rating's number and --reason, without a SCORE")
+        with editing(args.file, timeout=args.wait) as edit:
+            edit.course = edit.course.void_rating(args.void, args.reason, now=now)
+            rating = edit.course.ratings[args.void - 1]
+        saved(args.file)
+        print(f"Rating {args.void} ({rating}) voided; the history keeps it (saved)")
+        return 0
+    if args.score is None:
+        raise UsageError("SCORE: give the score (or --void N --reason TEXT)")
+    if args.reason is not None:
+        raise UsageError("--reason: only with --void")
+    scales: dict[str, Scale] = (
+        dict(load_clinic(args.clinic).scales) if args.clinic is not None else dict(SCALES)
+    )
+    with editing(args.file, timeout=args.wait) as edit:
+        course = edit.course
+        scale: Scale | str | None = args.scale
+        if isinstance(scale, str) and scale in scales:
+            scale = scales[scale]
+        elif scale is None and course.milestone_rules.scale in scales:
+            scale = scales[course.milestone_rules.scale]
+        on = parse_date(args.on, "--on") if args.on else None
+        edit.course = course.rate(
+            args.score, now=now, on=on, scale=scale, session=args.session, note=args.note
+        )
+        number = len(edit.course.ratings)
+        rating = edit.course.ratings[-1]
+        result = edit.course.outcome(rating.scale.name)
+    saved(args.file)
+    print(f"Rating {number}: {rating} (saved)")
+    if result is not None and result.latest is not result.baseline:
+        print(f"Since baseline: {result}")
+    return 0
+
+
+def _decide(args: argparse.Namespace, now: dt.datetime) -> int:
+    with editing(args.file, timeout=args.wait) as edit:
+        edit.course = edit.course.decide(now=now, rating=args.rating)
+        updated = edit.course
+    saved(args.file)
+    authorization = updated.authorization
+    assert authorization is not None and authorization.decision is not None
+    decision = authorization.decision
+    print(f"Decision: {decision.outcome} ({decision.reason}); saved")
+    if updated.ended is not None:
+        print(f"The course ends: {updated.ended.reason}")
+    print(f"Authorization: {authorization.approved} sessions until {authorization.until}")
+    print(updated.changes_since().to_text(), end="")
+    return 0
+
+
+def _end(args: argparse.Namespace, now: dt.datetime) -> int:
+    with editing(args.file, timeout=args.wait) as edit:
+        course = edit.course
+        start = _moment(args.start, now, course.plan.clinic.zone) if args.start else None
+        edit.course = course.end(args.reason, now=now, start=start)
+        updated = edit.course
+    saved(args.file)
+    removed = updated.revision.removed
+    print(
+        f"Course {updated.course_id} ended ({args.reason}): {len(removed)}"
+        f" session{'' if len(removed) == 1 else 's'} cancelled; saved"
+    )
+    behind = [s.number for s in updated.remaining()]
+    if behind:
+        print(
+            "Still to record (before the end): session"
+            f"{'' if len(behind) == 1 else 's'} {', '.join(map(str, behind))}"
+        )
     return 0
 
 
@@ -466,6 +660,11 @@ def _export(course: Course, args: argparse.Namespace) -> int:
     if args.patient is not None:
         raise UsageError("--patient: only a FHIR export names the patient (--format fhir)")
     revision = course.revision.number if args.revision is None else args.revision
+    if fmt == "json" and args.revision is None:
+        write_output(course_json(course, options.uid_key).encode("utf-8"), args.output)
+        if args.output is not None and args.output != "-":
+            print(f"Wrote {sessions_summary(schedule)} to {shown_path(args.output)}")
+        return 0
     write_schedule(schedule, fmt, options, stamp, args.output, revision=revision)
     return 0
 
@@ -585,6 +784,7 @@ def _close(args: argparse.Namespace) -> int:
         affected = [
             s.number for s in edit.course.remaining() if closure.start <= s.date <= closure.end
         ]
+    saved(args.file)
     days = f"{closure.start}" + (f" to {closure.end}" if closure.end != closure.start else "")
     print(f"Closed {days} ({closure.reason}); saved")
     if affected:
@@ -634,15 +834,45 @@ def _write_new(course: Course, output: str, force: bool) -> None:
                 " --force to replace it"
             )
     save_course(course, output, force=force)
+    saved(output)
 
 
-def _follow(course: Course, args: argparse.Namespace) -> int:
+def _follow(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
     _course_output(args.output)
     start = parse_date(args.start, "--start") if args.start else None
+    if args.resume is not None:
+        if args.rescue:
+            raise UsageError("--resume: resumes maintenance after a rescue; leave out --rescue")
+        superseded = load_course(args.resume)
+        following = course.resume(superseded, args.course_id, start=start)
+        if args.protocol != superseded.plan.protocol.id:
+            raise UsageError(
+                f"PROTOCOL: the resumed boosters are {superseded.plan.protocol.id}'s, got"
+                f" {args.protocol!r}"
+            )
+        _write_new(following, args.output, args.force)
+        print(
+            f"Wrote course {following.course_id} (resumes {superseded.course_id} after"
+            f" {course.course_id}) to {shown_path(args.output)}:"
+            f" {sessions_summary(following.schedule)}"
+        )
+        return 0
     if args.rescue:
         if start is None:
             raise CourseError("--start: a rescue course needs its start date")
         following = course.rescue(args.protocol, args.course_id, start)
+        if course.boosters_only and not course.ended:
+            # The rescue takes the place of the boosters it interrupts: the maintenance
+            # file is changed first, so a rescue is never written beside live boosters.
+            with editing(args.file) as edit:
+                edit.course = edit.course.supersede(following, now=now)
+                ended = len(edit.course.revision.removed)
+            saved(args.file)
+            print(
+                f"Course {course.course_id}: {ended} booster{'' if ended == 1 else 's'} from"
+                f" {following.schedule.first.date} cancelled (superseded by"
+                f" {following.course_id}); saved"
+            )
     else:
         following = course.next_course(args.protocol, args.course_id, start=start)
     _write_new(following, args.output, args.force)
@@ -651,3 +881,116 @@ def _follow(course: Course, args: argparse.Namespace) -> int:
         f" to {shown_path(args.output)}: {sessions_summary(following.schedule)}"
     )
     return 0
+
+
+_ORDINAL = {1: "st", 2: "nd", 3: "rd"}
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else _ORDINAL.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _places(course: Course) -> dict[int, tuple[int, int]]:
+    """Each session that takes place: its place in the course and the course's count."""
+    active = course.schedule.active_sessions()
+    total = course.schedule.target if course.schedule.target is not None else len(active)
+    return {s.number: (k, total) for k, s in enumerate(active, start=1)}
+
+
+def _made_up(course: Course) -> set[int]:
+    """The sessions a catch-up re-plan added (make-ups), not the plan or a decision."""
+    seen = {s.number for s in course.revisions[0].schedule.sessions}
+    made: set[int] = set()
+    for revision in course.revisions[1:]:
+        numbers = {s.number for s in revision.schedule.sessions}
+        if revision.policy in POLICIES:
+            made |= numbers - seen
+        seen |= numbers
+    return made
+
+
+def session_words(course: Course, number: int) -> str:
+    """A session by the number ``record`` takes, with its place in the course beside it
+    where the two differ: ``session 45, a make-up: 6th of 44`` or ``session 12: 11th of
+    36``; ``session 3`` where they agree (or it does not take place)."""
+    place = _places(course).get(number)
+    if place is None or place[0] == number:
+        return f"session {number}"
+    made = ", a make-up" if number in _made_up(course) else ""
+    return f"session {number}{made}: {_ordinal(place[0])} of {place[1]}"
+
+
+def _nth(course: Course, place: int) -> str:
+    """The session at ``place`` in the course, by the number ``record`` takes."""
+    for number, (k, _) in _places(course).items():
+        if k == place:
+            return session_words(course, number)
+    return f"session {place}"
+
+
+def _with_places(course: Course, text: str) -> str:
+    """The schedule's listing with each session's place beside its number where they
+    differ (the number is the one ``record`` takes)."""
+    places = _places(course)
+    made = _made_up(course)
+    out = []
+    for line in text.splitlines():
+        number = _listed_number(line)
+        place = places.get(number) if number is not None else None
+        if number is not None and place is not None and place[0] != number:
+            what = "a make-up: " if number in made else ""
+            line += f"  ({what}{_ordinal(place[0])} of {place[1]})"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _listed_number(line: str) -> int | None:
+    """The session number a line of the listing starts with (``  45  Mon 16 Nov  ...``)."""
+    head, _, rest = line[:5], None, line[5:]
+    if line.startswith("  ") and head.strip().isdigit() and rest[:2] == "  " and rest[2:5] in _DAYS:
+        return int(head)
+    return None
+
+
+_DAYS = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+
+
+def course_json(course: Course, key: str | bytes | None) -> str:
+    """The course's JSON export: the schedule's document and a ``course`` block with its
+    clinical record (ratings and their outcome against baseline, a staged authorization's
+    decision, an early end). Calendar files and feeds carry none of it."""
+    data = schedule_to_dict(course.schedule, uid_key=key)
+    names = sorted({r.scale.name for r in course.ratings if r.voided is None})
+    outcomes = [course.outcome(name) for name in names]
+    auth = course.authorization
+    decision = auth.decision if auth is not None else None
+    data["course"] = {
+        "ratings": [
+            {
+                "number": index,
+                "scale": rating.scale.name,
+                "score": rating.score,
+                "range": [rating.scale.low, rating.scale.high],
+                "date": rating.date.isoformat(),
+                "session": rating.session,
+                "voided": rating.voided,
+            }
+            for index, rating in enumerate(course.ratings, start=1)
+        ],
+        "outcomes": [o.to_data() for o in outcomes if o is not None],
+        "decision": None
+        if decision is None
+        else {"outcome": decision.outcome, "rating": decision.rating, "reason": decision.reason},
+        "decision_due_at": _nth(course, auth.staged.sessions)
+        if auth is not None and auth.staged is not None and auth.decision is None
+        else None,
+        "ended": None
+        if course.ended is None
+        else {
+            "at": course.ended.at.isoformat(),
+            "reason": course.ended.reason,
+            "superseded_by": course.ended.superseded_by,
+        },
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

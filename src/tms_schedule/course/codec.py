@@ -11,7 +11,9 @@ the course file (:mod:`tms_schedule.course.file`) and the book's store
 Reading refuses a document that cannot be right, as a whole: truncated, corrupt, from a
 newer version, or changed outside tms_schedule (a record removed or altered, a revision
 dropped, a protocol or time zone edited: the checksum no longer matches). Version 1
-documents, which had no checksum, are read and written back as version 2.
+documents, which had no checksum, are read and written back as version 2. A course's
+ratings, its early end and a staged authorization are keys a version-2 document has only
+when the course has them: documents written before them read as they did.
 
 >>> import datetime as dt
 >>> from tms_schedule import ClinicCalendar, Plan
@@ -33,9 +35,18 @@ import attrs
 
 from tms_schedule._validate import parse_json
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
-from tms_schedule.course.authorization import Authorization, Extension
+from tms_schedule.course.authorization import (
+    OUTCOMES,
+    Authorization,
+    Continuation,
+    Decision,
+    Extension,
+    StagedAuthorization,
+)
+from tms_schedule.course.decisions import Ending
 from tms_schedule.course.lifecycle import Course, Revision
 from tms_schedule.course.milestones import MilestoneRules
+from tms_schedule.course.ratings import Rating, Scale
 from tms_schedule.course.record import Record
 from tms_schedule.errors import CourseFileError, TmsScheduleError
 from tms_schedule.export.json import schedule_from_json, schedule_to_dict
@@ -143,6 +154,50 @@ def _record_to_data(record: Record) -> dict[str, Any]:
     }
 
 
+def _staged_to_data(staged: StagedAuthorization) -> dict[str, Any]:
+    return {
+        "payer": staged.payer,
+        "name": staged.name,
+        "sessions": staged.sessions,
+        "improvement_percent": staged.improvement_percent,
+        "warn_sessions": staged.warn_sessions,
+        **{
+            key: {
+                "more": staged.continuation(key).more,
+                "taper": list(staged.continuation(key).taper),
+                "stop": staged.continuation(key).stop,
+            }
+            for key in OUTCOMES
+        },
+    }
+
+
+def _clinical_to_data(course: Course) -> dict[str, Any]:
+    """Ratings and an early end: keys a document has only when the course has them, so a
+    course without them is written as before (and its checksum stays the same)."""
+    data: dict[str, Any] = {}
+    if course.ratings:
+        data["ratings"] = [
+            {
+                "scale": attrs.asdict(r.scale),
+                "score": r.score,
+                "date": r.date.isoformat(),
+                "session": r.session,
+                "note": r.note,
+                "recorded": r.recorded.isoformat() if r.recorded else None,
+                "voided": r.voided,
+            }
+            for r in course.ratings
+        ]
+    if course.ended is not None:
+        data["ended"] = {
+            "at": course.ended.at.isoformat(),
+            "reason": course.ended.reason,
+            "superseded_by": course.ended.superseded_by,
+        }
+    return data
+
+
 def course_to_data(course: Course) -> dict[str, Any]:
     """The course document as Python objects, its checksum included."""
     plan = course.plan
@@ -190,10 +245,24 @@ def course_to_data(course: Course) -> dict[str, Any]:
                 }
                 for e in auth.extensions
             ],
+            **({"staged": _staged_to_data(auth.staged)} if auth.staged else {}),
+            **(
+                {
+                    "decision": {
+                        "outcome": auth.decision.outcome,
+                        "rating": auth.decision.rating,
+                        "reason": auth.decision.reason,
+                        "decided": auth.decision.decided.isoformat(),
+                    }
+                }
+                if auth.decision
+                else {}
+            ),
         },
         "milestones": attrs.asdict(
             rules, value_serializer=lambda _i, _a, v: list(v) if isinstance(v, tuple) else v
         ),
+        **_clinical_to_data(course),
     }
     data["checksum"] = checksum(data)
     return data
@@ -346,6 +415,15 @@ def _course(data: dict[str, Any], version: int) -> Course:
                 )
                 for e in auth["extensions"]
             ),
+            staged=_staged(auth["staged"]) if auth.get("staged") else None,
+            decision=Decision(
+                auth["decision"]["outcome"],
+                auth["decision"]["rating"],
+                auth["decision"]["reason"],
+                _aware(auth["decision"]["decided"], "authorization.decision.decided"),
+            )
+            if auth.get("decision")
+            else None,
         )
     rules = dict(data["milestones"])
     rules["rating_at_end_of"] = tuple(rules["rating_at_end_of"])
@@ -362,6 +440,47 @@ def _course(data: dict[str, Any], version: int) -> Course:
         follows=data["follows"],
         relation=data["relation"],
         uid_key_id=_key_id(data.get("uid_key_id")),
+        ratings=tuple(_rating(r) for r in data.get("ratings", ())),
+        ended=Ending(
+            _aware(data["ended"]["at"], "ended.at"),
+            data["ended"]["reason"],
+            data["ended"]["superseded_by"],
+        )
+        if data.get("ended")
+        else None,
+    )
+
+
+def _aware(text: str, field: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text)
+    if value.utcoffset() is None:
+        raise CourseFileError(f"{field}: {text!r} has no time zone")
+    return value
+
+
+def _staged(data: dict[str, Any]) -> StagedAuthorization:
+    return StagedAuthorization(
+        payer=data["payer"],
+        name=data["name"],
+        sessions=data["sessions"],
+        improvement_percent=data["improvement_percent"],
+        warn_sessions=data["warn_sessions"],
+        **{
+            key: Continuation(data[key]["more"], tuple(data[key]["taper"]), data[key]["stop"])
+            for key in OUTCOMES
+        },
+    )
+
+
+def _rating(data: dict[str, Any]) -> Rating:
+    return Rating(
+        Scale(**data["scale"]),
+        data["score"],
+        dt.date.fromisoformat(data["date"]),
+        data["session"],
+        data["note"],
+        _aware(data["recorded"], "ratings.recorded") if data["recorded"] else None,
+        data["voided"],
     )
 
 

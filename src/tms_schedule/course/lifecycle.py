@@ -33,9 +33,12 @@ import attrs
 
 from tms_schedule._conveniences import provided
 from tms_schedule.clinic import ClinicCalendar
-from tms_schedule.course.authorization import Authorization, AuthorizationReport
+from tms_schedule.course.authorization import Authorization, AuthorizationReport, Extension
 from tms_schedule.course.changes import Changes, diff
+from tms_schedule.course.decisions import Ending, check_staged, judge, retuned
+from tms_schedule.course.linked import clash, dates_text
 from tms_schedule.course.milestones import FollowUp, MilestoneRules, annotate, follow_ups
+from tms_schedule.course.ratings import SCALES, Rating, RatingOutcome, Scale, outcome
 from tms_schedule.course.record import Record, apply_record, check_text, replay
 from tms_schedule.course.replan import (
     POLICIES,
@@ -171,6 +174,8 @@ class Course:
     follows: str | None = None
     relation: str | None = None
     uid_key_id: str | None = None
+    ratings: tuple[Rating, ...] = ()
+    ended: Ending | None = None
     # The state the records give (without milestones), carried from course to course so a
     # recording costs one step, not a replay of the history.
     _state: Schedule | None = attrs.field(default=None, alias="_state", eq=False, repr=False)
@@ -185,7 +190,11 @@ class Course:
         state = self._state if self._state is not None else self._replayed()
         object.__setattr__(self, "_state", state)
         current = attrs.evolve(state, skipped=skipped_days(self.plan, state, state.skipped))
-        object.__setattr__(self, "schedule", annotate(self.plan, current, self.milestone_rules))
+        object.__setattr__(
+            self,
+            "schedule",
+            annotate(self.plan, current, self.milestone_rules, self.authorization),
+        )
 
     def _replayed(self) -> Schedule:
         latest = self.revisions[-1]
@@ -389,7 +398,15 @@ class Course:
         return attrs.evolve(self, plan=attrs.evolve(self.plan, clinic=clinic))
 
     def authorize(self, authorization: Authorization | None) -> Course:
-        """The course with this insurance authorization (``None`` removes it)."""
+        """The course with this insurance authorization (``None`` removes it).
+
+        A staged authorization (:class:`~tms_schedule.course.authorization.StagedAuthorization`)
+        needs a protocol of its sessions, daily, optionally then a taper: its decision
+        re-plans what follows them (:meth:`decide`).
+        """
+        if authorization is not None and authorization.decision_due:
+            assert authorization.staged is not None
+            check_staged(self.plan.protocol, authorization.staged)
         return attrs.evolve(self, authorization=authorization)
 
     def extend_authorization(
@@ -442,6 +459,8 @@ class Course:
         """
         if policy not in POLICIES:
             raise CourseError(f"policy: must be one of {', '.join(POLICIES)}, got {policy!r}")
+        if self.ended is not None:
+            return self  # an ended course owes nothing: what it did not deliver is not made up
         # Before the course starts nothing can be booked anyway: from its first day then.
         moment = max(
             _moment(start, self.plan.clinic, "start"),
@@ -625,6 +644,192 @@ class Course:
                 return False
         return bookable is None or bookable(session.start, session.end) is None
 
+    # -- ratings, decisions and an early end --------------------------------------------------
+
+    def rate(
+        self,
+        score: int,
+        *,
+        now: dt.datetime,
+        on: dt.date | None = None,
+        scale: Scale | str | None = None,
+        session: int | None = None,
+        note: str | None = None,
+    ) -> Course:
+        """The course with a rating's score recorded (see :mod:`tms_schedule.course.ratings`).
+
+        Args:
+            score: the score, within the scale's range (PHQ-9: 0 to 27).
+            now: the current time; a rating cannot be dated later.
+            on: the day it was rated (default: the session's day, else today).
+            scale: the scale (default: the milestone rules' scale); a name the library
+                knows (PHQ-9) or one the course has rated on, or a :class:`Scale`.
+            session: the session it was rated at, if any.
+            note: free text for the clinic, never in calendar files.
+        """
+        zone = self.plan.clinic.zone
+        _moment(now, self.plan.clinic, "now")
+        known = {r.scale.name: r.scale for r in self.ratings}
+        if scale is None:
+            scale = self.milestone_rules.scale
+        if isinstance(scale, str):
+            found = known.get(scale) or SCALES.get(scale)
+            if found is None:
+                raise CourseError(
+                    f"scale: {scale!r} is not a scale the library knows ({', '.join(SCALES)});"
+                    " give it as a Scale with its range (the clinic file's [[scales]])"
+                )
+            scale = found
+        if not isinstance(scale, Scale):
+            raise CourseError(f"scale: must be a Scale or its name, got {scale!r}")
+        if scale.name in known and known[scale.name] != scale:
+            raise CourseError(
+                f"scale: the course rates {scale.name} from {known[scale.name].low} to"
+                f" {known[scale.name].high}; one scale keeps one range throughout a course"
+            )
+        if session is not None:
+            match = [s for s in self.schedule.sessions if s.number == session]
+            if not match:
+                raise CourseError(f"session: the course has no session {session!r}")
+            on = on or match[0].date
+        today = now.astimezone(zone).date()
+        on = on or today
+        if isinstance(on, dt.datetime) or not isinstance(on, dt.date):
+            raise CourseError(f"on: must be a date, got {on!r}")
+        if on > today:
+            raise CourseError(
+                f"on: {on} is later than today ({today}); a score is entered once rated"
+            )
+        rating = Rating(scale, score, on, session, note, now.astimezone(dt.UTC))
+        return attrs.evolve(self, ratings=(*self.ratings, rating))
+
+    def void_rating(self, number: int, reason: str, *, now: dt.datetime | None = None) -> Course:
+        """Take back rating number ``number`` (from 1, in the order entered), with a reason;
+        it stays in the history and counts for nothing."""
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise CourseError(f"rating: must be a rating number, got {number!r}")
+        if not 1 <= number <= len(self.ratings):
+            raise CourseError(
+                f"rating: must be from 1 to {len(self.ratings)}, got {number}"
+                if self.ratings
+                else "rating: the course has no ratings"
+            )
+        target = self.ratings[number - 1]
+        if target.voided is not None:
+            raise CourseError(f"rating: rating {number} is voided already")
+        check_text(reason, "reason")
+        voided = attrs.evolve(target, voided=reason)
+        ratings = (*self.ratings[: number - 1], voided, *self.ratings[number:])
+        return attrs.evolve(self, ratings=ratings)
+
+    def outcome(self, scale: str | None = None) -> RatingOutcome | None:
+        """The latest rating of ``scale`` (default: the milestone rules' scale, else the
+        first one rated) against its baseline; ``None`` without a rating."""
+        names = {r.scale.name for r in self.ratings if r.voided is None}
+        if scale is None:
+            scale = self.milestone_rules.scale if self.milestone_rules.scale in names else None
+        return outcome(self.ratings, scale)
+
+    def end(
+        self,
+        reason: str,
+        *,
+        now: dt.datetime,
+        start: dt.date | dt.datetime | None = None,
+        superseded_by: str | None = None,
+    ) -> Course:
+        """End the course early, in one action: every session from ``start`` (default: now)
+        on is cancelled with ``reason``, and nothing is made up afterwards.
+
+        Sessions before ``start`` not recorded yet stay, to be recorded attended or
+        missed. The cancellations form a revision (policy ``end``), so the history keeps
+        them and each calendar gets its cancellations; :attr:`ended` says why.
+        """
+        if self.ended is not None:
+            raise CourseError(
+                f"course: {self.course_id} ended already ({self.ended.at:%Y-%m-%d}:"
+                f" {self.ended.reason})"
+            )
+        check_text(reason, "reason")
+        moment = _moment(now if start is None else start, self.plan.clinic, "start")
+        _moment(now, self.plan.clinic, "now")
+        ending = Ending(moment, reason, superseded_by)
+        assert self._state is not None
+        why = f"course ended: {reason}"
+        removed = tuple(
+            s.number for s in self._state.sessions if s.status == "scheduled" and s.start >= moment
+        )
+        sessions = tuple(
+            s.evolve(status="cancelled", sequence=s.sequence + 1) if s.number in removed else s
+            for s in self._state.sessions
+        )
+        state = attrs.evolve(self._state, sessions=sessions)
+        revision = Revision(
+            len(self.revisions),
+            state,
+            len(self.records),
+            "end",
+            moment,
+            (),
+            removed,
+            tuple((n, why) for n in removed),
+        )
+        return attrs.evolve(self, revisions=(*self.revisions, revision), _state=state, ended=ending)
+
+    def decide(self, *, now: dt.datetime, rating: int | None = None) -> Course:
+        """Apply a staged authorization's decision with the rating that supports it.
+
+        The latest rating of the course's scale (or rating number ``rating``) against the
+        baseline gives the outcome: remission, the improvement the payer asks for, or
+        otherwise. What that outcome continues with is approved (an extension of the
+        authorization) and planned: the daily phase goes on for ``more`` sessions and the
+        taper becomes the decision's, re-planned from ``now``; a stop ends the course after
+        the decision session (:meth:`end`).
+        """
+        auth = self.authorization
+        if auth is None or auth.staged is None:
+            raise CourseError("authorization: the course has no staged authorization to decide")
+        if auth.decision is not None:
+            raise CourseError(
+                f"authorization: decided already ({auth.decision.outcome}, {auth.decision.rating})"
+            )
+        staged = auth.staged
+        decision, _ = judge(
+            staged, self.ratings, self.milestone_rules.scale, now=now, rating=rating
+        )
+        going_on = staged.continuation(decision.outcome)
+        note = f"{staged.name} decision: {decision.outcome}, {going_on.describe()}"
+        decided = attrs.evolve(auth, decision=decision)
+        if going_on.stop:
+            active = self.schedule.active_sessions()
+            at_decision = active[min(staged.sessions, len(active)) - 1]
+            after = max(_moment(now, self.plan.clinic, "now"), at_decision.end)
+            return attrs.evolve(self, authorization=decided).end(note, now=now, start=after)
+        decided = attrs.evolve(
+            decided,
+            extensions=(*auth.extensions, Extension(going_on.sessions, None, note)),
+        )
+        protocol = retuned(self.plan.protocol, staged, going_on)
+        assert self._state is not None
+        state = attrs.evolve(self._state, target=protocol.total_sessions)
+        course = attrs.evolve(
+            self,
+            plan=attrs.evolve(self.plan, protocol=protocol),
+            authorization=decided,
+            _state=state,
+        )
+        replanned = course.replan(now)
+        if replanned is course:  # nothing moved: the new target is still kept in a revision
+            revision = Revision(
+                len(course.revisions),
+                state,
+                len(course.records),
+                "decision",
+                _moment(now, self.plan.clinic, "now"),
+            )
+            replanned = attrs.evolve(course, revisions=(*course.revisions, revision))
+        return replanned
+
     # -- reading -------------------------------------------------------------------------------
 
     def changes_since(self, revision: int | None = None) -> Changes:
@@ -763,19 +968,95 @@ class Course:
             raise CourseError(
                 "course_id: a following course needs its own id (its calendar UIDs differ)"
             )
-        return Course.start(
+        following = Course.start(
             plan,
             milestone_rules=self.milestone_rules,
             follows=self.course_id,
             relation=relation,
             uid_key_id=self.uid_key_id,
         )
+        days = clash(self.schedule, following.schedule)
+        if days and not (relation == "rescue" and self.boosters_only):
+            last = max(s.end for s in active).astimezone(self.plan.clinic.zone)
+            raise CourseError(
+                f"start: course {course_id} would overlap course {self.course_id}, which runs"
+                f" until {last:%Y-%m-%d} (sessions on {dates_text(days)} clash); one patient's"
+                f" courses never run at the same time: start it after {last:%Y-%m-%d}, or end"
+                f" {self.course_id} first (Course.end)"
+            )
+        return following
 
     def rescue(
         self, protocol: Protocol | str, course_id: str, start: dt.date, at: dt.time | None = None
     ) -> Course:
-        """A reintroduction course for a relapse, linked to this one."""
+        """A reintroduction course for a relapse, linked to this one.
+
+        It may not overlap this course, except a maintenance course (boosters only), which
+        the rescue supersedes: apply :meth:`supersede` to the maintenance with the rescue
+        course, which cancels the boosters from the rescue's first day with the reason;
+        :meth:`resume` gives the boosters not given back after the rescue, when asked.
+        """
         return self.next_course(protocol, course_id, start=start, at=at, relation="rescue")
+
+    @property
+    def boosters_only(self) -> bool:
+        """Whether the course is maintenance: boosters only (periodic phases)."""
+        return all(isinstance(p, Periodic) for p in self.plan.protocol.phases)
+
+    def supersede(self, rescue: Course, *, now: dt.datetime) -> Course:
+        """This maintenance course, interrupted by ``rescue`` (a rescue course that follows
+        it): its boosters from the rescue's first session on are cancelled, with the reason,
+        and it ends (:attr:`ended` names the rescue course)."""
+        if not isinstance(rescue, Course) or rescue.follows != self.course_id:
+            raise CourseError(
+                f"rescue: must be a rescue course that follows {self.course_id}"
+                " (Course.rescue on this course)"
+            )
+        if not self.boosters_only:
+            raise CourseError(
+                f"course: {self.course_id} is not maintenance; a rescue supersedes maintenance"
+                " only (end the course first: Course.end)"
+            )
+        active = rescue.schedule.active_sessions()
+        if not active:
+            raise CourseError(f"rescue: course {rescue.course_id} has no session to come")
+        return self.end(
+            f"superseded by rescue course {rescue.course_id}",
+            now=now,
+            start=active[0].start,
+            superseded_by=rescue.course_id,
+        )
+
+    def resume(self, superseded: Course, course_id: str, *, start: dt.date | None = None) -> Course:
+        """A maintenance course that gives, after this rescue course, the boosters
+        ``superseded`` (the maintenance this rescue interrupted) did not give; it starts
+        a week after this course's last session unless ``start`` says otherwise."""
+        if (
+            not isinstance(superseded, Course)
+            or superseded.ended is None
+            or superseded.ended.superseded_by != self.course_id
+        ):
+            raise CourseError(
+                f"superseded: must be the maintenance course course {self.course_id} superseded"
+                " (Course.supersede)"
+            )
+        end = superseded.revisions[-1]
+        left: dict[str, int] = {}
+        for number in end.removed:
+            session = next(s for s in superseded.schedule.sessions if s.number == number)
+            left[session.phase] = left.get(session.phase, 0) + 1
+        phases = []
+        for phase in superseded.plan.protocol.phases:
+            assert isinstance(phase, Periodic)
+            occurrences = -(-left.get(phase.name, 0) // phase.cluster_sessions)
+            if occurrences:
+                phases.append(attrs.evolve(phase, occurrences=occurrences))
+        if not phases:
+            raise CourseError(f"superseded: course {superseded.course_id} has no booster left")
+        protocol = attrs.evolve(superseded.plan.protocol, phases=tuple(phases))
+        return self.next_course(
+            protocol, course_id, start=start, at=superseded.plan.at, relation="maintenance"
+        )
 
     # -- persistence ---------------------------------------------------------------------------
 

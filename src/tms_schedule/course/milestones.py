@@ -10,7 +10,9 @@ at every ``rating_every``-th session only once ``rating_min_days`` (7) have pass
 last one. A course of ten sessions a day (SNT) therefore has its baseline and its end of
 course, not a rating every few hours. The last session of the course always has a rating
 ("end of taper", or "end of course" when its phase is not one named in
-``rating_at_end_of``), and follow-up ratings after the course are part of the plan: for
+``rating_at_end_of``); it absorbs a regular rating due within ``rating_min_days`` before
+it (the scale is not rated at session 35 and again four days later at session 36), and
+follow-up ratings after the course are part of the plan: for
 SNT one and four weeks after, as the SNT trial assessed (the protocol says; the rules may
 override).
 """
@@ -22,9 +24,10 @@ from typing import Literal
 
 import attrs
 
+from tms_schedule.course.authorization import Authorization
 from tms_schedule.errors import CourseError
 from tms_schedule.plan import Plan
-from tms_schedule.schedule import Schedule
+from tms_schedule.schedule import Schedule, Session
 
 __all__ = ["FollowUp", "MilestoneRules", "annotate", "follow_ups"]
 
@@ -100,8 +103,21 @@ class FollowUp:
         return f"{self.date.isoformat()} {self.text}"
 
 
-def annotate(plan: Plan, schedule: Schedule, rules: MilestoneRules) -> Schedule:
-    """The schedule with billing codes and milestones on its active sessions."""
+def annotate(
+    plan: Plan,
+    schedule: Schedule,
+    rules: MilestoneRules,
+    authorization: Authorization | None = None,
+) -> Schedule:
+    """The schedule with billing codes and milestones on its active sessions.
+
+    A rating the course cannot do without (the end of the course, a staged authorization's
+    decision) absorbs a regular one due within ``rating_min_days`` before it, so the scale
+    is never rated twice within the spacing; the baseline is never absorbed. With a staged
+    ``authorization`` whose decision is still to come, the decision session is marked, and
+    ``warn_sessions`` before it the front desk is told that a rating and a renewal request
+    are due.
+    """
     active = schedule.active_sessions()
     if not active:
         return schedule
@@ -110,7 +126,22 @@ def annotate(plan: Plan, schedule: Schedule, rules: MilestoneRules) -> Schedule:
     last_in_phase = {s.phase: s.number for s in active}
     seen_weeks = {active[0].date.isocalendar()[:2]}
     min_gap = dt.timedelta(days=rules.rating_min_days)
+    staged = authorization.staged if authorization and authorization.decision_due else None
+    decision_at = staged.sessions if staged else None
+    warn_at = staged.sessions - staged.warn_sessions if staged and staged.warn_sessions else None
+    # The latest rating placed: its day and (for one that may be absorbed) where its note is.
     last_rating = active[0].date
+    absorbable: tuple[int, str] | None = None
+
+    def rate(session: Session, text: str, *, anchored: bool) -> None:
+        nonlocal last_rating, absorbable
+        if anchored and absorbable is not None and session.date - last_rating < min_gap:
+            number, note = absorbable
+            notes[number].remove(note)  # the anchored rating takes its place
+        notes[session.number].append(text)
+        last_rating = session.date
+        absorbable = (session.number, text)
+
     for k, s in enumerate(active, start=1):
         week = s.date.isocalendar()[:2]
         new_week = week not in seen_weeks
@@ -123,21 +154,27 @@ def annotate(plan: Plan, schedule: Schedule, rules: MilestoneRules) -> Schedule:
         codes[s.number] = rules.redetermination_code if mt else rules.subsequent_code
         if mt:
             notes[s.number].append("Motor threshold re-determination")
+        if k == warn_at:
+            notes[s.number].append(
+                f"Renewal request and {rules.scale} due before the authorization decision"
+                f" at session {decision_at}"
+            )
         due = new_week if rules.rating_every == "weekly" else k % rules.rating_every == 0
         rested = s.date - last_rating >= min_gap
+        if k == decision_at:
+            rate(s, f"{rules.scale} due (authorization decision)", anchored=True)
+            notes[s.number].append("Authorization decision: apply it with this rating")
+            continue
         if k == len(active):
             ending = s.phase if s.phase in rules.rating_at_end_of else "course"
             if s.date != last_rating:
-                notes[s.number].append(f"{rules.scale} due (end of {ending})")
-                last_rating = s.date
+                rate(s, f"{rules.scale} due (end of {ending})", anchored=True)
             continue
         end_of = [p for p in rules.rating_at_end_of if last_in_phase.get(p) == s.number]
         if end_of and rested:
-            notes[s.number].append(f"{rules.scale} due (end of {end_of[0]})")
-            last_rating = s.date
+            rate(s, f"{rules.scale} due (end of {end_of[0]})", anchored=False)
         elif due and rested:
-            notes[s.number].append(f"{rules.scale} due")
-            last_rating = s.date
+            rate(s, f"{rules.scale} due", anchored=False)
     sessions = tuple(
         s.evolve(cpt=codes.get(s.number), milestones=tuple(notes.get(s.number, ())))
         if s.active
