@@ -688,15 +688,22 @@ def test_a_replan_keeps_a_session_moved_by_hand() -> None:
     )
 
 
-def test_a_changed_place_in_the_course_raises_sequence() -> None:
-    """With numbered titles ("3 of 36"), a miss changes every later title."""
+def test_a_changed_place_in_the_course_raises_sequence_only_where_titles_show_it() -> None:
+    """With numbered titles ("3 of 36"), a miss changes every later title; without them
+    (the default) it changes nothing the calendar shows of the later sessions."""
     course = standard().missed(2, "patient", now=LATER)
     sequences = [s.sequence for s in course.schedule]
     assert sequences[:2] == [0, 1]  # the miss itself
-    assert set(sequences[2:]) == {1}  # each later session is one place earlier now
-    data = course.replan(at("2026-11-18")).to_ics(
-        stamp=dt.datetime(2026, 11, 1, tzinfo=UTC), session_numbers=True
-    )
+    assert set(sequences[2:]) == {0}  # nothing a calendar shows changed...
+    assert {s.renumbered for s in course.schedule[2:]} == {1}  # ...but their place did
+    stamp = dt.datetime(2026, 11, 1, tzinfo=UTC)
+    plain = [
+        line for line in course.to_ics(stamp=stamp).decode().split("\r\n") if "SEQUENCE" in line
+    ]
+    assert plain[2:] == ["SEQUENCE:0"] * 34
+    numbered = course.to_ics(stamp=stamp, session_numbers=True).decode().split("\r\n")
+    assert [line for line in numbered if "SEQUENCE" in line][2:] == ["SEQUENCE:1"] * 34
+    data = course.replan(at("2026-11-18")).to_ics(stamp=stamp, session_numbers=True)
     titles = [line for line in data.decode().split("\r\n") if line.startswith("SUMMARY")]
     assert titles[0] == "SUMMARY:Appointment (1 of 36)"
     assert titles[1] == "SUMMARY:Missed: Appointment"  # the missed one: no number

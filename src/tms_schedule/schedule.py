@@ -42,9 +42,13 @@ class Session(NamedTuple):
         start: timezone-aware start, in the clinic's zone.
         end: timezone-aware end.
         status: ``"scheduled"``, ``"attended"``, ``"missed"`` or ``"cancelled"``.
-        sequence: the revision counter calendar files carry (iCalendar SEQUENCE).
+        sequence: the revision counter calendar files carry (iCalendar SEQUENCE): it rises
+            when what every calendar shows changes (the time, the status).
         cpt: the billing code of the session, when a course has assigned one.
         milestones: what is due at the session ("PHQ-9 due", ...), when a course says.
+        renumbered: how many times the session's place in the course ("3 of 36") changed
+            while nothing else did; only a calendar that shows the place (numbered titles)
+            adds it to SEQUENCE.
     """
 
     number: int
@@ -56,6 +60,7 @@ class Session(NamedTuple):
     sequence: int = 0
     cpt: str | None = None
     milestones: tuple[str, ...] = ()
+    renumbered: int = 0
 
     @property
     def date(self) -> dt.date:

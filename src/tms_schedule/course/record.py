@@ -7,9 +7,9 @@ leads to, and refuses one that cannot be right (a session attended twice, attend
 session that has not started yet, a move onto a closed day); :func:`replay` rebuilds a
 course's state from its latest revision and every record that still counts.
 
-Each change a calendar client shows raises the session's SEQUENCE: a move, a miss or a
-cancellation, a void that undoes one, and a new position in the course ("3 of 36") when the
-sessions before it change.
+Each change every calendar shows raises the session's SEQUENCE: a move, a miss or a
+cancellation, a void that undoes one. A new position in the course ("3 of 36"), when the
+sessions before it change, raises ``renumbered`` instead: only numbered titles show it.
 """
 
 from __future__ import annotations
@@ -300,8 +300,12 @@ def positions(schedule: Schedule) -> dict[int, tuple[int, int]]:
 
 
 def bump_positions(before: Schedule, after: Schedule) -> Schedule:
-    """``after`` with SEQUENCE raised on sessions whose place in the course changed (their
-    numbered title "3 of 36" would change) and that did not change otherwise."""
+    """``after`` with ``renumbered`` raised on sessions whose place in the course changed
+    (their numbered title "3 of 36" would change) and that did not change otherwise.
+
+    Their SEQUENCE stays: a calendar without numbered titles shows nothing new, so a
+    CalDAV push rewrites only what changed; one with numbered titles writes SEQUENCE plus
+    ``renumbered`` (see :func:`tms_schedule.export.ics.schedule_to_ics`)."""
     old, new = positions(before), positions(after)
     previous = {s.number: s for s in before.sessions}
     changed = []
@@ -314,7 +318,7 @@ def bump_positions(before: Schedule, after: Schedule) -> Schedule:
             and old[session.number] != new[session.number]
             and was.sequence == session.sequence
         ):
-            session = session.evolve(sequence=session.sequence + 1)
+            session = session.evolve(renumbered=session.renumbered + 1)
         changed.append(session)
     return attrs.evolve(after, sessions=tuple(changed))
 

@@ -136,7 +136,7 @@ def session_objects(
                     schedule.course_id,
                     session.number,
                     session.status,
-                    session.sequence,
+                    session.sequence + (session.renumbered if options.session_numbers else 0),
                     data,
                 )
             )

@@ -195,6 +195,7 @@ def _calendar(
         for lead in options.reminders
     ]
     extra = "".join(_fold(line) for line in event_lines)
+    numbered = options.session_numbers
     for schedule, keep, total in parts:
         times = _Times(schedule.timezone, _utc_only(schedule, options))
         # "(3 of 36)" counts the sessions that take place, in order, not session numbers
@@ -218,7 +219,9 @@ def _calendar(
                 dtstamp,
                 _fold(times.line("DTSTART", session.start)),
                 _fold(times.line("DTEND", session.end)),
-                f"SEQUENCE:{session.sequence}\r\n",
+                # The place in the course shows only in numbered titles: only they count
+                # its changes (a push of unnumbered events rewrites what changed, no more).
+                f"SEQUENCE:{session.sequence + (session.renumbered if numbered else 0)}\r\n",
                 "STATUS:CONFIRMED\r\n" if active else "STATUS:CANCELLED\r\n",
                 _fold(f"SUMMARY:{title}"),
                 "".join(

@@ -6,7 +6,7 @@ The document is one object::
      "course_id": "c-1", "protocol": "standard-10hz", "timezone": "America/Denver",
      "sessions": [{"number": 1, "phase": "acute", "phase_number": 1,
                    "start": "2026-11-16T09:00:00-07:00", "end": "2026-11-16T10:30:00-07:00",
-                   "status": "scheduled", "sequence": 0,
+                   "status": "scheduled", "sequence": 0,  # "renumbered" when not 0
                    "uid": "6483...-..."}, ...],
      "skipped": [{"date": "2026-11-26", "reason": "Thanksgiving Day: clinic closed",
                   "phase": "acute"}, ...],
@@ -65,6 +65,7 @@ def schedule_to_dict(schedule: Schedule, *, uid_key: str | bytes | None = None) 
                 "uid": session_uid(schedule.course_id, s.number, uid_key),
                 "cpt": s.cpt,
                 "milestones": list(s.milestones),
+                **({"renumbered": s.renumbered} if s.renumbered else {}),
             }
             for s in schedule.sessions
         ],
@@ -146,6 +147,7 @@ def schedule_from_json(text: str | bytes) -> Schedule:
             sequence=_get(raw, "sequence", int, where),
             cpt=_optional_str(raw, "cpt", where),
             milestones=_strings(raw, "milestones", where),
+            renumbered=_get(raw, "renumbered", int, where) if "renumbered" in raw else 0,
         )
         if not 1 <= session.number <= _MAX_NUMBER or session.number in numbers:
             raise ScheduleFormatError(
@@ -161,6 +163,11 @@ def schedule_from_json(text: str | bytes) -> Schedule:
             raise ScheduleFormatError(
                 f"{where}.sequence: must be a whole number from 0 to {_MAX_SEQUENCE} (the"
                 f" iCalendar SEQUENCE), got {session.sequence}"
+            )
+        if not 0 <= session.renumbered <= _MAX_SEQUENCE - session.sequence:
+            raise ScheduleFormatError(
+                f"{where}.renumbered: must be a whole number from 0 to"
+                f" {_MAX_SEQUENCE - session.sequence}, got {session.renumbered}"
             )
         numbers.add(session.number)
         if previous is not None and session.start < previous:
