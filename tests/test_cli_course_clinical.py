@@ -177,3 +177,18 @@ def test_ctrl_c_prints_one_line_and_leaves_the_file_whole(
     else:
         assert err == "tms-schedule: interrupted; nothing was changed\n"
         assert course.read_bytes() == before
+
+
+def test_protocols_json_states_the_clearances(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "protocols", "--format", "json")
+    protocols = {p["id"]: p for p in json.loads(out)}
+    (adults, adolescents) = protocols["standard-10hz"]["clearances"]
+    assert adolescents == {
+        "device": "NeuroStar Advanced Therapy System",
+        "number": "K231926",
+        "cleared": "2024-03-22",
+        "indication": "as an adjunct for the treatment of major depressive disorder",
+        "population": "adolescents aged 15 to 21",
+        "unverified": None,
+    }
+    assert protocols["snt"]["clearances"] == []

@@ -366,3 +366,12 @@ def test_one_patients_courses_never_overlap_and_keep_their_counts(
         )
         assert course.replan(later) is course or course.ended is None
         assert Course.from_json(course.to_json()) == course
+
+
+def test_the_authorization_check_says_what_waits_for_the_decision() -> None:
+    report = medicare().check_authorization()
+    assert [s.number for s in report.beyond_count] == [21, 22, 23, 24, 25]
+    assert (
+        "Decision due after session 20 (Medicare A57692 (LCD L37086)): the sessions after it"
+        " wait for it (course decide)"
+    ) in report.to_text()

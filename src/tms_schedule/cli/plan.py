@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from tms_schedule.catalogue import Catalogue
+from tms_schedule.catalogue import Catalogue, clearances
 from tms_schedule.cli.common import (
     FORMATS,
     add_calendar_arguments,
@@ -121,6 +121,18 @@ def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
         "stimulation": stimulation,
         "sources": list(protocol.sources),
         "notes": list(protocol.notes),
+        # What the device is cleared for, as the catalogue states it (never a check).
+        "clearances": [
+            {
+                "device": c.device,
+                "number": c.number,
+                "cleared": c.cleared.isoformat() if c.cleared else None,
+                "indication": c.indication,
+                "population": c.population,
+                "unverified": c.unverified,
+            }
+            for c in clearances(protocol)
+        ],
     }
 
 

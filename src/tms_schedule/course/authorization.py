@@ -301,6 +301,8 @@ class AuthorizationReport:
     until: dt.date
     beyond_count: tuple[Session, ...]
     outside_window: tuple[Session, ...]
+    #: A staged authorization's decision still to come: what it is, in words.
+    decision_due: str | None = None
 
     @property
     def remaining(self) -> int:
@@ -331,6 +333,8 @@ class AuthorizationReport:
                 if hit
             )
             lines.append(f"Session {s.number} on {short_moment(s.start)} is {why}")
+        if self.decision_due:
+            lines.append(self.decision_due)
         if self.ok:
             lines.append("Every planned session is inside the authorization.")
         return "\n".join(lines) + "\n"

@@ -776,15 +776,18 @@ class Course:
         )
         return attrs.evolve(self, revisions=(*self.revisions, revision), _state=state, ended=ending)
 
-    def decide(self, *, now: dt.datetime, rating: int | None = None) -> Course:
+    def decide(
+        self, *, now: dt.datetime, rating: int | None = None, bookable: Bookable | None = None
+    ) -> Course:
         """Apply a staged authorization's decision with the rating that supports it.
 
         The latest rating of the course's scale (or rating number ``rating``) against the
         baseline gives the outcome: remission, the improvement the payer asks for, or
         otherwise. What that outcome continues with is approved (an extension of the
         authorization) and planned: the daily phase goes on for ``more`` sessions and the
-        taper becomes the decision's, re-planned from ``now``; a stop ends the course after
-        the decision session (:meth:`end`).
+        taper becomes the decision's, re-planned from ``now`` (``bookable``: the clinic
+        book's check, as for :meth:`replan`); a stop ends the course after the decision
+        session (:meth:`end`).
         """
         auth = self.authorization
         if auth is None or auth.staged is None:
@@ -818,7 +821,7 @@ class Course:
             authorization=decided,
             _state=state,
         )
-        replanned = course.replan(now)
+        replanned = course.replan(now, bookable=bookable)
         if replanned is course:  # nothing moved: the new target is still kept in a revision
             revision = Revision(
                 len(course.revisions),
@@ -874,6 +877,14 @@ class Course:
             until=until,
             beyond_count=tuple(active[auth.approved :]),
             outside_window=tuple(s for s in active if not auth.valid_from <= s.date <= until),
+            decision_due=(
+                f"Decision due after session {active[auth.staged.sessions - 1].number}"
+                f" ({auth.staged.name}): the sessions after it wait for it (course decide)"
+                if auth.staged is not None
+                and auth.decision is None
+                and len(active) >= auth.staged.sessions
+                else None
+            ),
         )
 
     def to_ics(
