@@ -110,6 +110,12 @@ def test_one_number_for_a_session_with_its_place_beside_it(
     )
     assert any(line.startswith("    3  ") and line.endswith("(2nd of 36)") for line in lines)
     assert "  1. session 2: missed (patient)" in out  # a missed session has no place
+    course_now = load_course(course)
+    from tms_schedule.cli.course import session_words
+
+    assert session_words(course_now, 37) == "session 37, a make-up: 30th of 36"
+    assert session_words(course_now, 3) == "session 3: 2nd of 36"
+    assert session_words(course_now, 2) == "session 2"
 
 
 def test_a_rescue_supersedes_maintenance_and_an_overlap_is_refused(
@@ -181,8 +187,10 @@ def test_ctrl_c_prints_one_line_and_leaves_the_file_whole(
 
 def test_protocols_json_states_the_clearances(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "protocols", "--format", "json")
+    assert status == 0
     protocols = {p["id"]: p for p in json.loads(out)}
     (adults, adolescents) = protocols["standard-10hz"]["clearances"]
+    assert adults["population"] == "adults"
     assert adolescents == {
         "device": "NeuroStar Advanced Therapy System",
         "number": "K231926",

@@ -455,7 +455,11 @@ def _show(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
     # The text view below says the course, its protocol and its counts.
     remaining = course.remaining()
     ahead = [s for s in remaining if s.start >= now]
-    following = f"next session {short_moment(ahead[0].start)}" if ahead else "no session to come"
+    following = (
+        f"next: {session_words(course, ahead[0].number)}, {short_moment(ahead[0].start)}"
+        if ahead
+        else "no session to come"
+    )
     behind = len(remaining) - len(ahead)
     if behind:
         following += (
