@@ -37,8 +37,8 @@ from browser import check_layout, print_to_pdf
 from tms_schedule import ClinicCalendar, Course, Plan
 from tms_schedule.book import Book, Booked, Chair, DaySheet, StaffLimit
 from tms_schedule.book.occupancy import minute
-from tms_schedule.book.sheet import SHEET_CSV_COLUMNS
 from tms_schedule.errors import BookError
+from tms_schedule.pages.day_sheet import SHEET_CSV_COLUMNS
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

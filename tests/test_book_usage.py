@@ -26,7 +26,7 @@ from book_cases import DENVER, MONDAY, PAGE_TAGS, books, check_golden, clinic_bo
 from browser import check_layout, print_to_pdf
 from tms_schedule import TmsScheduleError, UnknownProtocolError
 from tms_schedule.book import Book, Chair, SlotUsage, Usage
-from tms_schedule.book._held import OCCUPYING
+from tms_schedule.book.seated import OCCUPYING
 from tms_schedule.book.usage import BINS, USAGE_CSV_COLUMNS
 from tms_schedule.errors import BookError
 

@@ -10,6 +10,7 @@ test_book_usage.py.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from typing import Any
 import jinja2
 import pytest
 
-from book_cases import at
+from book_cases import MONDAY, at, clinic_book
 from cases import CLINIC, recorded
 from tms_schedule import Plan
 from tms_schedule.export.handout import handout
@@ -41,6 +42,12 @@ def names(folder: str = "") -> list[str]:
     )
 
 
+@functools.cache
+def monday() -> Any:
+    """The hand-built book's Monday (tests/book_cases.py): every kind of stretch."""
+    return clinic_book().day_sheet(MONDAY)
+
+
 def standard_handout() -> Any:
     schedule = Plan("standard-10hz", CLINIC, "2026-11-16", "09:00", "c-1").expand()
     return handout(recorded(schedule, attended=[0], missed=[1], cancelled=[9]))
@@ -49,6 +56,8 @@ def standard_handout() -> Any:
 #: A context for each fragment, as a page that includes it would give.
 FRAGMENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "fragments/appointment_list.html": lambda: {"days": standard_handout().days},
+    "fragments/chair_day.html": lambda: {"chair_day": monday().chair("c1")},
+    "fragments/day_table.html": lambda: {"sheet": monday()},
     "fragments/course_summary.html": lambda: {"summary": standard_handout().summary},
     "fragments/grid_legend.html": lambda: {"marks": {"session", "missed"}, "many": None},
     "fragments/month_grid.html": lambda: {"grid": standard_handout().grids[0]},
@@ -83,6 +92,9 @@ def test_fragments_render_the_same_alone_and_in_their_page() -> None:
     whole = render("handout.html", handout=page)
     for name in ("fragments/month_grid.html", "fragments/course_summary.html"):
         assert render(name, **FRAGMENTS[name]()) in whole, name
+    sheet = monday().to_html()
+    for name in ("fragments/chair_day.html", "fragments/day_table.html"):
+        assert render(name, **FRAGMENTS[name]()) in sheet, name
 
 
 @pytest.mark.parametrize("name", names())
@@ -90,8 +102,8 @@ def test_every_template_says_what_it_expects(name: str) -> None:
     """A template opens with a comment saying what it draws and the context it needs."""
     text = (TEMPLATES / name).read_text(encoding="utf-8")
     assert text.startswith("{#"), name
-    head = text[: text.index("#}")]
-    if not name.startswith(("css/frame", "css/handout", "macros/")):
+    head, body = text.split("#}", 1)
+    if "{{" in body and not name.startswith("macros/"):  # macros take parameters instead
         assert "Context" in head, name
     # Every name a fragment reads from its context is documented in that comment.
     if name.startswith("fragments/"):

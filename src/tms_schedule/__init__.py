@@ -98,6 +98,9 @@ _conveniences.HOMES.update(
         "save_course": "tms_schedule.course.file:save_course",
         "load_course": "tms_schedule.course.file:load_course",
         "day_sheet": "tms_schedule.book.sheet:day_sheet",
+        "day_sheet_csv": "tms_schedule.pages.day_sheet:day_sheet_csv",
+        "day_sheet_html": "tms_schedule.pages.day_sheet:day_sheet_html",
+        "day_sheet_text": "tms_schedule.pages.day_sheet:day_sheet_text",
         "usage": "tms_schedule.book.usage:usage",
         "room_for": "tms_schedule.book.usage:room_for",
     }

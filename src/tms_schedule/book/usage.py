@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from tms_schedule._dates import MONTH_ABBR, WEEKDAY_ABBR, WEEKDAY_FULL, short_day
-from tms_schedule.book._held import OCCUPYING, holds, seated
 from tms_schedule.book._pages import (
     DASH,
     DOT,
@@ -55,6 +54,7 @@ from tms_schedule.book._pages import (
 )
 from tms_schedule.book.occupancy import Occupancy, block_phases, minute
 from tms_schedule.book.offers import Offer
+from tms_schedule.book.seated import OCCUPYING, holds, seated
 from tms_schedule.errors import BookError, NoOfferError, TmsScheduleError
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
@@ -499,11 +499,12 @@ def usage(book: Book, first: dt.date, last: dt.date, slot: int = 60) -> Usage:
     clinic = book.clinic
     zone = clinic.zone
     calendar_days = clinic.days(first, last)
-    entries = list(seated(book, first, last))
+    entries = seated(book, first, last, places=False)
     counts: dict[dt.date, int] = {}
     for entry in entries:
         if entry.chair is not None and entry.session.status in OCCUPYING:
-            counts[entry.day] = counts.get(entry.day, 0) + 1
+            day = entry.session.start.date()
+            counts[day] = counts.get(day, 0) + 1
     held: dict[tuple[dt.date, str], list[tuple[int, int]]] = {}
     for day, booking in holds(entries):
         held.setdefault((day, booking.chair), []).append((booking.start, booking.end))

@@ -16,12 +16,52 @@ from markupsafe import Markup
 
 from tms_schedule._dates import MONTH_ABBR, long_day, short_day
 
-__all__ = ["FILTERS", "count", "css_string", "hm", "stamp"]
+__all__ = [
+    "FILTERS",
+    "count",
+    "css_string",
+    "duration",
+    "hm",
+    "span",
+    "spreadsheet_text",
+    "stamp",
+]
+
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"); the same
+# list as the course export's (tms_schedule.export.csv).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def hm(moment: dt.datetime | dt.time) -> str:
     """``09:00``."""
     return f"{moment:%H:%M}"
+
+
+def span(start: dt.datetime | dt.time, end: dt.datetime | dt.time) -> str:
+    """``09:00-09:40`` (a hyphen, for text and CSV)."""
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+def duration(minutes: int) -> str:
+    """``1 h 25 min``, ``40 min``, ``2 h``.
+
+    >>> duration(85), duration(40), duration(120), duration(0)
+    ('1 h 25 min', '40 min', '2 h', '0 min')
+    """
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" + (f" {rest} min" if rest else "")
+
+
+def spreadsheet_text(value: str) -> str:
+    """A text cell a spreadsheet shows rather than runs: one that starts like a formula
+    gets a single quote in front, as the course export does.
+
+    >>> spreadsheet_text("=1+2"), spreadsheet_text("c-1")
+    ("'=1+2", 'c-1')
+    """
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
 def count(number: int, noun: str) -> str:
@@ -63,6 +103,7 @@ def css_string(text: str) -> Markup:
 FILTERS: dict[str, Callable[..., Any]] = {
     "count": count,
     "css_string": css_string,
+    "duration": duration,
     "hm": hm,
     "long_day": long_day,
     "short_day": short_day,
