@@ -27,8 +27,8 @@ from browser import check_layout, print_to_pdf
 from tms_schedule import TmsScheduleError, UnknownProtocolError
 from tms_schedule.book import Book, Chair, SlotUsage, Usage
 from tms_schedule.book.seated import OCCUPYING
-from tms_schedule.book.usage import BINS, USAGE_CSV_COLUMNS
 from tms_schedule.errors import BookError
+from tms_schedule.pages.usage import BINS, USAGE_CSV_COLUMNS
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SUNDAY = MONDAY + dt.timedelta(days=6)

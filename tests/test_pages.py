@@ -28,6 +28,7 @@ from tms_schedule import Plan
 from tms_schedule.export.handout import handout
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.pages import environment, render
+from tms_schedule.pages.usage import heat_map
 from tms_schedule.schedule import SkippedDay
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,12 @@ def monday() -> Any:
     return clinic_book().day_sheet(MONDAY)
 
 
+@functools.cache
+def week() -> Any:
+    """The hand-built book's week (tests/book_cases.py)."""
+    return clinic_book().usage(MONDAY, MONDAY + dt.timedelta(days=6))
+
+
 def standard_handout() -> Any:
     schedule = Plan("standard-10hz", CLINIC, "2026-11-16", "09:00", "c-1").expand()
     return handout(recorded(schedule, attended=[0], missed=[1], cancelled=[9]))
@@ -60,8 +67,11 @@ FRAGMENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "fragments/day_table.html": lambda: {"sheet": monday()},
     "fragments/course_summary.html": lambda: {"summary": standard_handout().summary},
     "fragments/grid_legend.html": lambda: {"marks": {"session", "missed"}, "many": None},
+    "fragments/heat_map.html": lambda: {"heat": heat_map(week())},
+    "fragments/heat_table.html": lambda: {"heat": heat_map(week())},
     "fragments/month_grid.html": lambda: {"grid": standard_handout().grids[0]},
     "fragments/skipped_days.html": lambda: {"skipped": standard_handout().skipped},
+    "fragments/usage_weeks.html": lambda: {"used": week()},
 }
 
 
@@ -81,8 +91,9 @@ def test_each_fragment_renders_alone(name: str) -> None:
     assert name in FRAGMENTS, f"{name}: add a context for it to FRAGMENTS"
     html = render(name, **FRAGMENTS[name]())
     assert html.strip() and "{{" not in html and "{%" not in html
-    opened = re.findall(r"<(section|ul|table|thead|tbody|tr|td|th|p|li|span|address)\b", html)
-    closed = re.findall(r"</(section|ul|table|thead|tbody|tr|td|th|p|li|span|address)>", html)
+    elements = "section|ul|table|thead|tbody|tr|td|th|p|li|span|address|figure|svg|g|text"
+    opened = re.findall(rf"<({elements})\b", html)
+    closed = re.findall(rf"</({elements})>", html)
     assert sorted(opened) == sorted(closed), name
 
 
@@ -95,6 +106,13 @@ def test_fragments_render_the_same_alone_and_in_their_page() -> None:
     sheet = monday().to_html()
     for name in ("fragments/chair_day.html", "fragments/day_table.html"):
         assert render(name, **FRAGMENTS[name]()) in sheet, name
+    used = week().to_html()
+    for name in (
+        "fragments/heat_map.html",
+        "fragments/heat_table.html",
+        "fragments/usage_weeks.html",
+    ):
+        assert render(name, **FRAGMENTS[name]()) in used, name
 
 
 @pytest.mark.parametrize("name", names())

@@ -102,7 +102,11 @@ _conveniences.HOMES.update(
         "day_sheet_html": "tms_schedule.pages.day_sheet:day_sheet_html",
         "day_sheet_text": "tms_schedule.pages.day_sheet:day_sheet_text",
         "usage": "tms_schedule.book.usage:usage",
-        "room_for": "tms_schedule.book.usage:room_for",
+        "usage_csv": "tms_schedule.pages.usage:usage_csv",
+        "usage_html": "tms_schedule.pages.usage:usage_html",
+        "usage_text": "tms_schedule.pages.usage:usage_text",
+        "room_for": "tms_schedule.book.room:room_for",
+        "room_text": "tms_schedule.pages.room:room_text",
     }
 )
 

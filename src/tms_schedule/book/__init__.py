@@ -42,7 +42,7 @@ _WHERE = {
     "DaySheet": "sheet",
     "SheetSession": "sheet",
     "DayUsage": "usage",
-    "Room": "usage",
+    "Room": "room",
     "SlotUsage": "usage",
     "Usage": "usage",
     "WeekUsage": "usage",
@@ -52,8 +52,9 @@ if TYPE_CHECKING:
     from tms_schedule.book.book import Book, Booked, BookEvent, EventReport, Rebooked
     from tms_schedule.book.chairs import Chair, Outage, StaffLimit
     from tms_schedule.book.offers import Offer
+    from tms_schedule.book.room import Room
     from tms_schedule.book.sheet import ChairDay, DaySheet, SheetSession
-    from tms_schedule.book.usage import DayUsage, Room, SlotUsage, Usage, WeekUsage
+    from tms_schedule.book.usage import DayUsage, SlotUsage, Usage, WeekUsage
 else:
 
     def __getattr__(name: str) -> Any:

@@ -53,8 +53,9 @@ from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Session
 
 if TYPE_CHECKING:
+    from tms_schedule.book.room import Room
     from tms_schedule.book.sheet import DaySheet
-    from tms_schedule.book.usage import Room, Usage
+    from tms_schedule.book.usage import Usage
 
 __all__ = ["Book", "BookEvent", "Booked", "EventReport", "Rebooked"]
 

@@ -5,7 +5,12 @@ for more courses), drawn from Jinja2 templates, and the text and CSV renderings 
 module                    what it renders
 ========================  ==================================================================
 ``pages.handout``         the patient's handout (:mod:`tms_schedule.export.handout`)
-``pages.templates``       the templates: ``base.html``, a template a page, ``fragments/``
+``pages.day_sheet``       the day sheet: page, text, CSV (:mod:`tms_schedule.book.sheet`)
+``pages.usage``           chair time: page with the heat map, text, CSV
+                          (:mod:`tms_schedule.book.usage`)
+``pages.room``            room for more courses (:mod:`tms_schedule.book.room`)
+``pages.templates``       the templates: ``base.html``, a template a page, ``fragments/``,
+                          ``macros/``, ``css/``
 ========================  ==================================================================
 
 Every page is a template extending ``base.html`` (the frame: the head, the shared print

@@ -15,13 +15,19 @@ from typing import Any
 from markupsafe import Markup
 
 from tms_schedule._dates import MONTH_ABBR, long_day, short_day
+from tms_schedule.errors import BookError
 
 __all__ = [
     "FILTERS",
+    "check_page_arguments",
+    "clock",
     "count",
     "css_string",
+    "day_month_year",
     "duration",
     "hm",
+    "number",
+    "percent",
     "span",
     "spreadsheet_text",
     "stamp",
@@ -30,6 +36,19 @@ __all__ = [
 # What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"); the same
 # list as the course export's (tms_schedule.export.csv).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def check_page_arguments(clinic_name: object, issued: object) -> None:
+    """Refuse a clinic name that is not a text and an issue moment that is not a date (or
+    a date and time), naming the field.
+
+    Raises:
+        BookError: either is not.
+    """
+    if issued is not None and not isinstance(issued, dt.date):
+        raise BookError(f"issued: must be a date or a date and time, got {issued!r}")
+    if clinic_name is not None and not isinstance(clinic_name, str):
+        raise BookError(f"clinic_name: must be a text, got {clinic_name!r}")
 
 
 def hm(moment: dt.datetime | dt.time) -> str:
@@ -64,6 +83,38 @@ def spreadsheet_text(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
+def clock(minutes: int) -> str:
+    """Chair time as hours and minutes: ``38:20`` (``1,250:05`` past a thousand hours).
+
+    >>> clock(2300), clock(5), clock(75005)
+    ('38:20', '0:05', '1,250:05')
+    """
+    hours, rest = divmod(minutes, 60)
+    return f"{hours:,}:{rest:02d}"
+
+
+def percent(part: int, whole: int) -> str:
+    """``40%``, rounded down so that a nearly full hour never reads 100% (``-`` with
+    nothing open).
+
+    >>> percent(1, 3), percent(599, 600), percent(600, 600), percent(0, 0)
+    ('33%', '99%', '100%', '-')
+    """
+    if whole <= 0:
+        return "-"
+    return f"{part * 100 // whole}%"
+
+
+def day_month_year(day: dt.date) -> str:
+    """``16 Nov 2026``."""
+    return f"{day.day} {MONTH_ABBR[day.month - 1]} {day.year}"
+
+
+def number(value: float) -> str:
+    """A number in an SVG attribute: ``68``, ``44.3333`` (six significant digits)."""
+    return f"{value:g}"
+
+
 def count(number: int, noun: str) -> str:
     """``1 appointment``, ``36 appointments``."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
@@ -79,7 +130,7 @@ def stamp(issued: dt.date | None, revision: int | None = None) -> str:
     """
     parts = []
     if issued is not None:
-        day = f"Issued {issued.day} {MONTH_ABBR[issued.month - 1]} {issued.year}"
+        day = f"Issued {day_month_year(issued)}"
         parts.append(day + (f" {issued:%H:%M}" if isinstance(issued, dt.datetime) else ""))
     if revision is not None:
         parts.append(f"revision {revision}" if parts else f"Revision {revision}")
@@ -101,11 +152,15 @@ def css_string(text: str) -> Markup:
 
 #: The filters every template may use, by name.
 FILTERS: dict[str, Callable[..., Any]] = {
+    "clock": clock,
     "count": count,
+    "day_month_year": day_month_year,
     "css_string": css_string,
     "duration": duration,
     "hm": hm,
     "long_day": long_day,
+    "number": number,
+    "percent": percent,
     "short_day": short_day,
     "stamp": stamp,
 }

@@ -18,9 +18,14 @@ import textwrap
 from tms_schedule._dates import short_day
 from tms_schedule.book.chairs import Chair
 from tms_schedule.book.sheet import DaySheet, SheetSession
-from tms_schedule.errors import BookError
 from tms_schedule.pages import render
-from tms_schedule.pages._format import count, duration, span, spreadsheet_text
+from tms_schedule.pages._format import (
+    check_page_arguments,
+    count,
+    duration,
+    span,
+    spreadsheet_text,
+)
 
 __all__ = ["SHEET_CSV_COLUMNS", "day_sheet_csv", "day_sheet_html", "day_sheet_text"]
 
@@ -59,15 +64,8 @@ def day_sheet_html(
     Raises:
         BookError: ``issued`` is not a date, or ``clinic_name`` not a text.
     """
-    _check_page_arguments(clinic_name, issued)
+    check_page_arguments(clinic_name, issued)
     return render("day_sheet.html", sheet=sheet, clinic_name=clinic_name, issued=issued)
-
-
-def _check_page_arguments(clinic_name: object, issued: object) -> None:
-    if issued is not None and not isinstance(issued, dt.date):
-        raise BookError(f"issued: must be a date or a date and time, got {issued!r}")
-    if clinic_name is not None and not isinstance(clinic_name, str):
-        raise BookError(f"clinic_name: must be a text, got {clinic_name!r}")
 
 
 def day_sheet_csv(sheet: DaySheet) -> str:
