@@ -142,8 +142,8 @@ def main() -> None:
     print(f"  best offer: {offers[0].describe(book.chair_names())}  [{fits} exact fits naive]")
 
     tuesday = monday + _DAY * 8
-    ours = best(lambda: cold().close(tuesday, reason="Snow day", now=NOW), times=1)
-    _, report = book.close(tuesday, reason="Snow day", now=NOW)
+    ours = best(lambda: cold().enter_closure(tuesday, reason="Snow day", now=NOW), times=1)
+    _, report = book.enter_closure(tuesday, reason="Snow day", now=NOW)
     began = time.perf_counter()
     naive_closure(book, tuesday)
     theirs = time.perf_counter() - began

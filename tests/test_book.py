@@ -169,7 +169,7 @@ def test_an_offer_starts_on_its_first_session_s_day_and_is_offered_once() -> Non
 def test_an_offer_made_before_a_closure_is_refused_as_stale_when_taken() -> None:
     book = Book(DENVER, chairs(1))
     (offer,) = book.offers("itbs", "2026-12-07", "16:00", count=1)
-    closed, _ = book.close(dt.date(2026, 12, 8), reason="Snow day", now=NOW)
+    closed, _ = book.enter_closure(dt.date(2026, 12, 8), reason="Snow day", now=NOW)
     with pytest.raises(BookingConflictError, match=f"offer {offer.key}: the clinic's calendar"):
         closed.take(offer, "c-1")
 
@@ -179,7 +179,7 @@ def test_a_snow_day_replans_every_course_it_touches_and_undo_puts_them_back() ->
     for i, time in enumerate(("09:00", "10:00", "11:00")):
         book = book.add(course(f"c-{i}", at=time))
     before = {cid: book.course(cid).schedule.sessions for cid in book.course_ids()}
-    closed, report = book.close(dt.date(2026, 12, 1), reason="Snow day", now=NOW)
+    closed, report = book.enter_closure(dt.date(2026, 12, 1), reason="Snow day", now=NOW)
     assert [entry.course_id for entry in report.courses] == ["c-0", "c-1", "c-2"]
     text = report.to_text()
     assert text.startswith("Snow day: 2026-12-01, every chair\nCourse c-0:\n")
@@ -208,7 +208,7 @@ def test_a_snow_day_replans_every_course_it_touches_and_undo_puts_them_back() ->
 def test_a_broken_chair_moves_its_sessions_to_another_chair_at_the_same_time() -> None:
     book = Book(DENVER, chairs(2)).add(course("c-1"))
     assert book.seats("c-1")[5] == "c1"
-    broken, report = book.close(
+    broken, report = book.enter_closure(
         dt.date(2026, 11, 23), dt.date(2026, 11, 27), reason="Coil repair", chair="c1", now=NOW
     )
     seats = broken.seats("c-1")
@@ -220,7 +220,7 @@ def test_a_broken_chair_moves_its_sessions_to_another_chair_at_the_same_time() -
 
 def test_an_outage_for_some_hours_moves_only_the_sessions_in_them() -> None:
     book = Book(DENVER, chairs(1)).add(course("c-1", at="09:00")).add(course("c-2", at="14:00"))
-    after, report = book.close(
+    after, report = book.enter_closure(
         dt.date(2026, 11, 24), reason="Staff meeting", hours="13:00-15:00", now=NOW
     )
     assert [entry.course_id for entry in report.courses] == ["c-2"]
@@ -361,7 +361,9 @@ def test_the_book_never_breaks_its_rules(book: Book, steps: list[tuple[str, int,
                 day = now.date() + dt.timedelta(days=pick % 20)
                 chair = book.chairs[pick % len(book.chairs)].id if pick % 3 == 1 else None
                 hours = "12:00-15:00" if pick % 3 == 2 else None
-                book, _ = book.close(day, reason="Closed", chair=chair, hours=hours, now=now)
+                book, _ = book.enter_closure(
+                    day, reason="Closed", chair=chair, hours=hours, now=now
+                )
             elif kind == "undo":
                 live = [e.number for e in book.events if not e.undone]
                 if live:

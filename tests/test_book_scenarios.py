@@ -49,7 +49,7 @@ def test_a_snow_day_moves_forty_courses_and_lists_whom_to_call(busy: Book) -> No
         if any(s.date == tuesday and s.status == "scheduled" for s in b.course.schedule)
     ]
     assert len(on_the_day) >= 35
-    after, report = busy.close(tuesday, reason="Snow day", now=NOW)
+    after, report = busy.enter_closure(tuesday, reason="Snow day", now=NOW)
     assert sorted(e.course_id for e in report.courses) == sorted(on_the_day)
     assert after.check() == []
     text = report.to_text()
@@ -78,7 +78,7 @@ def test_a_snow_day_moves_forty_courses_and_lists_whom_to_call(busy: Book) -> No
 def test_a_coil_breaks_on_chair_two_for_a_week(busy: Book) -> None:
     first = NOW.date() + dt.timedelta(days=1)
     last = first + dt.timedelta(days=6)
-    after, report = busy.close(first, last, reason="Coil broken", chair="c2", now=NOW)
+    after, report = busy.enter_closure(first, last, reason="Coil broken", chair="c2", now=NOW)
     assert after.check() == []
     for booked in after.courses:
         seats = booked.seat_map()

@@ -254,7 +254,7 @@ def test_the_page_is_self_contained_and_escapes_every_text() -> None:
     evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
     chair = Chair("c1", "<b>Chair</b>")
     book = Book(DENVER, (chair,)).add(course("<i>c-1</i>", "2026-11-16", "09:00"))
-    book, _ = book.close(
+    book, _ = book.enter_closure(
         dt.date(2026, 11, 17), reason=evil, hours="12:00-13:00", now=at("2026-11-13", "18:00")
     )
     page = book.day_sheet("2026-11-17").to_html(clinic_name=evil, issued=at("2026-11-17", "07:45"))

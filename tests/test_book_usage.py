@@ -137,7 +137,7 @@ def test_the_csv_columns_are_stable_and_safe(book: Book, week: Usage) -> None:
         "sessions": "12",
         "closed": "",
     }
-    closed, _ = book.close(
+    closed, _ = book.enter_closure(
         dt.date(2026, 12, 1),
         reason="=cmd|' /C calc'!A0",
         now=dt.datetime(2026, 11, 30, 18, tzinfo=DENVER.zone),

@@ -14,6 +14,7 @@ __all__ = [
     "BookError",
     "BookingConflictError",
     "CalDavPushError",
+    "ChangedMeanwhileError",
     "ConfigError",
     "CourseError",
     "CourseFileError",
@@ -165,6 +166,16 @@ class NoOfferError(BookError):
 
 class StoreError(TmsScheduleError):
     """The book's database cannot be used: missing, damaged, busy, or of a newer schema."""
+
+
+class ChangedMeanwhileError(StoreError):
+    """A change was refused because what it acts on changed since the caller looked (another
+    terminal recorded the session, say); the message says what changed, by whom and when.
+    ``course_id`` names the course."""
+
+    def __init__(self, message: str, course_id: str | None = None) -> None:
+        self.course_id = course_id
+        super().__init__(message)
 
 
 class FeedError(TmsScheduleError):

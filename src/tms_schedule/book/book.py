@@ -227,6 +227,27 @@ class Book:
         outages: stretches of hours when a chair, or every chair, is out.
         courses: the courses and their chairs.
         events: the clinic-wide changes entered so far.
+        others: the chair time of courses the book does not hold, by day (a window of a
+            larger book, as a store hands it out: see below). Empty for a book that holds
+            all its courses.
+
+    **A window of a book.** A clinic with years of courses need not hold them all to
+    book one more: a book may hold only the courses an action touches, with the chair
+    time every other course holds (``others``, each a
+    :class:`~tms_schedule.book.occupancy.Booking` on its local day). Its offers, re-plans
+    and checks then count that chair time as taken, and :meth:`check` reports a held
+    course that overlaps it; the store (:mod:`tms_schedule.book.store`) works this way.
+
+    >>> from tms_schedule import Plan
+    >>> from tms_schedule.book.occupancy import Booking
+    >>> clinic = ClinicCalendar("America/Denver")
+    >>> day = dt.date(2026, 11, 16)
+    >>> busy = Booking("c1", 29_914_080, 29_914_120, "c-0", 1)  # 09:00-09:40 that day
+    >>> window = Book(clinic, (Chair("c1", "Chair 1"),), others=((day, busy),))
+    >>> window.add(Course.start(Plan("standard-10hz", clinic, day, "09:00", "c-1")))
+    Traceback (most recent call last):
+    ...
+    tms_schedule.errors.BookingConflictError: course c-1: no chair for 1 session(s): session 1 on Mon 16 Nov 2026 09:00: every chair that can run it is booked then
     """
 
     clinic: ClinicCalendar
@@ -235,6 +256,9 @@ class Book:
     outages: tuple[Outage, ...] = attrs.field(default=(), converter=_tuple)
     courses: tuple[Booked, ...] = attrs.field(default=(), converter=_tuple)
     events: tuple[BookEvent, ...] = attrs.field(default=(), converter=_tuple)
+    others: tuple[tuple[dt.date, Booking], ...] = attrs.field(
+        default=(), converter=_tuple, repr=False
+    )
     _index: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -269,6 +293,21 @@ class Book:
                     f" {', '.join(unknown)}; chairs: {', '.join(ids)}"
                 )
             index[booked.course.course_id] = position
+        for entry in self.others:
+            if (
+                not isinstance(entry, tuple)
+                or len(entry) != 2
+                or not isinstance(entry[1], Booking)
+                or entry[1].chair not in ids
+            ):
+                raise BookError(
+                    "others: must be (date, Booking) pairs on the book's chairs"
+                    f" ({', '.join(ids)}), got {entry!r}"
+                )
+            if entry[1].course in index:
+                raise BookError(
+                    f"others: course {entry[1].course} is held in full; its chair time is its own"
+                )
         object.__setattr__(self, "_index", index)
 
     # -- reading ----------------------------------------------------------------------------------
@@ -305,19 +344,24 @@ class Book:
         return self.courses[position]
 
     def occupancy(self, *, without: str | None = None) -> Occupancy:
-        """The index of booked sessions (without the course ``without``)."""
-        bookings = (
-            held
-            for booked in self.courses
-            if booked.course_id != without
-            for held in booked.bookings()
+        """The index of booked sessions (without the course ``without``), the chair time
+        of the courses the book does not hold (:attr:`others`) included."""
+        bookings = itertools.chain(
+            (
+                held
+                for booked in self.courses
+                if booked.course_id != without
+                for held in booked.bookings()
+            ),
+            self.others,
         )
         return Occupancy(self.clinic, self.chairs, self.limits, self.outages, bookings)
 
     def _bookings(self) -> Iterable[tuple[dt.date, Booking]]:
-        """Every booked session by day (see :meth:`Booked.bookings`)."""
+        """Every booked session by day (see :meth:`Booked.bookings`), others' included."""
         for booked in self.courses:
             yield from booked.bookings()
+        yield from self.others
 
     def bookable(self, course: Course, occupancy: Occupancy | None = None) -> Any:
         """The check a re-plan of ``course`` uses: why a time has no free chair, or ``None``."""
@@ -335,7 +379,12 @@ class Book:
     def check(self) -> list[str]:
         """Every broken rule, in words (empty for a sound book): two sessions on one chair
         at once, a chair that cannot run its session's protocol or is out, a session that
-        should have a chair and has none, too many sessions at once."""
+        should have a chair and has none, too many sessions at once.
+
+        In a window of a book (see :attr:`others`) a held course is checked against the
+        chair time of the others as well; what concerns the others alone is not this
+        window's to say (the store's :meth:`~tms_schedule.book.store.BookStore.check`
+        looks at the whole book)."""
         problems: list[str] = []
         chairs = {chair.id: chair for chair in self.chairs}
         zone = self.clinic.zone
@@ -364,30 +413,62 @@ class Book:
                         if outage.covers(chair_id, session.start, session.end):
                             problems.append(f"{what}: {chair.name} is out then ({outage.reason})")
                 moments.setdefault(day, []).append((minute(session.start), minute(session.end)))
-        per_chair: dict[str, list[tuple[int, int, str]]] = {}
-        for _, booking in self._bookings():
+        problems += self._overlaps(chairs)
+        if self.limits:
+            problems += self._over_limits(moments)
+        return problems
+
+    def _overlaps(self, chairs: Mapping[str, Chair]) -> list[str]:
+        """Two holds of one chair at once (with its turnover), one of them held here."""
+        per_chair: dict[str, list[tuple[int, int, str, bool]]] = {}
+        spans: Iterable[tuple[tuple[dt.date, Booking], bool]] = itertools.chain(
+            ((entry, True) for booked in self.courses for entry in booked.bookings()),
+            ((entry, False) for entry in self.others),
+        )
+        for (_, booking), held in spans:
             turn = int(chairs[booking.chair].turnover.total_seconds()) // 60
             what = f"course {booking.course} session {booking.number}"
             per_chair.setdefault(booking.chair, []).append(
-                (booking.start, booking.end + turn, what)
+                (booking.start, booking.end + turn, what, held)
             )
-        for chair_id, spans in per_chair.items():
-            spans.sort()
-            for (_, first_end, first), (second_start, _, second) in itertools.pairwise(spans):
-                if second_start < first_end:
-                    problems.append(f"{first} and {second} overlap on {chairs[chair_id].name}")
+        problems = []
+        for chair_id, found in per_chair.items():
+            found.sort()
+            reach: tuple[int, str, bool] | None = None  # the latest end so far, and whose
+            for start, end, what, held in found:
+                if reach is not None and start < reach[0] and (held or reach[2]):
+                    problems.append(f"{reach[1]} and {what} overlap on {chairs[chair_id].name}")
+                if reach is None or end > reach[0]:
+                    reach = (end, what, held)
+        return problems
+
+    def _over_limits(self, moments: dict[dt.date, list[tuple[int, int]]]) -> list[str]:
+        """The days when more sessions run at once than a staff limit allows, at a moment
+        when one of the held courses has a session."""
+        zone = self.clinic.zone
+        others: dict[dt.date, list[tuple[int, int]]] = {}
+        for day, booking in self.others:
+            if day in moments:
+                others.setdefault(day, []).append((booking.start, booking.end))
+        problems = []
         for day, times in moments.items():
             for limit in self.limits:
                 if not limit.applies(day):
                     continue
-                events: dict[int, int] = {}
-                for start, end in times:
-                    events[start] = events.get(start, 0) + 1
-                    events[end] = events.get(end, 0) - 1
-                count = 0
+                events: dict[int, list[int]] = {}
+                for spans, mine in ((times, 1), (others.get(day, ()), 0)):
+                    for start, end in spans:
+                        events.setdefault(start, [0, 0])
+                        events.setdefault(end, [0, 0])
+                        events[start][0] += 1
+                        events[start][1] += mine
+                        events[end][0] -= 1
+                        events[end][1] -= mine
+                count = held = 0
                 for moment in sorted(events):
-                    count += events[moment]
-                    if count > limit.sessions and _in_hours(moment, limit, day, zone):
+                    count += events[moment][0]
+                    held += events[moment][1]
+                    if count > limit.sessions and held and _in_hours(moment, limit, day, zone):
                         problems.append(
                             f"{day}: {count} sessions at once, more than the limit of"
                             f" {limit.sessions}"
@@ -407,7 +488,9 @@ class Book:
         without a chair (the past is as it was)."""
         if not isinstance(course, Course):
             raise BookError(f"course: must be a Course, got {course!r}")
-        if course.course_id in self._index:
+        if course.course_id in self._index or any(
+            booking.course == course.course_id for _, booking in self.others
+        ):
             raise BookError(f"course: course {course.course_id} is in the book already")
         if course.plan.clinic.timezone != self.clinic.timezone:
             raise BookError(
@@ -571,7 +654,7 @@ class Book:
 
     def set_clinic(self, clinic: ClinicCalendar) -> Book:
         """The book under an updated clinic calendar (every course follows it). Nothing
-        moves: :meth:`close` re-plans what a closure affects."""
+        moves: :meth:`enter_closure` re-plans what a closure affects."""
         courses = tuple(attrs.evolve(b, course=b.course.with_clinic(clinic)) for b in self.courses)
         return attrs.evolve(self, clinic=clinic, courses=courses)
 
@@ -633,10 +716,10 @@ class Book:
 
     # -- clinic-wide events ---------------------------------------------------------------------------
 
-    def close(
+    def enter_closure(
         self,
-        first: dt.date,
-        last: dt.date | None = None,
+        first: dt.date | str,
+        last: dt.date | str | None = None,
         *,
         reason: str,
         now: dt.datetime,
@@ -655,8 +738,14 @@ class Book:
         are re-planned under ``policy`` from ``now``, changing as little as the event
         requires and only where a chair is free. Returns the new book and what changed,
         course by course (the patients to contact). :meth:`undo` takes it back.
+
+        ``first`` and ``last`` are dates (or ``"2026-12-01"``); ``now`` is an aware
+        moment: the library reads no clock.
         """
-        last = last or first
+        first = _date(first, "first")
+        last = first if last is None else _date(last, "last")
+        if last < first:
+            raise BookError(f"last: must be on or after first ({first}), got {last}")
         if isinstance(hours, str):
             hours = OpeningHours.parse(hours, "hours")
         if chair is not None:

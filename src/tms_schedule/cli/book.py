@@ -1,7 +1,9 @@
-"""``tms-schedule book``: the clinic's book in one SQLite file that terminals share.
+"""``tms-schedule book``: the clinic's book, in a SQLite file or a PostgreSQL site.
 
 Every command that changes the book is one transaction (:mod:`tms_schedule.book.store`):
-another terminal's change waits for it, and an error leaves the book as it was.
+another terminal's change waits for it, and an error leaves the book as it was. Each reads
+and writes what it touches: the courses it names and the chair time of the others. The
+command line reads the clock and names who acts (the computer's user) for the library.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +20,11 @@ from typing import Any
 from tms_schedule._dates import short_day
 from tms_schedule._files import read_file, shown_path
 from tms_schedule.book.book import Book, EventReport
-from tms_schedule.book.store import BookStore
+from tms_schedule.book.store import BookStore, Location
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.cli.common import (
     UsageError,
+    actor,
     add_calendar_arguments,
     add_record_arguments,
     calendar_options_from_args,
@@ -86,7 +90,14 @@ def add_book_commands(commands: Any) -> None:
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = actions.add_parser(name, help=text, description=text)
-        parser.add_argument("db", metavar="BOOK.db", help="the book's database file")
+        parser.add_argument(
+            "db",
+            metavar="BOOK",
+            help="the book: its SQLite file, or a postgresql:// address (?site=NAME)",
+        )
+        parser.add_argument(
+            "--site", metavar="NAME", help="the site, where the address names none (default)"
+        )
         parser.add_argument("--wait", type=_seconds, default=10.0, metavar="SECONDS", help=_WAIT)
         return parser
 
@@ -235,8 +246,15 @@ def add_book_commands(commands: Any) -> None:
         "--limit", type=int, default=50, metavar="N", help="stop counting at N (default 50)"
     )
 
-    backup = command("backup", "a consistent copy of the book, while terminals keep working")
-    backup.add_argument("target", metavar="COPY.db", help="a new file for the copy")
+    backup = command(
+        "backup",
+        "a consistent copy of the book (a file or a PostgreSQL site), while terminals keep working",
+    )
+    backup.add_argument(
+        "target", metavar="COPY", help="a new file, or a postgresql:// address of a new site"
+    )
+
+    command("check", "look over the whole book: every rule, every row against its course")
 
 
 def run_book(args: argparse.Namespace) -> int:
@@ -244,12 +262,12 @@ def run_book(args: argparse.Namespace) -> int:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)  # the command line reads the clock
     if args.action == "init":
         return _init(args)
-    with BookStore(args.db, timeout=args.wait) as store:
+    with BookStore(args.db, site=args.site, timeout=args.wait) as store:
         match args.action:
             case "offer":
-                return _offer(store, args)
+                return _offer(store, args, now)
             case "take":
-                return _take(store, args)
+                return _take(store, args, now)
             case "list":
                 return _list(store)
             case "events":
@@ -267,7 +285,7 @@ def run_book(args: argparse.Namespace) -> int:
             case "export":
                 return _export(store, args)
             case "import":
-                return _import(store, args)
+                return _import(store, args, now)
             case "day":
                 return _day(store, args, now)
             case "usage":
@@ -275,9 +293,9 @@ def run_book(args: argparse.Namespace) -> int:
             case "room":
                 return _room(store, args)
             case "backup":
-                store.backup(args.target)
-                print(f"Copied the book to {shown_path(args.target)}")
-                return 0
+                return _backup(store, args)
+            case "check":
+                return _check(store)
     raise AssertionError(args.action)
 
 
@@ -320,7 +338,7 @@ def _page_format(args: argparse.Namespace) -> str:
 
 def _not_the_book(output: str | None, db: str) -> None:
     """Refuse to write a view or export over the book's own file (or a link to it)."""
-    if output in (None, "-"):
+    if output in (None, "-") or Location.parse(db).engine != "sqlite":
         return
     if os.path.realpath(output) == os.path.realpath(db) or (
         os.path.exists(output) and os.path.exists(db) and os.path.samefile(output, db)
@@ -337,11 +355,12 @@ def _write_page(text: str, args: argparse.Namespace, what: str) -> None:
 def _day(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     fmt = _page_format(args)
     day = parse_date(args.date, "DATE")
-    book = store.load()
-    sheet = book.day_sheet(day)
+    sheet = store.day_sheet(day)
+    for problem in store.overlaps(day, day):
+        print(f"Warning: {problem} (tms-schedule book check)", file=sys.stderr)
     if fmt == "html":
         name = store.settings().calendar_options.clinic_name
-        text = sheet.to_html(clinic_name=name, issued=now.astimezone(book.clinic.zone))
+        text = sheet.to_html(clinic_name=name, issued=now.astimezone(store.state().clinic.zone))
     else:
         text = sheet.to_csv() if fmt == "csv" else sheet.to_text()
     _write_page(text, args, f"the day sheet of {short_day(day)}")
@@ -357,11 +376,10 @@ def _usage(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
         raise UsageError(
             f"--to: at most 366 days after --from, got {(last - first).days} days after"
         )
-    book = store.load()
-    usage = book.usage(first, last, slot=args.slot)
+    usage = store.usage(first, last, slot=args.slot)
     if fmt == "html":
         name = store.settings().calendar_options.clinic_name
-        text = usage.to_html(clinic_name=name, issued=now.astimezone(book.clinic.zone))
+        text = usage.to_html(clinic_name=name, issued=now.astimezone(store.state().clinic.zone))
     else:
         text = usage.to_csv(by=args.by) if fmt == "csv" else usage.to_text()
     _write_page(text, args, f"chair time from {short_day(first)} to {short_day(last)}")
@@ -377,7 +395,7 @@ def _room(store: BookStore, args: argparse.Namespace) -> int:
             f"--to: must be at or after --from ({start:%H:%M}), got {end:%H:%M}"
             " (the window lies within one day)"
         )
-    book = store.load()
+    book = store.window(since=on)
     with _as_options({"step": "--step", "limit": "--limit"}):
         room = book.room_for(protocol, on, start, end, step=args.step, limit=args.limit)
     print(room.to_text(book.chair_names()), end="")
@@ -388,11 +406,11 @@ def _init(args: argparse.Namespace) -> int:
     if not args.clinic.strip():
         raise UsageError("--clinic: must not be empty")
     data = read_file(args.clinic, limit=1024 * 1024, error=ConfigError, what="TOML file")
-    store = BookStore.create(args.db, data, shown_path(args.clinic))
-    book = store.load()
-    store.close()
+    with BookStore.create(args.db, data, shown_path(args.clinic), site=args.site) as store:
+        book = store.state()
+        shown = store.shown
     chairs = ", ".join(f"{c.name} ({', '.join(sorted(c.runs))})" for c in book.chairs)
-    print(f"Made the book {shown_path(args.db)}: {len(book.chairs)} chairs: {chairs}")
+    print(f"Made the book {shown}: {len(book.chairs)} chairs: {chairs}")
     return 0
 
 
@@ -400,14 +418,15 @@ def _catalogue(store: BookStore) -> Catalogue:
     return store.settings().catalogue
 
 
-def _offer(store: BookStore, args: argparse.Namespace) -> int:
+def _offer(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     protocol = tuned_protocol(_catalogue(store), args)
-    book = store.load()
+    start = parse_date(args.start, "--start")
+    book = store.window(courses=[args.follows] if args.follows else [], since=start)
     names = {o: f"--{o}" for o in ("window", "step", "chair", "dates", "count")}
     with _as_options(names):
         offers = book.offers(
             protocol,
-            parse_date(args.start, "--start"),
+            start,
             parse_time(args.at, "--at"),
             window=args.window,
             step=args.step,
@@ -416,10 +435,10 @@ def _offer(store: BookStore, args: argparse.Namespace) -> int:
             count=args.count,
             follows=args.follows,
         )
-    store.save_offers(offers)
+    store.save_offers(offers, now=now)
     names = book.chair_names()
     print(
-        f"Offers for {protocol.id} from {short_day(parse_date(args.start, '--start'))} at"
+        f"Offers for {protocol.id} from {short_day(start)} at"
         f" {args.at} (give or take {args.window} minutes):"
     )
     for number, offer in enumerate(offers, start=1):
@@ -428,14 +447,21 @@ def _offer(store: BookStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def _take(store: BookStore, args: argparse.Namespace) -> int:
+def _take(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     # The course remembers the UID key its calendar ids are made with.
     key = key_id(store.settings().calendar_options.uid_key)
-    with store.change() as change:
-        offer = store.offer(args.key, change.book)
+    offer = store.offer(args.key)
+    with store.change(
+        courses=[args.follows] if args.follows else [],
+        since=offer.start,
+        now=now,
+        actor=actor(),
+        action="take",
+    ) as change:
         change.book = change.book.take(
             offer, args.course_id, uid_key_id=key, follows=args.follows, relation=args.relation
         )
+        change.detail = f"offer {offer.key} taken"
         course = change.book.course(args.course_id)
         booked = change.book
     chairs = sorted(set(booked.seats(args.course_id).values()))
@@ -448,26 +474,24 @@ def _take(store: BookStore, args: argparse.Namespace) -> int:
 
 
 def _list(store: BookStore) -> int:
-    book = store.load()
-    if not book.courses:
+    lines = store.courses()
+    if not lines:
         print("No course in the book yet (book offer, then book take).")
         return 0
-    names = book.chair_names()
-    for booked in book.courses:
-        course = booked.course
-        chairs = sorted(set(booked.seat_map().values()))
+    names = store.state().chair_names()
+    for line in lines:
         print(
-            f"{course.course_id:<16} {course.plan.protocol.id:<20} {course.progress()};"
-            f" {', '.join(names[c] for c in chairs) or 'no chair'}"
+            f"{line.course_id:<16} {line.protocol_id:<20} {line.progress};"
+            f" {', '.join(names[c] for c in line.chairs) or 'no chair'}"
         )
     return 0
 
 
 def _events(store: BookStore) -> int:
-    book = store.load()
-    if not book.events:
+    events = store.events()
+    if not events:
         print("No clinic-wide closure or outage entered yet.")
-    for event in book.events:
+    for event in events:
         undone = " (undone)" if event.undone else ""
         courses = len(event.revisions)
         print(
@@ -478,9 +502,10 @@ def _events(store: BookStore) -> int:
 
 
 def _record(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
-    with store.change() as change:
+    with store.change(courses=[args.course], now=now, actor=actor(), action="record") as change:
         course, said = recorded(change.book.course(args.course), args, now)
         change.book = change.book.update(course)
+        change.detail, change.session = f"session {args.session}: {said}", args.session
         number = len(course.records)
     print(f"Course {args.course} session {args.session}: {said} (record {number}, saved)")
     if args.missed or args.cancelled:
@@ -489,9 +514,10 @@ def _record(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int
 
 
 def _void(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
-    with store.change() as change:
+    with store.change(courses=[args.course], now=now, actor=actor(), action="void") as change:
         course = change.book.course(args.course).void_latest(args.session, args.reason, now=now)
         change.book = change.book.update(course)
+        change.detail, change.session = f"session {args.session}: record voided", args.session
     print(f"Course {args.course} session {args.session}: record voided; the history keeps it")
     return 0
 
@@ -506,10 +532,18 @@ def _moment(text: str | None, zone: Any, now: dt.datetime) -> dt.datetime:
 
 
 def _replan(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
-    with store.change() as change:
+    zone = store.state().clinic.zone
+    moment = _moment(args.start, zone, now)
+    with store.change(
+        courses=[args.course],
+        since=min(moment.astimezone(zone).date(), store.first_day(args.course)),
+        now=now,
+        actor=actor(),
+        action="replan",
+    ) as change:
         before = change.book.course(args.course)
-        moment = _moment(args.start, before.plan.clinic.zone, now)
         change.book = change.book.replan(args.course, moment, args.policy)
+        change.detail = f"re-planned ({args.policy})"
         after = change.book.course(args.course)
     if after is before:
         print(
@@ -546,16 +580,29 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
         "hours": "--hours",
         "OpeningHours": "--hours",
     }
-    with store.change() as change, _as_options(names):
-        change.book, report = change.book.close(
+    zone = store.state().clinic.zone
+    moment = _moment(args.start, zone, now)
+    with (
+        store.change(
+            days=(closure.start, closure.end),
+            events=True,
+            since=min(closure.start, moment.astimezone(zone).date()),
+            now=now,
+            actor=actor(),
+            action="closure",
+        ) as change,
+        _as_options(names),
+    ):
+        change.book, report = change.book.enter_closure(
             closure.start,
             closure.end,
             reason=args.reason,
-            now=_moment(args.start, change.book.clinic.zone, now),
+            now=moment,
             chair=args.chair,
             hours=args.hours,
             policy=args.policy,
         )
+        change.detail = f"event {report.event.number}: {report.event.describe()}"
         book = change.book
     _report(store, book, report, folder)
     return 0
@@ -563,9 +610,21 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
 
 def _undo(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     folder = _calendars(args)
-    with store.change() as change:
-        moment = _moment(args.start, change.book.clinic.zone, now)
+    zone = store.state().clinic.zone
+    moment = _moment(args.start, zone, now)
+    found = next((e for e in store.events() if e.number == args.event), None)
+    touched = [course_id for course_id, _ in found.revisions] if found else []
+    present = {line.course_id for line in store.courses()} if touched else set()
+    with store.change(
+        courses=[c for c in touched if c in present],
+        events=True,
+        since=moment.astimezone(zone).date() if not touched else None,
+        now=now,
+        actor=actor(),
+        action="undo",
+    ) as change:
         change.book, report = change.book.undo(args.event, now=moment)
+        change.detail = f"event {args.event} undone"
         book = change.book
     _report(store, book, report, folder)
     return 0
@@ -590,8 +649,7 @@ def _report(store: BookStore, book: Book, report: EventReport, folder: Path | No
 
 def _export(store: BookStore, args: argparse.Namespace) -> int:
     _not_the_book(args.output, args.db)
-    book = store.load()
-    course = book.course(args.course)
+    course = store.course(args.course)
     fmt = args.format or ("json" if args.output.lower().endswith(".json") else None)
     if fmt == "json" and (args.format == "json" or args.output.lower().endswith(".json")):
         if os.path.lexists(args.output):
@@ -612,11 +670,13 @@ def _export(store: BookStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def _import(store: BookStore, args: argparse.Namespace) -> int:
+def _import(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     courses = [load_course(path) for path in args.files]
-    with store.change() as change:
+    first = min(s.date for course in courses for s in course.schedule.sessions)
+    with store.change(since=first, now=now, actor=actor(), action="import") as change:
         for course in courses:
             change.book = change.book.add(course, chair=args.chair)
+        change.detail = "imported from a course file"
         book = change.book
     names = book.chair_names()
     for course in courses:
@@ -625,4 +685,28 @@ def _import(store: BookStore, args: argparse.Namespace) -> int:
             f"Added course {course.course_id}: {sessions_summary(course.schedule)} on"
             f" {', '.join(names[c] for c in chairs) or 'no chair'}"
         )
+    return 0
+
+
+def _backup(store: BookStore, args: argparse.Namespace) -> int:
+    counts = store.backup(args.target)
+    what = ", ".join(
+        f"{counts[table]} {table[:-1] if counts[table] == 1 else table}"
+        for table in ("courses", "sessions", "events")
+    )
+    print(
+        f"Copied the book to {Location.parse(args.target).shown}: {what}"
+        " (every table's rows counted and checksummed on both sides)"
+    )
+    return 0
+
+
+def _check(store: BookStore) -> int:
+    problems = store.check()
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {store.shown}")
+        return 1
+    print(f"{store.shown}: no problem found ({len(store.courses())} courses)")
     return 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import os
 import re
 import sys
@@ -48,6 +49,7 @@ __all__ = [
     "Parser",
     "StdoutError",
     "UsageError",
+    "actor",
     "add_calendar_arguments",
     "add_plan_arguments",
     "add_record_arguments",
@@ -608,3 +610,12 @@ SAVED: list[str] = []
 def saved(path: str | os.PathLike[str]) -> None:
     """Note that the command saved ``path`` (for the line a Ctrl-C prints)."""
     SAVED.append(str(path))
+
+
+def actor() -> str:
+    """Who acts, for the book's audit trail: the computer's user (the command line's
+    answer; the front desk names its signed-in user)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "command line"

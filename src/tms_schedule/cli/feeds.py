@@ -19,13 +19,18 @@ import argparse
 import contextlib
 import datetime as dt
 import logging
-import os
 import re
 import sys
 from typing import Any
 
 from tms_schedule._files import shown_path
-from tms_schedule.cli.common import UsageError, add_calendar_arguments, calendar_options_from_args
+from tms_schedule.book.store import is_book_location
+from tms_schedule.cli.common import (
+    UsageError,
+    actor,
+    add_calendar_arguments,
+    calendar_options_from_args,
+)
 from tms_schedule.delivery.feed import CANCELLED_CHOICES, DEFAULT_PAST_DAYS, FeedKey
 from tms_schedule.delivery.server import DEFAULT_HOST, DEFAULT_PORT, PREFIX
 from tms_schedule.delivery.sources import BookSource, FolderSource
@@ -37,8 +42,8 @@ __all__ = ["add_feed_commands", "run_feed", "run_serve"]
 
 
 def _store(path: str, **choices: Any) -> FolderSource | BookSource:
-    """A folder of course files, or the clinic's book when ``path`` is a file."""
-    if os.path.isfile(path):
+    """A folder of course files, or the clinic's book when ``path`` is a file or an address."""
+    if is_book_location(path):
         try:
             return BookSource(path, **choices)
         except StoreError as error:
@@ -151,7 +156,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if not 1 <= args.refresh_hours <= 168:
         raise UsageError(f"--refresh-hours: must be from 1 to 168, got {args.refresh_hours:g}")
     key = _key(args.secret_file)
-    if os.path.isfile(args.folder) and args.clinic is None:  # the book's own clinic file
+    if is_book_location(args.folder) and args.clinic is None:  # the book's own clinic file
         from tms_schedule.book.store import BookStore
 
         with BookStore(args.folder) as book:
@@ -214,7 +219,11 @@ def run_feed(args: argparse.Namespace) -> int:
     except FeedError as error:
         raise UsageError(f"COURSE_ID: {str(error).removeprefix('course: ')}") from None
     if args.action == "revoke":
-        feed = store.revoke(feed_id)
+        if isinstance(store, BookSource):  # the book's audit trail says who and when
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            feed = store.revoke(feed_id, now=now, actor=actor())
+        else:
+            feed = store.revoke(feed_id)
         print(
             f"Revoked the old address of feed {feed.feed_id} (version {feed.version} now);"
             " give the patient the new one:"

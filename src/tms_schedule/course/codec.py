@@ -283,8 +283,14 @@ def course_to_json(course: Course) -> str:
 # -- reading -------------------------------------------------------------------------------------
 
 
-def course_from_json(text: str | bytes) -> Course:
-    """Read a course document; anything malformed raises :class:`CourseFileError`."""
+def course_from_json(text: str | bytes, *, clinic: ClinicCalendar | None = None) -> Course:
+    """Read a course document; anything malformed raises :class:`CourseFileError`.
+
+    ``clinic``: plan the course under this calendar instead of the one the document
+    holds (the book's store keeps courses that follow the book's calendar this way: one
+    calendar object shared by them all, its day index built once). Its time zone must be
+    the document's.
+    """
     data = parse_json(text, CourseFileError, "course")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CourseFileError(f"format: not a course file (expected format {FORMAT!r})")
@@ -305,7 +311,7 @@ def course_from_json(text: str | bytes) -> Course:
             " whole: restore it from a copy"
         )
     try:
-        course = _course(data, version)
+        course = _course(data, version, clinic)
         if version == 1:
             _check_first_revision(course)
         return attrs.evolve(course, _origin=data.get("checksum") or checksum(data))
@@ -341,10 +347,16 @@ def _instant(text: str | None, clinic: ClinicCalendar) -> dt.datetime | None:
     return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(0), tzinfo=clinic.zone)
 
 
-def _course(data: dict[str, Any], version: int) -> Course:
+def _course(data: dict[str, Any], version: int, clinic: ClinicCalendar | None) -> Course:
     plan_data = data["plan"]
     protocol = protocol_from_data(plan_data["protocol"])
-    clinic = clinic_from_data(plan_data["clinic"])
+    if clinic is None:
+        clinic = clinic_from_data(plan_data["clinic"])
+    elif clinic.timezone != plan_data["clinic"]["timezone"]:
+        raise CourseFileError(
+            f"plan.clinic.timezone: the course is planned in {plan_data['clinic']['timezone']},"
+            f" the calendar given in {clinic.timezone}"
+        )
     plan = Plan(
         protocol,
         clinic,

@@ -327,16 +327,20 @@ def _feeds_toml(choices: Mapping[str, _Choices]) -> str:
 
 
 class BookSource:
-    """The feeds of a clinic's book (the SQLite file ``tms-schedule book`` keeps): each
-    first course with the courses that follow it is one patient's feed, named after the
-    first course's id, as in a folder. The book holds each feed's version (raised by
-    :meth:`revoke` and ``tms-schedule feed revoke``) and own choices.
+    """The feeds of a clinic's book (a SQLite file or a PostgreSQL site that ``tms-schedule
+    book`` keeps): each first course with the courses that follow it is one patient's
+    feed, named after the first course's id, as in a folder. The book holds each feed's
+    version (raised by :meth:`revoke` and ``tms-schedule feed revoke``) and own choices.
 
-    The book is read again only after another program changed it (SQLite's data version),
-    so unchanged courses stay the same objects and cached feeds keep being served.
+    Nothing is kept between requests that another process could contradict: every
+    request asks the site's version (one small query), and the groups, versions and
+    courses are read again only when it moved; a course is parsed again only when its own
+    stamp moved. So several servers may serve one PostgreSQL book. A course that cannot
+    be read is left out with one line in the log; every other patient's feed is served.
 
     Args:
-        path: the book's database file.
+        location: the book's file, or its ``postgresql://`` address.
+        site: the site, where the address names none.
         options: the calendar choices (default: the clinic file's the book was made from,
             its ``uid_key`` above all).
         past_days, cancelled, refresh, max_bytes: each feed's defaults (see
@@ -345,28 +349,34 @@ class BookSource:
 
     def __init__(
         self,
-        path: str | Path,
+        location: str | Path,
         *,
+        site: str | None = None,
         options: CalendarOptions | None = None,
         past_days: int = DEFAULT_PAST_DAYS,
         cancelled: Literal["keep", "drop"] = "keep",
         refresh: dt.timedelta = DEFAULT_REFRESH,
         max_bytes: int | None = GOOGLE_LIMIT,
     ) -> None:
-        self._store = BookStore(path, threads=True)
-        self._defaults: dict[str, Any] = {
-            "past_days": past_days,
-            "cancelled": cancelled,
-            "refresh": refresh,
-            "max_bytes": max_bytes,
-            "options": options or self._store.settings().calendar_options,
-        }
-        _check_defaults(self._defaults)
+        self._store = BookStore(location, site=site, threads=True)
+        try:
+            self._defaults: dict[str, Any] = {
+                "past_days": past_days,
+                "cancelled": cancelled,
+                "refresh": refresh,
+                "max_bytes": max_bytes,
+                "options": options or self._store.settings().calendar_options,
+            }
+            _check_defaults(self._defaults)
+        except BaseException:
+            self._store.close()
+            raise
         self._lock = threading.RLock()
         self._seen: int | None = None
-        self._groups: dict[str, list[Course]] = {}
+        self._groups: dict[str, list[str]] = {}
         self._choices: dict[str, tuple[int, str | None, int | None]] = {}
         self._versions: Mapping[str, int] = {}
+        self._courses: dict[str, Course] = {}
         self.problems: list[str] = []
 
     def versions(self) -> Mapping[str, int]:
@@ -379,8 +389,11 @@ class BookSource:
         """The feed ``feed_id`` as the book holds it now, or ``None``."""
         with self._lock:
             self._refresh()
-            courses = self._groups.get(feed_id)
-            if courses is None:
+            ids = self._groups.get(feed_id)
+            if ids is None:
+                return None
+            courses = [course for course in map(self._course, ids) if course is not None]
+            if not courses:
                 return None
             version, cancelled, past_days = self._choices.get(feed_id, (1, None, None))
         settings = dict(self._defaults)
@@ -394,8 +407,8 @@ class BookSource:
         """The id of the feed that holds course ``course_id`` (the first course's id)."""
         with self._lock:
             self._refresh()
-            for feed_id, courses in self._groups.items():
-                if any(course.course_id == course_id for course in courses):
+            for feed_id, ids in self._groups.items():
+                if course_id in ids:
                     return feed_id
         known = ", ".join(sorted(self._groups)) or "none"
         raise FeedError(f"course: no course {course_id} in the book (feeds: {known})")
@@ -408,42 +421,39 @@ class BookSource:
             if self.problems:
                 raise FeedError("; ".join(self.problems))
 
-    def revoke(self, course_id: str) -> Feed:
+    def revoke(self, course_id: str, *, now: dt.datetime, actor: str = "feed revoke") -> Feed:
         """Revoke the address of the feed that holds ``course_id`` (see
-        :meth:`FolderSource.revoke`)."""
+        :meth:`FolderSource.revoke`); ``now`` and ``actor`` go to the book's audit trail."""
         with self._lock:
             feed_id = self.feed_of(course_id)
-            self._store.revoke_feed(feed_id)
-            self._seen = None  # this connection's own change: read again
+            self._store.revoke_feed(feed_id, now=now, actor=actor)
+            self._seen = None
             feed = self.feed(feed_id)
         assert feed is not None
         return feed
 
     def close(self) -> None:
+        """Close the connection to the book."""
         self._store.close()
 
     def _refresh(self) -> None:
-        version = self._store.data_version()
+        try:
+            version = self._store.version()
+        except TmsScheduleError as error:
+            self._failed(str(error))
+            return
         if version == self._seen:
             return
         problems: list[str] = []
         try:
-            book = self._store.load()
-            groups = patient_courses(booked.course for booked in book.courses)
+            groups = self._store.feed_groups()
             choices = self._store.feed_versions()
         except TmsScheduleError as error:
             problems.append(str(error))
             groups, choices = {}, {}
-        previous = {c.course_id: c for group in self._groups.values() for c in group}
-        # An unchanged course stays the object the cache knows.
-        self._groups = {
-            feed_id: [
-                previous.get(c.course_id, c) if previous.get(c.course_id) == c else c for c in group
-            ]
-            for feed_id, group in groups.items()
-        }
+        self._groups = groups
         self._choices = choices
-        versions = {f: choices.get(f, (1, None, None))[0] for f in self._groups}
+        versions = {f: choices.get(f, (1, None, None))[0] for f in groups}
         if versions != self._versions:
             self._versions = versions
         for problem in problems:
@@ -451,3 +461,27 @@ class BookSource:
                 _log.warning("feeds: %s", problem)
         self.problems = problems
         self._seen = version
+
+    def _failed(self, problem: str) -> None:
+        if problem not in self.problems:
+            _log.warning("feeds: %s", problem)
+        self.problems = [problem]
+        self._seen = None
+        self._groups, self._versions = {}, {}
+
+    def _course(self, course_id: str) -> Course | None:
+        """The course as the book holds it; an unchanged one stays the object the feed
+        cache knows. One that cannot be read is left out, said once in the log."""
+        try:
+            course = self._store.course(course_id)
+        except TmsScheduleError as error:
+            problem = f"course {course_id} left out of its feed: {error}"
+            if problem not in self.problems:
+                self.problems.append(problem)
+                _log.warning("feeds: %s", problem)
+            return None
+        known = self._courses.get(course_id)
+        if known is not None and (known is course or known == course):
+            return known
+        self._courses[course_id] = course
+        return course

@@ -1,0 +1,185 @@
+"""The book's store in PostgreSQL: several computers, several clinics, one database.
+
+:class:`PostgresEngine` is what :class:`~tms_schedule.book.store.BookStore` asks of an
+engine, over psycopg 3 (``pip install 'tms_schedule[postgres]'``). The book's tables live
+in the schema ``tms_schedule`` of the database the address names; every row carries its
+site, so clinics share the database without seeing each other's rows.
+
+* A change is one transaction at READ COMMITTED whose first statement raises its site's
+  version, which locks the site's row: the site's other writers wait for it (so the staff
+  limit, which no constraint can express, holds under concurrent writers), and other sites
+  never do.
+* A reader's transaction is REPEATABLE READ, READ ONLY: the rows of one view come from one
+  moment.
+* Double booking is refused by an exclusion constraint (see ``sql/postgresql/4.sql``):
+  SQLSTATE 23P01 becomes :class:`~tms_schedule.errors.BookingConflictError`.
+* ``lock_timeout`` is the store's timeout: a writer kept waiting longer hears "busy".
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tms_schedule.errors import BookingConflictError, StoreError
+
+__all__ = ["SCHEMA_NAME", "PostgresEngine"]
+
+#: The PostgreSQL schema (namespace) that holds the book's tables.
+SCHEMA_NAME = "tms_schedule"
+
+
+class PostgresEngine:
+    """One connection to a PostgreSQL database holding books (see the module).
+
+    Args:
+        conninfo: the ``postgresql://`` address, without the site.
+        shown: the address as messages show it (no password).
+        timeout: seconds a writer waits for another before it hears "busy".
+        create: make the schema if the database has none yet.
+    """
+
+    kind = "postgresql"
+
+    def __init__(
+        self, conninfo: str, shown: str, *, timeout: float = 10.0, create: bool = False
+    ) -> None:
+        self.shown = shown
+        self.timeout = timeout
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError(
+                f"{shown}: a book in PostgreSQL needs the psycopg driver: pip install"
+                " 'tms_schedule[postgres]'"
+            ) from None
+        self._psycopg = psycopg
+        try:
+            self._db = psycopg.connect(
+                conninfo,
+                autocommit=True,
+                connect_timeout=max(1, int(timeout)),
+                application_name="tms_schedule",
+            )
+        except psycopg.Error as error:
+            raise StoreError(f"{shown}: cannot connect ({_first_line(error)})") from None
+        try:
+            self.run(f"SET lock_timeout = {max(1, int(timeout * 1000))}")
+            self.run("SET statement_timeout = 0")
+            if create:
+                self.run(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA_NAME}")
+            self.run(f"SET search_path TO {SCHEMA_NAME}, public")
+        except BaseException:
+            self._db.close()
+            raise
+
+    # -- what the store asks -------------------------------------------------------------------
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement (``?`` marks its parameters, as in SQLite); its rows."""
+        try:
+            cursor = self._db.execute(_dialect(sql), tuple(params), prepare=False)
+            return list(cursor.fetchall()) if cursor.description is not None else []
+        except self._psycopg.Error as error:
+            raise self.failed(error) from None
+
+    def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = [tuple(row) for row in rows]
+        if not rows:
+            return
+        try:
+            with self._db.cursor() as cursor:
+                cursor.executemany(_dialect(sql), rows)
+        except self._psycopg.Error as error:
+            raise self.failed(error) from None
+
+    def script(self, sql: str) -> None:
+        """Run a migration file inside the open transaction (one call: PostgreSQL takes
+        several statements at once when they have no parameters)."""
+        try:
+            self._db.execute(sql.replace("%", "%%"), prepare=False)
+        except self._psycopg.Error as error:
+            raise self.failed(error) from None
+
+    def begin(self, *, write: bool) -> None:
+        self.run(
+            "BEGIN ISOLATION LEVEL READ COMMITTED"
+            if write
+            else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        )
+
+    def commit(self) -> None:
+        self.run("COMMIT")
+
+    def rollback(self) -> None:
+        if self._db.closed:
+            return
+        status = self._db.info.transaction_status
+        if status != self._psycopg.pq.TransactionStatus.IDLE:
+            with contextlib.suppress(self._psycopg.Error):
+                self._db.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def schema(self) -> int:
+        """The schema version of the database's books (0: none yet)."""
+        rows = self.run(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name ="
+            " 'schema_version'",
+            (SCHEMA_NAME,),
+        )
+        if not rows:
+            return 0
+        found = self.run("SELECT version FROM schema_version")
+        return int(found[0][0]) if found else 0
+
+    def set_schema(self, version: int) -> None:
+        self.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        self.run("DELETE FROM schema_version")
+        self.run("INSERT INTO schema_version VALUES (?)", (int(version),))
+
+    def tables(self) -> set[str]:
+        rows = self.run(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+            (SCHEMA_NAME,),
+        )
+        return {row[0] for row in rows}
+
+    def lock_schema(self) -> None:
+        """Make concurrent first openers of a database migrate it one at a time."""
+        self.run("SELECT pg_advisory_xact_lock(?)", (0x544D5342,))
+
+    # -- errors ----------------------------------------------------------------------------------
+
+    def failed(self, error: Exception) -> StoreError | BookingConflictError:
+        """The library's error for a PostgreSQL one, in one line."""
+        state = getattr(error, "sqlstate", None)
+        text = _first_line(error)
+        if state == "23P01":  # exclusion_violation
+            return BookingConflictError(
+                "not saved: the database refuses two sessions on one chair at once"
+            )
+        if state in ("55P03", "40P01", "57014"):  # lock timeout, deadlock, cancelled
+            return StoreError(
+                f"{self.shown}: busy: another terminal kept it for more than"
+                f" {self.timeout:g} s; try again"
+            )
+        if state == "42501":
+            return StoreError(f"{self.shown}: this database user may not do that ({text})")
+        if (state is not None and state.startswith("08")) or self._db.closed:
+            return StoreError(f"{self.shown}: the connection was lost ({text}); try again")
+        if state == "42P01":
+            return StoreError(f"{self.shown}: holds no book, or a damaged one ({text})")
+        return StoreError(f"{self.shown}: {text}")
+
+
+def _dialect(sql: str) -> str:
+    """SQLite's ``?`` parameter marks as psycopg's ``%s`` (the store's SQL has no ``?``
+    nor ``%`` of its own)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
