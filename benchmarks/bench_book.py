@@ -14,7 +14,8 @@ sessions still to come), booked by the book's own offers.
   around the closure (a new expansion from its first session to come) and checked against
   every booking, without keeping anyone's times.
 * the book file: loading the whole book from its SQLite file, and one change (a session
-  recorded) as ``tms-schedule book record`` makes it.
+  recorded) as ``tms-schedule book record`` makes it (see ``bench_store.py`` for the store
+  at the scale of years of courses and of a network).
 
 Targets (issue 9): offers under 20 ms and at least 20 times the baseline; the closure
 under 200 ms.
@@ -156,13 +157,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "book.db"
         store = BookStore.create(path, b'timezone = "America/Denver"\n[[chairs]]\nid = "c1"\n')
-        with store.change() as change:
+        with store.change(whole=True, now=NOW, actor="bench", action="setup") as change:
             change.book = book
         load = best(store.load, times=1)
         course_id = book.courses[0].course_id
 
         def record() -> None:
-            with store.change() as change:
+            with store.change(courses=[course_id], now=NOW, actor="bench") as change:
                 course = change.book.course(course_id)
                 upcoming = next(s for s in course.schedule.sessions if s.status == "scheduled")
                 change.book = change.book.update(course.cancelled(upcoming.number))
