@@ -421,9 +421,11 @@ class Book:
     def _overlaps(self, chairs: Mapping[str, Chair]) -> list[str]:
         """Two holds of one chair at once (with its turnover), one of them held here."""
         per_chair: dict[str, list[tuple[int, int, str, bool]]] = {}
+        mine = [entry for booked in self.courses for entry in booked.bookings()]
+        days = {day for day, _ in mine}  # others' chair time matters on these days only
         spans: Iterable[tuple[tuple[dt.date, Booking], bool]] = itertools.chain(
-            ((entry, True) for booked in self.courses for entry in booked.bookings()),
-            ((entry, False) for entry in self.others),
+            ((entry, True) for entry in mine),
+            ((entry, False) for entry in self.others if entry[0] in days),
         )
         for (_, booking), held in spans:
             turn = int(chairs[booking.chair].turnover.total_seconds()) // 60
