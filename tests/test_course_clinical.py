@@ -124,6 +124,11 @@ def test_a_course_without_ratings_is_written_as_before() -> None:
     assert not {"ratings", "ended"} & set(data) and data["version"] == 2
     golden = Path(__file__).parent / "golden" / "course-format-1.json"
     assert Course.from_json(golden.read_text()).ratings == ()
+    # With ratings it is version 3: a release that reads version 2 refuses it whole rather
+    # than saving it again without them.
+    rated = course.rate(12, session=1, now=at("2026-11-16"))
+    assert json.loads(rated.to_json())["version"] == 3
+    assert Course.from_json(rated.to_json()) == rated
 
 
 # -- rating spacing (issue: PHQ-9 at session 35 and again at 36, four days apart) ------------

@@ -71,8 +71,8 @@ def test_round_trip_keeps_everything(tmp_path: Path) -> None:
     [
         (lambda t: t[: len(t) // 2], "not valid JSON"),
         (
-            lambda t: t.replace('"version": 2', '"version": 3'),
-            "version 3, written by a newer tms_schedule",
+            lambda t: t.replace('"version": 2', '"version": 4'),
+            "version 4, written by a newer tms_schedule",
         ),
         (
             lambda t: t.replace('"format": "tms_schedule/course"', '"format": "other"'),

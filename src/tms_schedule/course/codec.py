@@ -11,9 +11,10 @@ the course file (:mod:`tms_schedule.course.file`) and the book's store
 Reading refuses a document that cannot be right, as a whole: truncated, corrupt, from a
 newer version, or changed outside tms_schedule (a record removed or altered, a revision
 dropped, a protocol or time zone edited: the checksum no longer matches). Version 1
-documents, which had no checksum, are read and written back as version 2. A course's
-ratings, its early end and a staged authorization are keys a version-2 document has only
-when the course has them: documents written before them read as they did.
+documents, which had no checksum, are read and written back as version 2. A course with
+ratings, an early end or a staged authorization is written as version 3 (those keys are
+there only then), so a release that knows only version 2 refuses it rather than dropping
+them; a course without them is written as version 2, byte for byte as before.
 
 >>> import datetime as dt
 >>> from tms_schedule import ClinicCalendar, Plan
@@ -68,7 +69,11 @@ __all__ = [
 ]
 
 FORMAT = "tms_schedule/course"
-VERSION = 2
+#: The newest version this release writes: 3 for a course with ratings, an early end or a
+#: staged authorization, which a release that reads only version 2 would drop unseen when
+#: it saved the course again; a course without them is written as version 2, as before.
+VERSION = 3
+_PLAIN_VERSION = 2
 _PHASES = {cls.__name__: cls for cls in PHASE_CLASSES}
 
 
@@ -205,7 +210,7 @@ def course_to_data(course: Course) -> dict[str, Any]:
     rules = course.milestone_rules
     data: dict[str, Any] = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": _PLAIN_VERSION,
         "course_id": course.course_id,
         "follows": course.follows,
         "relation": course.relation,
@@ -264,6 +269,8 @@ def course_to_data(course: Course) -> dict[str, Any]:
         ),
         **_clinical_to_data(course),
     }
+    if (auth is not None and auth.staged is not None) or {"ratings", "ended"} & set(data):
+        data["version"] = VERSION
     data["checksum"] = checksum(data)
     return data
 
