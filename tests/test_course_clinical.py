@@ -275,6 +275,10 @@ def test_a_course_ends_early_in_one_action_with_its_reason() -> None:
         ended.end("again", now=now)
     with pytest.raises(CourseError, match="reason: say why"):
         course.end(" ", now=now)
+    with pytest.raises(CourseError, match="now: must be a date and time with its time zone"):
+        course.end("moved away", now=dt.date(2026, 12, 1))  # type: ignore[arg-type]
+    with pytest.raises(CourseError, match="now: must be a date and time with its time zone"):
+        course.rate(5, now=dt.datetime(2026, 12, 1, 8))
 
 
 # -- one patient's courses ----------------------------------------------------------------------

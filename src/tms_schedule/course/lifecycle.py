@@ -668,6 +668,8 @@ class Course:
             note: free text for the clinic, never in calendar files.
         """
         zone = self.plan.clinic.zone
+        if not isinstance(now, dt.datetime):
+            raise CourseError(f"now: must be a date and time with its time zone, got {now!r}")
         _moment(now, self.plan.clinic, "now")
         known = {r.scale.name: r.scale for r in self.ratings}
         if scale is None:
@@ -751,8 +753,10 @@ class Course:
                 f" {self.ended.reason})"
             )
         check_text(reason, "reason")
-        moment = _moment(now if start is None else start, self.plan.clinic, "start")
+        if not isinstance(now, dt.datetime):
+            raise CourseError(f"now: must be a date and time with its time zone, got {now!r}")
         _moment(now, self.plan.clinic, "now")
+        moment = _moment(now if start is None else start, self.plan.clinic, "start")
         ending = Ending(moment, reason, superseded_by)
         assert self._state is not None
         why = f"course ended: {reason}"
