@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tms_schedule import Authorization, ClinicCalendar, Course, CourseError, Plan
+from tms_schedule import Authorization, ClinicCalendar, Closure, Course, CourseError, Plan
 from tms_schedule._toml import parse_toml
 from tms_schedule.course.authorization import (
     MEDICARE_A57692,
@@ -273,6 +273,12 @@ def test_a_course_ends_early_in_one_action_with_its_reason() -> None:
     assert Course.from_json(ended.to_json()) == ended
     with pytest.raises(CourseError, match="ended already"):
         ended.end("again", now=now)
+    with pytest.raises(CourseError, match="a clinical decision is not undone by an undo"):
+        ended.undo_revision(ended.revision.number, now)
+    snowed = course.with_clinic(DENVER.with_closure(Closure(dt.date(2026, 12, 2), reason="Snow")))
+    snowed = snowed.replan(now)
+    gone = snowed.end("moved away", now=now)
+    assert gone.undo_revision(snowed.revision.number, now) is gone  # nothing owed after an end
     with pytest.raises(CourseError, match="reason: say why"):
         course.end(" ", now=now)
     with pytest.raises(CourseError, match="now: must be a date and time with its time zone"):

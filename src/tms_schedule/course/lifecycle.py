@@ -543,6 +543,14 @@ class Course:
         if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
             raise CourseError(f"revision: must be a re-plan (1 or later) to undo, got {revision!r}")
         target = self._revision(revision)
+        if target.policy in ("end", "decision"):
+            raise CourseError(
+                f"revision: revision {revision} {'ended' if target.policy == 'end' else 'decided'}"
+                " the course; a clinical decision is not undone by an undo (start a new course"
+                " instead)"
+            )
+        if self.ended is not None:
+            return self  # an ended course gets nothing back: what it did not give is not owed
         earlier = {s.number: s for s in self.revisions[revision - 1].schedule.sessions}
         made = {s.number: s for s in target.schedule.sessions}
         moment = _moment(start, self.plan.clinic, "start")
