@@ -34,11 +34,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Sequence
 
 from tms_schedule.export.uid import session_uid
-from tms_schedule.schedule import Schedule
+from tms_schedule.schedule import Schedule, Session
 
-__all__ = ["CSV_COLUMNS", "schedule_to_csv"]
+__all__ = ["CSV_COLUMNS", "csv_text", "schedule_to_csv", "spreadsheet_text"]
 
 # What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection").
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -66,35 +67,48 @@ def schedule_to_csv(schedule: Schedule, *, uid_key: str | bytes | None = None) -
 
     ``uid_key`` is the clinic's UID secret, as given to the calendar export.
     """
+    return csv_text(CSV_COLUMNS, (_row(schedule, s, uid_key) for s in schedule.sessions))
+
+
+def _row(schedule: Schedule, s: Session, uid_key: str | bytes | None) -> tuple[str | int, ...]:
+    return (
+        schedule.course_id,
+        s.number,
+        s.phase,
+        s.phase_number,
+        s.start.date().isoformat(),
+        f"{s.start:%H:%M}",
+        f"{s.end:%H:%M}",
+        schedule.timezone,
+        s.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        session_uid(schedule.course_id, s.number, uid_key),
+        s.status,
+        s.sequence,
+        s.cpt or "",
+        "; ".join(s.milestones),
+    )
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[str | int]]) -> str:
+    """``rows`` under ``header`` as CSV text with ``\\r\\n`` line ends (RFC 4180), every
+    text cell that a spreadsheet would run made safe (:func:`spreadsheet_text`), whatever
+    column it is in; numbers stay numbers. The day sheet's and chair time's CSV use it too.
+
+    >>> csv_text(("id", "n"), [("=1+2", 3)])
+    "id,n\\r\\n'=1+2,3\\r\\n"
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for s in schedule.sessions:
-        row = (
-            schedule.course_id,
-            s.number,
-            s.phase,
-            s.phase_number,
-            s.start.date().isoformat(),
-            f"{s.start:%H:%M}",
-            f"{s.end:%H:%M}",
-            schedule.timezone,
-            s.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            session_uid(schedule.course_id, s.number, uid_key),
-            s.status,
-            s.sequence,
-            s.cpt or "",
-            "; ".join(s.milestones),
-        )
-        # Every text cell, whatever column it is in; numbers stay numbers.
-        writer.writerow(tuple(_text(v) if isinstance(v, str) else v for v in row))
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(tuple(spreadsheet_text(v) if isinstance(v, str) else v for v in row))
     return buffer.getvalue()
 
 
-def _text(value: str) -> str:
+def spreadsheet_text(value: str) -> str:
     """A text cell a spreadsheet shows rather than runs (see the module's notes).
 
-    >>> _text("=1+2"), _text("-c1"), _text("PHQ-9 due")
+    >>> spreadsheet_text("=1+2"), spreadsheet_text("-c1"), spreadsheet_text("PHQ-9 due")
     ("'=1+2", "'-c1", 'PHQ-9 due')
     """
     return f"'{value}" if value.startswith(_FORMULA_STARTS) else value

@@ -29,13 +29,8 @@ __all__ = [
     "number",
     "percent",
     "span",
-    "spreadsheet_text",
     "stamp",
 ]
-
-# What a spreadsheet reads as the start of a formula (OWASP, "CSV Injection"); the same
-# list as the course export's (tms_schedule.export.csv).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def check_page_arguments(clinic_name: object, issued: object) -> None:
@@ -71,16 +66,6 @@ def duration(minutes: int) -> str:
     if not hours:
         return f"{rest} min"
     return f"{hours} h" + (f" {rest} min" if rest else "")
-
-
-def spreadsheet_text(value: str) -> str:
-    """A text cell a spreadsheet shows rather than runs: one that starts like a formula
-    gets a single quote in front, as the course export does.
-
-    >>> spreadsheet_text("=1+2"), spreadsheet_text("c-1")
-    ("'=1+2", 'c-1')
-    """
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
 
 
 def clock(minutes: int) -> str:

@@ -10,21 +10,19 @@ is a short block instead of a row.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import textwrap
 
 from tms_schedule._dates import short_day
 from tms_schedule.book.chairs import Chair
 from tms_schedule.book.sheet import DaySheet, SheetSession
+from tms_schedule.export.csv import csv_text
 from tms_schedule.pages import render
 from tms_schedule.pages._format import (
     check_page_arguments,
     count,
     duration,
     span,
-    spreadsheet_text,
 )
 
 __all__ = ["SHEET_CSV_COLUMNS", "day_sheet_csv", "day_sheet_html", "day_sheet_text"]
@@ -98,30 +96,30 @@ def day_sheet_csv(sheet: DaySheet) -> str:
     with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a single quote in
     front, as in the course export (:mod:`tms_schedule.export.csv`).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(SHEET_CSV_COLUMNS)
     labels = {entry.chair.id: entry.chair.name for entry in sheet.chairs}
-    for s in sheet.sessions():
-        row = (
-            sheet.date.isoformat(),
-            s.chair or "",
-            labels.get(s.chair, "") if s.chair else "",
-            f"{s.start:%H:%M}",
-            f"{s.end:%H:%M}",
-            sheet.timezone,
-            s.course_id,
-            s.protocol_id,
-            s.phase,
-            s.number,
-            "" if s.place is None else s.place,
-            s.of,
-            s.status,
-            s.cpt or "",
-            "; ".join(s.milestones),
-        )
-        writer.writerow(tuple(spreadsheet_text(v) if isinstance(v, str) else v for v in row))
-    return buffer.getvalue()
+    return csv_text(
+        SHEET_CSV_COLUMNS,
+        (
+            (
+                sheet.date.isoformat(),
+                s.chair or "",
+                labels.get(s.chair, "") if s.chair else "",
+                f"{s.start:%H:%M}",
+                f"{s.end:%H:%M}",
+                sheet.timezone,
+                s.course_id,
+                s.protocol_id,
+                s.phase,
+                s.number,
+                "" if s.place is None else s.place,
+                s.of,
+                s.status,
+                s.cpt or "",
+                "; ".join(s.milestones),
+            )
+            for s in sheet.sessions()
+        ),
+    )
 
 
 # -- text ---------------------------------------------------------------------------------------

@@ -14,9 +14,7 @@ to screen readers.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Literal
 
 import attrs
@@ -24,12 +22,12 @@ import attrs
 from tms_schedule._dates import WEEKDAY_ABBR, WEEKDAY_FULL, short_day
 from tms_schedule.book.usage import SlotUsage, Usage
 from tms_schedule.errors import BookError
+from tms_schedule.export.csv import csv_text
 from tms_schedule.pages import render
 from tms_schedule.pages._format import (
     check_page_arguments,
     clock,
     percent,
-    spreadsheet_text,
 )
 
 __all__ = [
@@ -301,12 +299,7 @@ def usage_csv(used: Usage, by: Literal["day", "week", "slot"] = "day") -> str:
         ]
     else:
         rows = [(WEEKDAY_ABBR[c.weekday], *c.times, c.open, c.booked, c.free) for c in used.slots]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(USAGE_CSV_COLUMNS[by])
-    for row in rows:
-        writer.writerow(tuple(spreadsheet_text(v) if isinstance(v, str) else v for v in row))
-    return buffer.getvalue()
+    return csv_text(USAGE_CSV_COLUMNS[by], rows)
 
 
 # -- text -----------------------------------------------------------------------------------------
