@@ -38,6 +38,7 @@ from tms_schedule import ClinicCalendar, Course, Plan
 from tms_schedule.book import Book, Booked, Chair, DaySheet, StaffLimit
 from tms_schedule.book.occupancy import minute
 from tms_schedule.errors import BookError
+from tms_schedule.pages._format import STAFF_ONLY, css_string
 from tms_schedule.pages.day_sheet import SHEET_CSV_COLUMNS
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -112,13 +113,13 @@ def test_each_session_says_its_place_status_milestones_and_code(sheet: DaySheet)
         "acute",
         10,
     )
-    assert (c1.position, c1.status, c1.cpt) == ("10 of 36", "scheduled", "90869")
+    assert (c1.position, c1.status, c1.cpt) == ("session 10 of 36", "scheduled", "90869")
     assert c1.milestones == ("Motor threshold re-determination", "PHQ-9 due")
     first = sheet.chair("c2").sessions[0]
-    assert (first.protocol_id, first.position, first.cpt) == ("itbs", "1 of 30", "90867")
+    assert (first.protocol_id, first.position, first.cpt) == ("itbs", "session 1 of 30", "90867")
     assert first.milestones == ("Mapping and motor threshold", "PHQ-9 baseline")
     snt = sheet.chair("c3").sessions
-    assert [s.position for s in snt] == [f"{n} of 50" for n in range(1, 11)]
+    assert [s.position for s in snt] == [f"session {n} of 50" for n in range(1, 11)]
     assert {s.phase for s in snt} == {"accelerated"}
     assert sheet.protocols == (
         ("itbs", "Intermittent theta-burst stimulation (iTBS), left DLPFC"),
@@ -136,10 +137,48 @@ def test_sessions_without_a_chair_come_after_the_chairs(sheet: DaySheet, book: B
         (None, "session 5", None),
         (None, "session 10", None),
     ]
-    # The next day c-3's session 11 is the tenth that counts.
+    # The next day c-3's session 11 is the tenth that counts: the sheet names it by the
+    # number a record takes, its place beside it.
     tuesday = book.day_sheet(MONDAY + dt.timedelta(days=1))
     (c3,) = [s for s in tuesday.sessions() if s.course_id == "c-3"]
-    assert (c3.number, c3.position, c3.chair) == (11, "10 of 36", "c1")
+    assert (c3.number, c3.place, c3.position, c3.chair) == (11, 10, "session 11: 10th of 36", "c1")
+
+
+def test_a_session_is_named_by_the_number_a_record_takes() -> None:
+    """After a missed session the numbers and the places part: each session keeps the
+    number ``record`` takes, its place beside it; the make-up a re-plan adds is numbered
+    after the last and says so."""
+    book = Book(DENVER, (Chair("c1"),)).add(course("c-1", "2026-11-16", "09:00"))
+    replanned = (
+        book.course("c-1")
+        .missed(2, "patient", now=at("2026-11-17", "12:00"))
+        .replan(dt.date(2026, 11, 18))
+    )
+    book = book.update(replanned)
+    ((missed,), (next_one,)) = (
+        book.day_sheet(day).sessions() for day in ("2026-11-17", "2026-11-18")
+    )
+    assert (missed.number, missed.position) == (2, "session 2")
+    assert (next_one.number, next_one.position) == (3, "session 3: 2nd of 36")
+    makeup = max(replanned.schedule.sessions, key=lambda s: s.number)
+    (row,) = book.day_sheet(makeup.date).sessions()
+    assert (row.number, row.place, row.of) == (37, 30, 36)  # at the end of the acute phase
+    assert row.position == "session 37, a make-up: 30th of 36"
+    text = book.day_sheet(makeup.date).to_text()
+    assert "session 37, a make-up: 30th of 36" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "session 37, a make-up: 30th of 36" in book.day_sheet(makeup.date).to_html()
+
+
+def test_the_sheet_says_it_is_for_staff(sheet: DaySheet) -> None:
+    """It names protocols and billing codes: the page says it is for staff at its top and
+    at the foot of every printed page, the text under its title; the CSV is data."""
+    page = sheet.to_html(clinic_name="Example Clinic")
+    assert f'<strong class="staff">{STAFF_ONLY}</strong>' in page
+    foot = page.split("@bottom-left { content: ")[1].split(";")[0]
+    assert foot.endswith(css_string(" \N{MIDDLE DOT} For clinic staff only")[1:])
+    assert sheet.to_text().splitlines()[1] == STAFF_ONLY
+    assert "staff" not in sheet.to_csv()
 
 
 def test_the_sheet_reads_the_book_s_own_index(sheet: DaySheet, book: Book) -> None:
@@ -158,8 +197,9 @@ def test_a_closed_day_is_said_plainly(book: Book) -> None:
     assert thanksgiving.closed_text() == "The clinic is closed: Thanksgiving Day."
     assert all(not c.free and not c.sessions for c in thanksgiving.chairs)
     text = thanksgiving.to_text()
-    assert text.splitlines()[:2] == [
+    assert text.splitlines()[:3] == [
         "Day sheet - Thu 26 Nov 2026",
+        "For clinic staff only; not for patients.",
         "The clinic is closed: Thanksgiving Day.",
     ]
     assert "No session." in text and "free" not in text
@@ -243,10 +283,11 @@ def test_every_line_of_the_text_fits_80_columns(book: Book) -> None:
 
 
 def test_nothing_about_a_patient_beyond_the_course_id(book: Book, sheet: DaySheet) -> None:
-    # The course records' notes and causes never reach the sheet, in any rendering.
+    # The course records' notes and causes never reach the sheet, in any rendering (the
+    # notice that the sheet is not for patients aside).
     for rendering in (sheet.to_text(), sheet.to_csv(), sheet.to_html()):
         assert "Private note" not in rendering
-        assert "patient" not in rendering.lower()
+        assert "patient" not in rendering.replace(STAFF_ONLY, "").lower()
         assert "sick" not in rendering and "travel" not in rendering
 
 

@@ -28,6 +28,7 @@ from tms_schedule import TmsScheduleError, UnknownProtocolError
 from tms_schedule.book import Book, Chair, SlotUsage, Usage
 from tms_schedule.book.seated import OCCUPYING
 from tms_schedule.errors import BookError
+from tms_schedule.pages._format import STAFF_ONLY, css_string
 from tms_schedule.pages.usage import BINS, USAGE_CSV_COLUMNS
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -365,6 +366,49 @@ def test_the_page_escapes_the_clinic_s_name(week: Usage) -> None:
         week.to_html(clinic_name=3)  # type: ignore[arg-type]
 
 
+def test_the_page_and_the_text_say_they_are_for_staff(week: Usage) -> None:
+    page = week.to_html(clinic_name="Example Clinic")
+    assert f'<strong class="staff">{STAFF_ONLY}</strong>' in page
+    assert css_string(" \N{MIDDLE DOT} For clinic staff only")[1:] in page  # each page's foot
+    assert week.to_text().splitlines()[1] == STAFF_ONLY
+
+
+def room_page(book: Book) -> str:
+    room = book.room_for("standard-10hz", MONDAY, "09:00", "12:00")
+    return room.to_html(
+        book.chair_names(), clinic_name="Example Clinic", issued=dt.datetime(2026, 11, 30, 7, 45)
+    )
+
+
+def test_the_room_page_lists_each_course_for_staff(book: Book) -> None:
+    page = room_page(book)
+    assert {tag for tag, _ in tags(page)} <= PAGE_TAGS
+    assert "<h1>Room for more courses</h1>" in page
+    assert f'<strong class="staff">{STAFF_ONLY}</strong>' in page
+    assert (
+        '<p class="summary">3 more courses of standard-10hz can start on Mon 30 Nov 2026'
+        " between 09:00 and 12:00:</p>"
+    ) in page
+    rows = re.findall(
+        r"<tr><td class=\"n\">(\d+)</td><td class=\"start\">([\d:]+)</td><td>([^<]*)</td>", page
+    )
+    assert rows == [("1", "09:50", "Chair 1"), ("2", "10:10", "Chair 2"), ("3", "11:50", "Chair 2")]
+    assert "Issued 30 Nov 2026 07:45" in page
+    none = book.room_for("standard-10hz", "2026-12-05", "09:00", "12:00").to_html()
+    assert "closed on Saturdays." in none and "<table>" not in none
+    with pytest.raises(BookError, match="issued: must be a date or a date and time"):
+        book.room_for("itbs", MONDAY, "09:00", "10:00").to_html(issued="today")  # type: ignore[arg-type]
+
+
+def test_the_room_page_escapes_every_text(book: Book) -> None:
+    evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    room = book.room_for("standard-10hz", MONDAY, "09:00", "12:00")
+    page = room.to_html({"c1": evil}, clinic_name=evil)
+    assert {tag for tag, _ in tags(page)} <= PAGE_TAGS
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&gt;&lt;img" in page
+    assert "<" not in page.split("<style>")[1].split("</style>")[0]
+
+
 # -- a real browser ----------------------------------------------------------------------------
 
 
@@ -380,6 +424,17 @@ def test_the_heat_map_reads_on_any_screen(slot: int, width: int) -> None:
     assert report.width == width
     assert report.words > 100
     assert report.problems == ()
+
+
+def test_the_room_page_reads_on_a_phone_and_prints_on_one_page(book: Book) -> None:
+    page = room_page(book)
+    report = check_layout(page, 390)
+    assert report.words > 40 and report.problems == ()
+    printed = print_to_pdf(page, "A4")
+    assert printed.console == () and printed.pages == 1
+    flat = " ".join(printed.text.split())
+    assert "For clinic staff only; not for patients." in flat
+    assert "Room for more courses, Mon 30 Nov 2026 \N{EM DASH} Example Clinic" in flat
 
 
 @pytest.mark.parametrize("paper", ["A4", "letter"])

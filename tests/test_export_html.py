@@ -142,6 +142,14 @@ def test_any_plan_marks_exactly_its_session_days(plan: Plan) -> None:
             day.isoformat() for day in days
         }
     assert set(listed(page)) == {short_day(day) for day in days}
+    # Each session by the number a record takes, once: "no. 12", "nos. 1-10", "nos. 3 and 37".
+    numbers = []
+    for line in listed(page).values():
+        for found in re.findall(r"\(nos?\. ([^)]*)\)", line):
+            for part in re.split(r", | and ", found):
+                first, _, last = part.partition("\u2013")
+                numbers += range(int(first), int(last or first) + 1)
+    assert sorted(numbers) == sorted(s.number for s in schedule)
     for day in schedule.skipped:
         assert markupsafe.escape(day.reason) in page
 
@@ -165,10 +173,10 @@ def test_an_accelerated_course_lists_every_time_of_its_days() -> None:
     assert list(days) == [
         "Mon 30 Nov 2026", "Tue 1 Dec 2026", "Wed 2 Dec 2026", "Thu 3 Dec 2026", "Fri 4 Dec 2026"
     ]  # fmt: skip
-    for day in days:  # the first day too: mapping is done at a visit before the block
+    for k, day in enumerate(days):  # the first day too: mapping is done at a visit before the block
         assert days[day] == (
-            "10 appointments at 08:00, 09:00, 10:00, 11:00, 12:00, 13:00, 14:00, 15:00, 16:00"
-            " and 17:00 (until 17:10)"
+            f"10 appointments (nos. {10 * k + 1}{DASH}{10 * k + 10}) at 08:00, 09:00, 10:00,"
+            " 11:00, 12:00, 13:00, 14:00, 15:00, 16:00 and 17:00 (until 17:10)"
         )
     assert '<ul class="days busy">' in page  # one day a row, the times beside the date
     assert (
@@ -194,7 +202,8 @@ def test_a_busy_day_in_a_grid_reads_as_a_count_and_a_span() -> None:
     assert cells(page, "appt") == {s.date.isoformat() for s in schedule}
     # The list gives every time, and marks the missed and the cancelled one.
     assert listed(page)["Tue 3 Nov 2026"] == (
-        "5 appointments at 08:00, 08:40 (missed), 09:20 (cancelled), 10:00 and 10:40 (until 10:50)"
+        f"5 appointments (nos. 6{DASH}10) at 08:00, 08:40 (missed), 09:20 (cancelled), 10:00"
+        " and 10:40 (until 10:50)"
     )
     assert '<s><span class="t">09:20</span></s>' in page
     assert '<li class="narrow">5\N{MULTIPLICATION SIGN}: 5 appointments that day</li>' in page
@@ -224,8 +233,8 @@ def test_missed_days_have_their_own_mark_and_the_counts_are_given() -> None:
     assert '<span class="key missed"></span> missed' in legend
     assert "<s>09:00</s> cancelled" in legend
     assert "Days skipped" in legend  # the days passed over keep theirs
-    assert listed(page)["Tue 17 Nov 2026"] == f"09:00{DASH}09:40 missed"
-    assert listed(page)["Mon 30 Nov 2026"] == f"09:00{DASH}09:40 cancelled"
+    assert listed(page)["Tue 17 Nov 2026"] == f"09:00{DASH}09:40 missed (no. 2)"
+    assert listed(page)["Mon 30 Nov 2026"] == f"09:00{DASH}09:40 cancelled (no. 10)"
     # Distinct marks in the style: hatched for missed, dashed for skipped, plain for cancelled.
     assert ".missed {" in page and "repeating-linear-gradient" in page
     assert ".skip { border: 0.4mm dashed #000; }" in page
@@ -266,14 +275,19 @@ def test_a_sparse_course_prints_as_a_list() -> None:
         page = schedule.to_html()
         assert "<table>" not in page and '<ul class="legend">' not in page, protocol_id
         assert list(listed(page)) == list(dict.fromkeys(short_day(s.date) for s in schedule))
-    page = expand("maintenance").to_html()
+    maintenance = expand("maintenance")
+    page = maintenance.to_html()
     # The list comes first; the days passed over follow it.
     assert page.index("Every appointment") < page.index("Days skipped")
     days = listed(page)
-    assert days["Mon 16 Nov 2026"] == f"09:00{DASH}10:00"
-    assert days["Tue 19 Jan 2027"] == f"09:00{DASH}09:40"  # after Martin Luther King Jr. Day
+    assert days["Mon 16 Nov 2026"] == f"09:00{DASH}10:00 (no. 1)"
+    # After Martin Luther King Jr. Day:
+    (after,) = [s.number for s in maintenance if s.date == dt.date(2027, 1, 19)]
+    assert days["Tue 19 Jan 2027"] == f"09:00{DASH}09:40 (no. {after})"
     cluster = listed(expand("cluster-maintenance").to_html())
-    assert cluster["Mon 16 Nov 2026"] == (f"09:00{DASH}10:00, 10:50{DASH}11:30, 12:20{DASH}13:00")
+    assert cluster["Mon 16 Nov 2026"] == (
+        f"09:00{DASH}10:00, 10:50{DASH}11:30, 12:20{DASH}13:00 (nos. 1{DASH}3)"
+    )
 
 
 def test_issued_date_and_revision_are_printed_when_given() -> None:
@@ -541,7 +555,9 @@ def test_chromium_prints_every_time_of_an_accelerated_day() -> None:
     )
     assert " ".join(days) in text
     times = "08:00, 09:00, 10:00, 11:00, 12:00, 13:00, 14:00, 15:00, 16:00 and 17:00 (until 17:10)"
-    assert " ".join([f"10 appointments at {times}"] * 5) in text
+    flat = " ".join(text.split())
+    for k in range(5):
+        assert f"10 appointments (nos. {10 * k + 1}{DASH}{10 * k + 10}) at {times}" in flat
     # Without an issue date the foot has the page number alone.
     assert "Page 1 of 1" in text and "Issued" not in text
 

@@ -28,6 +28,7 @@ from tms_schedule import Plan
 from tms_schedule.export.handout import handout
 from tms_schedule.export.options import CalendarOptions
 from tms_schedule.pages import environment, render
+from tms_schedule.pages._format import STAFF_ONLY, css_string
 from tms_schedule.pages.usage import heat_map
 from tms_schedule.schedule import SkippedDay
 
@@ -70,6 +71,10 @@ FRAGMENTS: dict[str, Callable[[], dict[str, Any]]] = {
     "fragments/heat_map.html": lambda: {"heat": heat_map(week())},
     "fragments/heat_table.html": lambda: {"heat": heat_map(week())},
     "fragments/month_grid.html": lambda: {"grid": standard_handout().grids[0]},
+    "fragments/room_offers.html": lambda: {
+        "room": clinic_book().room_for("itbs", MONDAY, "09:00", "12:00"),
+        "chair_names": clinic_book().chair_names(),
+    },
     "fragments/skipped_days.html": lambda: {"skipped": standard_handout().skipped},
     "fragments/usage_weeks.html": lambda: {"used": week()},
 }
@@ -185,3 +190,23 @@ def test_a_wheel_carries_the_templates(tmp_path: Path) -> None:
     where, months = ran.stdout.split()
     assert Path(where).is_relative_to(tmp_path / "site")
     assert months == "2"
+
+
+def test_staff_pages_say_so_and_the_handout_names_no_treatment() -> None:
+    """The day sheet, chair time and room for more courses name protocols and codes: each
+    says on it, and at the foot of each printed page, that it is for the clinic's staff.
+    The handout, for the patient, says nothing of the kind and names no treatment."""
+    book = clinic_book()
+    staff = {
+        "day sheet": monday().to_html(),
+        "chair time": week().to_html(),
+        "room": book.room_for("itbs", MONDAY, "09:00", "12:00").to_html(book.chair_names()),
+    }
+    for name, page in staff.items():
+        assert f'<strong class="staff">{STAFF_ONLY}</strong>' in page, name
+        style = page.split("<style>")[1].split("</style>")[0]
+        assert css_string(" \N{MIDDLE DOT} For clinic staff only")[1:] in style, name
+    handout_page = render("handout.html", handout=standard_handout()).lower()
+    assert "staff" not in handout_page
+    for word in ("tms", "stimulation", "rtms", "standard-10hz", "acute", "taper"):
+        assert word not in handout_page, word

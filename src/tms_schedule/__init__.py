@@ -106,6 +106,7 @@ _conveniences.HOMES.update(
         "usage_html": "tms_schedule.pages.usage:usage_html",
         "usage_text": "tms_schedule.pages.usage:usage_text",
         "room_for": "tms_schedule.book.room:room_for",
+        "room_html": "tms_schedule.pages.room:room_html",
         "room_text": "tms_schedule.pages.room:room_text",
     }
 )

@@ -8,7 +8,7 @@ starting then has a chair free at that time, the book's own offer for it (the sa
 every day, one chair where it can) is taken into the copy. Asking the book's index first
 means the book is asked for offers only where it has one, so a full window costs one
 look per time rather than a failed search. The answer is a :class:`Room`; its text and
-page are :mod:`tms_schedule.pages.room`.
+page (for the clinic's staff) are :mod:`tms_schedule.pages.room`.
 
 >>> from tms_schedule import ClinicCalendar, get_protocol
 >>> from tms_schedule.book import Book, Chair
@@ -79,6 +79,18 @@ class Room:
         """One line of the answer, then each course: its time, chairs and trade-offs (see
         :func:`~tms_schedule.pages.room.room_text`)."""
         return str(provided("room_text")(self, chair_names))
+
+    def to_html(
+        self,
+        chair_names: Mapping[str, str] | None = None,
+        *,
+        clinic_name: str | None = None,
+        issued: dt.date | None = None,
+    ) -> str:
+        """The answer as a printable page for the clinic's staff (see
+        :func:`~tms_schedule.pages.room.room_html`): ``clinic_name`` and ``issued`` (a
+        date, or a date and time) as on the day sheet."""
+        return str(provided("room_html")(self, chair_names, clinic_name=clinic_name, issued=issued))
 
 
 def room_for(

@@ -28,11 +28,11 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from tms_schedule.book.occupancy import Booking, block_phases, minute
+from tms_schedule.export.places import places as course_places
 from tms_schedule.schedule import ACTIVE_STATUSES, Session
 
 if TYPE_CHECKING:
     from tms_schedule.book.book import Book
-    from tms_schedule.course.lifecycle import Course
 
 __all__ = ["OCCUPYING", "Seated", "holds", "seated"]
 
@@ -56,8 +56,9 @@ class Seated(NamedTuple):
             its last (accelerated days, maintenance clusters:
             ``session.phase in block_phases(protocol)``).
         place: its place among the course's sessions that count (attended or to come), in
-            time order: 12 in "12th of 36"; ``None`` for one that does not count (missed,
-            cancelled), or when not asked for (chair time does not need it).
+            time order (:func:`~tms_schedule.export.places.places`); ``None`` for one
+            that does not count (missed, cancelled), or when not asked for (chair time
+            does not need it).
         of: the sessions the course delivers (its target: 36); 0 when not asked for.
     """
 
@@ -84,7 +85,7 @@ def seated(book: Book, first: dt.date, last: dt.date, *, places: bool = True) ->
         seats = booked.seat_map()
         protocol = course.plan.protocol
         blocks = block_phases(protocol)
-        numbered = _places(course) if places else {}
+        numbered = course_places(course.schedule) if places else {}
         target = course.schedule.progress().target if places else 0
         found += [
             Seated(
@@ -100,15 +101,6 @@ def seated(book: Book, first: dt.date, last: dt.date, *, places: bool = True) ->
             for session in in_range
         ]
     return found
-
-
-def _places(course: Course) -> dict[int, int]:
-    """Each counting session's place in the course, by number: its rank in time order."""
-    counted = sorted(
-        (s for s in course.schedule.sessions if s.status in OCCUPYING),
-        key=lambda s: (s.start.astimezone(dt.UTC), s.number),
-    )
-    return {s.number: place for place, s in enumerate(counted, start=1)}
 
 
 def holds(entries: Iterable[Seated]) -> Iterator[tuple[dt.date, Booking]]:

@@ -1,8 +1,9 @@
 """The day sheet: what each chair does on one day, for the clinic's staff.
 
 For a date, each chair's timeline in order: its sessions (start and end, course id,
-protocol, the session's number and its place in the course, "12 of 36", its status, the
-milestones due at it and its billing code), the stretches when it is free, and the
+protocol, the session by the number ``record`` takes and, where it differs, its place in
+the course: "session 12 of 36", "session 13: 12th of 36"; its status, the milestones due at
+it and its billing code), the stretches when it is free, and the
 stretches when it is out (an outage) or its service day. A day the clinic is closed is
 said plainly, with the reason. Sessions the book holds on that day without a chair
 (missed and cancelled ones give their chair back) are listed after the chairs, so the
@@ -13,8 +14,8 @@ sheet lists every session the book has on the day, once.
 limit of sessions at once is reached. Between the sessions of an accelerated or cluster
 day the chair stays that course's (the patient waits in it), so it is not free.
 
-The sheet is for staff: it names protocols and session numbers, and it says nothing about a
-patient beyond the course id, which the caller keeps opaque.
+The sheet is for staff (its page and text say so): it names protocols and session numbers,
+and it says nothing about a patient beyond the course id, which the caller keeps opaque.
 
 Here are the model and its computation: :func:`day_sheet_from` works the sheet out from
 plain inputs (the clinic's calendar, chairs, limits and outages, and the day's sessions as
@@ -30,7 +31,7 @@ drawn by :mod:`tms_schedule.pages.day_sheet`.
 >>> book = book.add(Course.start(Plan("standard-10hz", clinic, "2026-11-16", "09:00", "c-1")))
 >>> sheet = book.day_sheet("2026-11-17")
 >>> [(s.chair, f"{s.start:%H:%M}", s.course_id, s.position, s.cpt) for s in sheet.sessions()]
-[('c1', '09:00', 'c-1', '2 of 36', '90868')]
+[('c1', '09:00', 'c-1', 'session 2 of 36', '90868')]
 >>> [f"{a:%H:%M}-{b:%H:%M}" for a, b in sheet.chair("c1").free]
 ['08:00-08:55', '09:45-18:00']
 """
@@ -49,6 +50,7 @@ from tms_schedule.book.occupancy import Booking, Occupancy, minute
 from tms_schedule.book.seated import Seated, holds, seated
 from tms_schedule.clinic import ClinicCalendar, OpeningHours
 from tms_schedule.errors import BookError
+from tms_schedule.export.places import session_words
 
 if TYPE_CHECKING:
     from tms_schedule.book.book import Book
@@ -69,8 +71,9 @@ class SheetSession:
         phase: the protocol phase (``acute``, ``taper``, ...).
         number: the session's number in the course (as the course's records name it).
         place: its place among the course's sessions that count (attended or to come), in
-            time order: 12 in "12 of 36"; ``None`` for a missed or cancelled session.
-        of: the sessions the course delivers (36 in "12 of 36").
+            time order: 12 in "session 13: 12th of 36"; ``None`` for a missed or
+            cancelled session.
+        of: the sessions the course delivers (36).
         status: ``scheduled``, ``attended``, ``missed`` or ``cancelled``.
         cpt: the billing code, when the course assigns one.
         milestones: what is due at the session (mapping and motor threshold, motor
@@ -92,10 +95,11 @@ class SheetSession:
 
     @property
     def position(self) -> str:
-        """``12 of 36``; ``session 2`` for one that does not count (missed, cancelled)."""
-        if self.place is None:
-            return f"session {self.number}"
-        return f"{self.place} of {self.of}"
+        """The session as every view names it: by the number ``record`` takes, with its
+        place beside it where they differ (:func:`~tms_schedule.export.places.session_words`):
+        ``session 12 of 36``, ``session 13: 12th of 36``, ``session 45, a make-up: 6th of
+        44``; ``session 2`` for one that does not count (missed, cancelled)."""
+        return session_words(self.number, self.place, self.of)
 
 
 class Stretch(NamedTuple):

@@ -160,7 +160,9 @@ def handout(
             number from 0 up.
     """
     if issued is not None and not isinstance(issued, dt.date):
-        raise InvalidCalendarOptionError(f"issued: must be a date, got {issued!r}")
+        raise InvalidCalendarOptionError(
+            f"issued: must be a date or a date and time, got {issued!r}"
+        )
     if revision is not None and (
         not isinstance(revision, int) or isinstance(revision, bool) or revision < 0
     ):

@@ -40,7 +40,7 @@ from typing import Any
 import jinja2
 
 from tms_schedule._dates import WEEKDAY_ABBR, WEEKDAY_FULL
-from tms_schedule.pages._format import FILTERS
+from tms_schedule.pages._format import FILTERS, STAFF_ONLY
 
 __all__ = ["environment", "render"]
 
@@ -64,6 +64,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(FILTERS)
     # Monday first: ("Mon", "Monday"), ...
     env.globals["WEEKDAYS"] = tuple(zip(WEEKDAY_ABBR, WEEKDAY_FULL, strict=True))
+    env.globals["STAFF_ONLY"] = STAFF_ONLY
     return env
 
 

@@ -9,7 +9,7 @@ locale: the same input gives the same page anywhere.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from markupsafe import Markup
@@ -19,6 +19,7 @@ from tms_schedule.errors import BookError
 
 __all__ = [
     "FILTERS",
+    "STAFF_ONLY",
     "check_page_arguments",
     "clock",
     "count",
@@ -26,11 +27,17 @@ __all__ = [
     "day_month_year",
     "duration",
     "hm",
+    "named",
     "number",
+    "numbers",
     "percent",
     "span",
     "stamp",
 ]
+
+#: What every page and report for the clinic's staff says under its title: it names
+#: protocols, codes and session numbers, and a page left on a desk is read by others.
+STAFF_ONLY = "For clinic staff only; not for patients."
 
 
 def check_page_arguments(clinic_name: object, issued: object) -> None:
@@ -95,9 +102,29 @@ def day_month_year(day: dt.date) -> str:
     return f"{day.day} {MONTH_ABBR[day.month - 1]} {day.year}"
 
 
+def named(key: str, names: Mapping[str, str]) -> str:
+    """What ``names`` calls ``key`` (a chair's name by its id), else ``key`` itself."""
+    return names.get(key, key)
+
+
 def number(value: float) -> str:
     """A number in an SVG attribute: ``68``, ``44.3333`` (six significant digits)."""
     return f"{value:g}"
+
+
+def numbers(sessions: Iterable[int]) -> str:
+    """Sessions by the numbers ``record`` takes, in the order given: ``no. 12``, ``nos. 1-10``
+    (a run), ``nos. 3 and 37``, ``nos. 3, 5 and 37``.
+
+    >>> numbers([12]), numbers(range(1, 11)), numbers([3, 37]), numbers([3, 5, 37])
+    ('no. 12', 'nos. 1\u201310', 'nos. 3 and 37', 'nos. 3, 5 and 37')
+    """
+    found = list(sessions)
+    if len(found) == 1:
+        return f"no. {found[0]}"
+    if len(found) > 2 and found == list(range(found[0], found[0] + len(found))):
+        return f"nos. {found[0]}\N{EN DASH}{found[-1]}"
+    return f"nos. {', '.join(map(str, found[:-1]))} and {found[-1]}"
 
 
 def count(number: int, noun: str) -> str:
@@ -144,7 +171,9 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "duration": duration,
     "hm": hm,
     "long_day": long_day,
+    "named": named,
     "number": number,
+    "numbers": numbers,
     "percent": percent,
     "short_day": short_day,
     "stamp": stamp,

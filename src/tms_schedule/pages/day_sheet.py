@@ -19,6 +19,7 @@ from tms_schedule.book.sheet import DaySheet, SheetSession
 from tms_schedule.export.csv import csv_text
 from tms_schedule.pages import render
 from tms_schedule.pages._format import (
+    STAFF_ONLY,
     check_page_arguments,
     count,
     duration,
@@ -82,7 +83,7 @@ def day_sheet_csv(sheet: DaySheet) -> str:
     protocol_id the course's protocol
     phase       the protocol phase (acute, taper, ...)
     number      the session's number in the course
-    place       its place among the sessions that count (12 of 36); empty for a
+    place       its place among the sessions that count (12th of 36); empty for a
                 missed or cancelled session
     of          the sessions the course delivers (36)
     status      scheduled, attended, missed or cancelled
@@ -126,21 +127,25 @@ def day_sheet_csv(sheet: DaySheet) -> str:
 
 _WIDTH = 80
 _INDENT = " " * 15  # under the course id, after "  09:00-09:40  "
+_PLACE = len("session 123: 123rd of 123")
 
 
 def day_sheet_text(sheet: DaySheet) -> str:
     """The sheet as text for a terminal: every line fits 80 columns.
 
-    Each chair's timeline in order, a session on one line (time, course id, protocol,
-    place in the course, status, billing code) and what is due at it on the next; free
-    stretches with their length; outages with their reason.
+    The title, then that it is for the clinic's staff only; each chair's timeline in
+    order, a session on one line (time, course id, protocol, the session's number and
+    place, status, billing code) and what is due at it on the next; free stretches with
+    their length; outages with their reason.
     """
     sessions = sheet.sessions()
-    lines = [f"Day sheet - {short_day(sheet.date)}", *_opening_lines(sheet)]
+    lines = [f"Day sheet - {short_day(sheet.date)}", STAFF_ONLY, *_opening_lines(sheet)]
     widths = (
         max((len(s.course_id) for s in sessions), default=0),
         max((len(s.protocol_id) for s in sessions), default=0),
-        max((len(s.position) for s in sessions), default=0),
+        # "session 13: 12th of 36" sets the column; a make-up's longer words do not widen
+        # every row past 80 columns, only its own row wraps.
+        max((len(s.position) for s in sessions if len(s.position) <= _PLACE), default=0),
     )
     for entry in sheet.chairs:
         if sheet.hours is None and not entry.sessions:

@@ -25,6 +25,7 @@ from tms_schedule.errors import BookError
 from tms_schedule.export.csv import csv_text
 from tms_schedule.pages import render
 from tms_schedule.pages._format import (
+    STAFF_ONLY,
     check_page_arguments,
     clock,
     percent,
@@ -306,12 +307,14 @@ def usage_csv(used: Usage, by: Literal["day", "week", "slot"] = "day") -> str:
 
 
 def usage_text(used: Usage) -> str:
-    """Totals, then by week, by day (open days, and days closed by a holiday or closure),
-    and by weekday and hour (a small heat map of the share booked); every line fits 80
-    columns. Chair time is written hours:minutes."""
+    """The title and that it is for the clinic's staff only; totals, then by week, by day
+    (open days, and days closed by a holiday or closure), and by weekday and hour (a small
+    heat map of the share booked); every line fits 80 columns. Chair time is written
+    hours:minutes."""
     chairs = len(used.chairs)
     lines = [
         f"Chair time booked - {short_day(used.first)} to {short_day(used.last)}",
+        STAFF_ONLY,
         f"{chairs} chair{'s' if chairs != 1 else ''}; times in {used.timezone};"
         " chair time in hours:minutes",
         f"Booked {clock(used.booked)} of {clock(used.open)} open ({percent(used.booked, used.open)}),"
