@@ -7,6 +7,7 @@ module              commands
 ``cli.course``      ``course new|record|replan|show|authorize|check|close|export|follow|push``
 ``cli.feeds``       ``serve``, ``feed url|revoke``
 ``cli.book``        ``book init|offer|take|list|events|record|void|replan|close|undo|...``
+``cli.desk``        ``desk``, ``book user add|list|remove|password``
 ``cli.common``      what they share: the parser, plan and calendar options, dates, output
 ==================  ======================================================================
 
@@ -34,6 +35,7 @@ from tms_schedule._version import __version__
 from tms_schedule.cli.book import add_book_commands, run_book
 from tms_schedule.cli.common import SAVED, Parser, StdoutError, UsageError
 from tms_schedule.cli.course import add_course_commands, run_course
+from tms_schedule.cli.desk import add_desk_commands, add_user_commands, run_desk, run_user
 from tms_schedule.cli.feeds import add_feed_commands, run_feed, run_serve
 from tms_schedule.cli.plan import add_plan_commands, run_plan, run_protocols
 from tms_schedule.errors import TmsScheduleError
@@ -53,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_course_commands(commands)
     add_feed_commands(commands)
     add_book_commands(commands)
+    add_user_commands(commands.choices["book"])  # book user ...: the desk's staff
+    add_desk_commands(commands)
     return parser
 
 
@@ -116,8 +120,12 @@ def _run(args: argparse.Namespace) -> int:
         return run_serve(args)
     if args.command == "feed":
         return run_feed(args)
+    if args.command == "book" and args.action == "user":
+        return run_user(args)
     if args.command == "book":
         return run_book(args)
+    if args.command == "desk":
+        return run_desk(args)
     return run_plan(args)
 
 

@@ -1,0 +1,581 @@
+"""The front desk's application through its HTTP interface: who may do what, what is refused
+with nothing written, what the pages say, and that patient details stay on the desk.
+
+The browser tests (a whole front-desk day, two browsers, axe-core) are in
+``test_desk_browser.py``; these run without a browser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desk_cases import HOST, MONDAY, PASSWORD, Clock, make_app, make_book, sign_in, token
+from tms_schedule.course.codec import course_to_json
+from tms_schedule.delivery.feed import FeedKey
+from tms_schedule.delivery.fhir import course_to_fhir, fhir_to_json
+from tms_schedule.delivery.server import FeedApp
+from tms_schedule.delivery.sources import BookSource
+from tms_schedule.desk.auth import RIGHTS
+from tms_schedule.desk.port import DeskBook
+
+BASE = f"http://{HOST}"
+LABEL = "Zelda Quux"
+PHONE = "555 0199"
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Any:
+    book = DeskBook(make_book(tmp_path))
+    clock = Clock()
+    key = FeedKey(b"0123456789abcdef0123456789abcdef")
+    app = make_app(book, clock, feed_token=key.token)
+    yield app, book, clock
+    book.close()
+
+
+def client(app: Any, name: str | None = "ana") -> Any:
+    c = app.test_client()
+    if name is not None:
+        response = sign_in(c, name)
+        assert response.status_code == 303, response.get_data(as_text=True)
+    return c
+
+
+def get(c: Any, path: str, **options: Any) -> Any:
+    return c.get(path, base_url=BASE, **options)
+
+
+def post(c: Any, path: str, data: dict[str, str], *, csrf: bool = True) -> Any:
+    if csrf:
+        data = {**data, "csrf": token(get(c, "/").get_data(as_text=True))}
+    return c.post(path, data=data, base_url=BASE)
+
+
+def book_course(c: Any, course_id: str = "c-1", at: str = "09:00", **form: str) -> None:
+    page = post(
+        c,
+        "/offers",
+        {"protocol": "standard-10hz", "earliest": "2026-11-30", "at": at, "window": "60", **form},
+    )
+    assert page.status_code == 200, page.get_data(as_text=True)
+    key = re.search(r"/offers/([A-Za-z0-9]+)/take", page.get_data(as_text=True))
+    assert key, "no offer"
+    taken = post(
+        c, f"/offers/{key[1]}/take", {"course_id": course_id, "label": LABEL, "phone": PHONE}
+    )
+    assert taken.status_code == 303, taken.get_data(as_text=True)
+
+
+def snapshot(book: DeskBook) -> tuple[Any, ...]:
+    """Everything the book file holds, to show that nothing was written."""
+    with sqlite3.connect(book.path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return tuple(
+            (t, tuple(db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall())) for t in tables
+        )
+
+
+# -- signing in, and what every request goes through ---------------------------------------------
+
+
+def _example(rule: Any) -> str:
+    values = {"day": "2026-11-30", "course_id": "c-1", "number": 1, "key": "abcd1234"}
+    values |= {"event": 1, "entry": 1, "name": "ana"}
+    return str(rule.build({a: values[a] for a in rule.arguments})[1])
+
+
+def test_every_route_refuses_an_anonymous_request(desk: Any) -> None:
+    app, book, _ = desk
+    book_course(client(app))
+    before = snapshot(book)
+    anonymous = app.test_client()
+    walked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ("sign_in", "static"):
+            continue
+        path = _example(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = anonymous.open(path, method=method, base_url=BASE, data={})
+            walked += 1
+            body = response.get_data(as_text=True)
+            if method == "GET":
+                assert response.status_code == 303, (path, response.status_code)
+                assert response.headers["Location"].startswith("/sign-in?next=")
+            else:  # no token: refused before anything else
+                assert response.status_code in (400, 401), (path, response.status_code)
+            assert LABEL not in body and "c-1" not in body.replace("/courses/c-1", "")
+    assert walked >= 30
+    assert snapshot(book) == before
+
+
+def test_the_sign_in_page_and_static_files_are_all_an_anonymous_request_gets(desk: Any) -> None:
+    app, _, _ = desk
+    anonymous = app.test_client()
+    page = get(anonymous, "/sign-in")
+    assert page.status_code == 200
+    assert "Sign in to the front desk" in page.get_data(as_text=True)
+    assert get(anonymous, "/static/htmx.min.js").status_code == 200
+    # An anonymous POST with a token from the sign-in page is still refused elsewhere.
+    csrf = token(page.get_data(as_text=True))
+    response = anonymous.post("/waiting", data={"csrf": csrf, "label": "x"}, base_url=BASE)
+    assert response.status_code == 401
+
+
+def test_a_foreign_host_header_is_refused_with_nothing_written(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    before = snapshot(book)
+    csrf = token(get(c, "/").get_data(as_text=True))
+    for host in ("evil.example", "evil.example:5000", "localhost:5000", "127.0.0.1:5001"):
+        response = c.post(
+            "/waiting",
+            data={"csrf": csrf, "label": "Ann", "protocol": "itbs", "earliest": "2026-12-01"},
+            base_url=f"http://{host}",
+        )
+        assert response.status_code == 400
+        assert "not one the desk was started for" in response.get_data(as_text=True)
+        assert get(c, "/", headers={"Host": host}).status_code == 400
+    assert snapshot(book) == before
+
+
+def test_a_form_without_its_token_is_refused_with_nothing_written(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    book_course(c)
+    before = snapshot(book)
+    day = get(c, "/day/2026-11-30").get_data(as_text=True)
+    state = re.search(r'name="state" value="([^"]+)"', day)
+    assert state
+    for csrf in (None, "", "forged"):
+        data = {"kind": "attended", "state": state[1], "back": "/day/2026-11-30"}
+        if csrf is not None:
+            data["csrf"] = csrf
+        response = c.post("/courses/c-1/sessions/1/record", data=data, base_url=BASE)
+        assert response.status_code == 400
+        assert "Nothing was changed" in response.get_data(as_text=True)
+    # Signing out is a form too: a link from elsewhere cannot sign anyone out.
+    assert c.post("/sign-out", data={}, base_url=BASE).status_code == 400
+    assert get(c, "/").status_code == 200
+    assert snapshot(book) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "form"),
+    [
+        ("tom", "/offers", {"protocol": "itbs", "earliest": "2026-12-01", "at": "09:00"}),
+        ("tom", "/closures/preview", {"first": "2026-12-01", "reason": "Snow"}),
+        ("tom", "/courses/c-1/details", {"label": "Someone else"}),
+        ("tom", "/waiting", {"label": "Ann", "protocol": "itbs", "earliest": "2026-12-01"}),
+        ("cleo", "/closures/close", {"first": "2026-12-01", "reason": "Snow", "version": "0"}),
+        ("ana", "/users", {"name": "eve", "role": "admin", "password": "a long password"}),
+        ("ana", "/users/root/password", {"password": "a long password"}),
+        ("cleo", "/users/root/remove", {}),
+    ],
+)
+def test_a_role_without_the_right_is_refused_with_nothing_written(
+    desk: Any, name: str, path: str, form: dict[str, str]
+) -> None:
+    app, book, _ = desk
+    book_course(client(app))
+    before = snapshot(book)
+    response = post(client(app, name), path, form)
+    assert response.status_code == 403, response.get_data(as_text=True)
+    assert "may not do this. Nothing was changed." in response.get_data(as_text=True)
+    assert snapshot(book) == before
+
+
+def test_the_rights_of_each_role() -> None:
+    assert RIGHTS["users"] == {"admin"}
+    assert "technician" in RIGHTS["record"] and "technician" not in RIGHTS["book"]
+    assert RIGHTS["close"] == {"front-desk", "admin"}
+
+
+def test_a_technician_records_and_sees_no_booking_forms(desk: Any) -> None:
+    app, _, clock = desk
+    book_course(client(app))
+    clock.now = dt.datetime(2026, 11, 30, 9, 5, tzinfo=MONDAY.tzinfo)
+    tom = client(app, "tom")
+    page = get(tom, "/").get_data(as_text=True)
+    assert "New course" not in page and "Staff" not in page
+    state = re.search(r'name="state" value="([^"]+)"', page)
+    assert state
+    response = post(
+        tom,
+        "/courses/c-1/sessions/1/record",
+        {"kind": "attended", "state": state[1], "back": "/day/2026-11-30"},
+    )
+    assert response.status_code == 303
+    history = get(tom, "/courses/c-1").get_data(as_text=True)
+    assert "tom: session 1: attended" in history
+
+
+def test_a_change_made_meanwhile_on_another_terminal_is_refused_with_what_changed(
+    desk: Any,
+) -> None:
+    app, book, clock = desk
+    book_course(client(app))
+    clock.now = dt.datetime(2026, 11, 30, 9, 30, tzinfo=MONDAY.tzinfo)
+    first, second = client(app, "ana"), client(app, "tom")
+    shown = get(first, "/").get_data(as_text=True)
+    state = re.search(r'name="state" value="([^"]+)"', shown)
+    assert state
+    recorded = post(
+        second,
+        "/courses/c-1/sessions/1/record",
+        {"kind": "attended", "state": state[1], "back": "/"},
+    )
+    assert recorded.status_code == 303
+    before = snapshot(book)
+    late = post(
+        first,
+        "/courses/c-1/sessions/1/record",
+        {"kind": "missed", "cause": "patient", "state": state[1], "back": "/day/2026-11-30"},
+    )
+    assert late.status_code == 409
+    text = " ".join(late.get_data(as_text=True).split())
+    assert "was changed on another terminal meanwhile: it is now attended" in text
+    assert "Nothing was changed" in text
+    assert snapshot(book) == before
+
+
+def test_passwords_are_never_stored_or_logged_in_clear(
+    desk: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, book, _ = desk
+    caplog.set_level(logging.DEBUG)
+    root = client(app, "root")
+    secret = "a brand new password 42"
+    assert (
+        post(root, "/users", {"name": "eve", "role": "technician", "password": secret}).status_code
+        == 303
+    )
+    bad = app.test_client()
+    sign_in(bad, "eve", "not the password at all")
+    assert sign_in(app.test_client(), "eve", secret).status_code == 303
+    raw = Path(book.path).read_bytes()
+    wal = Path(f"{book.path}-wal")
+    raw += wal.read_bytes() if wal.exists() else b""
+    for text in (secret, PASSWORD, "not the password at all"):
+        assert text.encode() not in raw
+        assert text not in caplog.text
+    assert book.user("eve").hash.startswith("$argon2id$")  # type: ignore[union-attr]
+    assert "failed sign-in for 'eve'" in caplog.text
+
+
+def test_failed_sign_ins_are_slowed_and_logged(desk: Any, caplog: pytest.LogCaptureFixture) -> None:
+    app, _, _ = desk
+    caplog.set_level(logging.WARNING)
+    c = app.test_client()
+    statuses = [sign_in(c, "ana", f"wrong password {n}").status_code for n in range(5)]
+    assert statuses == [401, 401, 401, 401, 429]  # three failures free, then a wait
+    slowed = sign_in(c, "ana")  # even the right password waits its turn
+    assert slowed.status_code == 429
+    assert int(slowed.headers["Retry-After"]) >= 1
+    assert "Too many failed sign-ins" in slowed.get_data(as_text=True)
+    assert caplog.text.count("failed sign-in for 'ana'") == 4
+    assert "wrong password" not in caplog.text
+
+
+def test_a_session_unused_for_longer_than_the_idle_time_is_signed_out(desk: Any) -> None:
+    app, _, clock = desk
+    c = client(app)
+    clock.advance(minutes=14)
+    assert get(c, "/").status_code == 200
+    clock.advance(minutes=14)
+    assert get(c, "/").status_code == 200  # each request counts as use
+    # A page's own polling is not use.
+    version = re.search(r'data-version="(\d+)"', get(c, "/").get_data(as_text=True))
+    assert version
+    for _ in range(3):
+        clock.advance(minutes=4)
+        assert get(c, f"/day/2026-11-30?since={version[1]}").status_code == 204
+    clock.advance(minutes=4)  # 16 minutes since the last use
+    assert get(c, f"/day/2026-11-30?since={version[1]}").status_code == 401
+    response = get(c, "/")
+    assert response.status_code == 303 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_removed_user_or_a_new_password_signs_the_session_out(desk: Any) -> None:
+    app, book, _ = desk
+    tom, root = client(app, "tom"), client(app, "root")
+    assert get(tom, "/").status_code == 200
+    assert post(root, "/users/tom/password", {"password": "another long one"}).status_code == 303
+    assert get(tom, "/").status_code == 303
+    tom = app.test_client()
+    assert sign_in(tom, "tom", "another long one").status_code == 303
+    assert post(root, "/users/tom/remove", {}).status_code == 303
+    assert book.user("tom") is None
+    assert get(tom, "/").status_code == 303
+
+
+def test_every_answer_carries_a_strict_content_security_policy(desk: Any) -> None:
+    app, _, _ = desk
+    c = app.test_client()
+    cookie = sign_in(c, "ana").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP on this computer; --https sets it
+    book_course(c)
+    for path in ("/", "/courses/c-1", "/day/2026-11-30/print", "/courses/c-1/handout", "/sign-in"):
+        response = get(c, path)
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "unsafe" not in policy
+        assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "<script>" not in response.get_data(as_text=True)
+
+
+# -- the pages ---------------------------------------------------------------------------------------
+
+
+def test_the_day_page_polls_cheaply_and_shows_a_change(desk: Any) -> None:
+    app, _, clock = desk
+    clock.now = dt.datetime(2026, 11, 30, 9, 30, tzinfo=MONDAY.tzinfo)
+    c = client(app)
+    book_course(c)
+    page = get(c, "/day/2026-11-30")
+    version = re.search(r'data-version="(\d+)"', page.get_data(as_text=True))
+    assert version
+    assert get(c, f"/day/2026-11-30?since={version[1]}").status_code == 204
+    assert (
+        get(c, "/day/2026-11-30", headers={"If-None-Match": page.headers["ETag"]}).status_code
+        == 304
+    )
+    other = client(app, "tom")
+    state = re.search(r'name="state" value="([^"]+)"', get(other, "/").get_data(as_text=True))
+    assert state
+    post(other, "/courses/c-1/sessions/1/record", {"kind": "attended", "state": state[1]})
+    fragment = get(c, f"/day/2026-11-30?since={version[1]}")
+    assert fragment.status_code == 200
+    text = fragment.get_data(as_text=True)
+    assert text.lstrip().startswith('<section id="chairs"') and "<strong>attended</strong>" in text
+
+
+def test_the_day_shows_labels_places_and_what_is_due(desk: Any) -> None:
+    app, _, _ = desk
+    c = client(app)
+    book_course(c)
+    text = " ".join(get(c, "/").get_data(as_text=True).split())
+    assert "Monday 30 November 2026" in text and LABEL in text
+    assert "session 1 of 36" in text and "Due: Mapping and motor threshold" in text
+    assert "free (55 min)" in text
+    printed = get(c, "/day/2026-11-30/print").get_data(as_text=True)
+    assert "c-1" in printed
+
+
+@pytest.mark.parametrize(
+    ("form", "says"),
+    [
+        ({"earliest": "2027-13-01"}, "Earliest start: must be a date such as 2026-11-16"),
+        ({"earliest": "2028-11-30"}, "Earliest start: 2028-11-30 is more than a year ahead"),
+        ({"earliest": "2025-11-30"}, "Earliest start: 2025-11-30 has passed"),
+        ({"at": "25:00"}, "Preferred time: must be a time such as 09:00"),
+        ({"window": "a lot"}, "Give or take (minutes): must be a whole number from 0 to 240"),
+        ({"protocol": "nope"}, "Protocol: must be one of"),
+        ({"acute": "500"}, "Acute sessions: must be a whole number from 1 to 60"),
+        ({"follows": "c-99"}, "Follows course: no course 'c-99' in the book"),
+    ],
+)
+def test_bad_input_on_a_form_is_a_message_naming_the_field(
+    desk: Any, form: dict[str, str], says: str
+) -> None:
+    app, book, _ = desk
+    c = client(app)
+    before = snapshot(book)
+    base = {"protocol": "standard-10hz", "earliest": "2026-11-30", "at": "09:00", "window": "60"}
+    response = post(c, "/offers", {**base, **form})
+    assert response.status_code == 422
+    text = " ".join(response.get_data(as_text=True).split()).replace("&#39;", "'")
+    assert says in text and "Nothing was changed" in text
+    assert "Traceback" not in text
+    assert snapshot(book) == before
+
+
+def test_the_library_s_own_refusal_names_the_field_and_changes_nothing(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    book_course(c)
+    before = snapshot(book)
+    # At 08:00 the 09:00 session has not started: the library refuses to record it.
+    state = re.search(r'name="state" value="([^"]+)"', get(c, "/").get_data(as_text=True))
+    assert state
+    response = post(
+        c, "/courses/c-1/sessions/1/record", {"kind": "attended", "state": state[1], "back": "/"}
+    )
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "session" in text and "Nothing was changed" in text
+    assert snapshot(book) == before
+
+
+def test_a_closure_previews_then_saves_and_its_call_list_downloads(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    book_course(c)
+    preview = post(c, "/closures/preview", {"first": "2026-12-02", "reason": "Snow day"})
+    assert preview.status_code == 200
+    text = preview.get_data(as_text=True)
+    assert "Preview: Snow day: 2026-12-02, every chair" in text and LABEL in text and PHONE in text
+    assert book.book().events == ()  # nothing saved by a preview
+    version = re.search(r'name="version" value="(\d+)"', text)
+    assert version
+    saved = post(
+        c,
+        "/closures/close",
+        {"first": "2026-12-02", "last": "", "reason": "Snow day", "version": version[1]},
+    )
+    assert saved.status_code == 303 and saved.headers["Location"] == "/closures/1/calls"
+    calls = get(c, "/closures/1/calls").get_data(as_text=True)
+    assert LABEL in calls and PHONE in calls
+    csv_text = get(c, "/closures/1/calls.csv").get_data(as_text=True)
+    assert csv_text.splitlines()[0] == "label,phone,course_id,session,old,new,what"
+    assert f"{LABEL},{PHONE},c-1,3," in csv_text
+    twice = post(c, "/closures/preview", {"first": "2026-12-02", "reason": "Snow again"})
+    assert twice.status_code == 422
+    assert "this closure is entered already (event 1" in twice.get_data(as_text=True)
+    assert post(c, "/closures/1/undo", {}).status_code == 303
+    assert book.book().events[0].undone
+
+
+def test_a_closure_saved_from_a_stale_preview_is_shown_again(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    book_course(c)
+    stale = post(
+        c, "/closures/close", {"first": "2026-12-02", "reason": "Snow day", "version": "1"}
+    )
+    assert stale.status_code == 409
+    assert "The book changed since the preview" in stale.get_data(as_text=True)
+    assert book.book().events == ()
+
+
+def test_patient_details_never_reach_calendar_files_feeds_fhir_or_exports(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    book_course(c, "c-1")
+    ics = get(c, "/courses/c-1/calendar.ics").get_data()
+    course = book.book().course("c-1")
+    uid_key = book.settings().calendar_options.uid_key
+    exported = [
+        ics,
+        course.schedule.to_csv().encode(),
+        course.schedule.to_json().encode(),
+        course_to_json(course).encode(),
+        fhir_to_json(course_to_fhir(course, patient="Patient/1", uid_key=uid_key)).encode(),
+        get(c, "/courses/c-1/handout").get_data(),
+    ]
+    key = FeedKey(b"0123456789abcdef0123456789abcdef")
+    source = BookSource(book.path)
+    try:
+        feed_app = FeedApp(source, key, clock=lambda: dt.datetime(2026, 11, 30, tzinfo=dt.UTC))
+        chunks: list[bytes] = []
+        body = feed_app(
+            {"REQUEST_METHOD": "GET", "PATH_INFO": f"/feeds/{key.token('c-1', 1)}.ics"},
+            lambda status, headers: chunks.append(status.encode()),
+        )
+        feed = b"".join(body)
+        assert chunks == [b"200 OK"] and b"BEGIN:VCALENDAR" in feed
+        exported.append(feed)
+    finally:
+        source.close()
+    for data in exported:
+        assert LABEL.encode() not in data and PHONE.encode() not in data
+    # The desk's own pages do show them, and the feed's address and QR code.
+    page = get(c, "/courses/c-1").get_data(as_text=True)
+    assert LABEL in page and PHONE in page
+    feed_link = re.search(r'href="(http://[^"]+/feeds/[^"]+\.ics)"', page)
+    assert feed_link and key.token("c-1", 1) in feed_link[1]
+    svg = get(c, "/courses/c-1/feed.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.get_data()
+
+
+def test_search_finds_a_patient_by_label_or_course_id(desk: Any) -> None:
+    app, _, _ = desk
+    c = client(app)
+    book_course(c, "c-1")
+    book_course(c, "c-2", at="11:00")
+    assert get(c, "/search?q=zelda").status_code == 200  # two courses with the label
+    found = get(c, "/search?q=c-2")
+    assert found.status_code == 303 and found.headers["Location"] == "/courses/c-2"
+    nothing = get(c, "/search?q=nobody").get_data(as_text=True)
+    assert "No patient or course matches" in nothing
+
+
+def test_a_course_page_re_plans_after_a_preview_and_keeps_its_history(desk: Any) -> None:
+    app, book, clock = desk
+    c = client(app)
+    book_course(c)
+    clock.advance(hours=2)
+    c = client(app)
+    page = get(c, "/courses/c-1").get_data(as_text=True)
+    state = re.search(r'name="state" value="([^"]+)"', page)
+    assert state
+    missed = post(
+        c,
+        "/courses/c-1/sessions/1/record",
+        {"kind": "missed", "cause": "patient", "state": state[1], "back": "/courses/c-1"},
+    )
+    assert missed.status_code == 303 and missed.headers["Location"] == "/courses/c-1"
+    preview = post(c, "/courses/c-1/replan", {"policy": "extend"})
+    text = preview.get_data(as_text=True)
+    assert "would make these changes" in text and "Session 37 added" in text
+    assert len(book.book().course("c-1").revisions) == 1
+    version = re.search(r'name="version" value="(\d+)"', text)
+    assert version
+    saved = post(
+        c, "/courses/c-1/replan", {"policy": "extend", "confirm": "yes", "version": version[1]}
+    )
+    assert saved.status_code == 303
+    assert len(book.book().course("c-1").revisions) == 2
+    history = " ".join(get(c, "/courses/c-1").get_data(as_text=True).split())
+    assert "ana: session 1: missed (patient)" in history
+    assert "ana: re-planned (extend)" in history
+
+
+def test_the_waiting_list_and_the_clinic_at_a_glance(desk: Any) -> None:
+    app, _, _ = desk
+    c = client(app)
+    added = post(
+        c,
+        "/waiting",
+        {
+            "label": "Waiting Wendy",
+            "phone": "555 0100",
+            "protocol": "itbs",
+            "earliest": "2026-12-01",
+            "at": "10:00",
+        },
+    )
+    assert added.status_code == 303
+    page = " ".join(get(c, "/waiting").get_data(as_text=True).split())
+    assert "Waiting Wendy" in page and "from Tue 01 Dec 2026 at 10:00" in page
+    glance = get(c, "/glance").get_data(as_text=True)
+    assert "1 patient(s) waiting" in glance and "open chair hours booked" in glance
+    entry = re.search(r"/waiting/(\d+)/remove", page)
+    assert entry
+    assert post(c, f"/waiting/{entry[1]}/remove", {}).status_code == 303
+    assert "Nobody is waiting" in get(c, "/waiting").get_data(as_text=True)
+
+
+def test_two_terminals_booking_the_last_free_slot_one_gets_it(desk: Any) -> None:
+    app, book, _ = desk
+    first, second = client(app, "ana"), client(app, "cleo")
+    form = {"protocol": "standard-10hz", "earliest": "2026-11-30", "at": "09:00", "window": "0"}
+    form["chair"] = "c1"
+    pages = [post(c, "/offers", form).get_data(as_text=True) for c in (first, second)]
+    keys = [re.search(r"/offers/([A-Za-z0-9]+)/take", p)[1] for p in pages]  # type: ignore[index]
+    assert keys[0] == keys[1]  # the same offer, shown on both terminals
+    won = post(first, f"/offers/{keys[0]}/take", {"course_id": "c-1", "label": "First"})
+    assert won.status_code == 303
+    before = snapshot(book)
+    lost = post(second, f"/offers/{keys[1]}/take", {"course_id": "c-2", "label": "Second"})
+    assert lost.status_code == 409
+    assert "the book changed since it was made" in lost.get_data(as_text=True)
+    assert snapshot(book) == before
+    assert book.book().course_ids() == ["c-1"]
