@@ -579,3 +579,17 @@ def test_two_terminals_booking_the_last_free_slot_one_gets_it(desk: Any) -> None
     assert "the book changed since it was made" in lost.get_data(as_text=True)
     assert snapshot(book) == before
     assert book.book().course_ids() == ["c-1"]
+
+
+def test_htmx_is_vendored_pinned_with_its_licence_and_served_by_the_desk(desk: Any) -> None:
+    import hashlib
+
+    static = Path(__file__).parent.parent / "src" / "tms_schedule" / "desk" / "static"
+    script = (static / "htmx.min.js").read_bytes()
+    pinned = (static / "README").read_text(encoding="utf-8")
+    assert "htmx 2.0.11" in pinned and hashlib.sha256(script).hexdigest() in pinned
+    assert (static / "htmx.LICENSE").read_text(encoding="utf-8").startswith("Zero-Clause BSD")
+    app, _, _ = desk
+    page = get(client(app), "/").get_data(as_text=True)
+    assert '<script src="/static/htmx.min.js" defer></script>' in page
+    assert "//" not in page.split("<script", 1)[1].split(">", 1)[0]  # no other site
