@@ -69,7 +69,7 @@ def make_book(folder: Path, staff: tuple[tuple[str, str], ...] = STAFF) -> Path:
         for name, role in staff:
             if PASSWORD not in _HASHES:  # one hash for all: argon2 is slow on purpose
                 _HASHES[PASSWORD] = hash_password(PASSWORD)
-            book.add_user(name, role, _HASHES[PASSWORD], now=MONDAY)
+            book.add_user(name, role, _HASHES[PASSWORD], now=MONDAY, actor="setup")
     return path
 
 

@@ -3,6 +3,7 @@ the staff who may sign in, and one command that serves the desk and the patients
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import io
 import selectors
@@ -54,7 +55,7 @@ def test_staff_are_added_listed_given_a_password_and_removed(
     assert out.split() == ["ana", "front-desk"]
     with DeskBook(db) as book:
         first = book.user("ana")
-    assert first is not None and first.hash.startswith("$argon2id$")
+    assert first is not None and first.password_hash.startswith("$argon2id$")
     status, out, _ = run(
         capsys,
         monkeypatch,
@@ -64,7 +65,7 @@ def test_staff_are_added_listed_given_a_password_and_removed(
     assert status == 0 and "signed out" in out
     with DeskBook(db) as book:
         second = book.user("ana")
-    assert second is not None and second.hash != first.hash
+    assert second is not None and second.password_hash != first.password_hash
     assert run(capsys, monkeypatch, "book", "user", "remove", db, "ana")[0] == 0
     status, out, _ = run(capsys, monkeypatch, "book", "user", "list", db)
     assert "Nobody may sign in yet" in out
@@ -95,7 +96,7 @@ def test_bad_user_commands_exit_2_and_change_nothing(
     assert says in err and err.count("\n") == 1
     assert PASSWORD not in err
     with DeskBook(db) as book:
-        assert book.users() == []
+        assert book.users() == ()
 
 
 def test_a_user_name_is_taken_once(
@@ -177,10 +178,11 @@ def test_one_command_serves_the_desk_and_the_feeds(running: tuple[int, str, Path
     # DNS rebinding: a name of someone else's that points at this computer.
     assert _request(port, "/sign-in", host=f"rebind.example:{port}")[0] == 400
     # A course booked from the command line is in the feed the desk serves.
-    with BookStore(db) as store, store.change() as change:
-        book = change.book
-        offer = book.offers("itbs", "2026-11-30", "09:00")[0]
-        change.book = book.take(offer, "c-1")
+    now = dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
+    with BookStore(db) as store:
+        offer = store.window(since=dt.date(2026, 11, 30)).offers("itbs", "2026-11-30", "09:00")[0]
+        with store.change(since=offer.start, now=now, actor="test", action="take") as change:
+            change.book = change.book.take(offer, "c-1")
     token = FeedKey(SECRET).token("c-1", 1)
     status, headers, body = _request(port, f"/feeds/{token}.ics")
     assert status == 200 and headers["content-type"] == "text/calendar; charset=utf-8"

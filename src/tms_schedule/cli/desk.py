@@ -23,9 +23,9 @@ import sys
 from typing import Any
 
 from tms_schedule._files import shown_path
-from tms_schedule.cli.common import UsageError
+from tms_schedule.cli.common import UsageError, actor
 from tms_schedule.delivery.server import DEFAULT_HOST, DEFAULT_PORT, PREFIX
-from tms_schedule.errors import ConfigError, FeedError, StoreError
+from tms_schedule.errors import FeedError, TmsScheduleError
 
 __all__ = ["add_desk_commands", "add_user_commands", "run_desk", "run_user"]
 
@@ -156,12 +156,13 @@ def run_user(args: argparse.Namespace) -> int:
         with _desk_book(args.db) as book:
             try:
                 if args.user_action == "add":
-                    book.add_user(args.name, args.role, hash_password(password), now=now)
+                    hashed = hash_password(password)
+                    book.add_user(args.name, args.role, hashed, now=now, actor=actor())
                     print(f"Added {args.name} ({args.role}) to {shown_path(args.db)}")
                 else:
-                    book.set_password(args.name, hash_password(password))
+                    book.set_password(args.name, hash_password(password), now=now, actor=actor())
                     print(f"Set the password of {args.name}; their sessions are signed out")
-            except (StoreError, ConfigError) as error:
+            except TmsScheduleError as error:
                 raise UsageError(str(error)) from None
         return 0
     with _desk_book(args.db) as book:
@@ -176,8 +177,8 @@ def run_user(args: argparse.Namespace) -> int:
                 print(f"{person.name:<24} {person.role}")
             return 0
         try:
-            book.remove_user(args.name)
-        except StoreError as error:
+            book.remove_user(args.name, now=now, actor=actor())
+        except TmsScheduleError as error:
             raise UsageError(str(error)) from None
         print(f"Removed {args.name}: they can no longer sign in")
     return 0
@@ -228,6 +229,7 @@ def run_desk(args: argparse.Namespace) -> int:
     hosts: set[str] = set()
     feed_app = None
     token = None
+    secret = None
 
     def clock() -> dt.datetime:
         return dt.datetime.now(dt.UTC)  # the command line reads the clock
@@ -240,6 +242,8 @@ def run_desk(args: argparse.Namespace) -> int:
         source = BookSource(args.db)
         feed_app = FeedApp(source, key, clock=clock)
         token = key.token
+        # Desk processes started with the same feed secret sign each other's cookies.
+        secret = key.token("desk sign-in cookies", 1).encode("ascii")
     logging.basicConfig(format="tms-schedule desk: %(message)s", level=logging.INFO)
     logging.getLogger("waitress").setLevel(logging.WARNING)
     base = (args.feed_url or "").rstrip("/")
@@ -251,6 +255,7 @@ def run_desk(args: argparse.Namespace) -> int:
         idle=dt.timedelta(minutes=args.idle_minutes),
         feeds=f"{base}{PREFIX}" if base else None,
         feed_token=token,
+        secret=secret,
     )
 
     def ready(host: str, port: int) -> None:

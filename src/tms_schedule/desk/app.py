@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import jinja2
 from flask import Flask, Response, flash, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response as Reply
 
@@ -37,6 +38,7 @@ from tms_schedule.desk import pages
 from tms_schedule.desk.auth import Throttle, check_password, may
 from tms_schedule.desk.port import DeskBook, User
 from tms_schedule.desk.web import Desk, desk, render
+from tms_schedule.pages import environment as pages_environment
 
 __all__ = ["PUBLIC", "create_app"]
 
@@ -57,6 +59,7 @@ def create_app(
     feeds: str | None = None,
     feed_token: Callable[[str, int], str] | None = None,
     throttle: Throttle | None = None,
+    secret: bytes | None = None,
 ) -> Flask:
     """The desk's WSGI application over ``book``.
 
@@ -73,10 +76,13 @@ def create_app(
             the desk's own address).
         feed_token: the token of a feed, given its id and version.
         throttle: counts failed sign-ins (default: a new one).
+        secret: the key that signs the session cookies (32 bytes or more). Several desk
+            processes on one book sign each other's cookies only with the same key;
+            default: a new one, so a restart signs everyone out.
     """
     app = Flask("tms_schedule.desk", static_folder="static", template_folder="templates")
     app.config.update(
-        SECRET_KEY=book.secret("desk-session"),
+        SECRET_KEY=secret if secret is not None else secrets.token_bytes(32),
         SESSION_COOKIE_NAME="tms_desk",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -88,7 +94,17 @@ def create_app(
         MAX_CONTENT_LENGTH=64 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
     )
+    # The desk's own templates first, then the printed pages' (tms_schedule.pages): the
+    # desk includes their fragments (a course's month grids) as the handout does.
+    printed = pages_environment()
+    app.jinja_loader = jinja2.ChoiceLoader(
+        [jinja2.PackageLoader("tms_schedule.desk", "templates"), printed.loader]  # type: ignore[list-item]
+    )
     app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = printed.trim_blocks
+    app.jinja_env.lstrip_blocks = printed.lstrip_blocks
+    app.jinja_env.filters.update(printed.filters)
+    app.jinja_env.globals["WEEKDAYS"] = printed.globals["WEEKDAYS"]
     context = Desk(
         book,
         clock,
@@ -190,7 +206,7 @@ def _signed_in(context: Desk, now: dt.datetime) -> User | None:
 
 def _fingerprint(user: User) -> str:
     """Changes with the password: a new password signs every other session out."""
-    return hashlib.sha256(user.hash.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
 
 
 def _csrf_token() -> str:
@@ -236,7 +252,7 @@ def _sign_in() -> Reply | str:
         )
         return Response(body, 429, {"Retry-After": str(wait)})
     user = context.book.user(name)
-    if user is None or not check_password(user.hash, password[:1000]):
+    if user is None or not check_password(user.password_hash, password[:1000]):
         context.throttle.failed(name, address)
         _log.warning("desk: failed sign-in for %r from %s", name, address)
         body = render("sign_in.html", next=target, name=name, error="Wrong name or password.")

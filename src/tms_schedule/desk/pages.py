@@ -3,10 +3,14 @@ call lists, the clinic at a glance, the waiting list, search, and the staff.
 
 Every page is server-rendered and every action is a plain form that ``POST``s and then
 shows the page again (htmx only makes it smoother: the day view checks for changes every
-few seconds and replaces itself when there are some). An action on a session carries the
-session's state as the page showed it; if another terminal changed that session meanwhile,
-the action is refused with what changed, and nothing is written. A value the library
-refuses comes back as a message naming the field, with nothing changed.
+few seconds and replaces itself when there are some). A form that acts on a session carries
+the session's stamp as the page showed it (the book's version when the session last
+changed); if another terminal changed it meanwhile, the store refuses the action with what
+changed, by whom and when, and nothing is written. A value the library refuses comes back
+as a message naming the field, with nothing changed.
+
+Every page reads what it shows, not the book: a day's sessions, one course, the chair time
+of the days an offer or a re-plan looks at.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from werkzeug.wrappers import Response as Reply
 
 from tms_schedule._dates import short_day, short_moment
 from tms_schedule.book.book import Book, EventReport
-from tms_schedule.book.sheet import DaySheet, SheetSession
+from tms_schedule.book.office import PatientDetails, SessionRow, WaitingEntry
+from tms_schedule.book.sheet import SheetSession
 from tms_schedule.course import CAUSES, POLICIES
+from tms_schedule.course.changes import diff
 from tms_schedule.course.lifecycle import Course
 from tms_schedule.delivery.server import PREFIX
 from tms_schedule.desk.auth import hash_password, password_problem
@@ -37,16 +43,21 @@ from tms_schedule.desk.forms import (
     text_field,
     time_field,
 )
-from tms_schedule.desk.port import ROLES, PatientDetails
+from tms_schedule.desk.port import ROLES
 from tms_schedule.desk.web import desk, render, require
-from tms_schedule.errors import StoreError, TmsScheduleError
+from tms_schedule.errors import ChangedMeanwhileError, TmsScheduleError
+from tms_schedule.export.handout import handout
 from tms_schedule.export.uid import key_id
 
-__all__ = ["register"]
+__all__ = ["CALL_COLUMNS", "register"]
 
 _COURSE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}")
 _PHONE = re.compile(r"\+?[0-9 ()./-]{3,30}")
+#: A grid cell lists up to this many sessions one by one (as the handout's macros do).
+_LISTED_PER_DAY = 3
+#: The columns of the call list's CSV download.
+CALL_COLUMNS = ("label", "phone", "course_id", "session", "old", "new", "what")
 
 
 def register(app: Flask) -> None:
@@ -63,7 +74,7 @@ def register(app: Flask) -> None:
         ("/courses/<course_id>/details", "details", details, ["POST"]),
         ("/courses/<course_id>/replan", "replan", replan, ["POST"]),
         ("/courses/<course_id>/calendar.ics", "calendar", calendar, ["GET"]),
-        ("/courses/<course_id>/handout", "handout", handout, ["GET"]),
+        ("/courses/<course_id>/handout", "handout", handout_page, ["GET"]),
         ("/courses/<course_id>/feed.svg", "feed_qr", feed_qr, ["GET"]),
         ("/new", "new_course", new_course, ["GET"]),
         ("/offers", "offers", offers, ["POST"]),
@@ -93,12 +104,12 @@ def _now() -> dt.datetime:
     return now
 
 
-def _book() -> Book:
-    return desk().book.book()
+def _zone() -> Any:
+    return desk().book.settings().calendar.zone
 
 
-def _local_today(book: Book) -> dt.date:
-    return _now().astimezone(book.clinic.zone).date()
+def _today() -> dt.date:
+    return _now().astimezone(_zone()).date()
 
 
 def _who() -> str:
@@ -111,12 +122,13 @@ def _page(template: str, status: int = 200, **context: Any) -> Reply:
 
 def _problem(error: Exception) -> str:
     """A refusal in words for the page (never a traceback)."""
-    text = " ".join(str(error).split())
-    return (
-        f"{text}. Nothing was changed."
-        if not text.endswith(".")
-        else f"{text} Nothing was changed."
-    )
+    text = " ".join(str(error).split()).rstrip(".")
+    return f"{text}. Nothing was changed."
+
+
+def _form() -> dict[str, str]:
+    """The form as it was sent, to show it again (never the token)."""
+    return {k: str(v) for k, v in request.form.items() if k not in ("csrf", "version")}
 
 
 def _parse_day(text: str) -> dt.date:
@@ -128,40 +140,27 @@ def _parse_day(text: str) -> dt.date:
         abort(404)
 
 
-def _course_or_404(book: Book, course_id: str) -> Course:
-    if course_id not in set(book.course_ids()):
-        abort(
-            Response(
-                render(
-                    "message.html",
-                    title="No such course",
-                    message=f"There is no course {course_id!r} in the book.",
-                ),
-                404,
-                mimetype="text/html",
-            )
-        )
-    return book.course(course_id)
+def _missing(what: str) -> Reply:
+    return Response(
+        render("message.html", title="Not found", message=f"There is no {what} in the book."),
+        404,
+        mimetype="text/html",
+    )
 
 
-def session_state(course: Course, seats: dict[int, str], number: int) -> str:
-    """The state of one session as a page shows it; a form carries it back, and an action
-    on a session whose state differs now is refused (another terminal changed it)."""
-    found = next((s for s in course.schedule.sessions if s.number == number), None)
-    if found is None:
-        return "none"
-    records = sum(1 for r in course.records if r.session == number)
-    return f"{found.status}/{found.start:%Y%m%dT%H%M}/{seats.get(number, '-')}/{records}"
+def _course_or_404(course_id: str) -> Course:
+    if not _COURSE_ID.fullmatch(course_id):
+        abort(_missing(f"course {course_id!r}"))
+    try:
+        return desk().book.course(course_id)
+    except TmsScheduleError:
+        abort(_missing(f"course {course_id!r}"))
 
 
-def _describe_state(
-    course: Course, seats: dict[int, str], number: int, names: dict[str, str]
-) -> str:
-    found = next((s for s in course.schedule.sessions if s.number == number), None)
-    if found is None:
-        return "it is no longer in the course"
-    chair = names.get(seats.get(number, ""), "no chair")
-    return f"it is now {found.status}, {short_moment(found.start)} on {chair}"
+def _stamp() -> int:
+    """The stamp the form carries: the session's, when the page showed it."""
+    text = request.form.get("stamp", "")
+    return int(text) if text.isdigit() and len(text) < 12 else -1
 
 
 def _back() -> str:
@@ -178,7 +177,12 @@ def _again(message: str, status: int) -> Reply:
         return _day_response(_parse_day(target[5:]), error=message, status=status)
     if target.startswith("/courses/"):
         return _course_response(target[9:], error=message, status=status)
-    return _day_response(_local_today(_book()), error=message, status=status)
+    return _day_response(_today(), error=message, status=status)
+
+
+def _labels(course_ids: Iterable[str]) -> dict[str, str]:
+    found = desk().book.details(course_ids)
+    return {course_id: details.label for course_id, details in found.items()}
 
 
 # -- the day ------------------------------------------------------------------------------------
@@ -188,32 +192,27 @@ def _again(message: str, status: int) -> Reply:
 class DayRow:
     """One entry of a chair's day as the page shows it."""
 
-    kind: str  # session, free, out, held
+    kind: str  # session, free, out
     start: dt.datetime
     end: dt.datetime
     session: SheetSession | None = None
     label: str = ""
-    state: str = ""
+    stamp: int = 0
     reason: str = ""
     minutes: int = 0
 
 
-def day_view(book: Book, day: dt.date) -> dict[str, Any]:
-    """What the day page shows: each chair's entries in time order, with labels."""
-    sheet: DaySheet = book.day_sheet(day)
-    ids = {s.course_id for s in sheet.sessions()}
-    labels = desk().book.details(ids)
-    states: dict[tuple[str, int], str] = {}
-    for course_id in ids:
-        course = book.course(course_id)
-        seats = book.seats(course_id)
-        for s in sheet.sessions():
-            if s.course_id == course_id:
-                states[(course_id, s.number)] = session_state(course, seats, s.number)
+def day_view(day: dt.date) -> dict[str, Any]:
+    """What the day page shows: each chair's entries in time order, with the patients'
+    labels and each session's stamp."""
+    book = desk().book
+    sheet = book.day_sheet(day)
+    stamps = {(row.course_id, row.number): row.stamp for row in book.sessions(day)}
+    labels = _labels({s.course_id for s in sheet.sessions()})
 
-    def label(course_id: str) -> str:
-        found = labels.get(course_id)
-        return found.label if found else course_id
+    def row(s: SheetSession) -> DayRow:
+        label = labels.get(s.course_id, s.course_id)
+        return DayRow("session", s.start, s.end, s, label, stamps.get((s.course_id, s.number), 0))
 
     chairs = []
     for entry in sheet.chairs:
@@ -221,38 +220,23 @@ def day_view(book: Book, day: dt.date) -> dict[str, Any]:
         for stretch in entry.timeline():
             if stretch.kind == "session":
                 assert stretch.session is not None
-                s = stretch.session
-                rows.append(
-                    DayRow(
-                        "session",
-                        s.start,
-                        s.end,
-                        s,
-                        label(s.course_id),
-                        states[(s.course_id, s.number)],
-                    )
-                )
+                rows.append(row(stretch.session))
             elif stretch.kind == "free" and stretch.minutes >= 5:
                 rows.append(DayRow("free", stretch.start, stretch.end, minutes=stretch.minutes))
             elif stretch.kind == "out":
                 rows.append(DayRow("out", stretch.start, stretch.end, reason=stretch.reason or ""))
         chairs.append({"chair": entry.chair, "rows": rows, "service": entry.service})
-    unseated = [
-        DayRow("session", s.start, s.end, s, label(s.course_id), states[(s.course_id, s.number)])
-        for s in sheet.unseated
-    ]
-    protocols = dict(sheet.protocols)
     return {
         "sheet": sheet,
         "chairs": chairs,
-        "unseated": unseated,
-        "protocols": protocols,
+        "unseated": [row(s) for s in sheet.unseated],
+        "protocols": dict(sheet.protocols),
         "closed": sheet.closed_text(),
     }
 
 
 def today() -> Reply:
-    return _day_response(_local_today(_book()))
+    return _day_response(_today())
 
 
 def day_page(day: str) -> Reply:
@@ -260,67 +244,57 @@ def day_page(day: str) -> Reply:
 
 
 def _day_response(day: dt.date, *, error: str | None = None, status: int = 200) -> Reply:
-    context = desk()
-    version = context.book.version()
+    version = desk().book.version()
     since = request.args.get("since")
-    if request.method == "GET" and since is not None and since == str(version) and not error:
+    if request.method == "GET" and since is not None and since == str(version):
         return Response(status=204)  # a page's own check: nothing changed
     etag = f'"{version}-{day.isoformat()}-{g.user.name}"'
-    if request.method == "GET" and not error and request.headers.get("If-None-Match") == etag:
+    if request.method == "GET" and request.headers.get("If-None-Match") == etag:
         return Response(status=304, headers={"ETag": etag})
-    book = context.book.book()
-    view = day_view(book, day)
     template = "day_fragment.html" if since is not None else "day.html"
     response = _page(
         template,
         status,
         day=day,
-        today=_local_today(book),
+        today=_today(),
         previous=day - dt.timedelta(days=1),
         next=day + dt.timedelta(days=1),
         version=version,
         error=error,
         causes=CAUSES,
-        title=f"{short_day(day)}",
-        **view,
+        title=short_day(day),
+        **day_view(day),
     )
-    response.headers["ETag"] = etag
+    if not error:
+        response.headers["ETag"] = etag
     return response
 
 
 def day_print(day: str) -> Reply:
     date = _parse_day(day)
-    book = _book()
-    sheet = book.day_sheet(date)
+    sheet = desk().book.day_sheet(date)
     name = desk().book.settings().calendar_options.clinic_name
-    page = sheet.to_html(clinic_name=name, issued=_now().astimezone(book.clinic.zone))
+    page = sheet.to_html(clinic_name=name, issued=_now().astimezone(_zone()))
     return Response(page, mimetype="text/html")
 
 
 # -- recording ------------------------------------------------------------------------------------
 
 
-def _checked_state(change_book: Book, course_id: str, number: int) -> Course:
-    course = change_book.course(course_id)
-    seats = change_book.seats(course_id)
-    shown = request.form.get("state", "")
-    if session_state(course, seats, number) != shown:
-        names = change_book.chair_names()
-        raise _Stale(
-            f"Session {number} of course {course_id} was changed on another terminal meanwhile:"
-            f" {_describe_state(course, seats, number, names)}. Nothing was changed; look again."
-        )
-    return course
-
-
-class _Stale(Exception):
-    """Another terminal changed the session since the page was shown."""
+def _session_change(course_id: str, number: int, action: str) -> Any:
+    """A change of one session, refused if it changed since the page showed it."""
+    return desk().book.change(
+        courses=[course_id],
+        expect={(course_id, number): _stamp()},
+        now=_now(),
+        actor=_who(),
+        action=action,
+    )
 
 
 def record(course_id: str, number: int) -> Reply:
     require("record")
-    book = _book()
-    _course_or_404(book, course_id)
+    _course_or_404(course_id)
     try:
         kind = choice_field(
             request.form, "kind", "What happened", ("attended", "missed", "cancelled")
@@ -329,8 +303,9 @@ def record(course_id: str, number: int) -> Reply:
         if kind == "missed":
             cause = choice_field(request.form, "cause", "Why it was missed", CAUSES)
         note = text_field(request.form, "note", "Note", required=False, limit=500) or None
-        with desk().book.change(who=_who(), now=_now()) as change:
-            course = _checked_state(change.book, course_id, number)
+        said = f"{kind} ({cause})" if cause else kind
+        with _session_change(course_id, number, "record") as change:
+            course = change.book.course(course_id)
             if kind == "attended":
                 course = course.attended(number, None, note, now=_now())
             elif kind == "missed":
@@ -339,10 +314,9 @@ def record(course_id: str, number: int) -> Reply:
             else:
                 course = course.cancelled(number, note, now=_now())
             change.book = change.book.update(course)
-            said = f"{kind} ({cause})" if cause else kind
-            change.did(f"session {number}: {said}", course_id)
-    except _Stale as stale:
-        return _again(str(stale), 409)
+            change.detail, change.session = f"session {number}: {said}", number
+    except ChangedMeanwhileError as error:
+        return _again(_problem(error), 409)
     except (FieldError, TmsScheduleError) as error:
         return _again(_problem(error), 422)
     flash(f"Session {number} of {course_id}: {said}.")
@@ -351,17 +325,15 @@ def record(course_id: str, number: int) -> Reply:
 
 def void(course_id: str, number: int) -> Reply:
     require("record")
-    book = _book()
-    _course_or_404(book, course_id)
+    _course_or_404(course_id)
     try:
         reason = text_field(request.form, "reason", "Why the record is wrong", limit=500)
-        with desk().book.change(who=_who(), now=_now()) as change:
-            course = _checked_state(change.book, course_id, number)
-            course = course.void_latest(number, reason, now=_now())
+        with _session_change(course_id, number, "void") as change:
+            course = change.book.course(course_id).void_latest(number, reason, now=_now())
             change.book = change.book.update(course)
-            change.did(f"session {number}: record voided ({reason})", course_id)
-    except _Stale as stale:
-        return _again(str(stale), 409)
+            change.detail, change.session = f"session {number}: record voided", number
+    except ChangedMeanwhileError as error:
+        return _again(_problem(error), 409)
     except (FieldError, TmsScheduleError) as error:
         return _again(_problem(error), 422)
     flash(f"Session {number} of {course_id}: the record is voided (the history keeps it).")
@@ -370,21 +342,29 @@ def void(course_id: str, number: int) -> Reply:
 
 def move(course_id: str, number: int) -> Reply:
     require("book")
-    book = _book()
-    course = _course_or_404(book, course_id)
+    _course_or_404(course_id)
     try:
         day = date_field(request.form, "date", "New date")
         at = time_field(request.form, "time", "New time")
-        to = dt.datetime.combine(day, at, tzinfo=course.plan.clinic.zone)
+        to = dt.datetime.combine(day, at, tzinfo=_zone())
         if to < _now():
             raise FieldError("date", "New date", f"{short_moment(to)} has passed already")
-        with desk().book.change(who=_who(), now=_now()) as change:
-            course = _checked_state(change.book, course_id, number)
-            course = course.moved(number, to, None, now=_now())
+        if day > _today() + dt.timedelta(days=366):
+            raise FieldError("date", "New date", f"{day} is more than a year ahead: a typo?")
+        with desk().book.change(
+            courses=[course_id],
+            expect={(course_id, number): _stamp()},
+            since=min(day, _today()),
+            now=_now(),
+            actor=_who(),
+            action="move",
+        ) as change:
+            course = change.book.course(course_id).moved(number, to, None, now=_now())
             change.book = change.book.update(course)
-            change.did(f"session {number}: moved to {short_moment(to)}", course_id)
-    except _Stale as stale:
-        return _again(str(stale), 409)
+            change.detail = f"session {number}: moved to {short_moment(to)}"
+            change.session = number
+    except ChangedMeanwhileError as error:
+        return _again(_problem(error), 409)
     except (FieldError, TmsScheduleError) as error:
         return _again(_problem(error), 422)
     flash(f"Session {number} of {course_id} moved to {short_moment(to)}.")
@@ -398,33 +378,15 @@ def course_page(course_id: str) -> Reply:
     return _course_response(course_id)
 
 
-def _months(schedule: Any, zone: Any) -> list[dict[str, Any]]:
-    """Sessions on month grids: each month a list of weeks of 7 days (``None`` outside)."""
-    sessions: dict[dt.date, list[Any]] = {}
-    for s in schedule.sessions:
-        sessions.setdefault(s.start.astimezone(zone).date(), []).append(s)
-    if not sessions:
-        return []
-    first, last = min(sessions), max(sessions)
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        start = dt.date(year, month, 1)
-        following = dt.date(year + month // 12, month % 12 + 1, 1)
-        weeks: list[list[dict[str, Any] | None]] = []
-        week: list[dict[str, Any] | None] = [None] * start.weekday()
-        day = start
-        while day < following:
-            week.append({"date": day, "sessions": sessions.get(day, [])})
-            if len(week) == 7:
-                weeks.append(week)
-                week = []
-            day += dt.timedelta(days=1)
-        if week:
-            weeks.append(week + [None] * (7 - len(week)))
-        months.append({"title": f"{start:%B %Y}", "weeks": weeks})
-        year, month = following.year, following.month
-    return months
+def _grids(schedule: Any) -> dict[str, Any]:
+    """The month grids of a schedule as the handout draws them (its fragments), with what
+    their legend needs; none for a course too sparse for grids (its list says it all)."""
+    drawn = handout(schedule)
+    return {
+        "grids": drawn.grids,
+        "marks": drawn.marks,
+        "many": drawn.most if drawn.most > _LISTED_PER_DAY else None,
+    }
 
 
 def _course_response(
@@ -434,34 +396,30 @@ def _course_response(
     status: int = 200,
     preview: dict[str, Any] | None = None,
 ) -> Reply:
-    context = desk()
-    book = context.book.book()
-    course = _course_or_404(book, course_id)
-    seats = book.seats(course_id)
-    names = book.chair_names()
-    zone = book.clinic.zone
-    found = context.book.details([course_id]).get(course_id)
-    places: dict[int, int] = {}
-    counting = [s for s in course.schedule.sessions if s.status in ("scheduled", "attended")]
-    for place, s in enumerate(sorted(counting, key=lambda s: s.start), start=1):
-        places[s.number] = place
-    rows = [
-        {
-            "session": s,
-            "place": places.get(s.number),
-            "chair": names.get(seats.get(s.number, ""), ""),
-            "state": session_state(course, seats, s.number),
-            "day": s.start.astimezone(zone).date(),
-        }
-        for s in course.schedule.sessions
-    ]
-    report = None
-    if course.authorization is not None:
-        report = course.check_authorization()
-    following = [
-        (b.course_id, b.course.relation) for b in book.courses if b.course.follows == course_id
-    ]
-    feed = _feed_address(book, course_id)
+    book = desk().book
+    course = _course_or_404(course_id)
+    zone = _zone()
+    sessions = course.schedule.sessions
+    first = min(s.start for s in sessions).astimezone(zone).date()
+    last = max(s.start for s in sessions).astimezone(zone).date()
+    rows_of: dict[int, SessionRow] = {
+        row.number: row for row in book.sessions(first, last) if row.course_id == course_id
+    }
+    names = book.state().chair_names()
+    found = book.details([course_id]).get(course_id)
+    rows = []
+    for s in sessions:
+        stored = rows_of.get(s.number)
+        rows.append(
+            {
+                "session": s,
+                "place": stored.place if stored else None,
+                "chair": names.get(stored.chair or "", "") if stored else "",
+                "stamp": stored.stamp if stored else 0,
+                "day": s.start.astimezone(zone).date(),
+            }
+        )
+    report = course.check_authorization() if course.authorization is not None else None
     return _page(
         "course.html",
         status,
@@ -470,31 +428,36 @@ def _course_response(
         details=found,
         rows=rows,
         progress=course.progress(),
-        months=_months(course.schedule, zone),
+        months=_grids(course.schedule),
         authorization=report,
-        following=following,
-        history=context.book.history(course_id),
-        feed=feed,
+        following=book.following(course_id),
+        history=book.history(course_id),
+        feed=_feed_address(course_id, course),
         error=error,
         preview=preview,
         policies=POLICIES,
         causes=CAUSES,
-        today=_local_today(book),
-        zone=zone,
+        today=_today(),
+        local=lambda at: short_moment(dt.datetime.fromisoformat(at).astimezone(zone)),
         title=found.label if found else course_id,
     )
 
 
-def _feed_address(book: Book, course_id: str) -> str | None:
+def _feed_address(course_id: str, course: Course) -> str | None:
+    """The patient's feed: their first course's, with the courses that follow it."""
     context = desk()
     if context.feed_token is None:
         return None
     feed_id = course_id
-    by_id = {b.course_id: b.course for b in book.courses}
-    seen = set()
-    while by_id[feed_id].follows in by_id and feed_id not in seen:
-        seen.add(feed_id)
-        feed_id = str(by_id[feed_id].follows)
+    seen = {course_id}
+    follows = course.follows
+    while follows is not None and follows not in seen:
+        seen.add(follows)
+        feed_id = follows
+        try:
+            follows = context.book.course(follows).follows
+        except TmsScheduleError:
+            break
     version = context.book.feed_versions().get(feed_id, (1, None, None))[0]
     base = context.feeds or f"{request.host_url.rstrip('/')}{PREFIX}"
     return f"{base}{context.feed_token(feed_id, version)}.ics"
@@ -502,17 +465,17 @@ def _feed_address(book: Book, course_id: str) -> str | None:
 
 def details(course_id: str) -> Reply:
     require("book")
-    _course_or_404(_book(), course_id)
+    _course_or_404(course_id)
     try:
-        found = _details_from_form()
-        desk().book.set_details(course_id, found, who=_who(), now=_now())
-    except (FieldError, StoreError) as error:
+        found = _details_from_form(course_id)
+        desk().book.set_details(found, now=_now(), actor=_who())
+    except (FieldError, TmsScheduleError) as error:
         return _course_response(course_id, error=_problem(error), status=422)
     flash("Patient details saved.")
     return redirect(url_for("course", course_id=course_id), 303)
 
 
-def _details_from_form() -> PatientDetails:
+def _details_from_form(course_id: str) -> PatientDetails:
     label = text_field(request.form, "label", "Patient label", limit=100)
     phone = text_field(request.form, "phone", "Phone", required=False, limit=30)
     if phone and not _PHONE.fullmatch(phone):
@@ -522,18 +485,20 @@ def _details_from_form() -> PatientDetails:
         raise FieldError(
             "email", "E-mail", f"must be an address such as name@example.org, got {email!r}"
         )
-    return PatientDetails(label, phone, email)
+    return PatientDetails(course_id, label, phone or None, email or None)
 
 
 def replan(course_id: str) -> Reply:
     require("book")
-    book = _book()
-    _course_or_404(book, course_id)
-    version = desk().book.version()
+    _course_or_404(course_id)
+    book = desk().book
+    version = book.version()
+    since = min(_today(), book.first_day(course_id))
     try:
         policy = choice_field(request.form, "policy", "Catch-up policy", POLICIES)
-        before = book.course(course_id)
-        after = book.replan(course_id, _now(), policy).course(course_id)
+        window = book.window(courses=[course_id], since=since)
+        before = window.course(course_id)
+        after = window.replan(course_id, _now(), policy).course(course_id)
         changes = [] if after is before else [str(c) for c in after.changes_since()]
         preview = {"policy": policy, "changes": changes, "version": version}
         if request.form.get("confirm") != "yes":
@@ -546,9 +511,11 @@ def replan(course_id: str) -> Reply:
                 " Nothing was changed.",
                 status=409,
             )
-        with desk().book.change(who=_who(), now=_now()) as change:
+        with book.change(
+            courses=[course_id], since=since, now=_now(), actor=_who(), action="replan"
+        ) as change:
             change.book = change.book.replan(course_id, _now(), policy)
-            change.did(f"re-planned ({policy}): {len(changes)} change(s)", course_id)
+            change.detail = f"re-planned ({policy})"
     except (FieldError, TmsScheduleError) as error:
         return _course_response(course_id, error=_problem(error), status=422)
     flash("Re-planned." if changes else "Nothing to change: every session keeps its time.")
@@ -556,8 +523,7 @@ def replan(course_id: str) -> Reply:
 
 
 def calendar(course_id: str) -> Reply:
-    book = _book()
-    course = _course_or_404(book, course_id)
+    course = _course_or_404(course_id)
     options = desk().book.settings().calendar_options
     stamp = _now().astimezone(dt.UTC).replace(microsecond=0)
     try:
@@ -571,21 +537,18 @@ def calendar(course_id: str) -> Reply:
     )
 
 
-def handout(course_id: str) -> Reply:
-    book = _book()
-    course = _course_or_404(book, course_id)
+def handout_page(course_id: str) -> Reply:
+    course = _course_or_404(course_id)
     options = desk().book.settings().calendar_options
-    issued = _now().astimezone(book.clinic.zone).date()
-    page = course.schedule.to_html(options, issued=issued, revision=course.revision.number)
+    page = course.schedule.to_html(options, issued=_today(), revision=course.revision.number)
     return Response(page, mimetype="text/html")
 
 
 def feed_qr(course_id: str) -> Reply:
-    book = _book()
-    _course_or_404(book, course_id)
-    address = _feed_address(book, course_id)
+    course = _course_or_404(course_id)
+    address = _feed_address(course_id, course)
     if address is None:
-        abort(404)
+        abort(_missing("feed (the desk serves none: start it with --secret-file)"))
     import segno
 
     picture = segno.make(address, error="m")
@@ -609,38 +572,34 @@ def new_course() -> Reply:
 def _new_response(
     form: dict[str, str], *, error: str | None = None, status: int = 200, found: Any = None
 ) -> Reply:
-    book = _book()
     defaults = {
-        "earliest": (_local_today(book) + dt.timedelta(days=1)).isoformat(),
+        "earliest": (_today() + dt.timedelta(days=1)).isoformat(),
         "at": "09:00",
         "window": "60",
         "chair": "",
         "follows": "",
     }
+    state = desk().book.state()
     return _page(
         "new.html",
         status,
         form={**defaults, **form},
         protocols=_protocol_choices(),
-        chairs=book.chairs,
+        chairs=state.chairs,
         error=error,
         offers=found,
-        names=book.chair_names(),
+        names=state.chair_names(),
         title="A new course",
-        months=_offer_months,
+        months=lambda offer: _grids(offer.schedule),
     )
-
-
-def _offer_months(offer: Any, zone: Any) -> list[dict[str, Any]]:
-    return _months(offer.schedule, zone)
 
 
 def offers() -> Reply:
     require("book")
-    form = {k: str(v) for k, v in request.form.items() if k != "csrf"}
-    book = _book()
+    form = _form()
+    book = desk().book
     try:
-        catalogue = desk().book.settings().catalogue
+        catalogue = book.settings().catalogue
         protocol_id = choice_field(request.form, "protocol", "Protocol", catalogue.ids())
         protocol = catalogue.get(protocol_id)
         tuning: dict[str, Any] = {}
@@ -651,7 +610,7 @@ def offers() -> Reply:
         if tuning:
             protocol = protocol.tune(**tuning)
         earliest = date_field(request.form, "earliest", "Earliest start")
-        today_ = _local_today(book)
+        today_ = _today()
         if earliest < today_:
             raise FieldError(
                 "earliest", "Earliest start", f"{earliest} has passed (today is {today_})"
@@ -664,14 +623,20 @@ def offers() -> Reply:
         window = int_field(request.form, "window", "Give or take (minutes)", 0, 240)
         chair = request.form.get("chair") or None
         if chair is not None:
-            choice_field(request.form, "chair", "Chair", [c.id for c in book.chairs])
+            choice_field(request.form, "chair", "Chair", [c.id for c in book.state().chairs])
         follows = request.form.get("follows", "").strip() or None
-        if follows is not None and follows not in set(book.course_ids()):
-            raise FieldError("follows", "Follows course", f"no course {follows!r} in the book")
-        found = book.offers(
+        if follows is not None:
+            try:
+                book.course(follows)
+            except TmsScheduleError:
+                raise FieldError(
+                    "follows", "Follows course", f"no course {follows!r} in the book"
+                ) from None
+        shown = book.window(courses=[follows] if follows else [], since=earliest)
+        found = shown.offers(
             protocol, earliest, at, window=window, chair=chair, count=3, follows=follows
         )
-        desk().book.save_offers(found)
+        book.save_offers(found, now=_now())
     except (FieldError, TmsScheduleError) as error:
         return _new_response(form, error=_problem(error), status=422)
     return _new_response(form, found=found)
@@ -680,7 +645,8 @@ def offers() -> Reply:
 def take(key: str) -> Reply:
     require("book")
     if not re.fullmatch(r"[A-Za-z0-9]{1,32}", key):
-        abort(404)
+        abort(_missing(f"offer {key!r}"))
+    book = desk().book
     try:
         course_id = text_field(request.form, "course_id", "Course id", limit=64)
         if not _COURSE_ID.fullmatch(course_id):
@@ -689,19 +655,23 @@ def take(key: str) -> Reply:
                 "Course id",
                 "letters, digits, '.', '_' and '-' only, starting with a letter or digit",
             )
-        found = _details_from_form()
+        found = _details_from_form(course_id)
         follows = request.form.get("follows", "").strip() or None
-        uid_key = key_id(desk().book.settings().calendar_options.uid_key)
-        with desk().book.change(who=_who(), now=_now()) as change:
-            offer = desk().book.offer(key, change.book)
+        uid_key = key_id(book.settings().calendar_options.uid_key)
+        offer = book.offer(key)
+        with book.change(
+            courses=[follows] if follows else [],
+            since=offer.start,
+            now=_now(),
+            actor=_who(),
+            action="take",
+        ) as change:
             change.book = change.book.take(offer, course_id, uid_key_id=uid_key, follows=follows)
-            change.did(f"booked: {offer.describe(change.book.chair_names())}", course_id)
-        desk().book.set_details(course_id, found, who=_who(), now=_now())
+            change.detail = f"booked {offer.describe(change.book.chair_names())}"
+        book.set_details(found, now=_now(), actor=_who())
     except (FieldError, TmsScheduleError) as error:
-        form = {k: str(v) for k, v in request.form.items() if k != "csrf"}
-        return _new_response(
-            form, error=_problem(error), status=409 if "changed" in str(error) else 422
-        )
+        status = 409 if "changed since" in str(error) else 422
+        return _new_response(_form(), error=_problem(error), status=status)
     flash(f"Booked course {course_id}.")
     return redirect(url_for("course", course_id=course_id), 303)
 
@@ -720,41 +690,47 @@ def _closures_response(
     status: int = 200,
     preview: dict[str, Any] | None = None,
 ) -> Reply:
-    book = _book()
-    defaults = {
-        "first": _local_today(book).isoformat(),
-        "last": "",
-        "reason": "",
-        "chair": "",
-        "hours": "",
-    }
+    book = desk().book
+    defaults = {"first": _today().isoformat(), "last": "", "reason": "", "chair": "", "hours": ""}
     return _page(
         "closures.html",
         status,
         form={**defaults, **form},
-        events=list(reversed(book.events)),
-        chairs=book.chairs,
+        events=list(reversed(book.events())),
+        chairs=book.state().chairs,
         error=error,
         preview=preview,
         title="Closures",
     )
 
 
-def _closure_from_form(book: Book) -> tuple[dt.date, dt.date, str, str | None, str | None]:
+@attrs.frozen
+class _Closure:
+    first: dt.date
+    last: dt.date
+    reason: str
+    chair: str | None
+    hours: str | None
+
+
+def _closure_from_form() -> _Closure:
+    book = desk().book
     first = date_field(request.form, "first", "First day")
     last = date_field(request.form, "last", "Last day") if request.form.get("last") else first
     if last < first:
         raise FieldError("last", "Last day", f"must be on or after the first day ({first})")
     if (last - first).days > 92:
         raise FieldError("last", "Last day", "at most 92 days after the first day")
+    if last < _today():
+        raise FieldError("first", "First day", f"{last} has passed (today is {_today()})")
     reason = text_field(request.form, "reason", "Reason", limit=200)
     chair = request.form.get("chair") or None
     if chair is not None:
-        choice_field(request.form, "chair", "Chair", [c.id for c in book.chairs])
+        choice_field(request.form, "chair", "Chair", [c.id for c in book.state().chairs])
     hours = request.form.get("hours", "").strip() or None
     if hours is not None and not re.fullmatch(r"\d{1,2}:\d{2}-\d{1,2}:\d{2}", hours):
         raise FieldError("hours", "Hours", f"must be written 12:00-14:00, got {hours[:40]!r}")
-    for event in book.events:
+    for event in book.events():
         if (
             not event.undone
             and (event.first, event.last, event.chair) == (first, last, chair)
@@ -765,41 +741,61 @@ def _closure_from_form(book: Book) -> tuple[dt.date, dt.date, str, str | None, s
                 "First day",
                 f"this closure is entered already (event {event.number}: {event.describe()})",
             )
-    return first, last, reason, chair, hours
+    return _Closure(first, last, reason, chair, hours)
 
 
-def _apply_close(book: Book, form: tuple[Any, ...]) -> tuple[Book, EventReport]:
-    first, last, reason, chair, hours = form
-    return book.close(first, last, reason=reason, now=_now(), chair=chair, hours=hours)
+def _closing(closure: _Closure) -> dict[str, Any]:
+    """The store's change for a closure: the courses with sessions those days, every event."""
+    return {
+        "days": (closure.first, closure.last),
+        "events": True,
+        "since": min(closure.first, _today()),
+        "now": _now(),
+        "actor": _who(),
+        "action": "closure",
+    }
+
+
+def _enter(book: Book, closure: _Closure) -> tuple[Book, EventReport]:
+    return book.enter_closure(
+        closure.first,
+        closure.last,
+        reason=closure.reason,
+        now=_now(),
+        chair=closure.chair,
+        hours=closure.hours,
+    )
 
 
 def _call_rows(book: Book, report: EventReport) -> list[dict[str, str]]:
-    """Who to call: each changed session, its old and new time (course ids only: labels and
-    phones are looked up when the list is shown)."""
-    rows = []
+    """Who to call: each session the event moves (course ids: labels and phones are looked
+    up when the list is shown, so a corrected phone number shows), and those that only
+    change chair."""
     names = book.chair_names()
+    rows = [
+        _change_row(entry.course_id, change) for entry in report.courses for change in entry.changes
+    ]
     for entry in report.courses:
-        for change in entry.changes:
-            rows.append(
-                {
-                    "course_id": entry.course_id,
-                    "session": str(change.session),
-                    "old": short_moment(change.old) if change.old else "",
-                    "new": short_moment(change.new) if change.new else "",
-                    "what": str(change),
-                }
-            )
         for number, start, old, new in entry.chairs:
+            what = f"same time, now on {names.get(new, new)} (was {names.get(old, old)})"
             rows.append(
-                {
-                    "course_id": entry.course_id,
-                    "session": str(number),
-                    "old": short_moment(start),
-                    "new": short_moment(start),
-                    "what": f"same time, now on {names.get(new, new)} (was {names.get(old, old)})",
-                }
+                _row(entry.course_id, number, short_moment(start), short_moment(start), what)
             )
     return rows
+
+
+def _row(course_id: str, number: int, old: str, new: str, what: str) -> dict[str, str]:
+    return {"course_id": course_id, "session": str(number), "old": old, "new": new, "what": what}
+
+
+def _change_row(course_id: str, change: Any) -> dict[str, str]:
+    return _row(
+        course_id,
+        change.session,
+        short_moment(change.old) if change.old else "",
+        short_moment(change.new) if change.new else "",
+        str(change),
+    )
 
 
 def close_preview() -> Reply:
@@ -808,37 +804,36 @@ def close_preview() -> Reply:
 
 
 def _close_preview(note: str | None, status: int) -> Reply:
-    form = {k: str(v) for k, v in request.form.items() if k not in ("csrf", "version")}
     version = desk().book.version()
-    book = _book()
     try:
-        fields = _closure_from_form(book)
-        after, report = _apply_close(book, fields)
+        closure = _closure_from_form()
+        with desk().book.trial(**_closing(closure)) as change:
+            after, report = _enter(change.before, closure)
     except (FieldError, TmsScheduleError) as error:
-        return _closures_response(form, error=_problem(error), status=422)
+        return _closures_response(_form(), error=_problem(error), status=422)
     rows = _with_people(_call_rows(after, report))
-    preview = {"rows": rows, "describe": report.event.describe(), "version": version}
-    return _closures_response(form, preview=preview, error=note, status=status)
+    preview = {
+        "rows": rows,
+        "groups": _by_patient(rows),
+        "describe": report.event.describe(),
+        "version": version,
+    }
+    return _closures_response(_form(), preview=preview, error=note, status=status)
 
 
 def close() -> Reply:
     require("close")
-    form = {k: str(v) for k, v in request.form.items() if k not in ("csrf", "version")}
     if request.form.get("version") != str(desk().book.version()):
         return _close_preview(
             "The book changed since the preview: here it is again. Nothing was changed.", 409
         )
     try:
-        with desk().book.change(who=_who(), now=_now()) as change:
-            fields = _closure_from_form(change.before)
-            change.book, report = _apply_close(change.before, fields)
-            rows = _call_rows(change.book, report)
-            change.did(f"closure entered: {report.event.describe()} (event {report.event.number})")
-            for entry in report.courses:
-                change.did(f"re-booked by event {report.event.number}", entry.course_id)
-        desk().book.save_calls(report.event.number, rows)
+        closure = _closure_from_form()
+        with desk().book.change(**_closing(closure)) as change:
+            change.book, report = _enter(change.before, closure)
+            change.detail = f"event {report.event.number}: {report.event.describe()}"
     except (FieldError, TmsScheduleError) as error:
-        return _closures_response(form, error=_problem(error), status=422)
+        return _closures_response(_form(), error=_problem(error), status=422)
     flash(f"Event {report.event.number} entered: {len(report.courses)} course(s) changed.")
     return redirect(url_for("calls", event=report.event.number), 303)
 
@@ -849,42 +844,64 @@ def _with_people(rows: Iterable[dict[str, str]]) -> list[dict[str, str]]:
     out = []
     for row in listed:
         person = found.get(row["course_id"])
-        out.append(
-            {
-                **row,
-                "label": person.label if person else row["course_id"],
-                "phone": person.phone if person else "",
-            }
-        )
+        label = person.label if person else row["course_id"]
+        phone = (person.phone or "") if person else ""
+        out.append({**row, "label": label, "phone": phone})
     return out
 
 
-def _event_or_404(book: Book, event: int) -> Any:
-    found = next((e for e in book.events if e.number == event), None)
+def _by_patient(rows: list[dict[str, str]]) -> list[tuple[str, list[dict[str, str]]]]:
+    """The rows of each course together, in the order the courses first come."""
+    groups: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        groups.setdefault(row["course_id"], []).append(row)
+    return list(groups.items())
+
+
+def _event_or_404(event: int) -> Any:
+    found = next((e for e in desk().book.events() if e.number == event), None)
     if found is None:
-        abort(404)
+        abort(_missing(f"closure number {event}"))
     return found
 
 
+def _event_calls(event: Any) -> list[dict[str, str]]:
+    """The call list of an event: what its re-plan changed in each course (the revision
+    it made against the one before), whatever happened since."""
+    rows = []
+    for course_id, number in event.revisions:
+        try:
+            course = desk().book.course(course_id)
+        except TmsScheduleError:
+            continue  # the course is gone from the book
+        changes = diff(
+            course.revision_schedule(number - 1),
+            course.revision_schedule(number),
+            course.records,
+            dict(course.revisions[number].reasons),
+        )
+        rows += [_change_row(course_id, change) for change in changes]
+    return _with_people(rows)
+
+
 def calls(event: int) -> Reply:
-    book = _book()
-    found = _event_or_404(book, event)
-    rows = _with_people(desk().book.calls(event) or [])
-    return _page("calls.html", event=found, rows=rows, title=f"Call list: {found.reason}")
-
-
-#: The columns of the call list's CSV download.
-CALL_COLUMNS = ("label", "phone", "course_id", "session", "old", "new", "what")
+    found = _event_or_404(event)
+    rows = _event_calls(found)
+    return _page(
+        "calls.html",
+        event=found,
+        rows=rows,
+        groups=_by_patient(rows),
+        title=f"Call list: {found.reason}",
+    )
 
 
 def calls_csv(event: int) -> Reply:
-    book = _book()
-    _event_or_404(book, event)
-    rows = _with_people(desk().book.calls(event) or [])
+    found = _event_or_404(event)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CALL_COLUMNS)
-    for row in rows:
+    for row in _event_calls(found):
         writer.writerow([_cell(row[c]) for c in CALL_COLUMNS])
     return Response(
         buffer.getvalue(),
@@ -900,13 +917,19 @@ def _cell(text: str) -> str:
 
 def undo(event: int) -> Reply:
     require("close")
+    found = _event_or_404(event)
+    book = desk().book
     try:
-        with desk().book.change(who=_who(), now=_now()) as change:
-            _event_or_404(change.before, event)
-            change.book, report = change.before.undo(event, now=_now())
-            change.did(f"event {event} undone: {report.event.describe()}")
-            for entry in report.courses:
-                change.did(f"re-booked by the undo of event {event}", entry.course_id)
+        with book.change(
+            courses=[course_id for course_id, _ in found.revisions],
+            events=True,
+            since=_today(),
+            now=_now(),
+            actor=_who(),
+            action="undo",
+        ) as change:
+            change.book, report = change.book.undo(event, now=_now())
+            change.detail = f"event {event} undone"
     except TmsScheduleError as error:
         return _closures_response({}, error=_problem(error), status=422)
     flash(f"Event {event} undone: {len(report.courses)} course(s) changed back.")
@@ -917,10 +940,9 @@ def undo(event: int) -> Reply:
 
 
 def glance() -> Reply:
-    book = _book()
-    first = _local_today(book)
+    first = _today()
     last = first + dt.timedelta(days=27)
-    usage = book.usage(first, last)
+    usage = desk().book.usage(first, last)
     return _page(
         "glance.html",
         usage=usage,
@@ -932,51 +954,52 @@ def glance() -> Reply:
 
 
 def waiting() -> Reply:
-    context = desk()
-    book = _book()
+    book = desk().book
     form: dict[str, str] = {}
     error = None
     status = 200
     if request.method == "POST":
         require("book")
-        form = {k: str(v) for k, v in request.form.items() if k != "csrf"}
+        form = _form()
         try:
             label = text_field(request.form, "label", "Patient label", limit=100)
             phone = text_field(request.form, "phone", "Phone", required=False, limit=30)
+            if phone and not _PHONE.fullmatch(phone):
+                raise FieldError(
+                    "phone", "Phone", f"digits, spaces and + ( ) - . / only, got {phone!r}"
+                )
             protocol = choice_field(
-                request.form, "protocol", "Protocol", context.book.settings().catalogue.ids()
+                request.form, "protocol", "Protocol", book.settings().catalogue.ids()
             )
             earliest = date_field(request.form, "earliest", "From")
             at = time_field(request.form, "at", "Time wanted")
             note = text_field(request.form, "note", "Note", required=False, limit=300)
-            context.book.add_waiting(
-                label, phone, protocol, earliest, at, note, who=_who(), now=_now()
-            )
-        except (FieldError, StoreError) as error_:
+            entry = WaitingEntry(0, label, phone or None, protocol, earliest, at, 60, note, _now())
+            book.add_waiting(entry, now=_now(), actor=_who())
+        except (FieldError, TmsScheduleError) as error_:
             error = _problem(error_)
             status = 422
         else:
             flash(f"{label} is on the waiting list.")
             return redirect(url_for("waiting"), 303)
-    entries = context.book.waiting()
+    entries = book.waiting()
     room = []
     for entry in entries:
+        start = max(dt.date.fromisoformat(entry.earliest), _today())
         try:
-            found = book.offers(
-                entry.protocol,
-                max(entry.earliest, _local_today(book)),
-                entry.at,
-                window=30,
-                count=1,
-            )
-            room.append(found[0].describe(book.chair_names()))
+            window = book.window(since=start)
+            found = window.offers(entry.protocol, start, entry.at or "09:00", window=30, count=1)
+            room.append(found[0].describe(window.chair_names()))
         except TmsScheduleError:
             room.append("")
-    defaults = {"earliest": _local_today(book).isoformat(), "at": "09:00"}
+    defaults = {"earliest": _today().isoformat(), "at": "09:00"}
     return _page(
         "waiting.html",
         status,
-        entries=list(zip(entries, room, strict=True)),
+        entries=[
+            (entry, dt.date.fromisoformat(entry.earliest), free)
+            for entry, free in zip(entries, room, strict=True)
+        ],
         form={**defaults, **form},
         protocols=_protocol_choices(),
         error=error,
@@ -987,8 +1010,8 @@ def waiting() -> Reply:
 def waiting_remove(entry: int) -> Reply:
     require("book")
     try:
-        desk().book.remove_waiting(entry, who=_who(), now=_now())
-    except StoreError as error:
+        desk().book.remove_waiting(entry, now=_now(), actor=_who())
+    except TmsScheduleError as error:
         flash(_problem(error))
     return redirect(url_for("waiting"), 303)
 
@@ -998,12 +1021,10 @@ def waiting_remove(entry: int) -> Reply:
 
 def search() -> Reply:
     text = request.args.get("q", "")[:100]
-    found = desk().book.find(text) if text.strip() else []
-    if len(found) == 1 and request.args.get("go", "1") == "1":
-        return redirect(url_for("course", course_id=found[0][0]), 303)
-    book = _book()
-    rows = [{"course_id": cid, "details": det, "course": book.course(cid)} for cid, det in found]
-    return _page("search.html", q=text, rows=rows, title="Search")
+    found = desk().book.find(text)
+    if len(found) == 1:
+        return redirect(url_for("course", course_id=found[0].course_id), 303)
+    return _page("search.html", q=text, rows=found, title="Search")
 
 
 # -- the staff ---------------------------------------------------------------------------------------
@@ -1023,8 +1044,8 @@ def users() -> Reply:
             why = password_problem(password)
             if why:
                 raise FieldError("password", "Password", why)
-            desk().book.add_user(name, role, hash_password(password), now=_now())
-        except (FieldError, StoreError) as error_:
+            desk().book.add_user(name, role, hash_password(password), now=_now(), actor=_who())
+        except (FieldError, TmsScheduleError) as error_:
             error = _problem(error_)
             status = 422
         else:
@@ -1041,8 +1062,8 @@ def user_remove(name: str) -> Reply:
         flash("You cannot remove yourself; ask another admin.")
         return redirect(url_for("users"), 303)
     try:
-        desk().book.remove_user(name)
-    except StoreError as error:
+        desk().book.remove_user(name, now=_now(), actor=_who())
+    except TmsScheduleError as error:
         flash(_problem(error))
     else:
         flash(f"User {name} removed.")
@@ -1057,8 +1078,8 @@ def user_password(name: str) -> Reply:
         flash(f"Password: {why}. Nothing was changed.")
         return redirect(url_for("users"), 303)
     try:
-        desk().book.set_password(name, hash_password(password))
-    except StoreError as error:
+        desk().book.set_password(name, hash_password(password), now=_now(), actor=_who())
+    except TmsScheduleError as error:
         flash(_problem(error))
     else:
         flash(f"Password of {name} changed: their other sessions are signed out.")
