@@ -148,7 +148,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     return [v for v in json.loads(found) if v["impact"] in ("serious", "critical")]
 
 
-def shot(page: Any, name: str, folder: Path, *, full: bool = True) -> Path:
+def shot(page: Any, name: str, folder: Path, *, full: bool = False) -> Path:
     """A screenshot: into the documentation when TMS_SCHEDULE_SCREENSHOTS=1, else the test's
     folder (looked at by whoever runs it)."""
     target = DOCS_SHOTS if os.environ.get("TMS_SCHEDULE_SCREENSHOTS") == "1" else folder

@@ -24,6 +24,7 @@ CLINIC = """timezone = "America/Denver"
 country = "US-CO"
 [calendar]
 clinic_name = "Example Clinic"
+organizer = "desk@clinic.example"
 uid_key = "a long clinic secret, not shared"
 [[chairs]]
 id = "c1"

@@ -325,7 +325,8 @@ def test_every_answer_carries_a_strict_content_security_policy(desk: Any) -> Non
     for path in ("/", "/courses/c-1", "/day/2026-11-30/print", "/courses/c-1/handout", "/sign-in"):
         response = get(c, path)
         policy = response.headers["Content-Security-Policy"]
-        assert "script-src 'self';" in policy and "unsafe" not in policy
+        assert "script-src 'self';" in policy
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
         assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "<script>" not in response.get_data(as_text=True)
@@ -557,6 +558,13 @@ def test_the_waiting_list_and_the_clinic_at_a_glance(desk: Any) -> None:
     assert "Waiting Wendy" in page and "from Tue 1 Dec 2026 at 10:00" in page
     glance = get(c, "/glance").get_data(as_text=True)
     assert "1 patient(s) waiting" in glance and "open chair hours booked" in glance
+    assert "Share of open chair time booked, by weekday and time of day" in glance
+    room = get(c, "/glance?protocol=itbs&on=2026-12-01&from=09:00&to=10:00")
+    assert room.status_code == 200 and '<pre class="room">' in room.get_data(as_text=True)
+    typo = get(c, "/glance?protocol=itbs&on=2026-12-01&from=11:00&to=10:00")
+    assert typo.status_code == 422 and "To: must be at or after 11:00" in typo.get_data(
+        as_text=True
+    )
     entry = re.search(r"/waiting/(\d+)/remove", page)
     assert entry
     assert post(c, f"/waiting/{entry[1]}/remove", {}).status_code == 303
@@ -593,3 +601,73 @@ def test_htmx_is_vendored_pinned_with_its_licence_and_served_by_the_desk(desk: A
     page = get(client(app), "/").get_data(as_text=True)
     assert '<script src="/static/htmx.min.js" defer></script>' in page
     assert "//" not in page.split("<script", 1)[1].split(">", 1)[0]  # no other site
+
+
+def test_a_course_ends_early_in_one_action_and_frees_its_chairs(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    book_course(c)
+    refused = post(c, "/courses/c-1/end", {"reason": "Moved away", "from": "2026-11-01"})
+    assert refused.status_code == 422 and "From: 2026-11-01 has passed" in refused.get_data(
+        as_text=True
+    )
+    ended = post(c, "/courses/c-1/end", {"reason": "Moved away", "from": "2026-12-07"})
+    assert ended.status_code == 303
+    course = book.course("c-1")
+    assert course.ended is not None and course.ended.reason == "Moved away"
+    statuses = {s.status for s in course.schedule.sessions if s.date >= dt.date(2026, 12, 7)}
+    assert statuses == {"cancelled"}
+    assert {s.status for s in course.schedule.sessions if s.date < dt.date(2026, 12, 7)} == {
+        "scheduled"
+    }
+    assert not any(r.course_id == "c-1" for r in book.sessions(dt.date(2026, 12, 7)) if r.chair)
+    page = " ".join(get(c, "/courses/c-1").get_data(as_text=True).split())
+    assert "Ended</strong> from Mon 07 Dec 2026 00:00: Moved away" in page
+    assert "ana: course ended early" in page
+    again = post(c, "/courses/c-1/end", {"reason": "Twice"})
+    assert again.status_code == 422 and "ended already" in again.get_data(as_text=True)
+
+
+def test_every_later_session_moves_to_a_new_time_through_offered_times(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    book_course(c)
+    before = book.course("c-1")
+    sixth = next(s for s in before.schedule.sessions if s.number == 6)
+    assert sixth.start.isoformat() == "2026-12-07T09:00:00-07:00"
+    offered = post(c, "/courses/c-1/sessions/6/later", {"time": "17:00"})
+    text = " ".join(offered.get_data(as_text=True).split())
+    assert offered.status_code == 200 and "At 17:00 on Chair 1" in text
+    version = re.search(r'name="version" value="(\d+)"', text)
+    assert version
+    moved = post(
+        c,
+        "/courses/c-1/sessions/6/later",
+        {"time": "17:00", "confirm": "yes", "version": version[1]},
+    )
+    assert moved.status_code == 303
+    after = book.course("c-1").schedule.sessions
+    assert {s.start.strftime("%H:%M") for s in after if s.number < 6} == {"09:00"}
+    assert {s.start.strftime("%H:%M") for s in after if s.number >= 6} == {"17:00"}
+    nothing = post(c, "/courses/c-1/sessions/6/later", {"time": "23:00"})
+    assert nothing.status_code == 422
+    assert "New time: no chair is free at 23:00, nor within an hour of it" in nothing.get_data(
+        as_text=True
+    )
+
+
+def test_the_invitation_e_mail_for_the_next_session(desk: Any) -> None:
+    app, _, _ = desk
+    c = client(app)
+    book_course(c)
+    assert get(c, "/courses/c-1/invitation.eml").status_code == 404  # no e-mail yet
+    saved = post(
+        c, "/courses/c-1/details", {"label": LABEL, "phone": PHONE, "email": "zq@example.org"}
+    )
+    assert saved.status_code == 303
+    assert "Invitation e-mail for the next session" in get(c, "/courses/c-1").get_data(as_text=True)
+    message = get(c, "/courses/c-1/invitation.eml")
+    assert message.mimetype == "message/rfc822"
+    raw = message.get_data(as_text=True)
+    assert "To: zq@example.org" in raw and "From: " in raw and "desk@clinic.example" in raw
+    assert 'method="REQUEST"' in raw and LABEL not in raw and PHONE not in raw

@@ -119,14 +119,26 @@ def test_a_whole_front_desk_day(browser: Any, desk: Running, width: int) -> None
     assert page.locator(".session.missed").count() == 2
     shot(page, f"checked-in-{name}", desk.folder)
 
-    # Alma comes later in the week: move her next Monday's session to 15:00.
+    # Alma's new work hours: from next Monday on, every session at 15:00, where a chair is
+    # free for all of them.
     page.goto(f"{base}/courses/c-1")
     row = page.locator("tr", has_text="Mon 07 Dec 2026 09:00")
     row.locator("summary", has_text="Move").click()
-    row.get_by_label("New time").fill("15:00")
-    row.get_by_role("button", name="Move").click()
-    page.get_by_text("moved to Mon 7 Dec 2026 15:00.").wait_for()
+    row.get_by_label("Or this and every later session to").fill("15:00")
+    row.get_by_role("button", name="Find times").click()
+    page.get_by_role("button", name=re.compile(r"^At 15:00 on Chair")).click()
+    page.get_by_text("Session 6 and every later session of c-1 now at 15:00.").wait_for()
     assert page.locator("tr", has_text="Mon 07 Dec 2026 15:00").count() == 1
+    assert page.locator("tr", has_text="Fri 04 Dec 2026 09:00").count() == 1
+    assert page.locator("tr", has_text="Tue 08 Dec 2026 15:00").count() == 1
+
+    # Jonas stops: his course ends early, in one action.
+    page.goto(f"{base}/courses/c-10")
+    page.locator("summary", has_text="The patient stops").click()
+    page.get_by_label("Why the course ends").fill("Moved to another city")
+    page.get_by_role("button", name="End the course").click()
+    page.get_by_text("Course c-10 ended").wait_for()
+    assert page.locator("tr.scheduled").count() == 0
 
     # Bruno's miss is made up at the end of his course, after a preview.
     page.goto(f"{base}/courses/c-2")
@@ -141,11 +153,14 @@ def test_a_whole_front_desk_day(browser: Any, desk: Running, width: int) -> None
     page.get_by_label("Reason").fill("Snow day")
     page.get_by_role("button", name="Preview the closure").click()
     page.get_by_text("Preview: Snow day: 2026-12-02, every chair").wait_for()
-    assert page.locator(".calls tbody tr").count() >= 10
+    assert page.locator(".calls tbody tr").count() == 9  # not Jonas, whose course ended
     shot(page, f"closure-preview-{name}", desk.folder)
     page.get_by_role("button", name="Close and re-plan").click()
     page.wait_for_url(f"{base}/closures/1/calls")
-    assert page.locator(".calls tbody tr").count() >= 10
+    assert page.locator(".calls tbody tr").count() == 9  # not Jonas, whose course ended
+    # Only what the snow day changed: not Alma's new hours, nor Bruno's miss.
+    assert page.get_by_text("new regular time").count() == 0
+    assert page.get_by_text("missed").count() == 0
     assert page.get_by_text("555 0103").count() >= 1
     with page.expect_download() as download:
         page.get_by_role("link", name="Download as CSV").click()

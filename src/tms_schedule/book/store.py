@@ -490,10 +490,14 @@ class BookStore:
             for row in rows
         )
 
-    def sessions(self, first: dt.date, last: dt.date | None = None) -> tuple[SessionRow, ...]:
+    def sessions(
+        self, first: dt.date, last: dt.date | None = None, *, course_id: str | None = None
+    ) -> tuple[SessionRow, ...]:
         """Every session whose local day is from ``first`` to ``last`` (both included),
-        by start, course and number: read from rows, no course document parsed."""
+        by start, course and number (only course ``course_id``'s, when given): read from
+        rows, no course document parsed."""
         last = last or first
+        one = "" if course_id is None else " AND s.course_id = ?"
         with self._reading():
             clinic = self._state().clinic
             rows = self._db.run(
@@ -501,8 +505,9 @@ class BookStore:
                 " s.ends, s.status, s.chair, s.place, s.target, s.block, c.protocol,"
                 " c.protocol_name, s.cpt, s.milestones, s.stamp FROM sessions s JOIN"
                 " courses c ON c.site = s.site AND c.course_id = s.course_id WHERE s.site ="
-                " ? AND s.day >= ? AND s.day <= ? ORDER BY s.starts, s.course_id, s.number",
-                (self.site, first.isoformat(), last.isoformat()),
+                f" ? AND s.day >= ? AND s.day <= ?{one} ORDER BY s.starts, s.course_id, s.number",
+                (self.site, first.isoformat(), last.isoformat())
+                + (() if course_id is None else (course_id,)),
             )
         zone = clinic.zone
         return tuple(

@@ -48,6 +48,8 @@ from tms_schedule.desk.web import desk, render, require
 from tms_schedule.errors import ChangedMeanwhileError, TmsScheduleError
 from tms_schedule.export.handout import handout
 from tms_schedule.export.uid import key_id
+from tms_schedule.pages.room import room_text
+from tms_schedule.pages.usage import heat_map
 
 __all__ = ["CALL_COLUMNS", "register"]
 
@@ -71,6 +73,9 @@ def register(app: Flask) -> None:
         ("/courses/<course_id>/sessions/<int:number>/record", "record", record, ["POST"]),
         ("/courses/<course_id>/sessions/<int:number>/void", "void", void, ["POST"]),
         ("/courses/<course_id>/sessions/<int:number>/move", "move", move, ["POST"]),
+        ("/courses/<course_id>/sessions/<int:number>/later", "move_later", move_later, ["POST"]),
+        ("/courses/<course_id>/end", "end", end, ["POST"]),
+        ("/courses/<course_id>/invitation.eml", "invitation", invitation, ["GET"]),
         ("/courses/<course_id>/details", "details", details, ["POST"]),
         ("/courses/<course_id>/replan", "replan", replan, ["POST"]),
         ("/courses/<course_id>/calendar.ics", "calendar", calendar, ["GET"]),
@@ -371,6 +376,167 @@ def move(course_id: str, number: int) -> Reply:
     return redirect(_back(), 303)
 
 
+#: The times tried either side of the one asked for, when every later session moves.
+_LATER_TRIES = (0, -10, 10, -20, 20, -30, 30, -45, 45, -60, 60)
+
+
+def _moved_from(course: Course, number: int, at: dt.time) -> Course:
+    """The course with session ``number`` and every later session still to come moved to
+    ``at`` on its own day (a patient's new hours)."""
+    zone = _zone()
+    first = next((s for s in course.schedule.sessions if s.number == number), None)
+    if first is None or first.status != "scheduled":
+        raise FieldError("time", "New time", f"session {number} is not one still to come")
+    later = [
+        s for s in course.schedule.sessions if s.status == "scheduled" and s.start >= first.start
+    ]
+    days = [s.start.astimezone(zone).date() for s in later]
+    if len(set(days)) != len(days):
+        raise FieldError(
+            "time",
+            "New time",
+            "this course has several sessions a day: move them one at a time",
+        )
+    for s in later:
+        to = dt.datetime.combine(s.start.astimezone(zone).date(), at, tzinfo=zone)
+        if to != s.start:
+            course = course.moved(s.number, to, "new regular time", now=_now())
+    return course
+
+
+def _later_offers(course_id: str, number: int, at: dt.time) -> list[tuple[dt.time, list[str]]]:
+    """The times near ``at`` where every later session has a chair: (time, chairs)."""
+    book = desk().book
+    course = book.course(course_id)
+    start = next(s for s in course.schedule.sessions if s.number == number).start
+    window = book.window(courses=[course_id], since=start.astimezone(_zone()).date())
+    asked = dt.datetime.combine(dt.date(2000, 1, 3), at)
+    found: list[tuple[dt.time, list[str]]] = []
+    names = window.chair_names()
+    for shift in _LATER_TRIES:
+        when = (asked + dt.timedelta(minutes=shift)).time()
+        try:
+            moved = window.update(_moved_from(window.course(course_id), number, when))
+        except (TmsScheduleError, FieldError):
+            continue
+        seats = moved.seats(course_id)
+        chairs = sorted({names[c] for n, c in seats.items() if n >= number})
+        found.append((when, chairs))
+        if len(found) == 3:
+            break
+    return found
+
+
+def move_later(course_id: str, number: int) -> Reply:
+    """Session ``number`` and every later one to a new time of day: first the times near
+    the one asked for where every session has a chair, then the one chosen."""
+    require("book")
+    _course_or_404(course_id)
+    book = desk().book
+    version = book.version()
+    try:
+        at = time_field(request.form, "time", "New time")
+        if request.form.get("confirm") != "yes":
+            found = _later_offers(course_id, number, at)
+            if not found:
+                raise FieldError(
+                    "time",
+                    "New time",
+                    f"no chair is free at {at:%H:%M}, nor within an hour of it, for every"
+                    f" session from session {number} on; try another time",
+                )
+            later = {"number": number, "asked": at, "offers": found, "version": version}
+            return _course_response(course_id, later=later)
+        if request.form.get("version") != str(version):
+            return _course_response(
+                course_id,
+                error="The book changed since these times were offered: ask again."
+                " Nothing was changed.",
+                status=409,
+            )
+        course = book.course(course_id)
+        start = next(s for s in course.schedule.sessions if s.number == number).start
+        with book.change(
+            courses=[course_id],
+            since=min(start.astimezone(_zone()).date(), _today()),
+            now=_now(),
+            actor=_who(),
+            action="move",
+        ) as change:
+            moved = _moved_from(change.book.course(course_id), number, at)
+            change.book = change.book.update(moved)
+            change.detail = f"session {number} and every later one moved to {at:%H:%M}"
+            change.session = number
+    except (FieldError, TmsScheduleError) as error:
+        return _course_response(course_id, error=_problem(error), status=422)
+    flash(f"Session {number} and every later session of {course_id} now at {at:%H:%M}.")
+    return redirect(url_for("course", course_id=course_id), 303)
+
+
+def end(course_id: str) -> Reply:
+    """End a course early, in one action: its sessions from the day given are cancelled
+    and their chairs freed."""
+    require("book")
+    _course_or_404(course_id)
+    try:
+        reason = text_field(request.form, "reason", "Why the course ends", limit=200)
+        start: dt.date | dt.datetime = _now()
+        if request.form.get("from", "").strip():
+            day = date_field(request.form, "from", "From")
+            if day < _today():
+                raise FieldError("from", "From", f"{day} has passed (today is {_today()})")
+            start = day
+        with desk().book.change(
+            courses=[course_id], now=_now(), actor=_who(), action="end"
+        ) as change:
+            course = change.book.course(course_id).end(reason, now=_now(), start=start)
+            change.book = change.book.update(course)
+            change.detail = "course ended early"
+    except (FieldError, TmsScheduleError) as error:
+        return _course_response(course_id, error=_problem(error), status=422)
+    waiting = len(desk().book.waiting())
+    freed = (
+        f" {waiting} patient(s) on the waiting list: their places are shown there."
+        if waiting
+        else ""
+    )
+    flash(f"Course {course_id} ended: its sessions to come are cancelled.{freed}")
+    return redirect(url_for("course", course_id=course_id), 303)
+
+
+def invitation(course_id: str) -> Reply:
+    """The invitation e-mail (iMIP) for the course's next session, ready to send from the
+    clinic's mail program: to the patient's address, from the clinic's organizer."""
+    from tms_schedule.delivery.imip import invite
+
+    course = _course_or_404(course_id)
+    options = desk().book.settings().calendar_options
+    found = desk().book.details([course_id]).get(course_id)
+    upcoming = [s for s in course.schedule.sessions if s.status == "scheduled" and s.start > _now()]
+    if not options.organizer or found is None or not found.email or not upcoming:
+        abort(
+            _missing(
+                "invitation to send (it needs the clinic's organizer address, the"
+                " patient's e-mail and a session to come)"
+            )
+        )
+    try:
+        message = invite(
+            course,
+            upcoming[0].number,
+            attendee=found.email,
+            stamp=_now().astimezone(dt.UTC).replace(microsecond=0),
+            options=options,
+        )
+    except TmsScheduleError as error:
+        return _course_response(course_id, error=_problem(error), status=422)
+    return Response(
+        message.as_bytes(),
+        mimetype="message/rfc822",
+        headers={"Content-Disposition": 'attachment; filename="invitation.eml"'},
+    )
+
+
 # -- a course --------------------------------------------------------------------------------------
 
 
@@ -386,6 +552,7 @@ def _grids(schedule: Any) -> dict[str, Any]:
         "grids": drawn.grids,
         "marks": drawn.marks,
         "many": drawn.most if drawn.most > _LISTED_PER_DAY else None,
+        "skipped": drawn.skipped,
     }
 
 
@@ -395,6 +562,7 @@ def _course_response(
     error: str | None = None,
     status: int = 200,
     preview: dict[str, Any] | None = None,
+    later: dict[str, Any] | None = None,
 ) -> Reply:
     book = desk().book
     course = _course_or_404(course_id)
@@ -403,7 +571,7 @@ def _course_response(
     first = min(s.start for s in sessions).astimezone(zone).date()
     last = max(s.start for s in sessions).astimezone(zone).date()
     rows_of: dict[int, SessionRow] = {
-        row.number: row for row in book.sessions(first, last) if row.course_id == course_id
+        row.number: row for row in book.sessions(first, last, course_id=course_id)
     }
     names = book.state().chair_names()
     found = book.details([course_id]).get(course_id)
@@ -435,9 +603,14 @@ def _course_response(
         feed=_feed_address(course_id, course),
         error=error,
         preview=preview,
+        later=later,
         policies=POLICIES,
         causes=CAUSES,
         today=_today(),
+        invitation=bool(
+            book.settings().calendar_options.organizer and found is not None and found.email
+        ),
+        zone=zone,
         local=lambda at: short_moment(dt.datetime.fromisoformat(at).astimezone(zone)),
         title=found.label if found else course_id,
     )
@@ -773,7 +946,9 @@ def _call_rows(book: Book, report: EventReport) -> list[dict[str, str]]:
     change chair."""
     names = book.chair_names()
     rows = [
-        _change_row(entry.course_id, change) for entry in report.courses for change in entry.changes
+        _change_row(entry.course_id, change)
+        for entry in report.courses
+        for change in _by_event(entry.course, entry.changes)
     ]
     for entry in report.courses:
         for number, start, old, new in entry.chairs:
@@ -880,8 +1055,26 @@ def _event_calls(event: Any) -> list[dict[str, str]]:
             course.records,
             dict(course.revisions[number].reasons),
         )
-        rows += [_change_row(course_id, change) for change in changes]
+        rows += [_change_row(course_id, change) for change in _by_event(course, changes)]
     return _with_people(rows)
+
+
+def _by_event(course: Course, changes: Iterable[Any]) -> list[Any]:
+    """The changes a closure's re-plan made: sessions it moved, added or took out, not
+    what the course's own records did meanwhile (a miss, a move by hand: the patient
+    knows of those already)."""
+    voided = {r.voids for r in course.records if r.kind == "void"}
+    by_hand = {
+        r.session: r.note or "by hand"
+        for i, r in enumerate(course.records)
+        if r.kind == "moved" and i not in voided
+    }
+    return [
+        change
+        for change in changes
+        if change.kind in ("moved", "added", "removed")
+        and not (change.kind == "moved" and change.detail == by_hand.get(change.session))
+    ]
 
 
 def calls(event: int) -> Reply:
@@ -940,16 +1133,47 @@ def undo(event: int) -> Reply:
 
 
 def glance() -> Reply:
+    """Chair time over the next four weeks (the heat map and the weeks, from the printed
+    report's fragments), room for more courses when asked, and the waiting list's size."""
+    book = desk().book
     first = _today()
     last = first + dt.timedelta(days=27)
-    usage = desk().book.usage(first, last)
+    usage = book.usage(first, last)
+    form = {k: str(v) for k, v in request.args.items()}
+    room = None
+    error = None
+    status = 200
+    if "protocol" in request.args:
+        try:
+            protocol = choice_field(
+                request.args, "protocol", "Protocol", book.settings().catalogue.ids()
+            )
+            on = date_field(request.args, "on", "Start date")
+            if on < first or on > first + dt.timedelta(days=366):
+                raise FieldError("on", "Start date", f"must be from {first} to a year ahead")
+            opens = time_field(request.args, "from", "From")
+            closes = time_field(request.args, "to", "To")
+            if closes < opens:
+                raise FieldError("to", "To", f"must be at or after {opens:%H:%M}")
+            window = book.window(since=on)
+            counted = window.room_for(protocol, on, opens, closes, limit=20)
+            room = room_text(counted, window.chair_names())
+        except (FieldError, TmsScheduleError) as error_:
+            error = _problem(error_).replace(" Nothing was changed.", "")
+            status = 422
     return _page(
         "glance.html",
+        status,
         usage=usage,
+        heat=heat_map(usage),
         first=first,
         last=last,
+        form={"on": first.isoformat(), "from": "09:00", "to": "12:00", **form},
+        protocols=_protocol_choices(),
+        room=room,
+        error=error,
         title="The clinic at a glance",
-        waiting=desk().book.waiting(),
+        waiting=book.waiting(),
     )
 
 

@@ -94,9 +94,11 @@ class DeskBook:
         with self._lock:
             return self._store.day_sheet(day)
 
-    def sessions(self, first: dt.date, last: dt.date | None = None) -> tuple[SessionRow, ...]:
+    def sessions(
+        self, first: dt.date, last: dt.date | None = None, *, course_id: str | None = None
+    ) -> tuple[SessionRow, ...]:
         with self._lock:
-            return self._store.sessions(first, last)
+            return self._store.sessions(first, last, course_id=course_id)
 
     def usage(self, first: dt.date, last: dt.date) -> Usage:
         with self._lock:
