@@ -374,7 +374,7 @@ def test_the_day_shows_labels_places_and_what_is_due(desk: Any) -> None:
     ("form", "says"),
     [
         ({"earliest": "2027-13-01"}, "Earliest start: must be a date such as 2026-11-16"),
-        ({"earliest": "2028-11-30"}, "Earliest start: 2028-11-30 is more than a year ahead"),
+        ({"earliest": "2027-11-30"}, "Earliest start: 2027-11-30 is more than six months ahead"),
         ({"earliest": "2025-11-30"}, "Earliest start: 2025-11-30 has passed"),
         ({"at": "25:00"}, "Preferred time: must be a time such as 09:00"),
         ({"window": "a lot"}, "Give or take (minutes): must be a whole number from 0 to 240"),
@@ -671,3 +671,22 @@ def test_the_invitation_e_mail_for_the_next_session(desk: Any) -> None:
     raw = message.get_data(as_text=True)
     assert "To: zq@example.org" in raw and "From: " in raw and "desk@clinic.example" in raw
     assert 'method="REQUEST"' in raw and LABEL not in raw and PHONE not in raw
+
+
+def test_a_refused_booking_shows_the_same_offers_again_with_what_was_typed(desk: Any) -> None:
+    app, _, _ = desk
+    c = client(app)
+    form = {"protocol": "itbs", "earliest": "2026-11-30", "at": "10:00", "window": "30"}
+    page = post(c, "/offers", form).get_data(as_text=True)
+    key = re.search(r"/offers/([A-Za-z0-9]+)/take", page)
+    assert key
+    refused = post(
+        c,
+        f"/offers/{key[1]}/take",
+        {**form, "course_id": "c-1", "label": "Tab\there", "phone": "555 0100"},
+    )
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Patient label: must be plain text on one line, without tabs" in text
+    assert f"/offers/{key[1]}/take" in text  # the offers, shown again
+    assert 'name="course_id" value="c-1"' in text and 'value="555 0100"' in text

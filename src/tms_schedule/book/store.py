@@ -490,6 +490,14 @@ class BookStore:
             for row in rows
         )
 
+    def followers(self, course_id: str) -> tuple[str, ...]:
+        """The courses that follow course ``course_id``, in the order they were booked."""
+        rows = self._db.run(
+            "SELECT course_id FROM courses WHERE site = ? AND follows = ? ORDER BY booked_order",
+            (self.site, course_id),
+        )
+        return tuple(row[0] for row in rows)
+
     def sessions(
         self, first: dt.date, last: dt.date | None = None, *, course_id: str | None = None
     ) -> tuple[SessionRow, ...]:

@@ -24,7 +24,7 @@ __all__ = [
     "time_field",
 ]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 _TIME = re.compile(r"([01]?\d|2[0-3])[:.h]?([0-5]\d)")
 
 
@@ -56,8 +56,8 @@ def text_field(
     if len(value) > limit:
         raise FieldError(name, label, f"at most {limit} characters, got {len(value)}")
     checked = value.replace("\n", "").replace("\r", "") if lines else value
-    if _CONTROL.search(checked) or (not lines and ("\n" in value or "\r" in value)):
-        raise FieldError(name, label, "must be plain text on one line")
+    if _CONTROL.search(checked) or (not lines and any(c in value for c in "\t\n\r")):
+        raise FieldError(name, label, "must be plain text on one line, without tabs")
     return value
 
 

@@ -15,6 +15,7 @@ of the days an offer or a re-plan looks at.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -58,6 +59,8 @@ _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}")
 _PHONE = re.compile(r"\+?[0-9 ()./-]{3,30}")
 #: A grid cell lists up to this many sessions one by one (as the handout's macros do).
 _LISTED_PER_DAY = 3
+#: How far ahead a new course may be asked to start: further is a typo (a wrong year).
+_AHEAD = dt.timedelta(days=183)
 #: The columns of the call list's CSV download.
 CALL_COLUMNS = ("label", "phone", "course_id", "session", "old", "new", "what")
 
@@ -127,8 +130,9 @@ def _page(template: str, status: int = 200, **context: Any) -> Reply:
 
 def _problem(error: Exception) -> str:
     """A refusal in words for the page (never a traceback)."""
-    text = " ".join(str(error).split()).rstrip(".")
-    return f"{text}. Nothing was changed."
+    text = " ".join(str(error).split())
+    end = "" if text.endswith((".", "?", "!")) else "."
+    return f"{text}{end} Nothing was changed."
 
 
 def _form() -> dict[str, str]:
@@ -763,56 +767,67 @@ def _new_response(
         offers=found,
         names=state.chair_names(),
         title="A new course",
+        search=_SEARCH,
         months=lambda offer: _grids(offer.schedule),
     )
 
 
 def offers() -> Reply:
     require("book")
-    form = _form()
-    book = desk().book
     try:
-        catalogue = book.settings().catalogue
-        protocol_id = choice_field(request.form, "protocol", "Protocol", catalogue.ids())
-        protocol = catalogue.get(protocol_id)
-        tuning: dict[str, Any] = {}
-        if request.form.get("acute", "").strip():
-            tuning["acute_sessions"] = int_field(request.form, "acute", "Acute sessions", 1, 60)
-        if request.form.get("no_taper"):
-            tuning["taper"] = False
-        if tuning:
-            protocol = protocol.tune(**tuning)
-        earliest = date_field(request.form, "earliest", "Earliest start")
-        today_ = _today()
-        if earliest < today_:
-            raise FieldError(
-                "earliest", "Earliest start", f"{earliest} has passed (today is {today_})"
-            )
-        if earliest > today_ + dt.timedelta(days=366):
-            raise FieldError(
-                "earliest", "Earliest start", f"{earliest} is more than a year ahead: a typo?"
-            )
-        at = time_field(request.form, "at", "Preferred time")
-        window = int_field(request.form, "window", "Give or take (minutes)", 0, 240)
-        chair = request.form.get("chair") or None
-        if chair is not None:
-            choice_field(request.form, "chair", "Chair", [c.id for c in book.state().chairs])
-        follows = request.form.get("follows", "").strip() or None
-        if follows is not None:
-            try:
-                book.course(follows)
-            except TmsScheduleError:
-                raise FieldError(
-                    "follows", "Follows course", f"no course {follows!r} in the book"
-                ) from None
-        shown = book.window(courses=[follows] if follows else [], since=earliest)
-        found = shown.offers(
-            protocol, earliest, at, window=window, chair=chair, count=3, follows=follows
-        )
-        book.save_offers(found, now=_now())
+        found = _find_offers()
     except (FieldError, TmsScheduleError) as error:
-        return _new_response(form, error=_problem(error), status=422)
-    return _new_response(form, found=found)
+        return _new_response(_form(), error=_problem(error), status=422)
+    return _new_response(_form(), found=found)
+
+
+#: The fields of the search for offers, which each offer's form carries along (so a refused
+#: booking shows the same offers again with what was wrong).
+_SEARCH = ("protocol", "acute", "no_taper", "earliest", "at", "window", "chair", "follows")
+
+
+def _find_offers() -> tuple[Any, ...]:
+    """The offers the form asks for (kept in the book, to be taken by their key)."""
+    book = desk().book
+    catalogue = book.settings().catalogue
+    protocol_id = choice_field(request.form, "protocol", "Protocol", catalogue.ids())
+    protocol = catalogue.get(protocol_id)
+    tuning: dict[str, Any] = {}
+    if request.form.get("acute", "").strip():
+        tuning["acute_sessions"] = int_field(request.form, "acute", "Acute sessions", 1, 60)
+    if request.form.get("no_taper"):
+        tuning["taper"] = False
+    if tuning:
+        protocol = protocol.tune(**tuning)
+    earliest = date_field(request.form, "earliest", "Earliest start")
+    today_ = _today()
+    if earliest < today_:
+        raise FieldError("earliest", "Earliest start", f"{earliest} has passed (today is {today_})")
+    if earliest > today_ + _AHEAD:
+        raise FieldError(
+            "earliest",
+            "Earliest start",
+            f"{earliest} is more than six months ahead (today is {today_}): a typo in the year?",
+        )
+    at = time_field(request.form, "at", "Preferred time")
+    window = int_field(request.form, "window", "Give or take (minutes)", 0, 240)
+    chair = request.form.get("chair") or None
+    if chair is not None:
+        choice_field(request.form, "chair", "Chair", [c.id for c in book.state().chairs])
+    follows = request.form.get("follows", "").strip() or None
+    if follows is not None:
+        try:
+            book.course(follows)
+        except TmsScheduleError:
+            raise FieldError(
+                "follows", "Follows course", f"no course {follows!r} in the book"
+            ) from None
+    shown = book.window(courses=[follows] if follows else [], since=earliest)
+    found = shown.offers(
+        protocol, earliest, at, window=window, chair=chair, count=3, follows=follows
+    )
+    book.save_offers(found, now=_now())
+    return found
 
 
 def take(key: str) -> Reply:
@@ -844,7 +859,11 @@ def take(key: str) -> Reply:
         book.set_details(found, now=_now(), actor=_who())
     except (FieldError, TmsScheduleError) as error:
         status = 409 if "changed since" in str(error) else 422
-        return _new_response(_form(), error=_problem(error), status=status)
+        again = None
+        if status == 422:  # the same offers again, beside what was wrong
+            with contextlib.suppress(FieldError, TmsScheduleError):
+                again = _find_offers()
+        return _new_response(_form(), error=_problem(error), status=status, found=again)
     flash(f"Booked course {course_id}.")
     return redirect(url_for("course", course_id=course_id), 303)
 

@@ -127,11 +127,10 @@ class DeskBook:
         with self._lock:
             return self._store.events()
 
-    def following(self, course_id: str) -> list[tuple[str, str | None]]:
-        """The courses that follow ``course_id`` (their ids), as ``book list`` knows them."""
+    def following(self, course_id: str) -> tuple[str, ...]:
+        """The courses that follow ``course_id``."""
         with self._lock:
-            lines = [line for line in self._store.courses() if line.follows == course_id]
-        return [(line.course_id, None) for line in lines]
+            return self._store.followers(course_id)
 
     # -- changing --------------------------------------------------------------------------------
 
