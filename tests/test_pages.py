@@ -210,3 +210,28 @@ def test_staff_pages_say_so_and_the_handout_names_no_treatment() -> None:
     assert "staff" not in handout_page
     for word in ("tms", "stimulation", "rtms", "standard-10hz", "acute", "taper"):
         assert word not in handout_page, word
+
+
+def test_a_page_shows_a_day_with_its_own_labels_and_a_cell_of_its_own() -> None:
+    """The front desk's day view is the printed sheet's template: it shows its labels where
+    the sheet shows course ids, and puts its own cell (its buttons) on each session's row."""
+    chair_day = monday().chair("c3")  # the SNT day: a held day and ten sessions
+    labelled = render("fragments/chair_day.html", chair_day=chair_day, labels={"snt-1": "A. B."})
+    assert "snt-1" not in labelled and labelled.count('<td class="course">A. B.</td>') == 10
+    assert "A. B. keeps the chair from first to last session" in labelled
+    template = environment().from_string(
+        '{% from "macros/day_sheet.html" import chair_rows %}'
+        "{% call(session) chair_rows(chair_day, labels) %}"
+        '<button name="attended" value="{{ session.number }}">Attended</button>'
+        "{% endcall %}"
+    )
+    desk = template.render(chair_day=chair_day, labels={"snt-1": "<A. B.>"})
+    rows = re.findall(r'<tr class="session [a-z]+">.*?</tr>', desk)
+    assert len(rows) == 10
+    assert all(row.endswith("</button></td></tr>") for row in rows)
+    assert '<td class="act"><button name="attended" value="3">Attended</button></td>' in desk
+    assert '<td class="course">&lt;A. B.&gt;</td>' in desk  # a label is text too
+    # The chair's row spans the eight columns, a free or held stretch the seven after its time.
+    assert '<th colspan="8"' in desk and 'colspan="6"' not in desk
+    # Without a call block the rows are the printed sheet's, seven cells.
+    assert 'colspan="8"' not in render("fragments/chair_day.html", chair_day=chair_day)
