@@ -21,6 +21,7 @@ __all__ = [
     "Outage",
     "Rebooked",
     "Room",
+    "Seated",
     "SheetSession",
     "SlotUsage",
     "StaffLimit",
@@ -43,6 +44,7 @@ _WHERE = {
     "SheetSession": "sheet",
     "DayUsage": "usage",
     "Room": "room",
+    "Seated": "seated",
     "SlotUsage": "usage",
     "Usage": "usage",
     "WeekUsage": "usage",
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from tms_schedule.book.chairs import Chair, Outage, StaffLimit
     from tms_schedule.book.offers import Offer
     from tms_schedule.book.room import Room
+    from tms_schedule.book.seated import Seated
     from tms_schedule.book.sheet import ChairDay, DaySheet, SheetSession
     from tms_schedule.book.usage import DayUsage, SlotUsage, Usage, WeekUsage
 else:
