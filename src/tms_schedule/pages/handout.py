@@ -28,7 +28,8 @@ What the page holds, and why:
   mark, named in a legend; the days passed over are explained below the grids;
 * every appointment day again as a list, with every session's time (ten on an accelerated
   day), so each date and time is in the text itself (for screen readers, mail previews, and
-  people who read lists more easily than grids);
+  people who read lists more easily than grids), and each appointment's number, the one the
+  clinic records it by ("(no. 12)", "(nos. 1\N{EN DASH}10)"), for a patient who calls about one;
 * a layout for phones: below 720 px the grid cells shrink to the day and its start times
   (on a day of many sessions, their count: "10\N{MULTIPLICATION SIGN}"), the list carries
   the rest, and no word is broken inside;
