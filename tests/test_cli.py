@@ -571,12 +571,12 @@ def test_a_clinic_file_larger_than_a_mebibyte_is_refused(tmp_path: Path) -> None
         (
             ["--closed", "9999-12-31"],
             None,
-            "--closed: Closure.start: must be a date from 1900-01-01 to 2399-12-31, got 9999-12-31",
+            "--closed: must be a day from 1900-01-01 to 2399-12-31, got '9999-12-31'",
         ),
         (
             ["--closed", "2026-12-01..9999-12-31"],
             None,
-            "--closed: Closure.end: must be a date from",
+            "--closed: must be a day from 1900-01-01 to 2399-12-31",
         ),
         (
             [],

@@ -387,7 +387,7 @@ def test_two_terminals_recording_at_once_lose_nothing(course_file: Path) -> None
     [
         (
             ["plan", "standard-10hz", "--start", "9995-06-01", "--tz", "UTC"],
-            "start: must be from 1970-01-01 to 2199-12-31",
+            "--start: must be a day from 1900-01-01 to 2399-12-31, got '9995-06-01'",
         ),
         (
             [

@@ -12,9 +12,11 @@ import datetime as dt
 import http.client
 import logging
 import selectors
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +29,7 @@ from tms_schedule import ClinicCalendar, Course, Plan
 from tms_schedule.cli import main
 from tms_schedule.course.file import editing
 from tms_schedule.delivery.feed import FeedKey
-from tms_schedule.delivery.server import FeedApp
+from tms_schedule.delivery.server import CONNECTION_LIMIT, FeedApp, make_server
 from tms_schedule.delivery.sources import FolderSource
 from tms_schedule.export.uid import session_uid
 
@@ -289,6 +291,67 @@ def test_only_get_and_head_are_answered(server: Server) -> None:
         assert status == 405, method
         assert headers["allow"] == "GET, HEAD"
         assert headers["cache-control"] == "no-store"
+
+
+# -- many connections at once ------------------------------------------------------------------
+
+
+def test_a_new_request_is_answered_while_many_idle_connections_are_open(server: Server) -> None:
+    """150 clients hold connections open: 100 silent, 50 sending a header line every half
+    second and never finishing. A phone asking for its feed is still answered at once
+    (waitress' own limit of 100 connections made it wait until the others gave up)."""
+    token = FeedKey(SECRET).token("c-1", 1)
+    idle: list[socket.socket] = []
+    stop = threading.Event()
+    try:
+        for _ in range(100):
+            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT))
+        slow = [
+            socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) for _ in range(50)
+        ]
+        idle += slow
+        for client in slow:
+            client.sendall(b"GET /feeds/x.ics HTTP/1.1\r\nHost: feeds\r\n")
+
+        def dribble() -> None:
+            while not stop.wait(0.5):
+                for client in slow:
+                    client.sendall(b"X-Slow: 1\r\n")
+
+        dribbler = threading.Thread(target=dribble, daemon=True)
+        dribbler.start()
+        time.sleep(0.5)  # every connection is open and the server has seen each
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        connection.request("GET", path_of(token))
+        response = connection.getresponse()
+        assert response.status == 200 and b"BEGIN:VCALENDAR" in response.read()
+        connection.close()
+        assert time.monotonic() - started < 5
+    finally:
+        stop.set()
+        for client in idle:
+            client.close()
+    assert CONNECTION_LIMIT >= 500
+
+
+def test_a_silent_connection_is_closed_after_the_channel_timeout(
+    clinic: tuple[Path, Path],
+) -> None:
+    folder, _ = clinic
+    app = FeedApp(FolderSource(folder), FeedKey(SECRET), clock=lambda: dt.datetime.now(dt.UTC))
+    listening = make_server(app, port=0, channel_timeout=1)
+    runner = threading.Thread(target=listening.run, daemon=True)
+    runner.start()
+    try:
+        client = socket.create_connection(("127.0.0.1", listening.port), timeout=TIMEOUT)
+        started = time.monotonic()
+        assert client.recv(1) == b""  # the server hung up on it
+        assert 0.9 < time.monotonic() - started < 4
+        client.close()
+    finally:
+        listening.close()
+        runner.join(TIMEOUT)
 
 
 # -- the application, in-process ----------------------------------------------------------------

@@ -23,12 +23,15 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tms_schedule.errors import FileWriteError
 
-__all__ = ["read_file", "shown_path", "write_file"]
+__all__ = ["Staged", "locked", "read_file", "shown_path", "staged", "write_file"]
 
 
 def read_file(
@@ -164,6 +167,72 @@ def write_file(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = T
     return target
 
 
+class Staged:
+    """Files written into a hidden folder beside their place, put in place together by
+    :meth:`publish` (see :func:`staged`)."""
+
+    def __init__(self, folder: Path, temporary: Path) -> None:
+        self.folder = folder
+        self._temporary = temporary
+        self.names: list[str] = []
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write ``data`` as ``name`` into the hidden folder (whole and on disk, or
+        :class:`FileWriteError`)."""
+        if os.path.basename(name) != name or name in ("", ".", ".."):
+            raise FileWriteError(f"{name!r}: a file name, not a path")
+        write_file(self._temporary / name, data)
+        self.names.append(name)
+
+    def publish(self) -> list[str]:
+        """Move every file written into its place (each a rename within one file system);
+        returns the names that could not be moved (and stay in the hidden folder)."""
+        failed = []
+        for name in self.names:
+            try:
+                os.replace(self._temporary / name, self.folder / name)
+            except OSError:
+                failed.append(name)
+        _sync_directory(self.folder)
+        if not failed:
+            _remove_tree(self._temporary)
+        return failed
+
+
+@contextlib.contextmanager
+def staged(folder: str | os.PathLike[str]) -> Iterator[Staged]:
+    """Write several files into ``folder`` all or none: each goes first into a hidden
+    folder inside it; if the block raises (a full disk, a change refused), the hidden
+    folder is removed and ``folder`` is as it was. Call :meth:`Staged.publish` once the
+    rest of the work is done (a database committed) to put them in place.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with staged(folder) as files:
+    ...     files.write("c-1.ics", b"BEGIN:VCALENDAR")
+    >>> files.publish(), sorted(p.name for p in folder.iterdir())
+    ([], ['c-1.ics'])
+    """
+    place = Path(folder)
+    try:
+        temporary = Path(tempfile.mkdtemp(dir=place, prefix=".staged-"))
+    except OSError as error:
+        raise FileWriteError(f"{shown_path(place)}: cannot write there ({_why(error)})") from None
+    files = Staged(place, temporary)
+    try:
+        yield files
+    except BaseException:
+        _remove_tree(temporary)
+        raise
+
+
+def _remove_tree(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            entry.unlink()
+        folder.rmdir()
+
+
 def _keep_attributes(temporary: str, existing: os.stat_result | None) -> None:
     """The mode (and owner, group) of the file replaced, or the usual ones for a new file."""
     if existing is None:
@@ -217,3 +286,78 @@ def _remove(temporary: str) -> None:
 
 def _why(error: OSError | ValueError) -> str:
     return getattr(error, "strerror", None) or str(error) or type(error).__name__
+
+
+def lock_path(path: str | os.PathLike[str]) -> Path:
+    """The lock file of ``path``: ``.NAME.lock`` beside the file (links followed)."""
+    target = Path(os.path.realpath(path))
+    return target.with_name(f".{target.name}.lock")
+
+
+@contextlib.contextmanager
+def locked(
+    path: str | os.PathLike[str],
+    *,
+    error: type[ValueError],
+    timeout: float = 10.0,
+    busy: str = "another tms-schedule is changing it",
+) -> Iterator[None]:
+    """Hold the lock of ``path`` for a read-change-write: another process asking for it
+    waits (up to ``timeout`` seconds, then ``error`` says the file is busy).
+
+    The lock is a file beside ``path`` (:func:`lock_path`), never removed: removing one
+    while another process waits on it would let a third one in.
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "feeds.toml"
+    >>> with locked(target, error=ValueError):
+    ...     _ = write_file(target, b"x = 1")
+    >>> lock_path(target).name
+    '.feeds.toml.lock'
+    """
+    lock = lock_path(path)
+    shown = shown_path(path)
+    try:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as problem:
+        raise error(f"{shown}: cannot write there ({_why(problem)})") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while not _try_lock(descriptor):
+            if time.monotonic() >= deadline:
+                raise error(f"{shown}: busy: {busy} (waited {timeout:g} s); try again in a moment")
+            time.sleep(0.02)
+        try:
+            yield
+        finally:
+            _unlock(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+if sys.platform == "win32":  # pragma: no cover - the tests run on POSIX
+    import msvcrt
+
+    def _try_lock(descriptor: int) -> bool:
+        try:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(descriptor: int) -> None:
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        msvcrt.locking(descriptor, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(descriptor: int) -> bool:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(descriptor: int) -> None:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -81,3 +82,54 @@ def parse_json(text: str | bytes, error: type[ValueError], what: str) -> Any:
     except ValueError:  # the one other failure: an integer too long to convert
         why = f"a number longer than {sys.get_int_max_str_digits()} digits"
     raise error(f"{what}: not valid JSON (truncated or corrupt?): {why}")
+
+
+# What no free text may hold, written or read: control characters (terminal escape codes,
+# tab, the C1 range with U+0085), the line and paragraph separators U+2028 and U+2029, and
+# lone surrogates (bytes that were not UTF-8: no file, database or e-mail can hold them).
+# Text of several lines (a note, a description) may hold line feeds and tabs, nothing else.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_NOT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def check_text(
+    value: Any,
+    field: str,
+    error: type[ValueError],
+    *,
+    limit: int = 200,
+    lines: bool = False,
+    blank: bool = False,
+) -> str:
+    """Free text someone typed (a reason, a note, a label, a name), checked the one way
+    every writer and every loader checks it, so that what is accepted once reads back
+    everywhere; returns it unchanged.
+
+    One line of at most ``limit`` characters, or with ``lines`` several lines (line feeds
+    and tabs allowed); never control characters, U+2028/U+2029 or undecodable bytes; not
+    blank unless ``blank``. Anything else raises ``error`` naming ``field``.
+
+    >>> check_text("Snow day", "reason", ValueError)
+    'Snow day'
+    >>> check_text("Snow\\tday", "reason", ValueError)
+    Traceback (most recent call last):
+    ...
+    ValueError: reason: must be one line of text without control characters (no tab or line break), got 'Snow\\tday'
+    """
+    if not isinstance(value, str) or len(value) > limit or (not blank and not value.strip()):
+        what = "a text" if blank else "a non-empty text"
+        raise error(f"{field}: must be {what} of at most {limit} characters, got {_shown(value)}")
+    if (_NOT_LINES if lines else _NOT_ONE_LINE).search(value):
+        rule = (
+            "must not contain control characters other than line breaks and tabs"
+            if lines
+            else "must be one line of text without control characters (no tab or line break)"
+        )
+        raise error(f"{field}: {rule}, got {_shown(value)}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: its repr, cut in the middle when it is long."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:50]}...{text[-20:]}"

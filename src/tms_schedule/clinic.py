@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import attrs
 
+from tms_schedule._validate import check_text
 from tms_schedule.errors import (
     HolidayDataError,
     InvalidClinicError,
@@ -153,11 +154,8 @@ def _check_date(instance: object, attribute: attrs.Attribute[Any], value: Any) -
 
 
 def _reason(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
-        raise InvalidClinicError(
-            f"{type(instance).__name__}.{attribute.name}: must be a non-empty text of at most"
-            f" 200 characters, got {value!r}"
-        )
+    # The reason reaches every schedule's passed-over days: checked as their loader checks.
+    check_text(value, f"{type(instance).__name__}.{attribute.name}", InvalidClinicError)
 
 
 @attrs.frozen

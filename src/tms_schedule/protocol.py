@@ -13,16 +13,13 @@ from typing import Any
 
 import attrs
 
-from tms_schedule._validate import duration_between, minutes, to_minutes
+from tms_schedule._validate import check_text, duration_between, minutes, to_minutes
 from tms_schedule.errors import InvalidProtocolError
 from tms_schedule.phase import PHASE_CLASSES, Accelerated, Daily, Periodic, Phase, Taper, Weekly
 
 __all__ = ["Protocol", "Stimulation"]
 
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-# Control characters (terminal escape codes among them) and the line and paragraph
-# separators: a name is one line of text on a terminal, a handout and a calendar.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MIN_LENGTH = dt.timedelta(minutes=1)
 _MAX_LENGTH = dt.timedelta(hours=10)
 _MAX_TOTAL = 400
@@ -60,15 +57,7 @@ def _protocol_id(instance: object, attribute: attrs.Attribute[str], value: str) 
 
 
 def _display_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
-        raise InvalidProtocolError(
-            f"Protocol.name: must be a non-empty text of at most 200 characters, got {value!r}"
-        )
-    if _CONTROL.search(value):
-        raise InvalidProtocolError(
-            "Protocol.name: must be one line of text without control characters (such as"
-            f" terminal escape codes), got {value!r}"
-        )
+    check_text(value, "Protocol.name", InvalidProtocolError)
 
 
 def _phases(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from tms_schedule._validate import duration_between, to_minutes
+from tms_schedule._validate import check_text, duration_between, to_minutes
 from tms_schedule.clinic import Closure, OpeningHours
 from tms_schedule.errors import InvalidChairError
 from tms_schedule.protocol import EQUIPMENT_TAG, Protocol
@@ -39,15 +39,8 @@ def _chair_id(instance: object, attribute: attrs.Attribute[Any], value: Any) -> 
 
 
 def _label(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None:
-        return
-    if (
-        not isinstance(value, str)
-        or not value.strip()
-        or len(value) > 60
-        or any(ord(c) < 32 or ord(c) == 127 for c in value)
-    ):
-        raise InvalidChairError(f"label: must be a short text (1 to 60 characters), got {value!r}")
+    if value is not None:
+        check_text(value, "label", InvalidChairError, limit=60)
 
 
 def _tags(value: Any) -> Any:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from tms_schedule._dates import short_day
-from tms_schedule._files import read_file, shown_path
-from tms_schedule.book.book import Book, EventReport
+from tms_schedule._files import Staged, read_file, shown_path, staged
+from tms_schedule.book.book import EventReport
 from tms_schedule.book.store import BookStore, Location
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.cli.common import (
@@ -43,7 +43,7 @@ from tms_schedule.cli.common import (
 from tms_schedule.course import POLICIES
 from tms_schedule.course.codec import course_to_json
 from tms_schedule.course.file import load_course
-from tms_schedule.errors import ConfigError, TmsScheduleError
+from tms_schedule.errors import ConfigError, FileWriteError, TmsScheduleError
 from tms_schedule.export.uid import key_id
 
 __all__ = ["add_book_commands", "run_book"]
@@ -524,7 +524,7 @@ def _void(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
 
 def _moment(text: str | None, zone: Any, now: dt.datetime) -> dt.datetime:
     """``--from``: a date (its start), a date and time in the clinic's zone, or now."""
-    if not text:
+    if text is None:  # left out; an empty --from is a mistake, not "now"
         return now
     if "T" in text:
         return parse_local(text, zone, "--from")
@@ -582,7 +582,10 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     }
     zone = store.state().clinic.zone
     moment = _moment(args.start, zone, now)
+    # The calendar files are written (into a hidden folder) before the book commits, and
+    # put in place after: a full disk refuses the whole change, never half of it.
     with (
+        _staged(folder) as files,
         store.change(
             days=(closure.start, closure.end),
             events=True,
@@ -603,8 +606,8 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
             policy=args.policy,
         )
         change.detail = f"event {report.event.number}: {report.event.describe()}"
-        book = change.book
-    _report(store, book, report, folder)
+        _write_calendars(store, report, files)
+    _report(report, files, args.db)
     return 0
 
 
@@ -615,22 +618,46 @@ def _undo(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     found = next((e for e in store.events() if e.number == args.event), None)
     touched = [course_id for course_id, _ in found.revisions] if found else []
     present = {line.course_id for line in store.courses()} if touched else set()
-    with store.change(
-        courses=[c for c in touched if c in present],
-        events=True,
-        since=moment.astimezone(zone).date() if not touched else None,
-        now=now,
-        actor=actor(),
-        action="undo",
-    ) as change:
+    with (
+        _staged(folder) as files,
+        store.change(
+            courses=[c for c in touched if c in present],
+            events=True,
+            since=moment.astimezone(zone).date() if not touched else None,
+            now=now,
+            actor=actor(),
+            action="undo",
+        ) as change,
+    ):
         change.book, report = change.book.undo(args.event, now=moment)
         change.detail = f"event {args.event} undone"
-        book = change.book
-    _report(store, book, report, folder)
+        _write_calendars(store, report, files)
+    _report(report, files, args.db)
     return 0
 
 
-def _report(store: BookStore, book: Book, report: EventReport, folder: Path | None) -> None:
+@contextlib.contextmanager
+def _staged(folder: Path | None) -> Iterator[Staged | None]:
+    if folder is None:
+        yield None
+        return
+    try:
+        with staged(folder) as files:
+            yield files
+    except FileWriteError as error:
+        raise UsageError(f"--calendars: {error}; the book was not changed") from None
+
+
+def _write_calendars(store: BookStore, report: EventReport, files: Staged | None) -> None:
+    if files is None:
+        return
+    options = store.settings().calendar_options
+    stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    for entry in report.courses:
+        files.write(f"{entry.course_id}.ics", entry.course.to_ics(stamp=stamp, options=options))
+
+
+def _report(report: EventReport, files: Staged | None, db: str) -> None:
     print(f"Event {report.event.number}: ", end="")
     print(report.to_text(), end="")
     if report.courses:
@@ -638,13 +665,19 @@ def _report(store: BookStore, book: Book, report: EventReport, folder: Path | No
             f"{len(report.courses)} course(s) changed: tell each patient; their new calendar"
             " files: tms-schedule book export"
         )
-    if folder is not None and report.courses:
-        options = store.settings().calendar_options
-        stamp = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        for entry in report.courses:
-            target = folder / f"{entry.course_id}.ics"
-            write_output(entry.course.to_ics(stamp=stamp, options=options), str(target))
-            print(f"Wrote {target}")
+    if files is None:
+        return
+    failed = set(files.publish())
+    for name in files.names:
+        if name not in failed:
+            print(f"Wrote {files.folder / name}")
+    for name in sorted(failed):
+        course_id = name.removesuffix(".ics")
+        print(
+            f"Warning: {files.folder / name} could not be put in place (the book is changed);"
+            f" write it again: tms-schedule book export {db} {course_id} -o {files.folder / name}",
+            file=sys.stderr,
+        )
 
 
 def _export(store: BookStore, args: argparse.Namespace) -> int:
@@ -672,6 +705,15 @@ def _export(store: BookStore, args: argparse.Namespace) -> int:
 
 def _import(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     courses = [load_course(path) for path in args.files]
+    given = {course.course_id: course for course in courses}
+
+    def after(course: Any) -> int:  # how many of the given courses it follows, in a line
+        steps = 0
+        while course.follows in given and steps < len(given):
+            course, steps = given[course.follows], steps + 1
+        return steps
+
+    courses.sort(key=after)  # a course goes in after the one it follows
     first = min(s.date for course in courses for s in course.schedule.sessions)
     with store.change(since=first, now=now, actor=actor(), action="import") as change:
         for course in courses:

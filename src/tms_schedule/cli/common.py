@@ -30,7 +30,7 @@ import attrs
 from tms_schedule._dates import short_day
 from tms_schedule._files import read_file, shown_path, write_file
 from tms_schedule.catalogue import Catalogue
-from tms_schedule.clinic import ClinicCalendar, Closure
+from tms_schedule.clinic import EARLIEST_DATE, LATEST_DATE, ClinicCalendar, Closure
 from tms_schedule.course.lifecycle import Course
 from tms_schedule.course.record import CAUSES
 from tms_schedule.errors import FileWriteError, TmsScheduleError
@@ -416,12 +416,36 @@ def parse_closure(text: str, option: str = "--closed") -> Closure:
 
 
 def parse_date(text: str, option: str) -> dt.date:
+    """A day written ``YYYY-MM-DD`` in ASCII digits, from 1900 to 2399 (the years a clinic
+    calendar covers); errors name ``option``.
+
+    >>> parse_date("2026-11-16", "--start")
+    datetime.date(2026, 11, 16)
+    >>> parse_date("0001-01-01", "--from")
+    Traceback (most recent call last):
+    ...
+    tms_schedule.cli.common.UsageError: --from: must be a day from 1900-01-01 to 2399-12-31, got '0001-01-01'
+    """
+    # Not 20261201 nor 2026-W49-3, and only ASCII digits: Python's \d and int() read
+    # Arabic-Indic and other digits, which no one means on a form.
+    if not isinstance(text, str) or not _DATE.fullmatch(text):
+        raise UsageError(f"{option}: must be a date written YYYY-MM-DD, got {text!r}")
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):  # not 20261201 nor 2026-W49-3
-            raise ValueError(text)
-        return dt.date.fromisoformat(text)
+        value = dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"{option}: must be a date written YYYY-MM-DD, got {text!r}") from None
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise UsageError(
+            f"{option}: must be a day from {EARLIEST_DATE} to {LATEST_DATE}, got {text!r}"
+        )
+    return value
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})", re.ASCII)
+_MOMENT = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})T([0-9]{2}:[0-9]{2})(:00)?(Z|[+-][0-9]{2}:[0-9]{2})?", re.ASCII
+)
 
 
 def _at(text: str | None, protocol: Protocol, clinic: ClinicCalendar) -> dt.time:
@@ -435,8 +459,17 @@ def _at(text: str | None, protocol: Protocol, clinic: ClinicCalendar) -> dt.time
 
 
 def parse_time(text: str, option: str) -> dt.time:
-    """A time of day written ``HH:MM`` (``9:00`` too); errors name ``option``."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    """A time of day written ``HH:MM`` (``9:00`` too) in ASCII digits, nothing before or
+    after it; errors name ``option``.
+
+    >>> parse_time("9:30", "--at")
+    datetime.time(9, 30)
+    >>> parse_time("09:00\\n", "--at")
+    Traceback (most recent call last):
+    ...
+    tms_schedule.cli.common.UsageError: --at: must be a time written HH:MM (09:00), got '09:00\\n'
+    """
+    match = _TIME.fullmatch(text) if isinstance(text, str) else None
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
         raise UsageError(f"{option}: must be a time written HH:MM (09:00), got {text!r}")
     return dt.time(int(match[1]), int(match[2]))
@@ -545,13 +578,34 @@ def parse_span(option: str, **amount: float) -> dt.timedelta:
 
 
 def parse_local(text: str, zone: Any, option: str) -> dt.datetime:
-    """A date and time in the clinic's zone (``2026-11-20T14:00``), or with its own offset."""
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
+    """A date and time to the minute in the clinic's zone (``2026-11-20T14:00``), or with
+    its own offset (``2026-11-20T21:00Z``, ``2026-11-20T14:00-07:00``).
+
+    Sessions and records are kept to the minute, so a time with seconds (other than
+    ``:00``) is refused rather than cut short.
+
+    >>> parse_local("2026-11-20T14:00:30", dt.UTC, "--moved-to")
+    Traceback (most recent call last):
+    ...
+    tms_schedule.cli.common.UsageError: --moved-to: must be a date and time to the minute like 2026-11-20T14:00 (or with an offset, 2026-11-20T14:00-07:00), got '2026-11-20T14:00:30'
+    """
+    match = _MOMENT.fullmatch(text) if isinstance(text, str) else None
+    value = None
+    if match is not None:
+        day = parse_date(match[1], option)
+        time = parse_time(match[2], option)
+        offset = match[4]
+        try:
+            value = dt.datetime.fromisoformat(
+                f"{day}T{time}{'+00:00' if offset == 'Z' else offset or ''}"
+            )
+        except ValueError:  # an offset of 24 hours or more
+            value = None
+    if value is None:
         raise UsageError(
-            f"{option}: must be a date and time like 2026-11-20T14:00, got {text!r}"
-        ) from None
+            f"{option}: must be a date and time to the minute like 2026-11-20T14:00 (or with an"
+            f" offset, 2026-11-20T14:00-07:00), got {text!r}"
+        )
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
 
 
@@ -591,7 +645,7 @@ def recorded(course: Course, args: argparse.Namespace, now: dt.datetime) -> tupl
         raise UsageError("--when: only an attendance has a time (give --attended)")
     zone = course.plan.clinic.zone
     if args.attended:
-        when = parse_local(args.when, zone, "--when") if args.when else None
+        when = parse_local(args.when, zone, "--when") if args.when is not None else None
         return course.attended(args.session, when, args.note, now=now), "attended"
     if args.missed:
         changed = course.missed(args.session, args.cause, args.note, now=now)

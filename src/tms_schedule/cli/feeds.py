@@ -195,8 +195,10 @@ def run_serve(args: argparse.Namespace) -> int:
             serve(app, host=args.host, port=args.port, ready=ready)
     except FeedError as error:
         field, _, why = str(error).partition(": ")
-        if field == "host":  # the address cannot be bound: in use, or not this machine's
+        if field == "address":  # cannot be bound: in use, or not this machine's
             raise UsageError(f"--host/--port: {why}") from None
+        if field == "host":
+            raise UsageError(f"--host: {why}") from None
         raise
     return 0
 

@@ -24,7 +24,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from tms_schedule._dates import short_moment
+from tms_schedule._validate import check_text
+from tms_schedule.clinic import EARLIEST_DATE, LATEST_DATE
 from tms_schedule.errors import ConfigError, CourseError
+from tms_schedule.plan import COURSE_HORIZON_DAYS
 from tms_schedule.schedule import Session
 
 if TYPE_CHECKING:
@@ -204,6 +207,14 @@ class Decision:
             )
 
 
+def _check_day(value: object, what: str) -> None:
+    # An insurer's dates are near the course's: a day centuries away is a typing slip.
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise CourseError(f"{what} must be a date, got {value!r}")
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise CourseError(f"{what} must be from {EARLIEST_DATE} to {LATEST_DATE}, got {value}")
+
+
 @attrs.frozen
 class Extension:
     """More sessions approved later, optionally with a later end of the window."""
@@ -222,6 +233,10 @@ class Extension:
                 f"extension: the sessions added must be a whole number from 0 to 200,"
                 f" got {self.sessions!r}"
             )
+        if self.until is not None:
+            _check_day(self.until, "extension: the new last day")
+        if self.note is not None:
+            check_text(self.note, "note", CourseError, limit=1000, lines=True, blank=True)
 
 
 @attrs.frozen
@@ -249,11 +264,18 @@ class Authorization:
                 f"authorization: the sessions approved must be a whole number from 1 to 400,"
                 f" got {self.sessions!r}"
             )
+        _check_day(self.valid_from, "authorization: the first approved day")
+        _check_day(self.valid_until, "authorization: the last approved day")
         if self.valid_until < self.valid_from:
             raise CourseError(
                 f"authorization: the last approved day must be on or after the first"
                 f" ({self.valid_from}),"
                 f" got {self.valid_until}"
+            )
+        if (self.valid_until - self.valid_from).days > COURSE_HORIZON_DAYS:
+            raise CourseError(
+                f"authorization: the approved window may last at most {COURSE_HORIZON_DAYS}"
+                f" days (as long as a course may), got {self.valid_from} to {self.valid_until}"
             )
         if self.staged is not None and self.staged.sessions != self.sessions:
             raise CourseError(

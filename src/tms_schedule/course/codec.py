@@ -279,7 +279,32 @@ def checksum(data: dict[str, Any]) -> str:
     """SHA-256 over the document without its checksum, written in one canonical way."""
     body = {key: value for key, value in data.items() if key != "checksum"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CourseFileError(f"{_undecodable(body)}: holds text that is not UTF-8") from None
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
+
+
+def _undecodable(data: Any, where: str = "course") -> str:
+    """Where in a document a lone surrogate is (a ``\\udcff`` escape: bytes that were
+    not UTF-8), which no file or database holds as text."""
+    if isinstance(data, str):
+        return where if any("\ud800" <= c <= "\udfff" for c in data) else ""
+    items: Any = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    for key, value in items:
+        if isinstance(key, str) and _undecodable(key):
+            return where
+        found = _undecodable(value, f"{where}.{key}" if isinstance(key, str) else f"{where}[{key}]")
+        if found:
+            return found
+    return ""
 
 
 def course_to_json(course: Course) -> str:
@@ -311,6 +336,9 @@ def course_from_json(text: str | bytes, *, clinic: ClinicCalendar | None = None)
         )
     if version < 1:
         raise CourseFileError(f"version: unknown version {version}")
+    bad = _undecodable(data)
+    if bad:  # a \udcXX escape: no text this library writes holds one
+        raise CourseFileError(f"{bad.removeprefix('course.')}: holds text that is not UTF-8")
     if version >= 2 and data.get("checksum") != checksum(data):
         raise CourseFileError(
             "checksum: the file was changed outside tms_schedule (a record, a revision, the"
@@ -387,11 +415,17 @@ def _course(data: dict[str, Any], version: int, clinic: ClinicCalendar | None) -
     for index, record in enumerate(records):
         if record.kind == "void" and (record.voids is None or record.voids >= index):
             raise CourseFileError(f"records: record {index + 1} voids a record after it")
+    target = None
     revisions = []
     for raw in data["revisions"]:
         schedule = schedule_from_json(json.dumps(raw["schedule"]))
         if schedule.course_id != plan.course_id:
             raise CourseFileError("revisions: a revision belongs to another course")
+        if schedule.target is None:
+            # The first release of version 1 kept no target: the plan's count, which
+            # every later writer keeps (and a file written back reads back the same).
+            target = plan.expand().target if target is None else target
+            schedule = attrs.evolve(schedule, target=target)
         count = raw["records"]
         if version == 1 and raw["number"] > 0:
             cancelled = {
@@ -416,6 +450,16 @@ def _course(data: dict[str, Any], version: int, clinic: ClinicCalendar | None) -
         )
     if [r.number for r in revisions] != list(range(len(revisions))):
         raise CourseFileError("revisions: must be numbered 0, 1, 2, ... in order")
+    if revisions:
+        # A re-plan keeps every session number (one taken out stays, cancelled): a record
+        # for a number the latest revision lacks is for a session the course never had.
+        numbers = {s.number for s in revisions[-1].schedule.sessions}
+        for index, record in enumerate(records):
+            if record.kind != "void" and record.session not in numbers:
+                raise CourseFileError(
+                    f"records: record {index + 1} is for session {record.session}, but the"
+                    f" course has no session {record.session}"
+                )
     counts = [r.records for r in revisions]
     if not revisions or counts != sorted(counts) or counts[-1] > len(records):
         raise CourseFileError("revisions: their record counts do not match the records")

@@ -25,14 +25,12 @@ import glob
 import json
 import os
 import re
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 
-from tms_schedule._files import read_file, shown_path, write_file
+from tms_schedule._files import locked, read_file, shown_path, write_file
 from tms_schedule.course.codec import course_from_json, course_to_data
 from tms_schedule.course.lifecycle import Course
 from tms_schedule.errors import CourseFileError, FileWriteError
@@ -169,60 +167,13 @@ def editing(path: str | Path, *, timeout: float = 10.0) -> Iterator[CourseEdit]:
             _save(edit.course, path, force=False)
 
 
-def _lock_path(path: str | Path) -> Path:
-    target = Path(os.path.realpath(path))
-    return target.with_name(f".{target.name}.lock")
-
-
 @contextlib.contextmanager
 def _locked(path: str | Path, timeout: float = 10.0) -> Iterator[None]:
-    """Hold the course file's lock: a lock file beside it, never removed (removing one
-    while another process waits on it would let a third one in)."""
-    lock = _lock_path(path)
-    try:
-        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as error:
-        raise CourseFileError(f"{path}: cannot write there ({error.strerror or error})") from None
-    try:
-        deadline = time.monotonic() + timeout
-        while not _try_lock(descriptor):
-            if time.monotonic() >= deadline:
-                raise CourseFileError(
-                    f"{path}: busy: another tms-schedule is changing this course (waited"
-                    f" {timeout:g} s); try again in a moment"
-                )
-            time.sleep(0.02)
-        try:
-            yield
-        finally:
-            _unlock(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-if sys.platform == "win32":  # pragma: no cover - the tests run on POSIX
-    import msvcrt
-
-    def _try_lock(descriptor: int) -> bool:
-        try:
-            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-    def _unlock(descriptor: int) -> None:
-        os.lseek(descriptor, 0, os.SEEK_SET)
-        msvcrt.locking(descriptor, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(descriptor: int) -> bool:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def _unlock(descriptor: int) -> None:
-        fcntl.flock(descriptor, fcntl.LOCK_UN)
+    """Hold the course file's lock (see :func:`tms_schedule._files.locked`)."""
+    with locked(
+        path,
+        error=CourseFileError,
+        timeout=timeout,
+        busy="another tms-schedule is changing this course",
+    ):
+        yield

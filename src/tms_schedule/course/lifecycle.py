@@ -187,6 +187,8 @@ class Course:
     def __attrs_post_init__(self) -> None:
         if not self.revisions:
             raise CourseError("revisions: a course has at least its original plan")
+        if self.follows is not None and self.follows == self.plan.course_id:
+            raise CourseError(f"follows: course {self.follows} cannot follow itself")
         state = self._state if self._state is not None else self._replayed()
         object.__setattr__(self, "_state", state)
         current = attrs.evolve(state, skipped=skipped_days(self.plan, state, state.skipped))

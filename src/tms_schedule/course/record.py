@@ -15,12 +15,12 @@ sessions before it change, raises ``renumbered`` instead: only numbered titles s
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
 
+from tms_schedule._validate import check_text as _check_text
 from tms_schedule.errors import CourseError
 from tms_schedule.phase import Accelerated, Periodic
 from tms_schedule.plan import COURSE_HORIZON_DAYS, Plan
@@ -43,7 +43,6 @@ __all__ = [
 #: Why a session was missed: the patient, the clinic (a closure), the device, or other.
 CAUSES = ("patient", "clinic", "device", "other")
 RECORD_KINDS = ("attended", "missed", "cancelled", "moved", "void")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _utc(value: Any) -> Any:
@@ -62,14 +61,9 @@ def _aware(value: dt.datetime | None, field: str) -> None:
 
 
 def check_text(value: Any, field: str, *, limit: int = 1000) -> None:
-    """Free text for the front desk: at most ``limit`` characters, no control characters."""
-    if not isinstance(value, str) or len(value) > limit:
-        raise CourseError(f"{field}: must be a text of at most {limit} characters")
-    if _CONTROL.search(value):
-        raise CourseError(
-            f"{field}: must be plain text (no control characters or undecodable bytes),"
-            f" got {value!r}"
-        )
+    """Free text for the front desk: at most ``limit`` characters, line breaks and tabs
+    allowed, no other control characters (the foundation's one check for free text)."""
+    _check_text(value, field, CourseError, limit=limit, lines=True, blank=True)
 
 
 @attrs.frozen
@@ -255,9 +249,11 @@ def replay(
             schedule = undo_record(schedule, target, restore)
             continue
         if record.kind == "moved":
-            session = next(s for s in schedule if s.number == record.session)
-            before_move[index] = (session.start, session.end)
-            moves.setdefault(record.session, []).append(index)
+            # A session the course lacks is refused by apply_record, in words.
+            found = next((s for s in schedule if s.number == record.session), None)
+            if found is not None:
+                before_move[index] = (found.start, found.end)
+                moves.setdefault(record.session, []).append(index)
         schedule = apply_record(plan, schedule, record)
     return schedule
 

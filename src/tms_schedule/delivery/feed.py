@@ -608,13 +608,20 @@ class _Entry:
         )
 
 
-def patient_courses(courses: Iterable[Course]) -> dict[str, list[Course]]:
+def patient_courses(
+    courses: Iterable[Course], problems: list[str] | None = None
+) -> dict[str, list[Course]]:
     """Courses grouped by patient: each first course with the courses that follow it.
 
     A course that follows another (:attr:`Course.follows <tms_schedule.Course.follows>`:
     maintenance, continuation, rescue) belongs with it, and so on down the line. The key is
     the id of the first course, which serves as the feed's id; each list is in the order the
     courses start. A course whose ``follows`` names a course not given starts its own group.
+
+    Two courses with one id, and courses that follow each other round a circle (or a course
+    that follows itself), cannot be put in a feed: without ``problems`` they raise
+    :class:`~tms_schedule.errors.FeedError`; with it, they are left out, each said in one
+    line appended to ``problems``, and every other course is grouped as usual.
 
     >>> from tms_schedule import ClinicCalendar, Course, Plan
     >>> acute = Course.start(Plan("itbs", ClinicCalendar("Europe/Berlin"), "2026-11-16", "09:00", "c-1"))
@@ -623,24 +630,42 @@ def patient_courses(courses: Iterable[Course]) -> dict[str, list[Course]]:
     >>> {key: [c.course_id for c in group] for key, group in groups.items()}
     {'c-1': ['c-1', 'c-1-m'], 'c-2': ['c-2']}
     """
+    found: list[str] = []
     by_id: dict[str, Course] = {}
+    twice: set[str] = set()
     for course in courses:
         if course.course_id in by_id:
-            raise FeedError(f"courses: two courses have the id {course.course_id}")
+            twice.add(course.course_id)
+            found.append(f"courses: two courses have the id {course.course_id}; both left out")
         by_id[course.course_id] = course
+    for course_id in twice:
+        del by_id[course_id]
 
-    def root(course: Course) -> str:
-        seen = {course.course_id}
+    def root(course: Course) -> str | None:
+        seen = [course.course_id]
         while course.follows is not None and course.follows in by_id:
             course = by_id[course.follows]
             if course.course_id in seen:
-                raise FeedError(f"courses: course {course.course_id} follows itself in a circle")
-            seen.add(course.course_id)
+                return None
+            seen.append(course.course_id)
         return course.course_id
 
     groups: dict[str, list[Course]] = {}
     for course in by_id.values():
-        groups.setdefault(root(course), []).append(course)
+        first = root(course)
+        if first is None:
+            found.append(
+                f"courses: course {course.course_id} follows itself; left out"
+                if course.follows == course.course_id
+                else f"courses: course {course.course_id} follows courses that follow each"
+                " other round a circle; left out"
+            )
+            continue
+        groups.setdefault(first, []).append(course)
+    if found and problems is None:
+        raise FeedError(found[0].removesuffix("; both left out").removesuffix("; left out"))
+    if problems is not None:
+        problems.extend(found)
     for group in groups.values():
         group.sort(key=lambda c: (c.follows is not None, c.plan.start, c.course_id))
     return dict(sorted(groups.items()))

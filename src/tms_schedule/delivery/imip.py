@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import re
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
@@ -49,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from tms_schedule._dates import long_day, short_moment
+from tms_schedule._validate import check_text
 from tms_schedule.errors import InvitationError
 from tms_schedule.export.ics import schedule_to_ics
 from tms_schedule.export.options import CalendarOptions, is_email
@@ -62,7 +62,6 @@ __all__ = ["ATTACHMENT_NAME", "cancellation", "invite"]
 
 #: The file name of the attached calendar (neutral, like every name a patient sees).
 ATTACHMENT_NAME = "invite.ics"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DASH = "\N{EN DASH}"
 
 
@@ -315,14 +314,10 @@ def _check_address(name: str, value: Any, example: str) -> None:
 
 
 def _check_text(name: str, value: Any, limit: int) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvitationError(
-            f"{name}: must be a non-empty text of at most {limit} characters, got {value!r}"
-        )
-    if _CONTROL.search(value):
-        raise InvitationError(f"{name}: must be one line without control characters, got {value!r}")
+    # A header is one line: U+2028, U+0085 or a line break in one is refused here, as
+    # every free text is, rather than by the e-mail library half-way through a message.
+    if value is not None:
+        check_text(value, name, InvitationError, limit=limit)
 
 
 def _attendee_line(address: str, name: str | None, rsvp: bool) -> str:

@@ -38,7 +38,7 @@ from typing import Any, Literal, Protocol
 
 import attrs
 
-from tms_schedule._files import shown_path, write_file
+from tms_schedule._files import lock_path, locked, shown_path, write_file
 from tms_schedule._toml import load_toml
 from tms_schedule.book.store import BookStore
 from tms_schedule.course import Course
@@ -147,20 +147,32 @@ class FolderSource:
         self._feeds: dict[str, list[Path]] = {}
         self._choices: dict[str, _Choices] = {}
         self._versions: Mapping[str, int] = {}
+        # The highest version of each feed seen: a feeds file put back from an old copy
+        # never brings a revoked address back while the source is in use.
+        self._floor: dict[str, int] = {}
+        self._broken: str | None = None
         self.problems: list[str] = []
 
     # -- reading -------------------------------------------------------------------------------
 
     def versions(self) -> Mapping[str, int]:
-        """Every feed's id and version (the same mapping object while nothing changed)."""
+        """Every feed's id and version (the same mapping object while nothing changed).
+
+        Raises:
+            FeedError: ``feeds.toml`` cannot be read (damaged, unreadable, or gone after
+                an address was revoked): no feed is served rather than a revoked one.
+        """
         with self._lock:
             self._refresh()
+            self._raise_if_broken()
             return self._versions
 
     def feed(self, feed_id: str) -> Feed | None:
-        """The feed ``feed_id`` as the folder holds it now, or ``None``."""
+        """The feed ``feed_id`` as the folder holds it now, or ``None`` (raises as
+        :meth:`versions` does)."""
         with self._lock:
             self._refresh()
+            self._raise_if_broken()
             paths = self._feeds.get(feed_id)
             if paths is None:
                 return None
@@ -172,6 +184,7 @@ class FolderSource:
                     return None
                 courses.append(course)
             choices = self._choices.get(feed_id, _Choices())
+            version = max(choices.version, self._floor.get(feed_id, 1))
             stats = [self._courses[p][0] for p in paths]
         modified = dt.datetime.fromtimestamp(max(s[0] for s in stats) / 1e9, dt.UTC)
         settings = dict(self._defaults)
@@ -179,7 +192,7 @@ class FolderSource:
             settings["cancelled"] = choices.cancelled
         if choices.past_days is not None:
             settings["past_days"] = choices.past_days
-        return Feed(feed_id, courses, version=choices.version, modified=modified, **settings)
+        return Feed(feed_id, courses, version=version, modified=modified, **settings)
 
     def feed_of(self, course_id: str) -> str:
         """The id of the feed that holds course ``course_id`` (the first course's id)."""
@@ -196,8 +209,9 @@ class FolderSource:
 
     def check(self) -> None:
         """Raise :class:`~tms_schedule.errors.FeedError` naming every course file that
+        cannot be read, every course left out of the feeds, and a ``feeds.toml`` that
         cannot be read (a server refuses to start on them rather than hide a patient's
-        feed)."""
+        feed or bring a revoked address back)."""
         with self._lock:
             self._listing = None
             self._refresh()
@@ -209,13 +223,22 @@ class FolderSource:
     def revoke(self, course_id: str) -> Feed:
         """Revoke the address of the feed that holds ``course_id``: its version is raised
         in ``feeds.toml`` and the feed returned with it (its new token is
-        ``key.token(feed.feed_id, feed.version)``)."""
+        ``key.token(feed.feed_id, feed.version)``).
+
+        ``feeds.toml`` is locked from reading it to writing it (another terminal revoking
+        at the same time waits), and one that cannot be read is left as it is: writing it
+        anew would drop every earlier revocation.
+        """
+        path = self.folder / FEEDS_FILE
         with self._lock:
             feed_id = self.feed_of(course_id)
-            choices = dict(self._choices)
-            current = choices.get(feed_id, _Choices())
-            choices[feed_id] = attrs.evolve(current, version=current.version + 1)
-            write_file(self.folder / FEEDS_FILE, _feeds_toml(choices).encode("utf-8"))
+            revoked = lock_path(path).exists()  # before the lock below makes the file
+            with locked(path, error=FeedError, busy="another terminal is revoking a feed"):
+                choices = _read_choices(path, self.folder, refuse=True, revoked=revoked)
+                current = choices.get(feed_id, _Choices())
+                version = max(current.version, self._floor.get(feed_id, 1)) + 1
+                choices[feed_id] = attrs.evolve(current, version=version)
+                write_file(path, _feeds_toml(choices).encode("utf-8"))
             self._listing = None
             feed = self.feed(feed_id)
         assert feed is not None
@@ -223,31 +246,41 @@ class FolderSource:
 
     # -- the folder ----------------------------------------------------------------------------
 
+    def _raise_if_broken(self) -> None:
+        if self._broken is not None:
+            raise FeedError(self._broken)
+
     def _refresh(self) -> None:
         listing = (_stat(self.folder), _stat(self.folder / FEEDS_FILE))
         if listing == self._listing:
             return
         problems: list[str] = []
-        courses: dict[Path, Course] = {}
+        loaded: dict[Path, Course] = {}
         for path in sorted(self.folder.glob("*.json")):
             course = self._course(path, problems)
             if course is not None:
-                courses[path] = course
-        try:
-            groups = patient_courses(courses.values())
-        except FeedError as error:
-            problems.append(str(error))
-            groups = {}
+                loaded[path] = course
+        courses = _one_file_per_course(loaded, problems)
+        groups = patient_courses(courses.values(), problems)
         where = {course.course_id: path for path, course in courses.items()}
         self._feeds = {
             feed_id: [where[c.course_id] for c in group] for feed_id, group in groups.items()
         }
         try:
-            self._choices = _read_choices(self.folder / FEEDS_FILE)
+            self._choices = _read_choices(self.folder / FEEDS_FILE, self.folder)
+            self._broken = None
         except TmsScheduleError as error:
             problems.append(str(error))
-            self._choices = {}
-        versions = {f: self._choices.get(f, _Choices()).version for f in self._feeds}
+            self._broken = str(error)
+        for feed_id, choice in self._choices.items():
+            if choice.version < self._floor.get(feed_id, 0):
+                problems.append(
+                    f"{FEEDS_FILE}: feed {feed_id} is at version {choice.version} there but was"
+                    f" at {self._floor[feed_id]}: an older copy put back? Its address stays"
+                    " revoked"
+                )
+            self._floor[feed_id] = max(choice.version, self._floor.get(feed_id, 1))
+        versions = {f: max(self._floor.get(f, 1), 1) for f in self._feeds}
         if versions != self._versions:
             self._versions = versions
         for problem in problems:
@@ -269,7 +302,7 @@ class FolderSource:
         except TmsScheduleError as error:
             self._courses.pop(path, None)
             if problems is not None:
-                problems.append(str(error))
+                problems.append(f"{error}; left out")
             else:
                 _log.warning("feeds: %s", error)
             return None
@@ -277,14 +310,72 @@ class FolderSource:
         return course
 
 
+def _one_file_per_course(loaded: Mapping[Path, Course], problems: list[str]) -> dict[Path, Course]:
+    """One file for each course: a copy (``c-2 copy.json`` beside ``c-2.json``) is left
+    out, the file named after the course kept; copies that differ, none of them named so,
+    are all left out (which one is right cannot be told)."""
+    by_id: dict[str, list[Path]] = {}
+    for path, course in loaded.items():
+        by_id.setdefault(course.course_id, []).append(path)
+    kept: dict[Path, Course] = {}
+    for course_id, paths in by_id.items():
+        if len(paths) == 1:
+            kept[paths[0]] = loaded[paths[0]]
+            continue
+        named = [p for p in paths if p.name == f"{course_id}.json"]
+        same = all(loaded[p] == loaded[paths[0]] for p in paths)
+        chosen = named[0] if named else paths[0] if same else None
+        others = ", ".join(shown_path(p) for p in paths if p != chosen)
+        if chosen is None:
+            problems.append(
+                f"{others}: each holds course {course_id}, and they differ; all left out"
+                f" (keep one, named {course_id}.json)"
+            )
+            continue
+        problems.append(
+            f"{others}: holds course {course_id} too, as {shown_path(chosen.name)} does;"
+            f" left out (the feed serves {shown_path(chosen.name)})"
+        )
+        kept[chosen] = loaded[chosen]
+    return kept
+
+
 def _check_defaults(defaults: dict[str, Any]) -> None:
     """Refuse bad defaults when the store is made, as a feed would refuse them."""
     Feed("check", [Schedule("check", "check", "UTC", ())], **defaults)
 
 
-def _read_choices(path: Path) -> dict[str, _Choices]:
+def _read_choices(
+    path: Path, folder: Path, *, refuse: bool = False, revoked: bool | None = None
+) -> dict[str, _Choices]:
+    """Each feed's version and choices in ``feeds.toml``.
+
+    No file means no feed was ever revoked, unless its lock file is there (``revoked``
+    says whether it was, when the caller made the lock itself): a revocation made one, so
+    ``feeds.toml`` was removed since and every revoked address would come back. That, or
+    a file that cannot be read, raises :class:`ConfigError`.
+    """
     if _stat(path) is None:
-        return {}
+        if not (lock_path(path).exists() if revoked is None else revoked):
+            return {}
+        raise ConfigError(
+            f"{shown_path(path)}: missing, though feed addresses were revoked in"
+            f" {shown_path(folder)} (its lock file {lock_path(path).name} is there): put it"
+            " back from a copy; without it every revoked address would work again (if"
+            " none ever was, remove the lock file)"
+        )
+    try:
+        return _parse_choices(path)
+    except ConfigError as error:
+        if not refuse:
+            raise
+        raise ConfigError(
+            f"{error}; nothing revoked: writing it anew would drop the revocations it"
+            " holds: mend it or put it back from a copy first"
+        ) from None
+
+
+def _parse_choices(path: Path) -> dict[str, _Choices]:
     table = load_toml(path)
     table.check_keys(["feeds"])
     if "feeds" not in table:

@@ -25,7 +25,7 @@ import re
 import zoneinfo
 from typing import Any
 
-from tms_schedule._validate import parse_json
+from tms_schedule._validate import check_text, parse_json
 from tms_schedule.clinic import iana_zone_names
 from tms_schedule.errors import ScheduleFormatError
 from tms_schedule.export.uid import session_uid
@@ -40,8 +40,11 @@ VERSION = 1
 _MAX_NUMBER = 100_000
 _MAX_SEQUENCE = 2**31 - 1
 # A course id as a Plan takes it (printable ASCII, no space at either end).
+# What a protocol's session may last, and the years a clinic calendar covers: a session
+# outside them was not written by tms_schedule.
+_LONGEST_SESSION = dt.timedelta(hours=10)
+_EARLIEST, _LATEST = 1900, 2399
 _COURSE_ID = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def schedule_to_dict(schedule: Schedule, *, uid_key: str | bytes | None = None) -> dict[str, Any]:
@@ -178,6 +181,17 @@ def schedule_from_json(text: str | bytes) -> Schedule:
             raise ScheduleFormatError(f"{where}.uid: must be a string")
         if session.end <= session.start:
             raise ScheduleFormatError(f"{where}.end: must be after start")
+        if session.end - session.start > _LONGEST_SESSION:
+            raise ScheduleFormatError(
+                f"{where}.end: a session lasts at most {_LONGEST_SESSION.seconds // 3600} hours"
+                f" (as a protocol's may), got {session.start.isoformat()} to"
+                f" {session.end.isoformat()}"
+            )
+        if not _EARLIEST <= session.start.year <= _LATEST:
+            raise ScheduleFormatError(
+                f"{where}.start: must be in the years {_EARLIEST} to {_LATEST} (the clinic"
+                f" calendar's), got {session.start.isoformat()}"
+            )
         sessions.append(session)
     skipped = []
     for i, raw in enumerate(_get(data, "skipped", list, "schedule")):
@@ -232,10 +246,7 @@ def _get(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
 def _one_line(value: str, where: str) -> None:
     """Text read from a file reaches terminals, spreadsheets and calendars: no control
     characters (terminal escape codes among them), no line breaks."""
-    if _CONTROL.search(value):
-        raise ScheduleFormatError(
-            f"{where}: must be one line of text without control characters, got {value!r}"
-        )
+    check_text(value, where, ScheduleFormatError, limit=100_000, blank=True)
 
 
 def _instant(data: dict[str, Any], key: str, where: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:

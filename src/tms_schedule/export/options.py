@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import attrs
 
+from tms_schedule._validate import check_text
 from tms_schedule.errors import InvalidCalendarOptionError
 
 __all__ = ["DEFAULT_REMINDERS", "CalendarOptions", "is_email", "parse_reminder"]
@@ -23,24 +24,16 @@ DEFAULT_REMINDERS = (dt.timedelta(days=1), dt.timedelta(hours=1))
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 _URL = re.compile(r"https?://[^\s\x00-\x1f\x7f\"<>\\^`{|}]+")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _REMINDER = re.compile(r"\s*(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*", re.IGNORECASE)
 
 
-def _text(limit: int) -> Any:
+def _text(limit: int, *, lines: bool = False) -> Any:
+    """A text option; only a description, an address or the handout's line may have
+    several lines (a name or a title ends up in one-line places: an e-mail's headers)."""
+
     def check(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value is None:
-            return
-        if not isinstance(value, str) or not value.strip() or len(value) > limit:
-            raise InvalidCalendarOptionError(
-                f"{attribute.name}: must be a non-empty text of at most {limit} characters,"
-                f" got {value!r}"
-            )
-        if _CONTROL.search(value):
-            raise InvalidCalendarOptionError(
-                f"{attribute.name}: must not contain control characters other than line"
-                f" breaks and tabs, got {value!r}"
-            )
+        if value is not None:
+            check_text(value, attribute.name, InvalidCalendarOptionError, limit=limit, lines=lines)
 
     return check
 
@@ -186,11 +179,15 @@ class CalendarOptions:
     clinic_name: str | None = attrs.field(default=None, converter=_clean, validator=_text(120))
     title: str | None = attrs.field(default=None, converter=_clean, validator=_text(200))
     calendar_name: str | None = attrs.field(default=None, converter=_clean, validator=_text(200))
-    location: str | None = attrs.field(default=None, converter=_clean, validator=_text(500))
+    location: str | None = attrs.field(
+        default=None, converter=_clean, validator=_text(500, lines=True)
+    )
     phone: str | None = attrs.field(default=None, converter=_clean, validator=_text(60))
     url: str | None = attrs.field(default=None, validator=_url)
     organizer: str | None = attrs.field(default=None, validator=_email)
-    description: str | None = attrs.field(default=None, converter=_clean, validator=_text(4000))
+    description: str | None = attrs.field(
+        default=None, converter=_clean, validator=_text(4000, lines=True)
+    )
     session_numbers: bool = False
     milestones: bool = False
     reminders: tuple[dt.timedelta, ...] = attrs.field(
@@ -199,7 +196,9 @@ class CalendarOptions:
     uid_key: str | bytes | None = attrs.field(default=None, validator=_uid_key, repr=False)
     times: Literal["tzid", "utc"] = attrs.field(default="tzid", validator=_times)
     refresh: dt.timedelta | None = attrs.field(default=None, validator=_refresh)
-    cannot_come: str | None = attrs.field(default=None, converter=_clean, validator=_text(500))
+    cannot_come: str | None = attrs.field(
+        default=None, converter=_clean, validator=_text(500, lines=True)
+    )
 
     @property
     def event_title(self) -> str:
