@@ -4,6 +4,7 @@ full disk refuses the whole change (and a retry adds no second closure)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import os
 from pathlib import Path
@@ -15,6 +16,7 @@ from tms_schedule import Course, Plan
 from tms_schedule.book.store import BookStore
 from tms_schedule.cli import main
 
+NOW = dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
 CLINIC = b"""timezone = "America/Denver"
 hours = "07:00-19:00"
 [[chairs]]
@@ -27,7 +29,10 @@ id = "c2"
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
     path = tmp_path / "book.db"
-    with BookStore.create(path, CLINIC) as store, store.change() as change:
+    with (
+        BookStore.create(path, CLINIC) as store,
+        store.change(whole=True, now=NOW, actor="test") as change,
+    ):
         for course_id, at in (("c-1", "09:00"), ("c-2", "10:00")):
             plan = Plan("standard-10hz", change.book.clinic, "2027-03-01", at, course_id)
             change.book = change.book.add(Course.start(plan))

@@ -172,7 +172,7 @@ def test_the_book_refuses_a_course_that_follows_itself_or_one_not_in_the_book(
     refused(
         capsys,
         ["book", "import", str(book), str(following)],
-        "course c-1-m follows c-1, which is not in the book; add c-1 first",
+        "course c-1-m follows c-1, which is not in the book; import c-1 first",
     )
     # Both at once, in any order: the course followed goes in first.
     assert main(["book", "import", str(book), str(following), str(RELEASED / "c-1.json")]) == 0

@@ -173,7 +173,10 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A book with one course, copied for each example."""
     folder = tmp_path_factory.mktemp("book")
     path = folder / "book.db"
-    with BookStore.create(path, CLINIC_TOML) as store, store.change() as change:
+    with (
+        BookStore.create(path, CLINIC_TOML) as store,
+        store.change(whole=True, now=NOW, actor="test") as change,
+    ):
         course = Course.start(
             Plan("standard-10hz", change.book.clinic, "2026-11-16", "09:00", "c-1")
         )

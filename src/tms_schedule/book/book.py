@@ -494,11 +494,6 @@ class Book:
             booking.course == course.course_id for _, booking in self.others
         ):
             raise BookError(f"course: course {course.course_id} is in the book already")
-        if course.follows is not None and course.follows not in self._index:
-            raise BookError(
-                f"course: course {course.course_id} follows {course.follows}, which is not in"
-                f" the book; add {course.follows} first"
-            )
         if course.plan.clinic.timezone != self.clinic.timezone:
             raise BookError(
                 f"course: course {course.course_id} is planned in {course.plan.clinic.timezone},"

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from typing import Any
 
 import attrs
 
+from tms_schedule._validate import check_text
 from tms_schedule.errors import BookError
 
 __all__ = [
@@ -53,26 +53,16 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 def one_line(value: Any, field: str, *, limit: int = 200, empty: bool = False) -> str:
     """``value`` as one line of text: a string without control characters or line and
     paragraph separators, at most ``limit`` characters; refused otherwise (the same rule
-    for what is written and what is read back).
+    for what is written and what is read back: the foundation's one check of free text).
 
     >>> one_line("Snow day", "reason")
     'Snow day'
     >>> one_line("Snow\\tday", "reason")
     Traceback (most recent call last):
     ...
-    tms_schedule.errors.BookError: reason: must be one line of text without control characters, got 'Snow\\tday'
+    tms_schedule.errors.BookError: reason: must be one line of text without control characters (no tab or line break), got 'Snow\\tday'
     """
-    if not isinstance(value, str):
-        raise BookError(f"{field}: must be text, got {value!r}")
-    if not value.strip() and not empty:
-        raise BookError(f"{field}: must not be empty")
-    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp", "Cs") for c in value):
-        raise BookError(
-            f"{field}: must be one line of text without control characters, got {value!r}"
-        )
-    if len(value) > limit:
-        raise BookError(f"{field}: at most {limit} characters, got {len(value)}")
-    return value
+    return check_text(value, field, BookError, limit=limit, blank=empty)
 
 
 def _course_id(value: Any) -> str:

@@ -714,6 +714,13 @@ def _import(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int
         return steps
 
     courses.sort(key=after)  # a course goes in after the one it follows
+    known = {line.course_id for line in store.courses()} | set(given)
+    for course in courses:
+        if course.follows is not None and course.follows not in known:
+            raise UsageError(
+                f"FILE: course {course.course_id} follows {course.follows}, which is not in the"
+                f" book; import {course.follows} first (or with it)"
+            )
     first = min(s.date for course in courses for s in course.schedule.sessions)
     with store.change(since=first, now=now, actor=actor(), action="import") as change:
         for course in courses:
