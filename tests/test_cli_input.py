@@ -25,6 +25,9 @@ CLINIC = """\
 timezone = "America/Denver"
 hours = "07:00-19:00"
 
+[holidays]
+country = "US-CO"
+
 [[chairs]]
 id = "c1"
 """
@@ -191,3 +194,32 @@ def test_a_schedule_with_a_session_of_centuries_is_refused() -> None:
         ScheduleFormatError, match=r"sessions\[29\].end: a session lasts at most 10 hours"
     ):
         schedule_from_json(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("at", "start", "why"),
+    [
+        (
+            "02:00",
+            "2027-03-01",
+            "session 1 on Mon 1 Mar 2027 02:00: it is outside the clinic's"
+            " opening hours that day (07:00-19:00)",
+        ),
+        (
+            "09:00",
+            "2027-05-31",
+            "session 1 on Mon 31 May 2027 09:00: the clinic is closed that"
+            " day (Memorial Day: clinic closed)",
+        ),
+    ],
+)
+def test_a_session_when_the_clinic_is_closed_is_refused_as_closed(
+    book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], at: str, start: str, why: str
+) -> None:
+    """Not "every chair that can run it is booked then": no chair is the reason."""
+    anywhen = ClinicCalendar(
+        "America/Denver", hours="00:00-23:59", open_weekdays=range(7), holidays=None
+    )
+    course = Course.start(Plan("itbs", anywhen, start, at, "c-7"))
+    course.save(tmp_path / "c-7.json")
+    refused(capsys, ["book", "import", str(book), str(tmp_path / "c-7.json")], why)

@@ -267,3 +267,47 @@ def test_without_the_caldav_extra_the_push_says_how_to_install_it(
     monkeypatch.setitem(sys.modules, "caldav", None)  # as if it were not installed
     with pytest.raises(CalDavPushError, match="needs the caldav library.*'caldav' extra"):
         push(course(), "https://dav.clinic.example/desk/appointments/", stamp=STAMP)
+
+
+# -- a hostile server ---------------------------------------------------------------------------
+
+_BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+    + b"".join(
+        b'<!ENTITY %s "%s">' % (bytes([98 + i]), b"&%s;" % bytes([97 + i]) * 10) for i in range(8)
+    )
+    + b']><d:multistatus xmlns:d="DAV:"><d:response><d:href>&i;</d:href></d:response>'
+    b"</d:multistatus>"
+)
+HOSTILE_ANSWERS = {
+    "malformed XML": b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:response>',
+    "an entity bomb": _BOMB,
+    "deep nesting": b'<d:multistatus xmlns:d="DAV:">'
+    + b"<d:x>" * 50_000
+    + b"</d:x>" * 50_000
+    + b"</d:multistatus>",
+    "nothing": b"",
+    "not XML": b"hello",
+}
+
+
+@pytest.mark.parametrize("answer", HOSTILE_ANSWERS.values(), ids=HOSTILE_ANSWERS.keys())
+def test_a_server_answering_what_is_not_caldav_is_one_error(answer: bytes) -> None:
+    """Every request gets a 207 with ``answer``: the push says so in one named error."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response("207 Multi-Status", [("Content-Type", "application/xml")])
+        return [answer]
+
+    server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        course = Course.start(Plan("itbs", ClinicCalendar("UTC"), "2026-11-16", "09:00", "c-1"))
+        url = f"http://127.0.0.1:{server.server_port}/cal/"
+        with pytest.raises(CalDavPushError, match=r"^calendar: .* sent an answer that is not"):
+            push(course, url, stamp=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), timeout=5)
+    finally:
+        server.shutdown()
+        thread.join(5)

@@ -103,7 +103,11 @@ def shown_path(path: str | os.PathLike[str]) -> str:
     >>> shown_path("caf\\udce9.toml")
     'caf\\\\xe9.toml'
     """
-    text = os.fsencode(path).decode("utf-8", "backslashreplace")
+    try:
+        raw = os.fsencode(path)
+    except UnicodeEncodeError:  # a surrogate no system name holds (only \udc80-\udcff do)
+        raw = os.fspath(path).encode("utf-8", "surrogatepass")
+    text = raw.decode("utf-8", "backslashreplace")
     return text if len(text) <= 160 else f"{text[:100]}...{text[-40:]}"
 
 

@@ -148,6 +148,13 @@ class Occupancy:
             return f"no chair runs {protocol.id} (it needs {needs})"
         if any(self.fits(chair, day, start, end) for chair in able):
             return None
+        hours = self.hours(day)  # the clinic's own day first: no chair is the reason then
+        if hours is None:
+            why = self.clinic.closure_reason(day)
+            return f"the clinic is closed that day ({why})" if why else "the clinic is closed"
+        if start < hours[0] or end > hours[1]:
+            opening = self.clinic.day(day).hours
+            return f"it is outside the clinic's opening hours that day ({opening})"
         reasons = []
         for chair in able:
             closed = chair.closed_on(day)

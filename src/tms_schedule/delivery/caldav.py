@@ -231,6 +231,25 @@ def push(
         raise CalDavPushError(f"calendar: {where} refused a request ({_said(problem)})") from None
     except OSError as problem:  # the HTTP library's connection errors are OSErrors too
         raise CalDavPushError(f"calendar: cannot reach {where} ({_why(problem)})") from None
+    except _UNREADABLE as problem:
+        # What the library raises on an answer it cannot read: XML that is malformed,
+        # nested too deeply or an entity bomb (lxml refuses them), or not what CalDAV
+        # answers at all (the library then trips over what is missing).
+        raise CalDavPushError(
+            f"calendar: {where} sent an answer that is not CalDAV ({_said(problem)})"
+        ) from None
+
+
+# SyntaxError covers lxml's XMLSyntaxError; ValueError a calendar object that is not one.
+_UNREADABLE = (
+    SyntaxError,
+    ValueError,
+    AttributeError,
+    TypeError,
+    KeyError,
+    IndexError,
+    RecursionError,
+)
 
 
 def _said(problem: BaseException) -> str:
