@@ -24,6 +24,7 @@ from typing import Literal
 
 import attrs
 
+from tms_schedule._validate import check_text
 from tms_schedule.course.authorization import Authorization
 from tms_schedule.errors import CourseError
 from tms_schedule.plan import Plan
@@ -63,6 +64,16 @@ class MilestoneRules:
     redetermination_code: str = "90869"
 
     def __attrs_post_init__(self) -> None:
+        # Texts go onto every session (a code, "PHQ-9 due"): held to the one rule for text.
+        check_text(self.scale, "scale", CourseError, limit=40)
+        for name in ("initial_code", "subsequent_code", "redetermination_code"):
+            check_text(getattr(self, name), name, CourseError, limit=20)
+        if not isinstance(self.rating_at_end_of, tuple):
+            raise CourseError(
+                f"rating_at_end_of: must be phase names, got {self.rating_at_end_of!r}"
+            )
+        for phase in self.rating_at_end_of:
+            check_text(phase, "rating_at_end_of", CourseError, limit=40)
         for name in ("rating_every", "motor_threshold"):
             value = getattr(self, name)
             if value != "weekly" and (
