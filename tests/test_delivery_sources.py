@@ -8,6 +8,7 @@ import json
 import logging
 import multiprocessing
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,26 @@ def test_two_terminals_revoking_at_once_keep_both_revocations(folder: Path) -> N
             worker.join(30)
             assert worker.exitcode == 0
     assert dict(FolderSource(folder).versions()) == {"c-1": rounds + 1, "c-2": rounds + 1}
+
+
+def test_a_server_reading_during_the_first_revocation_waits_for_it(folder: Path) -> None:
+    """The first revocation makes the lock file before feeds.toml: a reader that finds
+    the lock and no file waits for the revocation instead of taking the file for lost."""
+    from tms_schedule._files import locked
+
+    source = FolderSource(folder)
+    feeds = folder / "feeds.toml"
+    holding, release = threading.Event(), threading.Event()
+
+    def revocation() -> None:
+        with locked(feeds, error=FeedError):
+            holding.set()
+            release.wait(10)
+            feeds.write_text('[feeds."c-1"]\nversion = 2\n')
+
+    writer = threading.Thread(target=revocation)
+    writer.start()
+    holding.wait(10)
+    threading.Timer(0.3, release.set).start()
+    assert dict(source.versions()) == {"c-1": 2, "c-2": 1}
+    writer.join(10)

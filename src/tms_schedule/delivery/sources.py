@@ -356,7 +356,15 @@ def _read_choices(
     a file that cannot be read, raises :class:`ConfigError`.
     """
     if _stat(path) is None:
-        if not (lock_path(path).exists() if revoked is None else revoked):
+        if revoked is None:
+            if not lock_path(path).exists():
+                return {}
+            # The first revocation makes the lock before the file: let one under way end.
+            with locked(path, error=ConfigError, busy="a feed is being revoked"):
+                pass
+            if _stat(path) is not None:
+                return _read_choices(path, folder, refuse=refuse, revoked=True)
+        elif not revoked:
             return {}
         raise ConfigError(
             f"{shown_path(path)}: missing, though feed addresses were revoked in"
