@@ -105,3 +105,15 @@ def cluster() -> Iterator[str]:
 def fresh_site(address: str) -> str:
     """An address naming a site no other test uses (sites partition one database)."""
     return f"{address}&site=t{uuid.uuid4().hex[:12]}"
+
+
+def fresh_database(address: str) -> str:
+    """The address of a new, empty database of the cluster at ``address`` (for what a
+    site cannot hold alone: a database of another schema version)."""
+    import psycopg
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(address, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")
+    base, _, query = address.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}?{query}"

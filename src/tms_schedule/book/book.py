@@ -504,13 +504,16 @@ class Book:
         placed = self._seat(course, self.occupancy(), dict(seats or {}), {}, chair)
         return attrs.evolve(self, courses=(*self.courses, Booked(course, placed)))
 
-    def update(self, course: Course) -> Book:
+    def update(self, course: Course, *, occupancy: Occupancy | None = None) -> Book:
         """The book with the new state of a course it holds (after a record or a re-plan):
-        sessions that kept their time keep their chair; the others get one."""
+        sessions that kept their time keep their chair; the others get one.
+
+        ``occupancy``: the index of the book's other bookings (without this course's) when
+        the caller keeps one across many updates; the course's new bookings go into it."""
         booked = self._booked(course.course_id)
         placed = self._seat(
             course,
-            self.occupancy(without=course.course_id),
+            occupancy or self.occupancy(without=course.course_id),
             {},
             booked.seat_map(),
             None,
@@ -864,19 +867,22 @@ class Book:
             book = attrs.evolve(book, outages=tuple(o for o in self.outages if o not in gone))
         entries: list[Rebooked] = []
         revisions: dict[str, int] = dict(found.revisions)
+        occupancy = book.occupancy()  # one index, following each course as it moves
         for course_id in sorted(revisions):
             if course_id not in book._index:
                 continue
             booked = book._booked(course_id)
             before = booked.course
-            occupancy = book.occupancy(without=course_id)
+            occupancy.remove(course_id)
             course = before.undo_revision(
                 revisions[course_id], now, bookable=book.bookable(before, occupancy)
             )
             if course is before:
+                for day, held in booked.bookings():
+                    occupancy.add(day, held)
                 continue
             old_seats = booked.seat_map()
-            book = book.update(course)
+            book = book.update(course, occupancy=occupancy)
             entries.append(
                 Rebooked(
                     course,
@@ -918,17 +924,20 @@ class Book:
         book = self
         entries: list[Rebooked] = []
         revisions: list[tuple[str, int]] = []
+        occupancy = book.occupancy()  # one index, following each course as it moves
         for _, course_id in sorted(touched):
             booked = book._booked(course_id)
             before = booked.course
             old_seats = booked.seat_map()
-            occupancy = book.occupancy(without=course_id)
-            try:  # first: the same times on other chairs
+            occupancy.remove(course_id)
+            try:  # first: the same times on other chairs (none is open on a closed day)
+                if event.kind == "closure":
+                    raise BookingConflictError("closed")
                 placed = book._seat(before, occupancy, {}, old_seats, None, previous=before)
             except BookingConflictError:
-                # (a fresh index: the failed try left some of the course's sessions in it)
-                course = before.replan(now, policy, bookable=book.bookable(before))
-                book = book.update(course)
+                occupancy.remove(course_id)  # what the failed try had seated
+                course = before.replan(now, policy, bookable=book.bookable(before, occupancy))
+                book = book.update(course, occupancy=occupancy)
                 revisions.append((course_id, course.revision.number))
                 changes = course.changes_since(before.revision.number)
             else:

@@ -76,12 +76,52 @@ class Occupancy:
         self._gaps: dict[tuple[str, dt.date], tuple[_Gap, ...]] = {}
         self._full: dict[dt.date, tuple[_Gap, ...]] = {}
         self._hours: dict[dt.date, _Gap | None] = {}
+        # Each course's bookings, worked out at the first removal.
+        self._by_course: dict[str, list[tuple[dt.date, Booking]]] | None = None
+        self._limits_on: dict[dt.date, bool] = {}
 
     # -- changing ------------------------------------------------------------------------------
 
     def add(self, day: dt.date, booking: Booking) -> None:
-        """Book one more session (the day's gaps are worked out again when next asked)."""
+        """Book one more session: the chair's gaps that day lose it (with the turnover
+        around it); on a day a staff limit applies, every chair's gaps are worked out again
+        when next asked."""
         self.days.setdefault(day, []).append(booking)
+        if self._by_course is not None:
+            self._by_course.setdefault(booking.course, []).append((day, booking))
+        if self._limited(day):
+            self._forget(day)
+            return
+        key = (booking.chair, day)
+        gaps = self._gaps.get(key)
+        chair = self.chairs.get(booking.chair)
+        if gaps and chair is not None:
+            turnover = int(chair.turnover.total_seconds()) // 60
+            self._gaps[key] = _cut(gaps, booking.start - turnover, booking.end + turnover)
+
+    def remove(self, course: str) -> None:
+        """Give back every chair a course holds (before it is seated again: an index kept
+        for many re-plans follows each one instead of being built again)."""
+        if self._by_course is None:
+            self._by_course = {}
+            for when, bookings in self.days.items():
+                for booking in bookings:
+                    self._by_course.setdefault(booking.course, []).append((when, booking))
+        for day, booking in self._by_course.pop(course, ()):
+            self.days[day].remove(booking)
+            if self._limited(day):
+                self._forget(day)
+            else:  # only the chair it held is freer
+                self._gaps.pop((booking.chair, day), None)
+
+    def _limited(self, day: dt.date) -> bool:
+        """Whether a staff limit applies on ``day``."""
+        limited = self._limits_on.get(day)
+        if limited is None:
+            limited = self._limits_on[day] = any(limit.applies(day) for limit in self.limits)
+        return limited
+
+    def _forget(self, day: dt.date) -> None:
         self._full.pop(day, None)
         for chair in self.chairs:
             self._gaps.pop((chair, day), None)
@@ -253,6 +293,20 @@ def _at_least(events: dict[int, int], level: int) -> Iterator[_Gap]:
         elif count < level and since is not None:
             yield (since, moment)
             since = None
+
+
+def _cut(gaps: tuple[_Gap, ...], start: int, end: int) -> tuple[_Gap, ...]:
+    """``gaps`` (in order, apart) less the stretch from ``start`` to ``end``."""
+    out: list[_Gap] = []
+    for g0, g1 in gaps:
+        if g1 <= start or end <= g0:
+            out.append((g0, g1))
+            continue
+        if g0 < start:
+            out.append((g0, start))
+        if end < g1:
+            out.append((end, g1))
+    return tuple(out)
 
 
 def _subtract(span: _Gap, busy: list[_Gap]) -> Iterator[_Gap]:

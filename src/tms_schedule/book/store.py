@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import importlib.resources
 import json
@@ -52,7 +53,7 @@ import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -71,12 +72,15 @@ from tms_schedule.book.office import (
     WaitingEntry,
     one_line,
 )
+from tms_schedule.book.seated import Seated
+from tms_schedule.book.sheet import DaySheet, day_sheet_from
+from tms_schedule.book.usage import Usage, usage_from
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.course.codec import (
     clinic_from_data,
     clinic_to_data,
     course_from_json,
-    course_to_json,
+    course_to_data,
     protocol_from_data,
     protocol_to_data,
 )
@@ -90,11 +94,8 @@ from tms_schedule.errors import (
 )
 from tms_schedule.export.json import schedule_from_json, schedule_to_dict
 from tms_schedule.plan import Plan
+from tms_schedule.schedule import Session
 from tms_schedule.settings import ClinicSettings, settings_from_bytes
-
-if TYPE_CHECKING:
-    from tms_schedule.book.sheet import DaySheet
-    from tms_schedule.book.usage import Usage
 
 __all__ = [
     "DEFAULT_SITE",
@@ -106,7 +107,7 @@ __all__ = [
 ]
 
 #: The schema this tms_schedule writes (a SQLite book's ``PRAGMA user_version``).
-SCHEMA = 4
+SCHEMA = 5
 #: The site of a location that names none.
 DEFAULT_SITE = "default"
 _OCCUPYING = ("scheduled", "attended")
@@ -115,6 +116,8 @@ _SITE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _OFFERS_KEPT = dt.timedelta(days=30)
 # SQLite's limit of parameters in one statement is 999 in old builds.
 _CHUNK = 500
+# More days than a usage covers (the computation refuses such a range).
+_LONGEST_USAGE = dt.timedelta(days=740)
 
 
 # -- locations ---------------------------------------------------------------------------------
@@ -209,7 +212,7 @@ class Engine(Protocol):
     def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
     def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
     def script(self, sql: str) -> None: ...
-    def begin(self, *, write: bool) -> None: ...
+    def begin(self, *, write: bool, migrate: bool = False) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def close(self) -> None: ...
@@ -240,6 +243,7 @@ def _migration(engine: str, version: int) -> str:
 _TABLES = {
     "sites",
     "courses",
+    "documents",
     "sessions",
     "events",
     "offers",
@@ -280,6 +284,7 @@ class BookStore:
         self._db = _engine(self.location, timeout=timeout, threads=threads, create=False)
         self._state_cache: tuple[str, Book] | None = None
         self._courses: dict[str, tuple[int, ClinicCalendar | None, Course]] = {}
+        self._kept = _KeptHolds()
         try:
             self._check_and_migrate()
             self.site = self._find_site()
@@ -319,7 +324,7 @@ class BookStore:
         engine = _engine(where, timeout=10.0, threads=False, create=True)
         made = False
         try:
-            engine.begin(write=True)
+            engine.begin(write=True, migrate=True)
             try:
                 version = engine.schema()
                 if version > SCHEMA:
@@ -412,10 +417,9 @@ class BookStore:
             base = self._state()
             ids = self._known(courses)
             held = self._held(ids, base.clinic)
-            floor = self._floor(held, since, None)
-            return self._book(
-                base, [b for b, _ in held.values()], (), self._holds(floor, set(held), until)
-            )
+            floor = self._floor(held, since, None, None)
+            others = self._holds(floor, set(held), self._version(), until)
+            return self._book(base, [b for b, _ in held.values()], (), others)
 
     def first_day(self, course_id: str) -> dt.date:
         """The local date of a course's first session."""
@@ -429,30 +433,62 @@ class BookStore:
 
     def day_sheet(self, day: dt.date) -> DaySheet:
         """The day sheet of ``day`` (see :meth:`Book.day_sheet
-        <tms_schedule.book.Book.day_sheet>`), from the courses with a session that day."""
-        return self._covering(day, day).day_sheet(day)
+        <tms_schedule.book.Book.day_sheet>`), from the rows of that day's sessions: no
+        course is read."""
+        with self._reading():
+            base = self._state()
+            seated = self._seated(day, day)
+        return day_sheet_from(
+            day,
+            clinic=base.clinic,
+            chairs=base.chairs,
+            limits=base.limits,
+            outages=base.outages,
+            seated=seated,
+        )
 
     def usage(self, first: dt.date, last: dt.date, *, slot: int = 60) -> Usage:
         """Chair time from ``first`` to ``last`` (see :meth:`Book.usage
-        <tms_schedule.book.Book.usage>`), from the courses with sessions those days."""
-        return self._covering(first, last).usage(first, last, slot=slot)
-
-    def _covering(self, first: dt.date, last: dt.date) -> Book:
-        """A window holding every course with a session from ``first`` to ``last``."""
+        <tms_schedule.book.Book.usage>`), from the rows of those days' sessions."""
         with self._reading():
             base = self._state()
-            ids = [
-                row[0]
-                for row in self._db.run(
-                    "SELECT DISTINCT course_id FROM sessions WHERE site = ? AND day >= ? AND"
-                    " day <= ?",
-                    (self.site, first.isoformat(), last.isoformat()),
-                )
-            ]
-            order = {row[0]: k for k, row in enumerate(self._db.run(_IN_ORDER, (self.site,)))}
-            ids.sort(key=order.__getitem__)
-            held = self._held(ids, base.clinic)
-            return self._book(base, [b for b, _ in held.values()], ())
+            # (a range the computation refuses reads few rows before it says why)
+            seated = self._seated(first, min(last, first + _LONGEST_USAGE))
+        return usage_from(
+            first,
+            last,
+            clinic=base.clinic,
+            chairs=base.chairs,
+            outages=base.outages,
+            seated=seated,
+            slot=slot,
+        )
+
+    def _seated(self, first: dt.date, last: dt.date) -> list[Seated]:
+        """The sessions of ``first`` to ``last`` as the views take them."""
+        zone = self._state().clinic.zone
+        return [
+            Seated(
+                Session(
+                    row.number,
+                    row.phase,
+                    row.phase_number,
+                    row.start,
+                    row.end,
+                    row.status,
+                    cpt=row.cpt,
+                    milestones=row.milestones,
+                ),
+                row.chair,
+                row.course_id,
+                row.protocol_id,
+                row.protocol_name,
+                row.block,
+                row.place,
+                row.target,
+            )
+            for row in self._session_rows(first, last, zone)
+        ]
 
     def course(self, course_id: str) -> Course:
         """One course, read alone."""
@@ -505,26 +541,33 @@ class BookStore:
         by start, course and number (only course ``course_id``'s, when given): read from
         rows, no course document parsed."""
         last = last or first
-        one = "" if course_id is None else " AND s.course_id = ?"
         with self._reading():
-            clinic = self._state().clinic
-            rows = self._db.run(
-                "SELECT s.course_id, s.number, s.phase, s.phase_number, s.day, s.starts,"
-                " s.ends, s.status, s.chair, s.place, s.target, s.block, c.protocol,"
-                " c.protocol_name, s.cpt, s.milestones, s.stamp FROM sessions s JOIN"
-                " courses c ON c.site = s.site AND c.course_id = s.course_id WHERE s.site ="
-                f" ? AND s.day >= ? AND s.day <= ?{one} ORDER BY s.starts, s.course_id, s.number",
-                (self.site, first.isoformat(), last.isoformat())
-                + (() if course_id is None else (course_id,)),
-            )
-        zone = clinic.zone
-        return tuple(
-            SessionRow(
+            return tuple(self._session_rows(first, last, self._state().clinic.zone, course_id))
+
+    def _session_rows(
+        self, first: dt.date, last: dt.date, zone: dt.tzinfo, course_id: str | None = None
+    ) -> Iterator[SessionRow]:
+        one = "" if course_id is None else " AND s.course_id = ?"
+        rows = self._db.run(
+            "SELECT s.course_id, s.number, s.phase, s.phase_number, s.day, s.starts, s.ends,"
+            " s.status, s.chair, s.place, s.target, s.block, c.protocol, c.protocol_name,"
+            " s.cpt, s.milestones, s.stamp FROM sessions s JOIN courses c ON c.site = s.site"
+            " AND c.course_id = s.course_id WHERE s.site = ? AND s.day >= ? AND s.day <= ?"
+            f"{one} ORDER BY s.starts, s.course_id, s.number",
+            (self.site, first.isoformat(), last.isoformat())
+            + (() if course_id is None else (course_id,)),
+        )
+        days: dict[str, dt.date] = {}
+        for row in rows:
+            day = days.get(row[4])
+            if day is None:
+                day = days[row[4]] = dt.date.fromisoformat(row[4])
+            yield SessionRow(
                 course_id=row[0],
                 number=int(row[1]),
                 phase=row[2],
                 phase_number=int(row[3]),
-                day=dt.date.fromisoformat(row[4]),
+                day=day,
                 start=_local(int(row[5]), zone),
                 end=_local(int(row[6]), zone),
                 status=row[7],
@@ -535,11 +578,9 @@ class BookStore:
                 protocol_id=row[12],
                 protocol_name=row[13],
                 cpt=row[14],
-                milestones=tuple(json.loads(row[15])),
+                milestones=_milestones(row[15]),
                 stamp=int(row[16]),
             )
-            for row in rows
-        )
 
     def events(self) -> tuple[BookEvent, ...]:
         """The clinic-wide closures and outages entered, in order."""
@@ -628,50 +669,74 @@ class BookStore:
         action = one_line(action, "action", limit=40)
         courses = list(courses)
         with self._reading():
-            # The calendar and the named courses worked out before the site's lock is
-            # taken, so other terminals wait for the change alone (inside, the site's
-            # version and each course's stamp say whether they are still the same).
-            clinic = self._state().clinic
-            if not whole:
-                self._held(self._known(courses), clinic)
+            # What the change holds is read before the site's lock is taken, so other
+            # terminals wait for the change alone; under the lock it is read again only if
+            # the site's version moved meanwhile.
+            seen = self._version()
+            read = self._window_of(courses, days, events, since, whole, now, seen)
         self._begin_write()
         try:
             version = self._bump()
-            base = self._state()
-            if whole:
-                ids = [row[0] for row in self._db.run(_IN_ORDER, (self.site,))]
-            else:
-                ids = self._known(courses)
-            if days is not None:
-                ids += [
-                    row[0]
-                    for row in self._db.run(
-                        "SELECT DISTINCT course_id FROM sessions WHERE site = ? AND day >= ?"
-                        " AND day <= ? AND status = 'scheduled'",
-                        (self.site, days[0].isoformat(), days[1].isoformat()),
-                    )
-                    if row[0] not in ids
-                ]
+            if version - 1 != seen:
+                read = self._window_of(courses, days, events, since, whole, now, version - 1)
+            base, held, floor, others, happened = read
             if expect:
                 self._expect(expect)
-            held = self._held(ids, base.clinic)
-            floor = self._floor(held, since, days)
-            before = self._book(
-                base,
-                [booked for booked, _ in held.values()],
-                self._events() if events or whole else (),
-                () if whole else self._holds(floor, set(held)),
-            )
+            before = self._book(base, [booked for booked, _ in held.values()], happened, others)
             change = BookChange(before, before, self)
             yield change
             if change.book is before:
                 self._db.rollback()  # nothing to write: the version stays
                 return
-            self._write(before, change, held, floor, version, when, actor, action)
+            parsed = self._write(before, change, held, floor, version, when, actor, action)
             self._db.commit()
+            self._courses.update(parsed)  # (only now: a failed commit keeps the old ones)
         except BaseException:
             self._db.rollback()
             raise
+
+    def _window_of(
+        self,
+        courses: Sequence[str],
+        days: tuple[dt.date, dt.date] | None,
+        events: bool,
+        since: dt.date | str | None,
+        whole: bool,
+        now: dt.datetime,
+        version: int,
+    ) -> tuple[
+        Book,
+        dict[str, tuple[Booked, dict[int, tuple[Any, ...]]]],
+        dt.date | None,
+        tuple[tuple[dt.date, Booking], ...],
+        tuple[BookEvent, ...],
+    ]:
+        """What a change holds (see :meth:`change`) as the site's ``version`` has it: the
+        book's state, the courses held with their rows, the first day of the others'
+        chair time, that chair time, and the events."""
+        base = self._state()
+        if whole:
+            ids = [row[0] for row in self._db.run(_IN_ORDER, (self.site,))]
+        else:
+            ids = self._known(courses) + self._on_days(days, courses)
+        held = self._held(ids, base.clinic)
+        if whole:
+            return base, held, None, (), self._events()
+        floor = self._floor(held, since, days, now.astimezone(base.clinic.zone).date())
+        others = self._holds(floor, set(held), version)
+        return base, held, floor, others, self._events() if events else ()
+
+    def _on_days(self, days: tuple[dt.date, dt.date] | None, named: Sequence[str]) -> list[str]:
+        """The courses with a session to come from ``days[0]`` to ``days[1]``, but those
+        ``named``."""
+        if days is None:
+            return []
+        found = self._db.run(
+            "SELECT DISTINCT course_id FROM sessions WHERE site = ? AND day >= ? AND day <= ?"
+            " AND status = 'scheduled' ORDER BY course_id",
+            (self.site, days[0].isoformat(), days[1].isoformat()),
+        )
+        return [row[0] for row in found if row[0] not in named]
 
     def save_offers(self, offers: Iterable[Offer], *, now: dt.datetime) -> None:
         """Keep offers so a later command can take one by its key (offers older than 30
@@ -989,7 +1054,7 @@ class BookStore:
         if version < _FIRST[self._db.kind]:
             raise StoreError(f"{shown}: is a book of unknown schema {version}")
         if version < SCHEMA:
-            self._begin_write()
+            self._db.begin(write=True, migrate=True)
             try:
                 _migrate(self._db, self._db.schema())
                 self._db.commit()
@@ -1129,7 +1194,7 @@ class BookStore:
             ]
             for part in _chunks(wanted):
                 for course_id, document in self._db.run(
-                    f"SELECT course_id, document FROM courses WHERE site = ? AND course_id IN"
+                    f"SELECT course_id, document FROM documents WHERE site = ? AND course_id IN"
                     f" ({_marks(part)})",
                     (self.site, *part),
                 ):
@@ -1176,8 +1241,11 @@ class BookStore:
         held: Mapping[str, tuple[Booked, Any]],
         since: dt.date | str | None,
         days: tuple[dt.date, dt.date] | None,
+        today: dt.date | None,
     ) -> dt.date | None:
-        """The first day of others' chair time a window needs."""
+        """The first day of others' chair time a window needs: ``since``; else the first
+        day of the courses held (not before ``today``: a change moves nothing into the
+        past) or of ``days``; else ``today``; else every day (``None``)."""
         if since is not None:
             if isinstance(since, str):
                 try:
@@ -1190,39 +1258,79 @@ class BookStore:
         firsts = [
             min(s.date for s in booked.course.schedule.sessions) for booked, _ in held.values()
         ]
+        floor = min(firsts) if firsts else today
+        if today is not None and floor is not None and floor < today:
+            floor = today
         if days is not None:
-            firsts.append(days[0])
-        return min(firsts) if firsts else None
+            floor = days[0] if floor is None else min(floor, days[0])
+        return floor
+
+    def _version(self) -> int:
+        rows = self._db.run("SELECT version FROM sites WHERE site = ?", (self.site,))
+        if not rows:
+            raise StoreError(f"{self.shown}: the site {self.site!r} is gone")
+        return int(rows[0][0])
 
     def _holds(
-        self, floor: dt.date | None, held: set[str], until: dt.date | None = None
+        self,
+        floor: dt.date | None,
+        held: set[str],
+        version: int,
+        until: dt.date | None = None,
     ) -> tuple[tuple[dt.date, Booking], ...]:
         """The chair time of the courses not ``held``, from ``floor`` on (every day when
         ``None``) to ``until``: one booking per session, or per accelerated or cluster day
-        and chair."""
-        sql = (
-            "SELECT course_id, number, day, chair, starts, ends, block FROM sessions WHERE"
-            " site = ? AND chair IS NOT NULL AND status IN ('scheduled', 'attended')"
-        )
-        params: list[Any] = [self.site]
-        if floor is not None:
-            sql += " AND day >= ?"
-            params.append(floor.isoformat())
-        if until is not None:
-            sql += " AND day <= ?"
-            params.append(until.isoformat())
-        return _merge_holds(row for row in self._db.run(sql, params) if row[0] not in held)
+        and chair, as the site's ``version`` has it.
 
-    def _holds_between(
-        self, first: dt.date, last: dt.date, held: set[str]
+        What is read from ``floor`` on is kept (a desk's store is asked again and again):
+        when the version moved, only the courses changed since are read again."""
+        if floor is None:
+            return _merge_holds(
+                row for row in self._db.run(_HOLDS, (self.site, "")) if row[0] not in held
+            )
+        kept = self._kept
+        if (
+            kept.floor is None
+            or floor < kept.floor
+            or floor - kept.floor > _KEPT_DAYS
+            or version < kept.version
+        ):
+            kept.load(self._db.run(_HOLDS, (self.site, floor.isoformat())), floor, version)
+        elif version != kept.version:
+            moved = [
+                row[0]
+                for row in self._db.run(
+                    "SELECT course_id FROM courses WHERE site = ? AND stamp > ? AND stamp <= ?",
+                    (self.site, kept.version, version),
+                )
+            ]
+            if len(moved) > _CHUNK:
+                kept.load(self._db.run(_HOLDS, (self.site, floor.isoformat())), floor, version)
+            elif not moved:  # an event, a patient's details, a user: no session moved
+                kept.version = version
+            else:
+                rows = self._db.run(
+                    f"{_HOLDS} AND course_id IN ({_marks(moved)})",
+                    (self.site, kept.floor.isoformat(), *moved),
+                )
+                kept.update(moved, rows, version)
+        return kept.holds(floor, until, held)
+
+    def _holds_on(
+        self, days: Iterable[dt.date], held: set[str]
     ) -> tuple[tuple[dt.date, Booking], ...]:
-        rows = self._db.run(
-            "SELECT course_id, number, day, chair, starts, ends, block FROM sessions WHERE"
-            " site = ? AND chair IS NOT NULL AND status IN ('scheduled', 'attended') AND day"
-            " >= ? AND day < ?",
-            (self.site, first.isoformat(), last.isoformat()),
-        )
-        return _merge_holds(row for row in rows if row[0] not in held)
+        """The chair time of the courses not ``held`` on ``days``."""
+        texts = sorted({day.isoformat() for day in days})
+        found: list[tuple[dt.date, Booking]] = []
+        for chunk in _chunks(texts):
+            rows = self._db.run(
+                "SELECT course_id, number, day, chair, starts, ends, block FROM sessions WHERE"
+                " site = ? AND chair IS NOT NULL AND status IN ('scheduled', 'attended') AND"
+                f" day IN ({_marks(chunk)})",
+                (self.site, *chunk),
+            )
+            found += _merge_holds(row for row in rows if row[0] not in held)
+        return tuple(found)
 
     def _book(
         self,
@@ -1310,7 +1418,8 @@ class BookStore:
         when: str,
         actor: str,
         action: str,
-    ) -> None:
+    ) -> dict[str, tuple[int, ClinicCalendar | None, Course]]:
+        """Write what changed; the courses written, to keep once the change commits."""
         after = change.book
         if not isinstance(after, Book):
             raise BookError(f"book: must be a Book, got {after!r}")
@@ -1319,22 +1428,14 @@ class BookStore:
         gone = set(before.course_ids()) - set(after.course_ids())
         if gone:
             raise StoreError(f"not saved: a book keeps its courses ({', '.join(sorted(gone))})")
-        problems = after.check()
-        if problems:  # the book refuses these; never write one that holds them
-            raise StoreError(f"not saved: {problems[0]}")
         zone = after.clinic.zone
         changed: list[tuple[Booked, list[tuple[Any, ...]], dict[int, tuple[Any, ...]]]] = []
-        earliest: dt.date | None = None
         for booked in after.courses:
             was = held.get(booked.course_id)
             if was is not None and was[0].course is booked.course and was[0].seats == booked.seats:
                 continue
             rows = _session_rows(self.site, booked, zone, version)
-            old = was[1] if was is not None else {}
-            changed.append((booked, rows, old))
-            days = [dt.date.fromisoformat(r[_DAY]) for r in rows if r[_CHAIR] is not None]
-            if days and (earliest is None or min(days) < earliest):
-                earliest = min(days)
+            changed.append((booked, rows, was[1] if was is not None else {}))
         new = [
             booked.course_id
             for booked, _, old in changed
@@ -1347,64 +1448,65 @@ class BookStore:
             )
             if there:
                 raise BookError(f"course: course {there[0][0]} is in the book already")
-        if floor is not None and earliest is not None and earliest < floor:
-            # A session went before the window's first day: check it against what is there.
-            wider = attrs.evolve(
-                after,
-                others=(*after.others, *self._holds_between(earliest, floor, set(held) | set(new))),
-            )
-            problems = wider.check()
-            if problems:
-                raise StoreError(f"not saved: {problems[0]}")
+        problems = self._check_change(before, after, [b for b, _, _ in changed], held, floor)
+        if problems:  # the book refuses these; never write one that holds them
+            raise StoreError(f"not saved: {problems[0]}")
         self._write_state(before, after)
         self._write_events(before, after)
         # First every changed row goes, then the new ones come: two courses may swap times.
+        stale: list[tuple[str, str, int]] = []
+        fresh: list[tuple[Any, ...]] = []
         for booked, rows, old in changed:
-            fresh = {r[2]: r for r in rows}
-            stale = [n for n, r in old.items() if n not in fresh or fresh[n][:-1] != r[:-1]]
-            for chunk in _chunks(stale):
-                self._db.run(
-                    f"DELETE FROM sessions WHERE site = ? AND course_id = ? AND number IN"
-                    f" ({_marks(chunk)})",
-                    (self.site, booked.course_id, *chunk),
-                )
+            now_rows = {row[2]: row for row in rows}
+            for number, was in old.items():
+                row = now_rows.get(number)
+                if row is None or row[:-1] != was[:-1]:
+                    stale.append((self.site, booked.course_id, number))
+            fresh += (r for r in rows if r[2] not in old or old[r[2]][:-1] != r[:-1])
+        self._db.run_many(
+            "DELETE FROM sessions WHERE site = ? AND course_id = ? AND number = ?", stale
+        )
         order = self._next_order()
+        lines, documents = [], []
+        parsed: dict[str, tuple[int, ClinicCalendar | None, Course]] = {}
         for booked, rows, _ in changed:
             course = booked.course
             own = int(course.plan.clinic != after.clinic)
             local = sorted(r[_DAY] for r in rows) or [course.plan.start.isoformat()]
-            values = (
-                self.site,
-                course.course_id,
-                order,
-                _document(course),
-                own,
-                course.plan.protocol.id,
-                course.plan.protocol.name,
-                course.follows,
-                course.plan.start.isoformat(),
-                local[0],
-                local[-1],
-                str(course.progress()),
-                version,
+            lines.append(
+                (
+                    self.site,
+                    course.course_id,
+                    order,
+                    own,
+                    course.plan.protocol.id,
+                    course.plan.protocol.name,
+                    course.follows,
+                    course.plan.start.isoformat(),
+                    local[0],
+                    local[-1],
+                    str(course.progress()),
+                    version,
+                )
             )
-            self._db.run(
-                "INSERT INTO courses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT"
-                " (site, course_id) DO UPDATE SET document = excluded.document, own_calendar ="
-                " excluded.own_calendar, protocol = excluded.protocol, protocol_name ="
-                " excluded.protocol_name, follows = excluded.follows, plan_start ="
-                " excluded.plan_start, first_day = excluded.first_day, last_day ="
-                " excluded.last_day, progress = excluded.progress, stamp = excluded.stamp",
-                values,
-            )
+            documents.append((self.site, course.course_id, _document(course)))
             if course.course_id not in held:
                 order += 1
-            self._courses[course.course_id] = (version, None if own else after.clinic, course)
-        for _, rows, old in changed:
-            fresh_rows = [r for r in rows if r[2] not in old or old[r[2]][:-1] != r[:-1]]
-            self._db.run_many(
-                f"INSERT INTO sessions VALUES ({_marks(rows[0]) if rows else '?'})", fresh_rows
-            )
+            parsed[course.course_id] = (version, None if own else after.clinic, course)
+        self._db.run_many(
+            f"INSERT INTO courses ({_COURSE_COLUMNS}) VALUES ({_marks(range(12))}) ON CONFLICT"
+            " (site, course_id) DO UPDATE SET own_calendar = excluded.own_calendar, protocol ="
+            " excluded.protocol, protocol_name = excluded.protocol_name, follows ="
+            " excluded.follows, plan_start = excluded.plan_start, first_day = excluded.first_day,"
+            " last_day = excluded.last_day, progress = excluded.progress, stamp = excluded.stamp",
+            lines,
+        )
+        self._db.run_many(
+            "INSERT INTO documents (site, course_id, document) VALUES (?, ?, ?) ON CONFLICT"
+            " (site, course_id) DO UPDATE SET document = excluded.document",
+            documents,
+        )
+        self._db.run_many(f"INSERT INTO sessions VALUES ({_marks(range(16))})", fresh)
         entries: list[tuple[Any, ...]] = [
             (
                 version,
@@ -1420,14 +1522,48 @@ class BookStore:
         if not changed:
             entries.append((version, when, actor, action, None, None, change.detail or action))
         self._audit(entries)
+        return parsed
+
+    def _check_change(
+        self,
+        before: Book,
+        after: Book,
+        changed: Sequence[Booked],
+        held: Mapping[str, tuple[Booked, Any]],
+        floor: dt.date | None,
+    ) -> list[str]:
+        """What :meth:`Book.check` finds wrong with the courses a change wrote, against
+        every other course's chair time where it could matter.
+
+        A course can clash only where it holds chair time it did not hold before: those
+        days' chair time of every other course is looked at (read from the rows for the
+        days before the window's first day), and the changed courses' own rules (their
+        chairs, the chairs' days out, outages) everywhere. A change of the clinic's
+        calendar, chairs, limits or outages checks every course the change holds."""
+        if not changed:
+            return []
+        kept: Sequence[Booked] = ()
+        if not _same_state(before, after):
+            changed = after.courses
+        else:
+            ids = {booked.course_id for booked in changed}
+            kept = [booked for booked in after.courses if booked.course_id not in ids]
+        new_days: set[dt.date] = set()
+        for booked in changed:
+            was = held.get(booked.course_id)
+            old = set(was[0].bookings()) if was is not None else set()
+            new_days.update(day for day, hold in booked.bookings() if (day, hold) not in old)
+        others = [entry for entry in after.others if entry[0] in new_days] if new_days else []
+        others += (entry for booked in kept for entry in booked.bookings() if entry[0] in new_days)
+        if floor is not None:
+            early = [day for day in new_days if day < floor]
+            if early:  # before the window's first day: the rows say what is there
+                others += self._holds_on(early, {b.course_id for b in after.courses})
+        probe = Book(after.clinic, after.chairs, after.limits, after.outages, changed, (), others)
+        return probe.check()
 
     def _write_state(self, before: Book, after: Book) -> None:
-        if (
-            before.clinic == after.clinic
-            and before.chairs == after.chairs
-            and before.limits == after.limits
-            and before.outages == after.outages
-        ):
+        if _same_state(before, after):
             return
         self._db.run(
             "UPDATE sites SET state = ? WHERE site = ?",
@@ -1507,7 +1643,7 @@ class BookStore:
         engine = _engine(where, timeout=self.timeout, threads=False, create=True)
         made = False
         try:
-            engine.begin(write=True)
+            engine.begin(write=True, migrate=True)
             try:
                 version = engine.schema()
                 if version == 0:
@@ -1548,6 +1684,49 @@ class BookStore:
         return BookStore(where.target, site=site, timeout=self.timeout)
 
 
+class _KeptHolds:
+    """The chair time of every course from a day on, by course, as a version of the site
+    has it: what a store kept open reads once and then follows change by change."""
+
+    def __init__(self) -> None:
+        self.floor: dt.date | None = None
+        self.version = -1
+        self.courses: dict[str, tuple[tuple[dt.date, Booking], ...]] = {}
+        self._all: tuple[tuple[dt.date, Booking], ...] | None = None
+
+    def load(self, rows: Iterable[Sequence[Any]], floor: dt.date, version: int) -> None:
+        self.floor, self.version, self.courses = floor, version, {}
+        self.update((), rows, version)
+
+    def update(self, moved: Iterable[str], rows: Iterable[Sequence[Any]], version: int) -> None:
+        """The courses ``moved`` as ``rows`` have them now."""
+        for course_id in moved:
+            self.courses.pop(course_id, None)
+        found: dict[str, list[tuple[dt.date, Booking]]] = {}
+        for day, booking in _merge_holds(rows):
+            found.setdefault(booking.course, []).append((day, booking))
+        for course_id, holds in found.items():
+            self.courses[course_id] = tuple(holds)
+        self.version = version
+        self._all = None
+
+    def holds(
+        self, floor: dt.date, until: dt.date | None, held: set[str]
+    ) -> tuple[tuple[dt.date, Booking], ...]:
+        """The chair time of the courses not ``held`` from ``floor`` to ``until``."""
+        if self._all is None:
+            self._all = tuple(entry for holds in self.courses.values() for entry in holds)
+        if floor == self.floor and until is None and not held.intersection(self.courses):
+            return self._all
+        return tuple(
+            entry
+            for entry in self._all
+            if entry[1].course not in held
+            and floor <= entry[0]
+            and (until is None or entry[0] <= until)
+        )
+
+
 @attrs.define
 class BookChange:
     """The book inside one :meth:`BookStore.change`: set :attr:`book` to the new book.
@@ -1571,6 +1750,17 @@ class BookChange:
 # -- rows ----------------------------------------------------------------------------------------
 
 _IN_ORDER = "SELECT course_id FROM courses WHERE site = ? ORDER BY booked_order"
+# The chair time sessions hold from a day on (more conditions may follow).
+_HOLDS = (
+    "SELECT course_id, number, day, chair, starts, ends, block FROM sessions WHERE site = ?"
+    " AND chair IS NOT NULL AND status IN ('scheduled', 'attended') AND day >= ?"
+)
+# Kept chair time older than this (before the first day asked for) is let go.
+_KEPT_DAYS = dt.timedelta(days=14)
+_COURSE_COLUMNS = (
+    "site, course_id, booked_order, own_calendar, protocol, protocol_name, follows, plan_start,"
+    " first_day, last_day, progress, stamp"
+)
 _SESSION_COLUMNS = (
     "site, course_id, number, phase, phase_number, day, starts, ends, status, chair, place,"
     " target, block, cpt, milestones, stamp"
@@ -1580,12 +1770,8 @@ _CHAIR = 9
 # Each table a copy moves, its columns, and the order its rows are compared in.
 _COPIED = (
     ("sites", "site, settings, settings_name, state, version", "site"),
-    (
-        "courses",
-        "site, course_id, booked_order, document, own_calendar, protocol, protocol_name,"
-        " follows, plan_start, first_day, last_day, progress, stamp",
-        "course_id",
-    ),
+    ("courses", _COURSE_COLUMNS, "course_id"),
+    ("documents", "site, course_id, document", "course_id"),
     ("sessions", _SESSION_COLUMNS, "course_id, number"),
     (
         "events",
@@ -1637,11 +1823,21 @@ def _session_rows(site: str, booked: Booked, zone: Any, stamp: int) -> list[tupl
                 target,
                 int(s.phase in blocks),
                 s.cpt,
-                json.dumps(list(s.milestones)),
+                _milestones_text(s.milestones),
                 stamp,
             )
         )
     return rows
+
+
+def _same_state(before: Book, after: Book) -> bool:
+    """Whether two books have the same calendar, chairs, limits and outages."""
+    return (
+        before.clinic == after.clinic
+        and before.chairs == after.chairs
+        and before.limits == after.limits
+        and before.outages == after.outages
+    )
 
 
 def _merge_holds(rows: Iterable[Sequence[Any]]) -> tuple[tuple[dt.date, Booking], ...]:
@@ -1673,7 +1869,18 @@ def _merge_holds(rows: Iterable[Sequence[Any]]) -> tuple[tuple[dt.date, Booking]
 
 
 def _document(course: Course) -> str:
-    return course_to_json(course)
+    """The course's document as the store keeps it: compact JSON (what a course file holds,
+    without its indentation, which costs most of the writing)."""
+    return json.dumps(course_to_data(course), ensure_ascii=False, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=256)
+def _milestones_text(milestones: tuple[str, ...]) -> str:
+    return json.dumps(list(milestones))
+
+
+def _milestones(text: str) -> tuple[str, ...]:
+    return () if text == "[]" else tuple(json.loads(text))
 
 
 def _local(moment: int, zone: dt.tzinfo) -> dt.datetime:

@@ -102,7 +102,7 @@ class PostgresEngine:
         except self._psycopg.Error as error:
             raise self.failed(error) from None
 
-    def begin(self, *, write: bool) -> None:
+    def begin(self, *, write: bool, migrate: bool = False) -> None:
         self.run(
             "BEGIN ISOLATION LEVEL READ COMMITTED"
             if write

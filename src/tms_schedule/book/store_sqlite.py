@@ -112,6 +112,7 @@ class SqliteEngine:
     ) -> None:
         self.path = Path(path)
         self.shown = shown_path(path)
+        self._migrating = False
         self.timeout = timeout
         network = network_file_system(self.path)
         if network is not None:
@@ -177,16 +178,36 @@ class SqliteEngine:
         for statement in _statements(sql):
             self.run(statement)
 
-    def begin(self, *, write: bool) -> None:
-        """Start a transaction: a writer waits for the file's other writer."""
+    def begin(self, *, write: bool, migrate: bool = False) -> None:
+        """Start a transaction: a writer waits for the file's other writer. A migration's
+        runs with foreign keys off (SQLite changes a table's columns by making it again,
+        which they would refuse) and checks them all before it commits."""
+        if migrate:
+            self.run("PRAGMA foreign_keys = OFF")  # (outside a transaction, or it is ignored)
+            self._migrating = True
         self.run("BEGIN IMMEDIATE" if write else "BEGIN")
 
     def commit(self) -> None:
+        if self._migrating:
+            broken = self.run("PRAGMA foreign_key_check")
+            if broken:
+                raise StoreError(
+                    f"{self.shown}: the migration left rows without their course or site"
+                    f" ({len(broken)} in {', '.join(sorted({row[0] for row in broken}))});"
+                    " nothing was changed"
+                )
         self.run("COMMIT")
+        self._migrated()
 
     def rollback(self) -> None:
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
+        self._migrated()
+
+    def _migrated(self) -> None:
+        if self._migrating:
+            self._migrating = False
+            self.run("PRAGMA foreign_keys = ON")
 
     def close(self) -> None:
         self._db.close()
