@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -28,6 +30,24 @@ id = "deep"
 label = "Deep TMS room"
 runs = ["h1", "h7"]
 """
+
+
+#: Now, for the command line in these tests: a Friday before the courses below start.
+NOW = dt.datetime(2026, 11, 27, 12, tzinfo=ZoneInfo("America/Denver"))
+
+
+class Clock:
+    """The command line's clock, set by a test."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr("tms_schedule.cli.book._clock", lambda: clock.now)
+    return clock
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -116,11 +136,12 @@ def test_a_front_desk_books_two_courses_and_a_snow_day(
 
 
 def test_records_and_replans_go_through_the_book(
-    db: str, capsys: pytest.CaptureFixture[str]
+    db: str, capsys: pytest.CaptureFixture[str], clock: Clock
 ) -> None:
-    # A course that started before today (the command line reads the clock).
+    clock.now = dt.datetime(2026, 10, 30, 12, tzinfo=NOW.tzinfo)
     key = offers(capsys, db, "itbs", "--at", "10:00", start="2026-11-02")[0]
     run(capsys, "book", "take", db, key, "--course-id", "c-1")
+    clock.now = NOW  # four weeks on
     status, out, err = run(capsys, "book", "record", db, "c-1", "1", "--attended")
     assert status == 0, err
     assert out == "Course c-1 session 1: attended (record 1, saved)\n"
@@ -271,6 +292,10 @@ def test_the_day_sheet_usage_and_room_views_print_and_write(
             "--window: must be",
         ),
         (["offer", "{db}", "itbs", "--start", "2026-11-30", "--chair", "c9"], "no chair 'c9'"),
+        (
+            ["offer", "{db}", "itbs", "--start", "2025-11-30"],
+            "--start: 2025-11-30 is before today (2026-11-27); a course cannot start in the past",
+        ),
         (["take", "{db}", "deadbeef", "--course-id", "c-1"], "no offer 'deadbeef'"),
         (["record", "{db}", "c-9", "1", "--attended"], "no course 'c-9' in the book"),
         (["close", "{db}", "2026-13-01", "--reason", "x"], "DATE: "),

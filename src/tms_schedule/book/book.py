@@ -548,6 +548,7 @@ class Book:
         dates: int = 10,
         count: int = 3,
         follows: str | None = None,
+        now: dt.datetime | None = None,
     ) -> tuple[Offer, ...]:
         """The best ``count`` ways to book a new course of ``protocol`` (see
         :mod:`tms_schedule.book.offers`): starting on one of the first ``dates`` days from
@@ -557,6 +558,11 @@ class Book:
         ``follows``: the course in the book this one follows (maintenance after an acute
         course). A protocol that names no equipment then runs on that course's, as
         :meth:`Course.next_course` has it; take the offer with the same ``follows``.
+
+        ``now``: when given, no offer starts before it: an ``earliest`` before its day is
+        refused (:class:`~tms_schedule.errors.BookError`: a wrong year, most often), and
+        today's times that have passed are not offered. Clinic software passes it; without
+        it the book answers for the dates asked, past or not.
 
         None raises :class:`~tms_schedule.errors.NoOfferError`, with the first later start
         dates that could hold the course when there are any.
@@ -591,6 +597,7 @@ class Book:
             chair=chair,
             dates=dates,
             count=count,
+            now=None if now is None else _moment(now, "now"),
         )
 
     def take(
@@ -1097,6 +1104,12 @@ def _date(value: Any, field: str) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             raise BookError(f"{field}: must be a date written 2026-11-16, got {value!r}") from None
+    return value
+
+
+def _moment(value: Any, field: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
+        raise BookError(f"{field}: must be a date and time with its time zone, got {value!r}")
     return value
 
 

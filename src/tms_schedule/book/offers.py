@@ -4,20 +4,29 @@ The front desk asks for a protocol, the earliest start, a preferred time with a 
 ("09:00, give or take an hour") and perhaps a chair. For each start date (the first
 ``dates`` days a plan can start on) the plan is expanded once; for every day of the course
 and every chair that can run it, one bit mask says which shifts of the day's sessions
-(every ``step`` minutes across the window) fit the chair's free stretches. The choices are
-then bit arithmetic:
+(every ``step`` minutes across the window) fit the chair's free stretches (a
+:class:`_Grid`). The search then tries named strategies over those masks
+(:data:`STRATEGIES`), each a way of choosing a time and a chair for every day:
 
-1. one time and one chair for every day (nothing to trade off but the start and the time);
-2. one time, the chair changing on some days (as few changes as possible);
-3. one chair, the time changing on some days (as few days and minutes as possible);
-4. both changing, when nothing else holds the course.
+1. *one time, one chair*: the same time and chair every day (nothing to trade off but the
+   start and the time);
+2. *one time, chairs change*: the same time, the chair changing on as few days as
+   possible;
+3. *one chair, times change*: one chair, the time changing on as few days and by as few
+   minutes as possible;
+4. *both change*: each day its nearest time, on the chair used the day before where it
+   can; tried only when none of the others holds the course.
 
-Each offer says what it trades off, in words, and holds its full schedule with the chair
-of each session. Offers are ranked by a cost of those trade-offs (a day later, ten minutes
-off the preferred time, a changed time or chair on one day, the preferred chair missed)
-and the search is deterministic: the same book and question give the same offers.
-Taking an offer (:meth:`Book.take <tms_schedule.book.Book.take>`) books exactly it, or
-fails if the book changed meanwhile.
+One cost model (:class:`CostModel`) prices every trade-off, in "tens of minutes off the
+preferred time": a day later, ten minutes off, a day at another time, a changed chair, the
+preferred chair missed. The strategies choose between their own candidates with it, and
+every offer is ranked by it and says what it trades off, in words. The search is
+deterministic: the same book and question give the same offers. Taking an offer
+(:meth:`Book.take <tms_schedule.book.Book.take>`) books exactly it, or fails if the book
+changed meanwhile.
+
+Given ``now``, no offer starts before it: an earliest date in the past is refused (a wrong
+year, most often), and today's times that have passed are not offered.
 """
 
 from __future__ import annotations
@@ -26,29 +35,104 @@ import datetime as dt
 import hashlib
 import itertools
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import attrs
 
 from tms_schedule._dates import short_day
 from tms_schedule.book.chairs import Chair
 from tms_schedule.book.occupancy import Occupancy, block_phases, minute
-from tms_schedule.errors import BlockSplitError, NoOfferError, TmsScheduleError
+from tms_schedule.errors import BlockSplitError, BookError, NoOfferError, TmsScheduleError
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Schedule, Session
 
-__all__ = ["Offer", "find_offers"]
+__all__ = ["STRATEGIES", "CostModel", "Offer", "Strategy", "find_offers"]
 
 #: A placeholder course id while an offer is not taken.
 OFFER_COURSE = "offer"
-# The cost of each trade-off, in "minutes of preferred time" (ten minutes off costs 1).
-_COST_DAY_LATER = 3.0
-_COST_TEN_MINUTES = 1.0
-_COST_TIME_DAY = 1.5
-_COST_CHAIR_CHANGE = 1.0
-_COST_NOT_PREFERRED = 2.0
+
+
+@attrs.frozen
+class CostModel:
+    """What each trade-off of an offer costs, in one unit: ten minutes off the preferred
+    time costs 1. Every offer is ranked by it (lower is better), and the strategies choose
+    between their own candidates by it too.
+
+    Attributes:
+        day_later: a start one day after the earliest date.
+        ten_minutes: ten minutes between the time asked for and the offer's.
+        time_day: one day at another time than the offer's own (besides its minutes).
+        chair_change: a chair change from one day to the next.
+        not_preferred: the chair asked for missed on every day (a share of it for some).
+
+    >>> CostModel().day_at(30)  # one day 30 minutes off the offer's time
+    4.5
+    """
+
+    day_later: float = 3.0
+    ten_minutes: float = 1.0
+    time_day: float = 1.5
+    chair_change: float = 1.0
+    not_preferred: float = 2.0
+
+    def minutes_off(self, minutes: int) -> float:
+        """``minutes`` away from a time (either way)."""
+        return self.ten_minutes * abs(minutes) / 10
+
+    def day_at(self, minutes: int) -> float:
+        """One day ``minutes`` away from the offer's time (0: none)."""
+        return self.time_day + self.minutes_off(minutes) if minutes else 0.0
+
+    def judge(
+        self, question: _Question, start: dt.date, minutes: Sequence[int], seats: Sequence[str]
+    ) -> tuple[int, float, tuple[str, ...]]:
+        """An offer's main shift (the most common one), its cost and its trade-offs in
+        words, from its start and each day's shift (minutes from the time asked for) and
+        chair."""
+        counts: dict[int, int] = {}
+        for m in minutes:
+            counts[m] = counts.get(m, 0) + 1
+        main = max(counts, key=lambda m: (counts[m], -abs(m), -m))
+        tradeoffs: list[str] = []
+        cost = 0.0
+        later = (start - question.earliest).days
+        if later:
+            tradeoffs.append(
+                f"starts {short_day(start)}, {later} day{_s(later)} after the earliest date"
+            )
+            cost += self.day_later * later
+        if main:
+            tradeoffs.append(
+                f"at {_shifted(question.at, main):%H:%M} instead of {question.at:%H:%M}"
+            )
+            cost += self.minutes_off(main)
+        off = [m for m in minutes if m != main]
+        if off:
+            spread = max(abs(m - main) for m in off)
+            tradeoffs.append(
+                f"the time differs on {len(off)} day{_s(len(off))} (by up to {spread} minutes)"
+            )
+            cost += sum(self.day_at(m - main) for m in off)
+        changes = sum(1 for a, b in itertools.pairwise(seats) if a != b)
+        if changes:
+            tradeoffs.append(f"changes chair on {changes} day{_s(changes)}")
+            cost += self.chair_change * changes
+        if question.chair is not None:
+            elsewhere = sum(1 for c in seats if c != question.chair)
+            if elsewhere:
+                tradeoffs.append(
+                    f"not on {question.chair} on {elsewhere} day{_s(elsewhere)}"
+                    if elsewhere < len(seats)
+                    else f"not on {question.chair}"
+                )
+                cost += self.not_preferred * (elsewhere / len(seats))
+        return main, round(cost, 3), tuple(tradeoffs)
+
+
+#: The cost model offers are ranked by.
+COSTS = CostModel()
 
 
 @attrs.frozen
@@ -112,6 +196,10 @@ class _Question:
     chair: str | None
     dates: int
     count: int
+    #: The first minute a session may start at (now), and its local day.
+    not_before: int | None = None
+    today: dt.date | None = None
+    costs: CostModel = COSTS
 
 
 def find_offers(
@@ -125,9 +213,55 @@ def find_offers(
     chair: str | None = None,
     dates: int = 10,
     count: int = 3,
+    now: dt.datetime | None = None,
 ) -> tuple[Offer, ...]:
-    """The best ``count`` offers (see the module); none raises :class:`NoOfferError`."""
+    """The best ``count`` offers (see the module); none raises :class:`NoOfferError`.
+
+    With ``now``, an ``earliest`` before its day raises :class:`BookError`, and no session
+    of an offer starts before it."""
     question = _Question(protocol, earliest, at, window, step, chair, dates, count)
+    if now is not None:
+        today = now.astimezone(occupancy.clinic.zone).date()
+        if earliest < today:
+            raise BookError(
+                f"earliest: {earliest} is before today ({today}); a course cannot start in"
+                " the past (a wrong year?)"
+            )
+        question = attrs.evolve(question, not_before=minute(now), today=today)
+    able = _able_chairs(occupancy, question)
+    starts = _start_dates(occupancy, question)
+    if not starts:
+        raise NoOfferError(
+            f"no start date from {earliest} can hold {protocol.id} at {at:%H:%M} give or take"
+            f" {window} minutes: {_why_no_plan(occupancy, question)}",
+            (),
+        )
+    masks_seen: dict[tuple[str, dt.date, tuple[tuple[int, int], ...]], int] = {}
+    candidates = [
+        draft
+        for plan in starts
+        for draft in _offers_on(occupancy, question, plan, able, masks_seen)
+    ]
+    if not candidates:
+        later = _next_dates(occupancy, question, starts, able)
+        hint = (
+            f"; the first start dates that could hold it: {', '.join(map(str, later))}"
+            if later
+            else ""
+        )
+        raise NoOfferError(
+            f"no chair holds every session of {protocol.id} at {at:%H:%M} give or take"
+            f" {window} minutes for a start {starts[0].start} to {starts[-1].start}{hint}",
+            later,
+        )
+    # Only the offers shown are written out in full.
+    return tuple(draft.build() for draft in _shown(candidates, count))
+
+
+def _able_chairs(occupancy: Occupancy, question: _Question) -> list[Chair]:
+    """The chairs that can run the protocol; none, or a chair asked for that cannot, is
+    refused."""
+    protocol, chair = question.protocol, question.chair
     able = occupancy.able(protocol)
     if not able:
         raise NoOfferError(
@@ -142,42 +276,22 @@ def find_offers(
             )
         if not occupancy.chairs[chair].can_run(protocol):
             raise NoOfferError(f"chair: {chair} cannot run {protocol.id}")
-    candidates: list[_Draft] = []
-    starts = _start_dates(occupancy, question)
-    masks_seen: dict[tuple[str, dt.date, tuple[tuple[int, int], ...]], int] = {}
-    for plan in starts:
-        candidates += _offers_on(occupancy, question, plan, able, masks_seen)
-    if not starts:
-        raise NoOfferError(
-            f"no start date from {earliest} can hold {protocol.id} at {at:%H:%M} give or take"
-            f" {window} minutes: {_why_no_plan(occupancy, question)}",
-            (),
-        )
-    if not candidates:
-        later = _next_dates(occupancy, question, starts, able)
-        hint = (
-            f"; the first start dates that could hold it: {', '.join(map(str, later))}"
-            if later
-            else ""
-        )
-        searched = f"{starts[0].start} to {starts[-1].start}" if starts else f"from {earliest}"
-        raise NoOfferError(
-            f"no chair holds every session of {protocol.id} at {at:%H:%M} give or take"
-            f" {window} minutes for a start {searched}{hint}",
-            later,
-        )
+    return able
+
+
+def _shown(candidates: list[_Draft], count: int) -> list[_Draft]:
+    """The ``count`` offers shown, by rank: the best, the earliest start and the best
+    offer with no trade-off but its start lead, when they exist."""
     ranked = sorted(candidates, key=_Draft.rank)
-    chosen: list[_Draft] = []
-    # The earliest start and the offer with no trade-off lead, when they exist.
-    earliest_offer = min(candidates, key=lambda d: (d.plan.start, *d.rank()))
+    earliest = min(candidates, key=lambda d: (d.plan.start, *d.rank()))
     exact = [d for d in ranked if all(t.startswith("starts ") for t in d.tradeoffs)]
-    for draft in [*ranked[:1], earliest_offer, *exact[:1], *ranked]:
+    chosen: list[_Draft] = []
+    for draft in [*ranked[:1], earliest, *exact[:1], *ranked]:
         if draft not in chosen:
             chosen.append(draft)
         if len(chosen) == count:
             break
-    # Only the offers shown are written out in full.
-    return tuple(draft.build() for draft in sorted(chosen, key=_Draft.rank))
+    return sorted(chosen, key=_Draft.rank)
 
 
 def _start_dates(occupancy: Occupancy, question: _Question) -> list[Plan]:
@@ -274,43 +388,81 @@ def _shifts(question: _Question) -> tuple[int, int]:
     return -steps * question.step, 2 * steps + 1
 
 
+_Masks = dict[tuple[str, dt.date, tuple[tuple[int, int], ...]], int]
+
+
+@attrs.frozen
+class _Grid:
+    """A start date's course as the strategies see it: for each day of the course and
+    each chair that can run it, the bit mask of the shifts that fit (bit ``k``: the day's
+    sessions moved by ``low + k * step`` minutes from the time asked for).
+
+    Attributes:
+        plan: the start date's plan.
+        schedule: its sessions at the time asked for.
+        days: the course's days, in order, with their sessions.
+        masks: ``masks[d][c]``, day ``d``'s mask on chair ``c``.
+        chairs: the chairs' ids, by index.
+        low, step, width: the shifts (see :func:`_shifts`).
+        order: the shifts' indices, the nearest to the time asked for first.
+        chair_order: the chairs' indices, the chair asked for first.
+    """
+
+    plan: Plan
+    schedule: Schedule
+    days: tuple[tuple[dt.date, tuple[Session, ...]], ...]
+    masks: tuple[tuple[int, ...], ...]
+    chairs: tuple[str, ...]
+    low: int
+    step: int
+    width: int
+    order: tuple[int, ...]
+    chair_order: tuple[int, ...]
+
+    def fitting(self, k: int) -> list[list[bool]]:
+        """Per day, per chair: whether shift ``k`` fits."""
+        bit = 1 << k
+        return [[bool(m & bit) for m in row] for row in self.masks]
+
+    def nearest(self, mask: int, main: int) -> int:
+        """The shift in ``mask`` nearest to ``main`` (the earlier one on a tie)."""
+        for distance in range(self.width):
+            for k in (main - distance, main + distance):
+                if 0 <= k < self.width and mask & (1 << k):
+                    return k
+        raise AssertionError("an empty mask")
+
+    def minutes(self, k: int) -> int:
+        """Shift ``k`` in minutes from the time asked for."""
+        return self.low + k * self.step
+
+
 def _offers_on(
     occupancy: Occupancy,
     question: _Question,
     plan: Plan,
     able: Sequence[Chair],
-    masks_seen: dict[tuple[str, dt.date, tuple[tuple[int, int], ...]], int] | None = None,
+    masks_seen: _Masks | None = None,
 ) -> list[_Draft]:
-    if masks_seen is None:
-        masks_seen = {}
-    schedule = plan.expand()
-    zone = occupancy.clinic.zone
-    # A plan at another time of the window (see _plan_in_window) is read as the asked
-    # time's, shifted: every shift counts from the asked time.
-    offset = _minutes(plan.at) - _minutes(question.at)
-    if offset:
-        back = dt.timedelta(minutes=-offset)
-        schedule = attrs.evolve(
-            schedule,
-            sessions=tuple(
-                s.evolve(
-                    start=(s.start.astimezone(dt.UTC) + back).astimezone(zone),
-                    end=(s.end.astimezone(dt.UTC) + back).astimezone(zone),
-                )
-                for s in schedule.sessions
-            ),
-        )
+    """The offers one start date gives: one from each strategy that holds the course."""
+    grid = _grid(occupancy, question, plan, able, {} if masks_seen is None else masks_seen)
+    if grid is None:
+        return []
+    return [_Draft.judged(question, grid, choice) for choice in _choices(grid, question.costs)]
+
+
+def _grid(
+    occupancy: Occupancy, question: _Question, plan: Plan, able: Sequence[Chair], seen: _Masks
+) -> _Grid | None:
+    """The start date's masks (see :class:`_Grid`), or ``None`` when a day has no chair
+    at any time of the window."""
+    schedule = _at_asked_time(plan, question, occupancy.clinic.zone)
     days: dict[dt.date, list[Session]] = {}
     for session in schedule.sessions:
-        days.setdefault(session.start.astimezone(zone).date(), []).append(session)
+        days.setdefault(session.start.astimezone(occupancy.clinic.zone).date(), []).append(session)
     low, width = _shifts(question)
-    order = sorted(
-        range(width), key=lambda k: (abs(low + k * question.step), low + k * question.step)
-    )
-    chairs = [c.id for c in able]
-    # masks[d][c]: the shifts of day d's sessions that fit chair c.
-    masks: list[list[int]] = []
     blocks = block_phases(question.protocol)
+    masks: list[tuple[int, ...]] = []
     for day, sessions in days.items():
         spans = [(minute(s.start), minute(s.end)) for s in sessions]
         if len(spans) > 1 and any(s.phase in blocks for s in sessions):
@@ -318,68 +470,170 @@ def _offers_on(
         row = []
         for chair in able:  # start dates share most days: each day's masks worked out once
             key = (chair.id, day, tuple(spans))
-            mask = masks_seen.get(key)
+            mask = seen.get(key)
             if mask is None:
-                mask = masks_seen[key] = occupancy.masks(
-                    chair, day, spans, low, question.step, width
-                )
+                mask = seen[key] = occupancy.masks(chair, day, spans, low, question.step, width)
             row.append(mask)
+        if day == question.today:
+            row = [m & _not_before(question, spans[0][0], low, width) for m in row]
         if not any(row):
-            return []  # a day no chair can hold at any time in the window
-        masks.append(row)
-    day_list = list(days)
-    found: list[tuple[list[int], list[int]]] = []  # (shift index per day, chair index per day)
+            return None  # a day no chair can hold at any time in the window
+        masks.append(tuple(row))
+    chairs = tuple(c.id for c in able)
     preferred = chairs.index(question.chair) if question.chair in chairs else None
-    chair_order = sorted(range(len(chairs)), key=lambda i: (i != preferred, i))
-    # 1. One time, one chair.
-    for k in order:
+    return _Grid(
+        plan,
+        schedule,
+        tuple((day, tuple(sessions)) for day, sessions in days.items()),
+        tuple(masks),
+        chairs,
+        low,
+        question.step,
+        width,
+        tuple(sorted(range(width), key=lambda k: (abs(low + k * question.step), k))),
+        tuple(sorted(range(len(chairs)), key=lambda i: (i != preferred, i))),
+    )
+
+
+def _at_asked_time(plan: Plan, question: _Question, zone: Any) -> Schedule:
+    """The plan's sessions, read at the time asked for: a plan at another time of the
+    window (see :func:`_plan_in_window`) is shifted back, so every shift counts from the
+    time asked for."""
+    schedule = plan.expand()
+    offset = _minutes(plan.at) - _minutes(question.at)
+    if not offset:
+        return schedule
+    back = dt.timedelta(minutes=-offset)
+    return attrs.evolve(
+        schedule,
+        sessions=tuple(
+            s.evolve(
+                start=(s.start.astimezone(dt.UTC) + back).astimezone(zone),
+                end=(s.end.astimezone(dt.UTC) + back).astimezone(zone),
+            )
+            for s in schedule.sessions
+        ),
+    )
+
+
+def _not_before(question: _Question, first: int, low: int, width: int) -> int:
+    """The shifts that start a day's first session (at minute ``first``) no earlier than
+    now."""
+    assert question.not_before is not None
+    lowest = max(0, -((low - (question.not_before - first)) // question.step))
+    return ((1 << width) - 1) >> lowest << lowest
+
+
+# -- the strategies ---------------------------------------------------------------------------
+
+
+class _Choice(NamedTuple):
+    """A shift index and a chair index for each day of the course."""
+
+    shifts: tuple[int, ...]
+    seats: tuple[int, ...]
+
+
+class Strategy(NamedTuple):
+    """A named way of choosing a time and a chair for every day of a course.
+
+    Attributes:
+        name: what it keeps and what it changes, in words.
+        choose: the choice it makes over a start date's masks, by the cost model, or
+            ``None`` when it cannot hold the course.
+        last_resort: tried only when no other strategy holds the course.
+    """
+
+    name: str
+    choose: Callable[[_Grid, CostModel], _Choice | None]
+    last_resort: bool = False
+
+
+def _one_time_one_chair(grid: _Grid, costs: CostModel) -> _Choice | None:
+    """The time nearest the one asked for that one chair holds every day (the chair asked
+    for first)."""
+    days = len(grid.masks)
+    for k in grid.order:
         bit = 1 << k
-        for c in chair_order:
-            if all(row[c] & bit for row in masks):
-                found.append(([k] * len(masks), [c] * len(masks)))
-                break
-        if found:
-            break
-    # 2. One time, the chair changing as little as possible.
-    for k in order:
-        bit = 1 << k
-        if all(any(m & bit for m in row) for row in masks):
-            path = _fewest_changes([[bool(m & bit) for m in row] for row in masks], chair_order)
-            found.append(([k] * len(masks), path))
-            break
-    # 3. One chair, the time changing on as few days as possible.
-    best_three: tuple[float, list[int], list[int]] | None = None
-    for c in chair_order:
-        if not all(row[c] for row in masks):
+        for c in grid.chair_order:
+            if all(row[c] & bit for row in grid.masks):
+                return _Choice((k,) * days, (c,) * days)
+    return None
+
+
+def _one_time_chairs_change(grid: _Grid, costs: CostModel) -> _Choice | None:
+    """The time nearest the one asked for that some chair holds every day, on the chairs
+    that change the least."""
+    for k in grid.order:
+        allowed = grid.fitting(k)
+        if all(any(row) for row in allowed):
+            return _Choice((k,) * len(allowed), _fewest_changes(allowed, grid.chair_order))
+    return None
+
+
+def _one_chair_times_change(grid: _Grid, costs: CostModel) -> _Choice | None:
+    """On one chair, each day at its time nearest the chair's most common one: the chair
+    whose days at other times cost the least."""
+    best: tuple[float, _Choice] | None = None
+    for c in grid.chair_order:
+        if not all(row[c] for row in grid.masks):
             continue
         main = max(
-            order, key=lambda k: (sum(1 for row in masks if row[c] & (1 << k)), -order.index(k))
+            grid.order,
+            key=lambda k: (sum(1 for row in grid.masks if row[c] & (1 << k)), -grid.order.index(k)),
         )
-        shifts = [_nearest(row[c], main, width) for row in masks]
-        cost = sum(abs(s - main) for s in shifts) + 100 * sum(1 for s in shifts if s != main)
-        if best_three is None or cost < best_three[0]:
-            best_three = (cost, shifts, [c] * len(masks))
-    if best_three is not None:
-        found.append((best_three[1], best_three[2]))
-    # 4. Both changing: each day its nearest time on the chair used last where it can.
-    if not found:
-        shifts, seats = [], []
-        last = chair_order[0]
-        main = order[0]
-        for row in masks:
-            options = [c for c in [last, *chair_order] if row[c]]
-            c = min(options, key=lambda c: (abs(_nearest(row[c], main, width) - main), c != last))
-            shifts.append(_nearest(row[c], main, width))
-            seats.append(c)
-            last = c
-        found.append((shifts, seats))
-    return [
-        _judge(question, plan, schedule, day_list, days, shifts, [chairs[c] for c in seats], low)
-        for shifts, seats in found
-    ]
+        shifts = tuple(grid.nearest(row[c], main) for row in grid.masks)
+        cost = sum(costs.day_at(grid.step * (k - main)) for k in shifts)
+        if best is None or cost < best[0]:
+            best = (cost, _Choice(shifts, (c,) * len(shifts)))
+    return None if best is None else best[1]
 
 
-def _fewest_changes(allowed: list[list[bool]], chair_order: list[int]) -> list[int]:
+def _both_change(grid: _Grid, costs: CostModel) -> _Choice:
+    """Day by day, the chair and time that cost the least from the time asked for and the
+    chair of the day before."""
+    shifts: list[int] = []
+    seats: list[int] = []
+    last = grid.chair_order[0]
+    main = grid.order[0]
+    for row in grid.masks:
+        options = [(c, grid.nearest(row[c], main)) for c in grid.chair_order if row[c]]
+        c, k = min(
+            options,
+            key=lambda o: (
+                costs.day_at(grid.step * (o[1] - main))
+                + (costs.chair_change if o[0] != last else 0.0),
+                o[0] != last,
+            ),
+        )
+        shifts.append(k)
+        seats.append(c)
+        last = c
+    return _Choice(tuple(shifts), tuple(seats))
+
+
+#: The search's strategies, in the order they are tried (see the module).
+STRATEGIES: tuple[Strategy, ...] = (
+    Strategy("one time, one chair", _one_time_one_chair),
+    Strategy("one time, chairs change", _one_time_chairs_change),
+    Strategy("one chair, times change", _one_chair_times_change),
+    Strategy("both change", _both_change, last_resort=True),
+)
+
+
+def _choices(grid: _Grid, costs: CostModel) -> list[_Choice]:
+    """What each strategy chooses; the last resorts only when no other holds the course."""
+    found: list[_Choice] = []
+    for strategy in STRATEGIES:
+        if strategy.last_resort and found:
+            continue
+        choice = strategy.choose(grid, costs)
+        if choice is not None:
+            found.append(choice)
+    return found
+
+
+def _fewest_changes(allowed: list[list[bool]], chair_order: Sequence[int]) -> tuple[int, ...]:
     """A chair per day (allowed there) with the fewest changes; ties to the earlier chairs
     of ``chair_order``."""
     rank = {c: i for i, c in enumerate(chair_order)}
@@ -408,16 +662,10 @@ def _fewest_changes(allowed: list[list[bool]], chair_order: list[int]) -> list[i
     path = [end]
     for came in reversed(back):
         path.append(came[path[-1]])
-    return list(reversed(path))
+    return tuple(reversed(path))
 
 
-def _nearest(mask: int, main: int, width: int) -> int:
-    """The shift in ``mask`` nearest to ``main`` (the earlier one on a tie)."""
-    for distance in range(width):
-        for k in (main - distance, main + distance):
-            if 0 <= k < width and mask & (1 << k):
-                return k
-    raise AssertionError("an empty mask")
+# -- judging and writing out ---------------------------------------------------------------------
 
 
 @attrs.frozen(eq=False)
@@ -426,15 +674,24 @@ class _Draft:
     needs; only the offers shown are built in full)."""
 
     question: _Question
-    plan: Plan
-    schedule: Schedule
-    day_list: list[dt.date]
-    days: dict[dt.date, list[Session]]
+    grid: _Grid
     minutes: tuple[int, ...]
     seats: tuple[str, ...]
     main: int
     cost: float
     tradeoffs: tuple[str, ...]
+
+    @classmethod
+    def judged(cls, question: _Question, grid: _Grid, choice: _Choice) -> _Draft:
+        """``choice`` priced by the question's cost model."""
+        minutes = tuple(grid.minutes(k) for k in choice.shifts)
+        seats = tuple(grid.chairs[c] for c in choice.seats)
+        main, cost, tradeoffs = question.costs.judge(question, grid.plan.start, minutes, seats)
+        return cls(question, grid, minutes, seats, main, cost, tradeoffs)
+
+    @property
+    def plan(self) -> Plan:
+        return self.grid.plan
 
     def rank(self) -> tuple[float, dt.date, tuple[int, ...], tuple[str, ...]]:
         return (self.cost, self.plan.start, self.minutes, self.seats)
@@ -446,32 +703,42 @@ class _Draft:
         return hash(self.rank())
 
     def build(self) -> Offer:
-        plan, schedule, main = self.plan, self.schedule, self.main
-        at = _shifted(self.question.at, main)
+        """The offer in full: each day's sessions at its shift, on its chair."""
+        plan, schedule, main = self.plan, self.grid.schedule, self.main
         zone = plan.clinic.zone
         moved: list[Session] = []
         seat_of: dict[int, str] = {}
-        for day, shift, chair in zip(self.day_list, self.minutes, self.seats, strict=True):
+        for (_, sessions), shift, chair in zip(
+            self.grid.days, self.minutes, self.seats, strict=True
+        ):
             delta = dt.timedelta(minutes=shift)
-            for session in self.days[day]:
+            for session in sessions:
                 start = (session.start.astimezone(dt.UTC) + delta).astimezone(zone)
                 end = (session.end.astimezone(dt.UTC) + delta).astimezone(zone)
                 moved.append(session.evolve(start=start, end=end))
                 seat_of[session.number] = chair
         moved.sort(key=lambda s: s.number)
-        main_plan = attrs.evolve(plan, at=at)
-        # The schedule as the plan at the main time gives it, each day shifted from there.
-        try:
-            base = main_plan.expand() if main else schedule
-        except TmsScheduleError:  # the main time cannot hold every day (a long first visit)
-            main_plan, base = plan, schedule
-        base_times = {s.number: s for s in base.sessions}
-        if len(base_times) != len(moved) or any(base_times[s.number].date != s.date for s in moved):
-            main_plan, base = plan, schedule  # the main time changes the days: the asked one
+        main_plan, base = self._main_plan(plan, schedule, main, moved)
         booked = attrs.evolve(base, sessions=tuple(moved))
         seat_pairs = tuple(sorted(seat_of.items()))
         key = _fingerprint(main_plan, booked, seat_pairs)
-        return Offer(main_plan, booked, seat_pairs, self.tradeoffs, round(self.cost, 3), key)
+        return Offer(main_plan, booked, seat_pairs, self.tradeoffs, self.cost, key)
+
+    def _main_plan(
+        self, plan: Plan, schedule: Schedule, main: int, moved: list[Session]
+    ) -> tuple[Plan, Schedule]:
+        """The plan at the offer's main time and its schedule, each day shifted from there;
+        the asked time's where the main time cannot hold every day (a long first visit)
+        or changes the days."""
+        main_plan = attrs.evolve(plan, at=_shifted(self.question.at, main))
+        try:
+            base = main_plan.expand() if main else schedule
+        except TmsScheduleError:
+            return plan, schedule
+        base_times = {s.number: s for s in base.sessions}
+        if len(base_times) != len(moved) or any(base_times[s.number].date != s.date for s in moved):
+            return plan, schedule
+        return main_plan, base
 
 
 def _minutes(at: dt.time) -> int:
@@ -482,70 +749,8 @@ def _shifted(at: dt.time, minutes: int) -> dt.time:
     return (dt.datetime.combine(dt.date(2000, 1, 3), at) + dt.timedelta(minutes=minutes)).time()
 
 
-def _judge(
-    question: _Question,
-    plan: Plan,
-    schedule: Schedule,
-    day_list: list[dt.date],
-    days: dict[dt.date, list[Session]],
-    shifts: list[int],
-    seats: list[str],
-    low: int,
-) -> _Draft:
-    """What a booking trades off, and its cost."""
-    minutes = [low + k * question.step for k in shifts]
-    counts: dict[int, int] = {}
-    for m in minutes:
-        counts[m] = counts.get(m, 0) + 1
-    main = max(counts, key=lambda m: (counts[m], -abs(m), -m))
-    tradeoffs: list[str] = []
-    cost = 0.0
-    later = (plan.start - question.earliest).days
-    if later:
-        tradeoffs.append(_later_text(plan.start, later))
-        cost += _COST_DAY_LATER * later
-    if main:
-        tradeoffs.append(f"at {_shifted(question.at, main):%H:%M} instead of {question.at:%H:%M}")
-        cost += _COST_TEN_MINUTES * abs(main) / 10
-    off = [m for m in minutes if m != main]
-    if off:
-        spread = max(abs(m - main) for m in off)
-        tradeoffs.append(
-            f"the time differs on {len(off)} day{'s' if len(off) != 1 else ''}"
-            f" (by up to {spread} minutes)"
-        )
-        cost += _COST_TIME_DAY * len(off) + _COST_TEN_MINUTES * sum(abs(m - main) for m in off) / 10
-    changes = sum(1 for a, b in itertools.pairwise(seats) if a != b)
-    if changes:
-        tradeoffs.append(f"changes chair on {changes} day{'s' if changes != 1 else ''}")
-        cost += _COST_CHAIR_CHANGE * changes
-    if question.chair is not None:
-        elsewhere = sum(1 for c in seats if c != question.chair)
-        if elsewhere:
-            tradeoffs.append(
-                f"not on {question.chair} on {elsewhere} day{'s' if elsewhere != 1 else ''}"
-                if elsewhere < len(seats)
-                else f"not on {question.chair}"
-            )
-            cost += _COST_NOT_PREFERRED * (1 if elsewhere == len(seats) else elsewhere / len(seats))
-    return _Draft(
-        question,
-        plan,
-        schedule,
-        day_list,
-        days,
-        tuple(minutes),
-        tuple(seats),
-        main,
-        round(cost, 3),
-        tuple(tradeoffs),
-    )
-
-
-def _later_text(start: dt.date, days: int) -> str:
-    return (
-        f"starts {short_day(start)}, {days} day{'s' if days != 1 else ''} after the earliest date"
-    )
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
 
 
 def _fingerprint(plan: Plan, schedule: Schedule, seats: tuple[tuple[int, str], ...]) -> str:

@@ -257,9 +257,14 @@ def add_book_commands(commands: Any) -> None:
     command("check", "look over the whole book: every rule, every row against its course")
 
 
+def _clock() -> dt.datetime:
+    """Now, as the command line reads it (the one place that does; tests set another)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 def run_book(args: argparse.Namespace) -> int:
     """Run one ``book`` subcommand; returns the exit status."""
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)  # the command line reads the clock
+    now = _clock()
     if args.action == "init":
         return _init(args)
     with BookStore(args.db, site=args.site, timeout=args.wait) as store:
@@ -423,7 +428,7 @@ def _offer(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     start = parse_date(args.start, "--start")
     book = store.window(courses=[args.follows] if args.follows else [], since=start)
     names = {o: f"--{o}" for o in ("window", "step", "chair", "dates", "count")}
-    with _as_options(names):
+    with _as_options({**names, "earliest": "--start"}):
         offers = book.offers(
             protocol,
             start,
@@ -434,6 +439,7 @@ def _offer(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
             dates=args.dates,
             count=args.count,
             follows=args.follows,
+            now=now,
         )
     store.save_offers(offers, now=now)
     names = book.chair_names()
