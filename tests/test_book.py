@@ -371,3 +371,50 @@ def test_the_book_never_breaks_its_rules(book: Book, steps: list[tuple[str, int,
         except (NoOfferError, BookingConflictError, CourseError):
             pass  # refused as a whole: the book is as it was
         assert book.check() == [], (kind, book.check()[:3])
+
+
+# -- the same closure twice, days gone by (issue 17, items 8 and 10) ----------------------------------
+
+
+def test_the_same_closure_twice_is_refused_naming_the_one_entered() -> None:
+    book = Book(DENVER, chairs(2)).add(course("c-1")).add(course("c-2", at="10:00"))
+    closed, _ = book.enter_closure("2026-12-10", reason="Snow day", now=NOW)
+    for again in (
+        {"first": "2026-12-10"},
+        {"first": "2026-12-09", "last": "2026-12-11"},  # a longer one over it
+    ):
+        with pytest.raises(BookError, match=r"overlaps event 1 \(Snow day: 2026-12-10, every"):
+            closed.enter_closure(reason="Snow day", now=NOW, **again)  # type: ignore[arg-type]
+    # Another day, a chair's days or some hours are another event.
+    closed, _ = closed.enter_closure("2026-12-11", reason="Snow day", now=NOW)
+    closed, _ = closed.enter_closure("2026-12-14", chair="c1", reason="Coil", now=NOW)
+    with pytest.raises(BookError, match=r"overlaps event 3 \(Coil: 2026-12-14, chair c1\)"):
+        closed.enter_closure("2026-12-14", chair="c1", reason="Coil", now=NOW)
+    closed, _ = closed.enter_closure("2026-12-14", chair="c2", reason="Coil", now=NOW)
+    closed, _ = closed.enter_closure("2026-12-15", hours="12:00-13:00", reason="Staff", now=NOW)
+    with pytest.raises(BookError, match="overlaps event 5"):
+        closed.enter_closure("2026-12-15", chair="c2", hours="12:30-14:00", reason="x", now=NOW)
+    closed, _ = closed.enter_closure("2026-12-15", hours="13:00-14:00", reason="Staff", now=NOW)
+    assert closed.check() == []
+    # Taken back, it can be entered again.
+    reopened, _ = closed.undo(6, now=NOW)
+    assert reopened.enter_closure("2026-12-15", hours="13:00-14:00", reason="Staff", now=NOW)
+
+
+def test_a_closure_over_sessions_recorded_attended_is_refused_unless_forced() -> None:
+    now = at("2026-11-18", "18:00")
+    c1 = course("c-1").attended(1, now=now).attended(2, now=now).attended(3, now=now)
+    book = Book(DENVER, chairs(1)).add(c1).add(course("c-2", at="11:00"))
+    with pytest.raises(
+        BookError,
+        match=r"first: Snow day: 2026-11-17, every chair covers sessions recorded attended"
+        r" \(course c-1 session 2\).*enter it anyway with force",
+    ):
+        book.enter_closure("2026-11-17", reason="Snow day", now=now)
+    with pytest.raises(BookError, match=r"\(course c-1 session 3\)"):
+        book.enter_closure("2026-11-18", chair="c1", hours="08:00-10:00", reason="x", now=now)
+    closed, report = book.enter_closure("2026-11-17", reason="Snow day", now=now, force=True)
+    assert closed.course("c-1").records == c1.records
+    # c-2's session that day was not recorded: closed, it could not have happened.
+    assert [e.course_id for e in report.courses] == ["c-2"]
+    assert closed.check() == []

@@ -447,3 +447,27 @@ def test_command_group_help_fits_80_columns(
     out = capsys.readouterr().out
     assert status == 0 and "ACTION" in out
     assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_a_closure_entered_twice_or_over_attended_sessions_is_refused(
+    db: str, capsys: pytest.CaptureFixture[str], clock: Clock
+) -> None:
+    run(capsys, "book", "take", db, offers(capsys, db, "standard-10hz")[0], "--course-id", "c-1")
+    close = ("book", "close", db, "2026-12-10", "--reason", "Snow day")
+    assert run(capsys, *close)[0] == 0
+    status, out, err = run(capsys, *close)
+    assert (status, out) == (2, "")
+    assert err == (
+        "tms-schedule: error: DATE: Snow day: 2026-12-10, every chair overlaps event 1 (Snow"
+        " day: 2026-12-10, every chair), entered already; nothing changed (to change it, undo"
+        " event 1 and enter it again)\n"
+    )
+    clock.now = dt.datetime(2026, 12, 1, 18, tzinfo=NOW.tzinfo)
+    assert run(capsys, "book", "record", db, "c-1", "2", "--attended")[0] == 0
+    close = ("book", "close", db, "2026-12-01", "--reason", "Typo")
+    status, _, err = run(capsys, *close)
+    assert status == 2 and "covers sessions recorded attended (course c-1 session 2)" in err
+    status, out, err = run(capsys, *close, "--force")
+    assert status == 0, err
+    assert out.startswith("Event 2: Typo: 2026-12-01, every chair\nNo course has a session")
+    assert BookStore(db).course("c-1").records[0].kind == "attended"

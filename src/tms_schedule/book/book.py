@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -158,6 +158,58 @@ class BookEvent:
         hours = f" {self.hours}" if self.hours else ""
         where = f"chair {self.chair}" if self.chair else "every chair"
         return f"{self.reason}: {days}{hours}, {where}"
+
+    def closure(self) -> Closure:
+        """The closure a ``closure`` or ``chair`` event puts in the calendar or the chair's."""
+        return Closure(self.first, self.last, self.reason)
+
+    def outages(self, zone: Any) -> tuple[Outage, ...]:
+        """The outages an ``outage`` event puts in, one a day."""
+        assert self.hours is not None
+        days = (self.first + dt.timedelta(days=n) for n in range((self.last - self.first).days + 1))
+        return tuple(
+            Outage(
+                dt.datetime.combine(day, self.hours.opens, tzinfo=zone),
+                dt.datetime.combine(day, self.hours.closes, tzinfo=zone),
+                self.reason,
+                self.chair,
+            )
+            for day in days
+        )
+
+    def overlaps(self, other: BookEvent) -> bool:
+        """Whether the two events close something twice: of one kind, on a day both
+        cover, the same chair (or every chair) and, for outages, hours both cover."""
+        if other.kind != self.kind or other.last < self.first or self.last < other.first:
+            return False
+        if self.kind == "chair":
+            return self.chair == other.chair
+        if self.kind == "outage":
+            assert self.hours is not None and other.hours is not None
+            return (
+                (None in (self.chair, other.chair) or self.chair == other.chair)
+                and self.hours.opens < other.hours.closes
+                and other.hours.opens < self.hours.closes
+            )
+        return True
+
+    def hits(self, booked: Booked, zone: Any, statuses: tuple[str, ...]) -> Iterator[Session]:
+        """The course's sessions of these statuses that the event covers, in order."""
+        seats = booked.seat_map()
+        for session in booked.course.schedule.sessions:
+            if session.status not in statuses:
+                continue
+            start = session.start.astimezone(zone)
+            if not self.first <= start.date() <= self.last:
+                continue
+            if self.chair is not None and seats.get(session.number) != self.chair:
+                continue
+            if self.hours is not None and not (
+                start.time() < self.hours.closes
+                and self.hours.opens < session.end.astimezone(zone).time()
+            ):
+                continue
+            yield session
 
 
 @attrs.frozen
@@ -738,6 +790,7 @@ class Book:
         chair: str | None = None,
         hours: OpeningHours | str | None = None,
         policy: str = "extend",
+        force: bool = False,
     ) -> tuple[Book, EventReport]:
         """Close the clinic, one chair, or some hours, and re-plan every course it touches.
 
@@ -751,6 +804,12 @@ class Book:
         requires and only where a chair is free. Returns the new book and what changed,
         course by course (the patients to contact). :meth:`undo` takes it back.
 
+        An event that overlaps one entered already (the same closure twice, a chair's
+        days or hours entered again) is refused, naming it: undo that one to change it.
+        Days gone by whose sessions are recorded attended are refused too (a typo for
+        another date, most often); ``force`` enters the closure anyway, and the records
+        stay as they are.
+
         ``first`` and ``last`` are dates (or ``"2026-12-01"``); ``now`` is an aware
         moment: the library reads no clock.
         """
@@ -762,69 +821,111 @@ class Book:
             hours = OpeningHours.parse(hours, "hours")
         if chair is not None:
             self.chair(chair)
-        number = len(self.events) + 1
-        book = self
-        kind: Literal["closure", "chair", "outage"]
-        reopened: tuple[ExtraOpenDay, ...] = ()
-        if hours is None and chair is None:
-            kind = "closure"
-            closure = Closure(first, last, reason)
-            # A closure announced now wins over an extra open day: kept for the undo.
-            reopened = tuple(e for e in self.clinic.extra_open_days if first <= e.date <= last)
-            book = book.set_clinic(self.clinic.with_closure(closure))
-        elif hours is None:
-            kind = "chair"
-            assert chair is not None
-            closure = Closure(first, last, reason)
-            chairs = tuple(
-                attrs.evolve(c, closures=(*c.closures, closure)) if c.id == chair else c
-                for c in self.chairs
-            )
-            book = attrs.evolve(book, chairs=chairs)
-        else:
-            kind = "outage"
-            zone = self.clinic.zone
-            added = []
-            day = first
-            while day <= last:
-                added.append(
-                    Outage(
-                        dt.datetime.combine(day, hours.opens, tzinfo=zone),
-                        dt.datetime.combine(day, hours.closes, tzinfo=zone),
-                        reason,
-                        chair,
-                    )
-                )
-                day += dt.timedelta(days=1)
-            book = attrs.evolve(book, outages=(*self.outages, *added))
-        event = BookEvent(
-            number,
-            kind,
-            first,
-            last,
-            reason,
-            chair,
-            hours,
-            extra_days=reopened if kind == "closure" else (),
+        kind: Literal["closure", "chair", "outage"] = (
+            "outage" if hours is not None else "chair" if chair is not None else "closure"
         )
-        book, report = book._rebook(event, now, policy)
-        return book, report
+        event = BookEvent(len(self.events) + 1, kind, first, last, reason, chair, hours)
+        self._refuse_twice(event)
+        if not force:
+            self._refuse_recorded(event)
+        book, event = self._with(event)
+        return book._rebook(event, now, policy)
 
     def undo(self, event: int, *, now: dt.datetime) -> tuple[Book, EventReport]:
         """Take back clinic-wide event number ``event``: the closure or outage goes, and
         each course it re-planned gets its earlier times back where they are still free
         and not past (see :meth:`Course.undo_revision`)."""
-        found = next((e for e in self.events if e.number == event), None)
+        found = self._undoable(event)
+        book, entries = self._without(found)._put_back(found, now)
+        events = tuple(attrs.evolve(e, undone=True) if e is found else e for e in book.events)
+        book = attrs.evolve(book, events=events)
+        undone = attrs.evolve(found, reason=f"Undone: {found.reason}")
+        return book, EventReport(undone, entries, tuple(self.chair_names().items()))
+
+    def _refuse_twice(self, event: BookEvent) -> None:
+        """Refuse an event that overlaps a live one of the same kind and place."""
+        for other in self.events:
+            if not other.undone and other.overlaps(event):
+                raise BookError(
+                    f"first: {event.describe()} overlaps event {other.number}"
+                    f" ({other.describe()}), entered already; nothing changed (to change it,"
+                    f" undo event {other.number} and enter it again)"
+                )
+
+    def _refuse_recorded(self, event: BookEvent) -> None:
+        """Refuse an event over sessions recorded attended (days gone by)."""
+        hit = [
+            (booked.course_id, session)
+            for booked in self.courses
+            for session in event.hits(booked, self.clinic.zone, ("attended",))
+        ]
+        if hit:
+            shown = ", ".join(f"course {c} session {s.number}" for c, s in hit[:3])
+            more = f" and {len(hit) - 3} more" if len(hit) > 3 else ""
+            raise BookError(
+                f"first: {event.describe()} covers sessions recorded attended ({shown}{more});"
+                " a closure of days gone by changes no record: check the dates, or enter it"
+                " anyway with force (--force), the records kept as they are"
+            )
+
+    def _with(self, event: BookEvent) -> tuple[Book, BookEvent]:
+        """The book with the event's closure or outage in (not re-planned yet), and the
+        event with the clinic's extra open days it took out (back on undo)."""
+        if event.kind == "closure":
+            # A closure announced now wins over an extra open day: kept for the undo.
+            reopened = tuple(
+                e for e in self.clinic.extra_open_days if event.first <= e.date <= event.last
+            )
+            book = self.set_clinic(self.clinic.with_closure(event.closure()))
+            return book, attrs.evolve(event, extra_days=reopened)
+        if event.kind == "chair":
+            chairs = tuple(
+                attrs.evolve(c, closures=(*c.closures, event.closure()))
+                if c.id == event.chair
+                else c
+                for c in self.chairs
+            )
+            return attrs.evolve(self, chairs=chairs), event
+        return attrs.evolve(self, outages=(*self.outages, *event.outages(self.clinic.zone))), event
+
+    def _without(self, event: BookEvent) -> Book:
+        """The book with the event's closure or outage taken out (nothing re-planned)."""
+        if event.kind == "closure":
+            closures = list(self.clinic.closures)
+            closures.remove(event.closure())
+            return self.set_clinic(
+                attrs.evolve(
+                    self.clinic,
+                    closures=tuple(closures),
+                    extra_open_days=(*self.clinic.extra_open_days, *event.extra_days),
+                )
+            )
+        if event.kind == "chair":
+            chairs = []
+            for c in self.chairs:
+                if c.id == event.chair:
+                    kept = list(c.closures)
+                    kept.remove(event.closure())
+                    c = attrs.evolve(c, closures=tuple(kept))
+                chairs.append(c)
+            return attrs.evolve(self, chairs=tuple(chairs))
+        gone = set(event.outages(self.clinic.zone))
+        return attrs.evolve(self, outages=tuple(o for o in self.outages if o not in gone))
+
+    def _undoable(self, number: int) -> BookEvent:
+        """Event ``number``, if it can be taken back: entered, not undone, and none of its
+        re-plans re-planned again by a later event."""
+        found = next((e for e in self.events if e.number == number), None)
         if found is None:
             numbers = ", ".join(str(e.number) for e in self.events) or "none yet"
-            raise BookError(f"event: no event {event!r}; events: {numbers}")
+            raise BookError(f"event: no event {number!r}; events: {numbers}")
         if found.undone:
-            raise BookError(f"event: event {event} ({found.describe()}) is undone already")
+            raise BookError(f"event: event {number} ({found.describe()}) is undone already")
         touched = {course_id for course_id, _ in found.revisions}
         later = [
             e.number
             for e in self.events
-            if e.number > event
+            if e.number > number
             and not e.undone
             and touched.intersection(course_id for course_id, _ in e.revisions)
         ]
@@ -832,133 +933,88 @@ class Book:
             # Its re-plans were re-planned again: taking it back alone would scramble them.
             steps = ", ".join(str(n) for n in reversed(later))
             raise BookError(
-                f"event: event {event} ({found.describe()}) re-planned courses that event(s)"
+                f"event: event {number} ({found.describe()}) re-planned courses that event(s)"
                 f" {', '.join(map(str, later))} re-planned again; undo {steps} first (newest"
-                f" first), then {event}, and enter the later ones again"
+                f" first), then {number}, and enter the later ones again"
             )
+        return found
+
+    def _put_back(self, event: BookEvent, now: dt.datetime) -> tuple[Book, tuple[Rebooked, ...]]:
+        """Each course ``event`` re-planned, its re-plan taken back where the book has
+        room (the book holds the event no more)."""
         book = self
-        if found.kind == "closure":
-            closures = list(self.clinic.closures)
-            closures.remove(Closure(found.first, found.last, found.reason))
-            book = book.set_clinic(
-                attrs.evolve(
-                    self.clinic,
-                    closures=tuple(closures),
-                    extra_open_days=(*self.clinic.extra_open_days, *found.extra_days),
-                )
-            )
-        elif found.kind == "chair":
-            chairs = []
-            for c in self.chairs:
-                if c.id == found.chair:
-                    kept = list(c.closures)
-                    kept.remove(Closure(found.first, found.last, found.reason))
-                    c = attrs.evolve(c, closures=tuple(kept))
-                chairs.append(c)
-            book = attrs.evolve(book, chairs=tuple(chairs))
-        else:
-            assert found.hours is not None
-            zone = self.clinic.zone
-            gone = set()
-            day = found.first
-            while day <= found.last:
-                gone.add(
-                    Outage(
-                        dt.datetime.combine(day, found.hours.opens, tzinfo=zone),
-                        dt.datetime.combine(day, found.hours.closes, tzinfo=zone),
-                        found.reason,
-                        found.chair,
-                    )
-                )
-                day += dt.timedelta(days=1)
-            book = attrs.evolve(book, outages=tuple(o for o in self.outages if o not in gone))
         entries: list[Rebooked] = []
-        revisions: dict[str, int] = dict(found.revisions)
         occupancy = book.occupancy()  # one index, following each course as it moves
-        for course_id in sorted(revisions):
+        for course_id, revision in sorted(event.revisions):
             if course_id not in book._index:
-                continue
+                continue  # a window of the book without it
             booked = book._booked(course_id)
             before = booked.course
             occupancy.remove(course_id)
-            course = before.undo_revision(
-                revisions[course_id], now, bookable=book.bookable(before, occupancy)
-            )
+            course = before.undo_revision(revision, now, bookable=book.bookable(before, occupancy))
             if course is before:
                 for day, held in booked.bookings():
                     occupancy.add(day, held)
                 continue
-            old_seats = booked.seat_map()
             book = book.update(course, occupancy=occupancy)
-            entries.append(
-                Rebooked(
-                    course,
-                    course.changes_since(len(course.revisions) - 2),
-                    _chair_moves(course, old_seats, book.seats(course_id), before),
-                )
-            )
-        events = tuple(
-            attrs.evolve(e, undone=True) if e.number == event else e for e in book.events
-        )
-        book = attrs.evolve(book, events=events)
-        undone = attrs.evolve(found, reason=f"Undone: {found.reason}")
-        return book, EventReport(undone, tuple(entries), tuple(self.chair_names().items()))
+            changes = course.changes_since(len(course.revisions) - 2)
+            moves = _chair_moves(course, booked.seat_map(), book.seats(course_id), before)
+            entries.append(Rebooked(course, changes, moves))
+        return book, tuple(entries)
 
     def _rebook(self, event: BookEvent, now: dt.datetime, policy: str) -> tuple[Book, EventReport]:
-        """Re-seat or re-plan every course the event touches (``self`` has the event in)."""
-        zone = self.clinic.zone
-        touched: list[tuple[dt.datetime, str]] = []
-        for booked in self.courses:
-            seats = booked.seat_map()
-            first_hit = None
-            for session in booked.course.schedule.sessions:
-                if session.status != "scheduled":
-                    continue
-                day = session.start.astimezone(zone).date()
-                if not event.first <= day <= event.last:
-                    continue
-                if event.chair is not None and seats.get(session.number) != event.chair:
-                    continue
-                if event.hours is not None and not (
-                    session.start.astimezone(zone).time() < event.hours.closes
-                    and event.hours.opens < session.end.astimezone(zone).time()
-                ):
-                    continue
-                first_hit = session.start
-                break
-            if first_hit is not None:
-                touched.append((first_hit.astimezone(dt.UTC), booked.course_id))
+        """Re-seat or re-plan every course the event touches (``self`` has the event in),
+        in the order of the first session it touches."""
         book = self
         entries: list[Rebooked] = []
         revisions: list[tuple[str, int]] = []
         occupancy = book.occupancy()  # one index, following each course as it moves
-        for _, course_id in sorted(touched):
+        for course_id in self._touched(event):
             booked = book._booked(course_id)
-            before = booked.course
-            old_seats = booked.seat_map()
-            occupancy.remove(course_id)
-            try:  # first: the same times on other chairs (none is open on a closed day)
-                if event.kind == "closure":
-                    raise BookingConflictError("closed")
-                placed = book._seat(before, occupancy, {}, old_seats, None, previous=before)
-            except BookingConflictError:
-                occupancy.remove(course_id)  # what the failed try had seated
-                course = before.replan(now, policy, bookable=book.bookable(before, occupancy))
-                book = book.update(course, occupancy=occupancy)
-                revisions.append((course_id, course.revision.number))
-                changes = course.changes_since(before.revision.number)
-            else:
-                course = before
-                book = book._replace(Booked(course, placed))
+            book, course = book._rebooked(booked, event, now, policy, occupancy)
+            if course is booked.course:
                 changes = Changes(())
-            entries.append(
-                Rebooked(
-                    course, changes, _chair_moves(course, old_seats, book.seats(course_id), before)
-                )
-            )
+            else:
+                revisions.append((course_id, course.revision.number))
+                changes = course.changes_since(booked.course.revision.number)
+            moves = _chair_moves(course, booked.seat_map(), book.seats(course_id), booked.course)
+            entries.append(Rebooked(course, changes, moves))
         event = attrs.evolve(event, revisions=tuple(revisions))
         book = attrs.evolve(book, events=(*book.events, event))
         return book, EventReport(event, tuple(entries), tuple(self.chair_names().items()))
+
+    def _touched(self, event: BookEvent) -> list[str]:
+        """The courses with a session to come that ``event`` covers, by the first one."""
+        zone = self.clinic.zone
+        firsts = []
+        for booked in self.courses:
+            hit = next(iter(event.hits(booked, zone, ("scheduled",))), None)
+            if hit is not None:
+                firsts.append((hit.start.astimezone(dt.UTC), booked.course_id))
+        return [course_id for _, course_id in sorted(firsts)]
+
+    def _rebooked(
+        self,
+        booked: Booked,
+        event: BookEvent,
+        now: dt.datetime,
+        policy: str,
+        occupancy: Occupancy,
+    ) -> tuple[Book, Course]:
+        """One course an event touches: its sessions at the same times on other chairs
+        where that holds (never on a closed day), else re-planned where chairs are free.
+        ``occupancy`` is the book's index, kept across the event's courses."""
+        course = booked.course
+        occupancy.remove(course.course_id)
+        if event.kind != "closure":
+            try:
+                placed = self._seat(course, occupancy, {}, booked.seat_map(), None, previous=course)
+            except BookingConflictError:
+                occupancy.remove(course.course_id)  # what the failed try had seated
+            else:
+                return self._replace(Booked(course, placed)), course
+        replanned = course.replan(now, policy, bookable=self.bookable(course, occupancy))
+        return self.update(replanned, occupancy=occupancy), replanned
 
     # -- inside -------------------------------------------------------------------------------------
 
@@ -981,71 +1037,114 @@ class Book:
         """A chair for each session that takes one; raises when a session to come has none.
 
         The sessions of an accelerated or cluster day sit on one chair, free for the whole
-        day's span (the book holds it from the first start to the last end)."""
-        zone = self.clinic.zone
-        protocol = course.plan.protocol
-        able = occupancy.able(protocol)
-        was = {s.number: s for s in previous.schedule.sessions} if previous else {}
-        placed: dict[int, str] = {}
-        conflicts: list[tuple[int, str]] = []
-        last_chair: str | None = None
-        for day, unit in _units(course, zone):
-            first = unit[0]
-            start = min(minute(s.start) for s in unit)
-            end = max(minute(s.end) for s in unit)
-            order: list[str] = []
-            wanted = [asked[s.number] for s in unit if s.number in asked]
-            if wanted:
-                order = [wanted[0]]
-            else:
-                for session in unit:
-                    before = was.get(session.number)
-                    same_time = before is not None and (before.start, before.end) == (
-                        session.start,
-                        session.end,
-                    )
-                    seat_was = kept.get(session.number)
-                    if seat_was is not None and (same_time or not was) and seat_was not in order:
-                        order.append(seat_was)
-                for candidate in (last_chair, kept.get(first.number), chair):
-                    if candidate is not None and candidate not in order:
-                        order.append(candidate)
-                order += [c.id for c in able if c.id not in order]
-            found = None
-            for chair_id in order:
-                seat = occupancy.chairs.get(chair_id)
-                if (
-                    seat is not None
-                    and seat.can_run(protocol)
-                    and occupancy.fits(seat, day, start, end)
-                ):
-                    found = chair_id
-                    break
-            if found is None:
-                for session in unit:
-                    if session.status == "attended":
-                        if session.number in kept:  # the past stays as it was
-                            placed[session.number] = kept[session.number]
-                        continue
-                    if wanted:
-                        seat = occupancy.chairs.get(wanted[0])
-                        why = f"{seat.name if seat else wanted[0]} is taken then"
-                    else:
-                        why = occupancy.why_not(protocol, day, start, end) or "no chair is free"
-                    conflicts.append((session.number, f"{short_moment(session.start)}: {why}"))
-                continue
-            for session in unit:
-                placed[session.number] = found
-            last_chair = found
-            occupancy.add(day, Booking(found, start, end, course.course_id, first.number))
-        if conflicts:
-            shown = "; ".join(f"session {n} on {why}" for n, why in conflicts[:3])
-            more = f"; and {len(conflicts) - 3} more" if len(conflicts) > 3 else ""
+        day's span (the book holds it from the first start to the last end). Each unit
+        tries, in order: the chair asked for (``asked``, an offer's); else the chair it had
+        (``kept``) where its time did not change, the chair the unit before took, the
+        course's chair for its first session, ``chair``, and then every chair that can run
+        the protocol."""
+        seating = _Seating(course, occupancy, asked, kept, chair, previous)
+        for day, unit in _units(course, self.clinic.zone):
+            seating.seat(day, unit)
+        return seating.result()
+
+
+class _Seating:
+    """One course's sessions being seated, unit by unit (see :meth:`Book._seat`)."""
+
+    def __init__(
+        self,
+        course: Course,
+        occupancy: Occupancy,
+        asked: dict[int, str],
+        kept: dict[int, str],
+        chair: str | None,
+        previous: Course | None,
+    ) -> None:
+        self.course = course
+        self.protocol = course.plan.protocol
+        self.occupancy = occupancy
+        self.asked = asked
+        self.kept = kept
+        self.chair = chair
+        self.was = {s.number: s for s in previous.schedule.sessions} if previous else {}
+        self.placed: dict[int, str] = {}
+        self.conflicts: list[tuple[int, str]] = []
+        self.last: str | None = None  # the chair the unit before took
+
+    def seat(self, day: dt.date, unit: list[Session]) -> None:
+        """Seat one unit on the first free chair it may take, or note why none."""
+        start = min(minute(s.start) for s in unit)
+        end = max(minute(s.end) for s in unit)
+        found = self._free(self._candidates(unit), day, start, end)
+        if found is None:
+            self._unseated(unit, day, start, end)
+            return
+        for session in unit:
+            self.placed[session.number] = found
+        self.last = found
+        self.occupancy.add(day, Booking(found, start, end, self.course.course_id, unit[0].number))
+
+    def result(self) -> tuple[tuple[int, str], ...]:
+        """The chair of each session seated; raises when a session to come has none."""
+        if self.conflicts:
+            shown = "; ".join(f"session {n} on {why}" for n, why in self.conflicts[:3])
+            more = f"; and {len(self.conflicts) - 3} more" if len(self.conflicts) > 3 else ""
             raise BookingConflictError(
-                f"course {course.course_id}: no chair for {len(conflicts)} session(s): {shown}{more}",
-                tuple(conflicts),
+                f"course {self.course.course_id}: no chair for {len(self.conflicts)}"
+                f" session(s): {shown}{more}",
+                tuple(self.conflicts),
             )
-        return tuple(sorted(placed.items()))
+        return tuple(sorted(self.placed.items()))
+
+    def _candidates(self, unit: list[Session]) -> list[str]:
+        """The chairs the unit may take, in the order they are tried."""
+        wanted = [self.asked[s.number] for s in unit if s.number in self.asked]
+        if wanted:
+            return wanted[:1]
+        order: list[str] = []
+        for session in unit:
+            seat = self.kept.get(session.number)
+            if seat is not None and self._same_time(session) and seat not in order:
+                order.append(seat)
+        for candidate in (self.last, self.kept.get(unit[0].number), self.chair):
+            if candidate is not None and candidate not in order:
+                order.append(candidate)
+        return order + [c.id for c in self.occupancy.able(self.protocol) if c.id not in order]
+
+    def _same_time(self, session: Session) -> bool:
+        """Whether the session is where it was (or there was nothing before)."""
+        if not self.was:
+            return True
+        before = self.was.get(session.number)
+        return before is not None and (before.start, before.end) == (session.start, session.end)
+
+    def _free(self, order: list[str], day: dt.date, start: int, end: int) -> str | None:
+        """The first chair of ``order`` that can run the protocol and is free then."""
+        for chair_id in order:
+            seat = self.occupancy.chairs.get(chair_id)
+            if (
+                seat is not None
+                and seat.can_run(self.protocol)
+                and self.occupancy.fits(seat, day, start, end)
+            ):
+                return chair_id
+        return None
+
+    def _unseated(self, unit: list[Session], day: dt.date, start: int, end: int) -> None:
+        """A unit no chair can take: the past stays where it was; a session to come is a
+        conflict, with the reason."""
+        for session in unit:
+            if session.status == "attended":
+                if session.number in self.kept:
+                    self.placed[session.number] = self.kept[session.number]
+                continue
+            wanted = [self.asked[s.number] for s in unit if s.number in self.asked]
+            if wanted:
+                seat = self.occupancy.chairs.get(wanted[0])
+                why = f"{seat.name if seat else wanted[0]} is taken then"
+            else:
+                why = self.occupancy.why_not(self.protocol, day, start, end) or "no chair is free"
+            self.conflicts.append((session.number, f"{short_moment(session.start)}: {why}"))
 
 
 def _units(course: Course, zone: Any) -> list[tuple[dt.date, list[Session]]]:

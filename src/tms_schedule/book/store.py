@@ -652,7 +652,7 @@ class BookStore:
         """One change, in one transaction: set ``change.book`` to the changed book.
 
         ``change.book`` holds the courses named in ``courses``, every course with a
-        session to come on ``days`` (first, last: a closure's), every event when
+        session to come or attended on ``days`` (first, last: a closure's), every event when
         ``events`` (a closure, an undo), or every course when ``whole``; and the chair
         time of all other courses from ``since`` (default: the first day of the courses
         held, or of ``days``). ``expect``: the stamps the caller last saw, by course id or
@@ -727,13 +727,13 @@ class BookStore:
         return base, held, floor, others, self._events() if events else ()
 
     def _on_days(self, days: tuple[dt.date, dt.date] | None, named: Sequence[str]) -> list[str]:
-        """The courses with a session to come from ``days[0]`` to ``days[1]``, but those
-        ``named``."""
+        """The courses with a session to come or attended from ``days[0]`` to ``days[1]``
+        (a closure refuses days with sessions attended), but those ``named``."""
         if days is None:
             return []
         found = self._db.run(
             "SELECT DISTINCT course_id FROM sessions WHERE site = ? AND day >= ? AND day <= ?"
-            " AND status = 'scheduled' ORDER BY course_id",
+            " AND status IN ('scheduled', 'attended') ORDER BY course_id",
             (self.site, days[0].isoformat(), days[1].isoformat()),
         )
         return [row[0] for row in found if row[0] not in named]

@@ -179,6 +179,11 @@ def add_book_commands(commands: Any) -> None:
     close.add_argument(
         "--calendars", metavar="FOLDER", help="write each changed course's calendar file here"
     )
+    close.add_argument(
+        "--force",
+        action="store_true",
+        help="close days whose sessions are recorded attended (the records stay)",
+    )
 
     undo = command("undo", "take back a closure or outage entered by mistake")
     undo.add_argument("event", type=int, metavar="EVENT", help="its number (book events)")
@@ -581,6 +586,7 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
         raise UsageError("--reason: must not be empty: it is shown to whoever looks")
     folder = _calendars(args)
     names = {
+        "first": "DATE",
         "reason": "--reason",
         "Closure.reason": "--reason",
         "hours": "--hours",
@@ -610,6 +616,7 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
             chair=args.chair,
             hours=args.hours,
             policy=args.policy,
+            force=args.force,
         )
         change.detail = f"event {report.event.number}: {report.event.describe()}"
         _write_calendars(store, report, files)
