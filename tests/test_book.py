@@ -20,6 +20,7 @@ from tms_schedule import (
     get_protocol,
 )
 from tms_schedule.book import Book, Chair, Outage, StaffLimit
+from tms_schedule.course.authorization import Authorization
 from tms_schedule.errors import (
     BookError,
     BookingConflictError,
@@ -418,3 +419,63 @@ def test_a_closure_over_sessions_recorded_attended_is_refused_unless_forced() ->
     # c-2's session that day was not recorded: closed, it could not have happened.
     assert [e.course_id for e in report.courses] == ["c-2"]
     assert closed.check() == []
+
+
+# -- whole-course actions (issue 17, item 11) ----------------------------------------------------------
+
+
+def test_a_course_ended_early_frees_its_chairs() -> None:
+    book = Book(DENVER, chairs(1)).add(course("c-1"))
+    now = at("2026-12-01", "18:00")
+    ended = book.end("c-1", "moved away", now=now)
+    c1 = ended.course("c-1")
+    assert c1.ended is not None and c1.ended.reason == "moved away"
+    gone = [s.number for s in c1.schedule if s.status == "cancelled"]
+    assert gone == list(range(12, 37)) and not set(gone) & set(ended.seats("c-1"))
+    # The chair is free at 09:00 from the next day: a new course is offered it as asked.
+    (offer,) = ended.offers("standard-10hz", "2026-12-02", "09:00", count=1, now=now)
+    assert offer.tradeoffs == () and ended.take(offer, "c-2").check() == []
+    with pytest.raises(CourseError, match="ended already"):
+        ended.end("c-1", "again", now=now)
+
+
+def test_a_course_s_authorization_is_set_and_checked_in_the_book() -> None:
+    book = Book(DENVER, chairs(1)).add(course("c-1"))
+    authorization = Authorization(30, dt.date(2026, 11, 16), dt.date(2026, 12, 31))
+    book = book.authorize("c-1", authorization)
+    report = book.course("c-1").check_authorization()
+    assert not report.ok and len(report.beyond_count) == 6
+    book = book.extend_authorization("c-1", 6, dt.date(2027, 1, 31))
+    assert book.course("c-1").check_authorization().ok
+    assert book.seats("c-1") == Book(DENVER, chairs(1)).add(course("c-1")).seats("c-1")
+
+
+def test_a_new_regular_time_from_a_date_on_goes_where_chairs_are_free() -> None:
+    """From Monday 7 December, 17:00 instead of 09:00: the sessions before keep their
+    time; from then on each is at 17:00 where a chair is free, the chairs of the old times
+    free again, and the move is in the course's records."""
+    book = Book(DENVER, chairs(2)).add(course("c-1")).add(course("late", at="16:30"))
+    now = at("2026-12-04", "12:00")
+    (offer,) = book.move_offers("c-1", "2026-12-07", "17:00", now=now, count=1)
+    assert offer.tradeoffs == () and offer.chairs() == ["c2"]  # c1 holds 17:00
+    assert offer.describe(book.chair_names()).startswith("from Mon 7 Dec 2026 at 17:00 on Chair 2")
+    moved = book.move("c-1", offer, now=now)
+    c1 = moved.course("c-1")
+    times = {s.number: s.start.astimezone(ZONE).time() for s in c1.schedule}
+    assert {times[n] for n in range(1, 15)} == {dt.time(9)}
+    assert {times[n] for n in range(15, 37)} == {dt.time(17)}
+    assert {r.kind for r in c1.records} == {"moved"} and len(c1.records) == 22
+    assert c1.records[0].note == "regular time from 2026-12-07: 17:00"
+    assert moved.check() == []
+    # 09:00 is free again from Monday on.
+    (nine,) = moved.offers("itbs", "2026-12-07", "09:00", count=1, chair="c1", now=now)
+    assert nine.tradeoffs == ()
+    assert moved.move("c-1", offer, now=now).course("c-1") == c1  # again: nothing new
+    # Chair 2 taken at 17:00 on one of the days since: the offer is stale.
+    taken = book.add(course("x", "2026-12-08", "16:30", "itbs"), chair="c2")
+    with pytest.raises(BookingConflictError, match=f"offer {offer.key}: the book changed"):
+        taken.move("c-1", offer, now=now)
+    # Nowhere at that time: the first day no chair holds, in words.
+    full = book.add(course("late-2", "2026-12-07", "16:20", "itbs"), chair="c2")
+    with pytest.raises(NoOfferError, match="no chair that runs standard-10hz is free on Mon 7"):
+        full.move_offers("c-1", "2026-12-07", "16:30", now=now)

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from busy_clinic import CLINIC, NOW, busy_book, future_sessions
 from tms_schedule import Course, Plan
 from tms_schedule.book import Book, Chair
-from tms_schedule.errors import NoOfferError
+from tms_schedule.errors import BookError, CourseError, NoOfferError
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +125,77 @@ def test_a_course_imported_into_a_full_book_says_which_sessions_have_no_chair(bu
     with pytest.raises(Exception, match="course walk-in: no chair for") as caught:
         busy.add(course)
     assert getattr(caught.value, "conflicts", ())
+
+
+# -- one patient across courses (issue 17, item 4) ---------------------------------------------------
+
+
+def window_of(book: Book, course_ids: list[str]) -> Book:
+    """A window of ``book`` as a store hands it out: these courses in full, the chair time
+    of the others."""
+    held = [b for b in book.courses if b.course_id in course_ids]
+    others = tuple(entry for b in book.courses if b not in held for entry in b.bookings())
+    return Book(book.clinic, book.chairs, book.limits, book.outages, held, book.events, others)
+
+
+def acute_then_maintenance() -> tuple[Book, dt.datetime]:
+    """Chair 1: c-1 (standard 10 Hz from 30 Nov 2026 at 09:00, to 25 Jan 2027), then m-1
+    (monthly maintenance boosters from February); chair 2: another patient's course."""
+    book = Book(CLINIC, (Chair("c1"), Chair("c2")))
+    monday = dt.date(2026, 11, 30)
+    book = book.take(book.offers("standard-10hz", monday, "09:00", count=1)[0], "c-1")
+    book = book.take(book.offers("itbs", monday, "09:00", count=1)[0], "other")
+    first = book.offers("maintenance", "2027-02-01", "09:00", follows="c-1", count=1)[0]
+    return book.take(first, "m-1", follows="c-1"), NOW
+
+
+def test_a_course_that_follows_never_overlaps_the_patient_s_courses() -> None:
+    book, _ = acute_then_maintenance()
+    assert book.course("m-1").relation == "maintenance" and book.linked("other") == ["other"]
+    assert book.linked("m-1") == ["c-1", "m-1"] == book.linked("c-1")
+    # Offers that follow start after every course of the patient.
+    with pytest.raises(BookError, match="earliest: course m-1 runs until 2027-07-12; one"):
+        book.offers("standard-10hz", "2027-03-01", "09:00", follows="c-1")
+    # A rescue during the acute course is refused with the dates that clash.
+    with pytest.raises(BookError, match="earliest: course c-1 runs until 2027-01-25"):
+        book.offers("itbs", "2027-01-04", "09:00", follows="c-1", relation="rescue")
+    offer = book.offers("itbs", "2027-01-04", "10:00", count=1)[0]  # asked without follows
+    with pytest.raises(CourseError, match=r"overlap; one patient's courses never run at the"):
+        book.take(offer, "r-0", follows="c-1", relation="rescue")
+    window = window_of(book, ["c-1", "m-1"])
+    with pytest.raises(CourseError, match=r"overlap"):
+        window.take(offer, "r-0", follows="c-1", relation="rescue")
+
+
+def test_a_rescue_supersedes_the_maintenance_it_interrupts_and_maintenance_resumes() -> None:
+    book, now = acute_then_maintenance()
+    boosters = book.course("m-1").schedule.active_sessions()
+    assert len(boosters) == 11
+    (rescue,) = book.offers(
+        "itbs", "2027-04-05", "09:00", follows="m-1", relation="rescue", count=1
+    )
+    with pytest.raises(BookError, match="now: rescue course r-1 supersedes maintenance course m-1"):
+        book.take(rescue, "r-1", follows="m-1", relation="rescue")
+    for whole in (book, window_of(book, ["c-1", "m-1"])):
+        rescued = whole.take(rescue, "r-1", follows="m-1", relation="rescue", now=now)
+        m1 = rescued.course("m-1")
+        assert m1.ended is not None and m1.ended.superseded_by == "r-1"
+        first = rescued.course("r-1").schedule.first.start
+        cancelled = [s for s in m1.schedule if s.status == "cancelled"]
+        assert cancelled and all(s.start >= first for s in cancelled)
+        assert all(dict(m1.revision.reasons)[s.number] for s in cancelled)
+        assert "superseded by rescue course r-1" in dict(m1.revision.reasons)[cancelled[0].number]
+        # The cancelled boosters hold no chair.
+        assert all(s.number not in rescued.seats("m-1") for s in cancelled)
+        assert rescued.check() == []
+    # Maintenance resumes after the rescue, when asked: the boosters not given.
+    resumed = rescued.resumed("r-1")
+    assert resumed.total_sessions == len(cancelled)
+    last = rescued.course("r-1").schedule.last.date
+    with pytest.raises(BookError, match="earliest: course r-1 runs until"):
+        rescued.offers(resumed, last, "09:00", follows="r-1")
+    (again,) = rescued.offers(resumed, last + dt.timedelta(days=7), "09:00", follows="r-1", count=1)
+    rescued = rescued.take(again, "m-2", follows="r-1")
+    assert rescued.course("m-2").relation == "maintenance"
+    assert rescued.linked("c-1") == ["c-1", "m-1", "r-1", "m-2"]
+    assert rescued.check() == []

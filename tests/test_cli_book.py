@@ -471,3 +471,106 @@ def test_a_closure_entered_twice_or_over_attended_sessions_is_refused(
     assert status == 0, err
     assert out.startswith("Event 2: Typo: 2026-12-01, every chair\nNo course has a session")
     assert BookStore(db).course("c-1").records[0].kind == "attended"
+
+
+def test_whole_course_actions_end_move_and_authorize_go_through_the_book(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for course_id, at in (("c-1", "09:00"), ("c-2", "10:00")):
+        key = offers(capsys, db, "standard-10hz", "--at", at, "--window", "0")[0]
+        run(capsys, "book", "take", db, key, "--course-id", course_id)
+    # A new regular time from a date on, on a chair free then.
+    status, out, err = run(
+        capsys, "book", "move", db, "c-1", "--from", "2026-12-14", "--at", "17:00"
+    )
+    assert status == 0, err
+    assert out == (
+        "Course c-1: from Mon 14 Dec 2026 at 17:00 on Chair 1, 26 sessions to Mon 25 Jan 2027:"
+        " as asked\nTell the patient; their new calendar file: tms-schedule book"
+        " export\n"
+    )
+    status, _, err = run(capsys, "book", "move", db, "c-2", "--from", "2026-12-14", "--at", "17:00")
+    assert status == 0, err  # on Chair 2
+    status, _, err = run(capsys, "book", "move", db, "c-1", "--from", "2026-12-14", "--at", "99")
+    assert status == 2 and "--at: " in err
+    # The insurance authorization, set and checked in the book.
+    status, out, err = run(
+        capsys,
+        "book",
+        "authorize",
+        db,
+        "c-1",
+        "--sessions",
+        "30",
+        "--from",
+        "2026-11-30",
+        "--until",
+        "2027-01-31",
+    )
+    assert (status, out) == (0, "Authorization: 30 sessions until 2027-01-31 (saved)\n"), err
+    status, out, _ = run(capsys, "book", "check", db, "c-1")
+    assert status == 1 and "Session 31 on Wed 13 Jan 2027 17:00 is beyond the approved count" in out
+    assert run(capsys, "book", "authorize", db, "c-1", "--extend", "6")[0] == 0
+    assert run(capsys, "book", "check", db, "c-1")[0] == 0
+    # An early end: the chairs are free for another course.
+    status, out, err = run(
+        capsys, "book", "end", db, "c-2", "--reason", "moved away", "--from", "2026-12-07"
+    )
+    assert (status, err) == (0, "")
+    assert out == (
+        "Course c-2 ended (moved away): 31 sessions from Mon 7 Dec 2026 cancelled, their chairs"
+        " free (saved)\n"
+    )
+    book = BookStore(db).load()
+    assert book.course("c-2").ended is not None and book.check() == []
+    assert run(capsys, "book", "end", db, "c-2", "--reason", "again")[0] == 2
+
+
+def test_a_rescue_in_the_book_supersedes_maintenance_which_resumes_after(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "book", "take", db, offers(capsys, db, "standard-10hz")[0], "--course-id", "a-1")
+    key = offers(capsys, db, "maintenance", "--follows", "a-1", start="2027-02-01")[0]
+    assert run(capsys, "book", "take", db, key, "--course-id", "m-1", "--follows", "a-1")[0] == 0
+    status, _, err = run(
+        capsys, "book", "offer", db, "itbs", "--start", "2027-01-04", "--follows", "a-1"
+    )
+    assert status == 2 and "--start: course a-1 runs until 2027-01-25" in err
+    rescue = offers(
+        capsys, db, "itbs", "--follows", "m-1", "--relation", "rescue", start="2027-04-05"
+    )[0]
+    status, out, err = run(
+        capsys,
+        "book",
+        "take",
+        db,
+        rescue,
+        "--course-id",
+        "r-1",
+        "--follows",
+        "m-1",
+        "--relation",
+        "rescue",
+    )
+    assert status == 0, err
+    assert out.startswith("Course m-1: 5 boosters from 2027-04-05 cancelled (superseded by r-1)")
+    status, out, err = run(
+        capsys,
+        "book",
+        "offer",
+        db,
+        "maintenance",
+        "--start",
+        "2027-05-24",
+        "--follows",
+        "r-1",
+        "--resume",
+        "--count",
+        "1",
+    )
+    assert status == 0, err
+    key = out.splitlines()[1].split()[1]
+    assert run(capsys, "book", "take", db, key, "--course-id", "m-2", "--follows", "r-1")[0] == 0
+    book = BookStore(db).load()
+    assert len(book.course("m-2").schedule.active_sessions()) == 5
+    assert book.linked("a-1") == ["a-1", "m-1", "r-1", "m-2"] and book.check() == []

@@ -37,12 +37,13 @@ from tms_schedule._conveniences import provided
 from tms_schedule._dates import short_moment
 from tms_schedule.book.chairs import Chair, Outage, StaffLimit
 from tms_schedule.book.occupancy import Booking, Occupancy, block_phases, minute
-from tms_schedule.book.offers import Offer, find_offers
+from tms_schedule.book.offers import Offer, find_moves, find_offers
 from tms_schedule.catalogue import get_protocol
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.course.authorization import Authorization
 from tms_schedule.course.changes import Changes
 from tms_schedule.course.lifecycle import Course, follow_relation
+from tms_schedule.course.linked import check_apart, clash
 from tms_schedule.errors import (
     BookError,
     BookingConflictError,
@@ -600,6 +601,7 @@ class Book:
         dates: int = 10,
         count: int = 3,
         follows: str | None = None,
+        relation: str | None = None,
         now: dt.datetime | None = None,
     ) -> tuple[Offer, ...]:
         """The best ``count`` ways to book a new course of ``protocol`` (see
@@ -607,14 +609,18 @@ class Book:
         ``earliest`` a plan can start on, at ``at`` give or take ``window`` minutes (tried
         every ``step`` minutes), on ``chair`` where possible.
 
-        ``follows``: the course in the book this one follows (maintenance after an acute
-        course). A protocol that names no equipment then runs on that course's, as
-        :meth:`Course.next_course` has it; take the offer with the same ``follows``.
+        ``follows``: the course in the book this one follows, ``relation`` how (see
+        :meth:`take`). A protocol that names no equipment then runs on that course's, as
+        :meth:`Course.next_course` has it. One patient's courses never run at the same
+        time: an ``earliest`` on or before the last session of a course linked to
+        ``follows`` is refused (:class:`~tms_schedule.errors.BookError`), except for a
+        rescue course during maintenance, which supersedes the boosters from its first
+        day (their chair time is offered). Take the offer with the same ``follows``.
 
         ``now``: when given, no offer starts before it: an ``earliest`` before its day is
-        refused (:class:`~tms_schedule.errors.BookError`: a wrong year, most often), and
-        today's times that have passed are not offered. Clinic software passes it; without
-        it the book answers for the dates asked, past or not.
+        refused (a wrong year, most often), and today's times that have passed are not
+        offered. Clinic software passes it; without it the book answers for the dates
+        asked, past or not.
 
         None raises :class:`~tms_schedule.errors.NoOfferError`, with the first later start
         dates that could hold the course when there are any.
@@ -625,10 +631,6 @@ class Book:
             raise BookError(f"protocol: must be a Protocol or a protocol id, got {protocol!r}")
         earliest = _date(earliest, "earliest")
         at = _time(at, "at")
-        if follows is not None:
-            first = self._booked(follows).course.plan.protocol
-            if not protocol.requires and first.requires:
-                protocol = attrs.evolve(protocol, requires=first.requires)
         for name, value, low, high in (
             ("window", window, 0, 240),
             ("step", step, 5, 60),
@@ -639,8 +641,17 @@ class Book:
                 raise BookError(
                     f"{name}: must be a whole number from {low} to {high}, got {value!r}"
                 )
+        occupancy = None
+        if follows is not None:
+            followed = self.course(follows)
+            if not protocol.requires and followed.plan.protocol.requires:
+                protocol = attrs.evolve(protocol, requires=followed.plan.protocol.requires)
+            if _supersedes(followed, follow_relation(protocol, relation)):
+                occupancy = self.occupancy(without=follows)  # its boosters make way
+            else:
+                self._after_linked(follows, earliest)
         return find_offers(
-            self.occupancy(),
+            occupancy or self.occupancy(),
             protocol,
             earliest,
             at,
@@ -661,9 +672,20 @@ class Book:
         follows: str | None = None,
         relation: str | None = None,
         uid_key_id: str | None = None,
+        now: dt.datetime | None = None,
     ) -> Book:
         """Book exactly what ``offer`` offered, as course ``course_id`` (``uid_key_id``: the
         clinic's UID key's name, see :attr:`Course.uid_key_id`).
+
+        ``follows``: the course in the book it follows; ``relation``: ``maintenance``,
+        ``rescue`` or ``continuation`` (default: maintenance for boosters only, else
+        continuation). One patient's courses (linked by ``follows``) never run at the
+        same time: a course that would overlap one is refused
+        (:class:`~tms_schedule.errors.CourseError`, naming the dates that clash). A rescue
+        course during maintenance supersedes it: the boosters from the rescue's first
+        session are cancelled with the reason and their chairs freed
+        (:meth:`Course.supersede`; ``now`` is required then). :meth:`resumed` gives the
+        boosters not given, for offers after the rescue.
 
         If the book changed since (a chair it uses is taken now, the clinic's calendar
         changed), :class:`~tms_schedule.errors.BookingConflictError` says so and nothing is
@@ -707,14 +729,219 @@ class Book:
                 f"offer {offer.key}: the clinic's calendar changed since it was made"
                 f" ({str(error).removeprefix('schedule: ')}); ask for offers again"
             ) from None
+        book = self._make_room(course, now) if follows is not None else self
         try:
-            return self.add(course, dict(offer.seats))
+            return book.add(course, dict(offer.seats))
         except BookingConflictError as error:
             raise BookingConflictError(
                 f"offer {offer.key}: the book changed since it was made ({error}); ask for"
                 " offers again",
                 error.conflicts,
             ) from None
+
+    # -- one patient's courses ----------------------------------------------------------------------
+
+    def linked(self, course_id: str) -> list[str]:
+        """The courses of ``course_id``'s patient the book holds: it, the courses it
+        follows and those that follow them, in the book's order."""
+        self._booked(course_id)
+        follows = {b.course_id: b.course.follows for b in self.courses}
+        found = {course_id}
+        grown = True
+        while grown:
+            more = {c for c, f in follows.items() if f in found} | {
+                f for c, f in follows.items() if c in found and f in follows
+            }
+            grown = not more <= found
+            found |= more
+        return [c for c in self.course_ids() if c in found]
+
+    def resumed(self, rescue_id: str) -> Protocol:
+        """The boosters the maintenance course that rescue course ``rescue_id`` superseded
+        did not give (:meth:`Course.resume`), to ask offers for after the rescue with
+        ``follows=rescue_id``."""
+        rescue = self.course(rescue_id)
+        superseded = next(
+            (
+                b.course
+                for b in self.courses
+                if b.course.ended is not None and b.course.ended.superseded_by == rescue_id
+            ),
+            None,
+        )
+        if superseded is None:
+            raise BookError(
+                f"follows: course {rescue_id} superseded no maintenance course in the book;"
+                " resume follows a rescue course that did"
+            )
+        return rescue.resume(superseded, f"{rescue_id}-resumed").plan.protocol
+
+    def _after_linked(self, follows: str, earliest: dt.date) -> None:
+        """Refuse an ``earliest`` on or before the last session of a course linked to
+        ``follows`` (one patient's courses never run at the same time)."""
+        zone = self.clinic.zone
+        for course_id in self.linked(follows):
+            active = self.course(course_id).schedule.active_sessions()
+            last = max((s.end for s in active), default=None)
+            if last is not None and earliest <= last.astimezone(zone).date():
+                day = last.astimezone(zone).date()
+                raise BookError(
+                    f"earliest: course {course_id} runs until {day}; one patient's courses"
+                    f" never run at the same time: ask from {day + dt.timedelta(days=1)} on, or"
+                    f" end {course_id} first"
+                )
+
+    def _make_room(self, course: Course, now: dt.datetime | None) -> Book:
+        """The book ready for ``course``, which follows one of its courses: a rescue
+        supersedes the maintenance it interrupts; then no two of the patient's courses
+        may overlap."""
+        assert course.follows is not None
+        followed = self.course(course.follows)
+        book = self
+        if _supersedes(followed, course.relation) and clash(followed.schedule, course.schedule):
+            if now is None:
+                raise BookError(
+                    f"now: rescue course {course.course_id} supersedes maintenance course"
+                    f" {followed.course_id} (its boosters from the rescue's first day are"
+                    " cancelled): give now"
+                )
+            book = self.update(followed.supersede(course, now=_moment(now, "now")))
+        check_apart(
+            [*(book.course(c).schedule for c in book.linked(course.follows)), course.schedule]
+        )
+        return book
+
+    # -- whole-course actions -----------------------------------------------------------------------
+
+    def end(
+        self,
+        course_id: str,
+        reason: str,
+        *,
+        now: dt.datetime,
+        start: dt.date | dt.datetime | None = None,
+    ) -> Book:
+        """End a course early (a patient drops out): its sessions from ``start`` (default:
+        now) are cancelled with ``reason`` in one revision, and their chairs are free
+        (see :meth:`Course.end`)."""
+        return self.update(self.course(course_id).end(reason, now=now, start=start))
+
+    def authorize(self, course_id: str, authorization: Authorization | None) -> Book:
+        """The book with a course's insurance authorization set (see
+        :meth:`Course.authorize`; ``None`` removes it)."""
+        return self._amend(self.course(course_id).authorize(authorization))
+
+    def extend_authorization(
+        self,
+        course_id: str,
+        sessions: int,
+        until: dt.date | None = None,
+        note: str | None = None,
+    ) -> Book:
+        """The book with an extension added to a course's authorization."""
+        course = self.course(course_id).extend_authorization(sessions, until, note)
+        return self._amend(course)
+
+    def move_offers(
+        self,
+        course_id: str,
+        start: dt.date | str,
+        at: dt.time | str,
+        *,
+        now: dt.datetime,
+        window: int = 0,
+        step: int = 10,
+        chair: str | None = None,
+        count: int = 3,
+    ) -> tuple[Offer, ...]:
+        """The best ways to give a course a new regular time from ``start`` on ("from
+        Monday, 17:00"): its sessions to come from that day keep their days and move to
+        ``at``, give or take ``window`` minutes, each on a chair free then (the same
+        strategies and cost model as :meth:`offers`). Book one with :meth:`move`. None
+        raises :class:`~tms_schedule.errors.NoOfferError`, naming the first day no chair
+        can hold."""
+        course = self.course(course_id)
+        start = _date(start, "start")
+        at = _time(at, "at")
+        now = _moment(now, "now")
+        for name, value, low, high in (
+            ("window", window, 0, 240),
+            ("step", step, 5, 60),
+            ("count", count, 1, 10),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise BookError(
+                    f"{name}: must be a whole number from {low} to {high}, got {value!r}"
+                )
+        if chair is not None:
+            self.chair(chair)
+        zone = self.clinic.zone
+        if start < now.astimezone(zone).date():
+            raise BookError(f"start: {start} is before today ({now.astimezone(zone).date()})")
+        sessions = [
+            s
+            for s in course.schedule.sessions
+            if s.status == "scheduled"
+            and s.start >= now
+            and s.start.astimezone(zone).date() >= start
+        ]
+        return find_moves(
+            self.occupancy(without=course_id),
+            course.plan,
+            sessions,
+            at,
+            window=window,
+            step=step,
+            chair=chair,
+            count=count,
+            now=now,
+        )
+
+    def move(
+        self, course_id: str, offer: Offer, *, now: dt.datetime, note: str | None = None
+    ) -> Book:
+        """Book a course's new regular time as ``offer`` (from :meth:`move_offers`) has
+        it: each of its sessions that moves is recorded moved (with ``note``, or the new
+        time), on the offer's chair. An offer the book or the course has moved on from
+        raises :class:`~tms_schedule.errors.BookingConflictError`: ask again."""
+        booked = self._booked(course_id)
+        course = booked.course
+        current = {s.number: s for s in course.schedule.sessions}
+        moving = [s for s in offer.schedule.sessions if s.number in current]
+        if len(moving) != len(offer.schedule.sessions) or any(
+            current[s.number].status != "scheduled" for s in moving
+        ):
+            raise BookingConflictError(
+                f"offer {offer.key}: course {course_id} changed since it was made; ask again"
+            )
+        first = offer.schedule.first.start.astimezone(self.clinic.zone)
+        note = note or f"regular time from {first:%Y-%m-%d}: {offer.at:%H:%M}"
+        for session in moving:
+            was = current[session.number]
+            if (session.start, session.end) != (was.start, was.end):
+                course = course.moved(session.number, session.start, note, now=now)
+        try:
+            placed = self._seat(
+                course,
+                self.occupancy(without=course_id),
+                dict(offer.seats),
+                booked.seat_map(),
+                None,
+                previous=booked.course,
+            )
+        except BookingConflictError as error:
+            raise BookingConflictError(
+                f"offer {offer.key}: the book changed since it was made ({error}); ask again",
+                error.conflicts,
+            ) from None
+        return self._replace(Booked(course, placed))
+
+    def _amend(self, course: Course) -> Book:
+        """The book with a new state of a course it holds whose sessions did not move."""
+        booked = self._booked(course.course_id)
+        if course.schedule.sessions != booked.course.schedule.sessions:
+            return self.update(course)
+        return self._replace(Booked(course, booked.seats))
 
     def set_clinic(self, clinic: ClinicCalendar) -> Book:
         """The book under an updated clinic calendar (every course follows it). Nothing
@@ -1165,6 +1392,12 @@ def _units(course: Course, zone: Any) -> list[tuple[dt.date, list[Session]]]:
             days[day] = [session]
             units.append((day, days[day]))
     return units
+
+
+def _supersedes(followed: Course, relation: str | None) -> bool:
+    """Whether a course following ``followed`` this way supersedes it: a rescue course
+    during maintenance (boosters only, not ended)."""
+    return relation == "rescue" and followed.boosters_only and followed.ended is None
 
 
 def _chair_moves(

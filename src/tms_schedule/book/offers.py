@@ -48,7 +48,7 @@ from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Schedule, Session
 
-__all__ = ["STRATEGIES", "CostModel", "Offer", "Strategy", "find_offers"]
+__all__ = ["STRATEGIES", "CostModel", "Offer", "Strategy", "find_moves", "find_offers"]
 
 #: A placeholder course id while an offer is not taken.
 OFFER_COURSE = "offer"
@@ -258,6 +258,92 @@ def find_offers(
     return tuple(draft.build() for draft in _shown(candidates, count))
 
 
+def find_moves(
+    occupancy: Occupancy,
+    plan: Plan,
+    sessions: Sequence[Session],
+    at: dt.time,
+    *,
+    window: int = 0,
+    step: int = 10,
+    chair: str | None = None,
+    count: int = 3,
+    now: dt.datetime | None = None,
+) -> tuple[Offer, ...]:
+    """The best ``count`` ways to move ``sessions`` (a course's, from a date on; not in
+    ``occupancy``) to ``at`` on their own days, give or take ``window`` minutes: the same
+    strategies and cost model as a new course's offers (see the module). Each offer holds
+    the sessions it moves, at their new times, with the chair of each; its plan is
+    ``plan`` at the offer's time. None raises :class:`NoOfferError`, naming the first day
+    no chair can hold."""
+    zone = occupancy.clinic.zone
+    asked = _moved_to(sessions, at, zone)
+    if not asked:
+        raise NoOfferError("start: the course has no session to come from then", ())
+    first_day = asked[0].start.astimezone(zone).date()
+    question = _Question(plan.protocol, first_day, at, window, step, chair, 1, count)
+    if now is not None:
+        question = attrs.evolve(question, not_before=minute(now), today=now.astimezone(zone).date())
+    able = _able_chairs(occupancy, question)
+    moved_plan = _at_time(plan, at)
+    schedule = Schedule(plan.course_id, plan.protocol.id, plan.clinic.timezone, tuple(asked))
+    grid = _grid(occupancy, question, moved_plan, schedule, able, {}, fresh=False)
+    if grid is None:
+        raise NoOfferError(
+            f"no chair holds course {plan.course_id}'s sessions from {first_day} at {at:%H:%M}"
+            f" give or take {window} minutes: {_first_full_day(occupancy, question, moved_plan, schedule, able)}",
+            (),
+        )
+    drafts = [_Draft.judged(question, grid, choice) for choice in _choices(grid, question.costs)]
+    return tuple(draft.build() for draft in _shown(drafts, count))
+
+
+def _at_time(plan: Plan, at: dt.time) -> Plan:
+    """A course's plan at another time of day, for an offer that moves its sessions: its
+    first visit as long as a regular session where the longer one would not fit then (the
+    sessions moved say what fits; the plan only names the time)."""
+    try:
+        return attrs.evolve(plan, at=at)
+    except TmsScheduleError:
+        regular = attrs.evolve(plan.protocol, first_session=plan.protocol.session)
+        return attrs.evolve(plan, protocol=regular, at=at)
+
+
+def _moved_to(sessions: Sequence[Session], at: dt.time, zone: Any) -> list[Session]:
+    """``sessions`` on their own days, each day's first one at ``at`` and the day's
+    others as far after it as they were."""
+    moved: list[Session] = []
+    first_of: dict[dt.date, dt.datetime] = {}
+    for session in sorted(sessions, key=lambda s: s.start.astimezone(dt.UTC)):
+        day = session.start.astimezone(zone).date()
+        if day not in first_of:
+            first_of[day] = session.start
+        # Elapsed time from the day's first session, in UTC: a DST day keeps its spacing.
+        offset = session.start.astimezone(dt.UTC) - first_of[day].astimezone(dt.UTC)
+        start = dt.datetime.combine(day, at, tzinfo=zone).astimezone(dt.UTC) + offset
+        length = session.end.astimezone(dt.UTC) - session.start.astimezone(dt.UTC)
+        moved.append(
+            session.evolve(start=start.astimezone(zone), end=(start + length).astimezone(zone))
+        )
+    return moved
+
+
+def _first_full_day(
+    occupancy: Occupancy, question: _Question, plan: Plan, schedule: Schedule, able: Sequence[Chair]
+) -> str:
+    """The first day of ``schedule`` that no chair holds at any time of the window, in
+    words."""
+    zone = occupancy.clinic.zone
+    days: dict[dt.date, list[Session]] = {}
+    for session in schedule.sessions:
+        days.setdefault(session.start.astimezone(zone).date(), []).append(session)
+    for day, sessions in days.items():
+        one = attrs.evolve(schedule, sessions=tuple(sessions))
+        if _grid(occupancy, question, plan, one, able, {}, fresh=False) is None:
+            return f"no chair that runs {plan.protocol.id} is free on {short_day(day)}"
+    return "no chair is free then"
+
+
 def _able_chairs(occupancy: Occupancy, question: _Question) -> list[Chair]:
     """The chairs that can run the protocol; none, or a chair asked for that cannot, is
     refused."""
@@ -283,7 +369,7 @@ def _shown(candidates: list[_Draft], count: int) -> list[_Draft]:
     """The ``count`` offers shown, by rank: the best, the earliest start and the best
     offer with no trade-off but its start lead, when they exist."""
     ranked = sorted(candidates, key=_Draft.rank)
-    earliest = min(candidates, key=lambda d: (d.plan.start, *d.rank()))
+    earliest = min(candidates, key=lambda d: (d.grid.start, *d.rank()))
     exact = [d for d in ranked if all(t.startswith("starts ") for t in d.tradeoffs)]
     chosen: list[_Draft] = []
     for draft in [*ranked[:1], earliest, *exact[:1], *ranked]:
@@ -406,6 +492,8 @@ class _Grid:
         low, step, width: the shifts (see :func:`_shifts`).
         order: the shifts' indices, the nearest to the time asked for first.
         chair_order: the chairs' indices, the chair asked for first.
+        fresh: a new course's (its plan gives its sessions), not a course's sessions
+            moved to another time.
     """
 
     plan: Plan
@@ -418,6 +506,13 @@ class _Grid:
     width: int
     order: tuple[int, ...]
     chair_order: tuple[int, ...]
+    fresh: bool = True
+
+    @property
+    def start(self) -> dt.date:
+        """The start the offer is judged by: a new course's plan's, or the first day a
+        course's sessions move on."""
+        return self.plan.start if self.fresh else self.days[0][0]
 
     def fitting(self, k: int) -> list[list[bool]]:
         """Per day, per chair: whether shift ``k`` fits."""
@@ -445,18 +540,27 @@ def _offers_on(
     masks_seen: _Masks | None = None,
 ) -> list[_Draft]:
     """The offers one start date gives: one from each strategy that holds the course."""
-    grid = _grid(occupancy, question, plan, able, {} if masks_seen is None else masks_seen)
+    schedule = _at_asked_time(plan, question, occupancy.clinic.zone)
+    grid = _grid(
+        occupancy, question, plan, schedule, able, {} if masks_seen is None else masks_seen
+    )
     if grid is None:
         return []
     return [_Draft.judged(question, grid, choice) for choice in _choices(grid, question.costs)]
 
 
 def _grid(
-    occupancy: Occupancy, question: _Question, plan: Plan, able: Sequence[Chair], seen: _Masks
+    occupancy: Occupancy,
+    question: _Question,
+    plan: Plan,
+    schedule: Schedule,
+    able: Sequence[Chair],
+    seen: _Masks,
+    *,
+    fresh: bool = True,
 ) -> _Grid | None:
-    """The start date's masks (see :class:`_Grid`), or ``None`` when a day has no chair
-    at any time of the window."""
-    schedule = _at_asked_time(plan, question, occupancy.clinic.zone)
+    """The masks of ``schedule``'s days (see :class:`_Grid`; the sessions at the time
+    asked for), or ``None`` when a day has no chair at any time of the window."""
     days: dict[dt.date, list[Session]] = {}
     for session in schedule.sessions:
         days.setdefault(session.start.astimezone(occupancy.clinic.zone).date(), []).append(session)
@@ -492,6 +596,7 @@ def _grid(
         width,
         tuple(sorted(range(width), key=lambda k: (abs(low + k * question.step), k))),
         tuple(sorted(range(len(chairs)), key=lambda i: (i != preferred, i))),
+        fresh,
     )
 
 
@@ -686,7 +791,7 @@ class _Draft:
         """``choice`` priced by the question's cost model."""
         minutes = tuple(grid.minutes(k) for k in choice.shifts)
         seats = tuple(grid.chairs[c] for c in choice.seats)
-        main, cost, tradeoffs = question.costs.judge(question, grid.plan.start, minutes, seats)
+        main, cost, tradeoffs = question.costs.judge(question, grid.start, minutes, seats)
         return cls(question, grid, minutes, seats, main, cost, tradeoffs)
 
     @property
@@ -694,7 +799,7 @@ class _Draft:
         return self.grid.plan
 
     def rank(self) -> tuple[float, dt.date, tuple[int, ...], tuple[str, ...]]:
-        return (self.cost, self.plan.start, self.minutes, self.seats)
+        return (self.cost, self.grid.start, self.minutes, self.seats)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Draft) and self.rank() == other.rank()
@@ -718,7 +823,10 @@ class _Draft:
                 moved.append(session.evolve(start=start, end=end))
                 seat_of[session.number] = chair
         moved.sort(key=lambda s: s.number)
-        main_plan, base = self._main_plan(plan, schedule, main, moved)
+        if self.grid.fresh:
+            main_plan, base = self._main_plan(plan, schedule, main, moved)
+        else:
+            main_plan, base = _at_time(plan, _shifted(self.question.at, main)), schedule
         booked = attrs.evolve(base, sessions=tuple(moved))
         seat_pairs = tuple(sorted(seat_of.items()))
         key = _fingerprint(main_plan, booked, seat_pairs)

@@ -25,8 +25,11 @@ from tms_schedule.catalogue import Catalogue
 from tms_schedule.cli.common import (
     UsageError,
     actor,
+    add_authorization_arguments,
     add_calendar_arguments,
     add_record_arguments,
+    authorization_said,
+    authorized,
     calendar_options_from_args,
     output_format,
     parse_closure,
@@ -126,6 +129,16 @@ def add_book_commands(commands: Any) -> None:
         metavar="COURSE",
         help="the course it follows (maintenance runs on that course's equipment)",
     )
+    offer.add_argument(
+        "--relation",
+        choices=("maintenance", "rescue", "continuation"),
+        help="how it follows (a rescue during maintenance supersedes its boosters)",
+    )
+    offer.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --follows RESCUE: the boosters of the maintenance it superseded",
+    )
     offer.add_argument("--acute-sessions", type=int, metavar="N", help="tune the acute phase")
     offer.add_argument("--no-taper", action="store_true", help="without the taper")
     offer.add_argument("--no-continuation", action="store_true", help="without the continuation")
@@ -197,6 +210,31 @@ def add_book_commands(commands: Any) -> None:
         "--calendars", metavar="FOLDER", help="write each changed course's calendar file here"
     )
 
+    end = command("end", "end a course early: its sessions from then on cancelled")
+    end.add_argument("course", metavar="COURSE", help="the course id")
+    end.add_argument("--reason", required=True, metavar="TEXT", help="why (kept)")
+    end.add_argument(
+        "--from",
+        dest="start",
+        metavar="YYYY-MM-DD[THH:MM]",
+        help="no session from then on (default: now)",
+    )
+
+    move = command("move", "a course's new regular time from a date on, on free chairs")
+    move.add_argument("course", metavar="COURSE", help="the course id")
+    move.add_argument(
+        "--from", dest="start", required=True, metavar="YYYY-MM-DD", help="the first day"
+    )
+    move.add_argument("--at", required=True, metavar="HH:MM", help="the new time")
+    move.add_argument(
+        "--window", type=int, default=0, metavar="MINUTES", help="give or take (default 0)"
+    )
+    move.add_argument("--chair", metavar="ID", help="the chair asked for, where it is free")
+
+    authorize = command("authorize", "set or extend a course's insurance authorization")
+    authorize.add_argument("course", metavar="COURSE", help="the course id")
+    add_authorization_arguments(authorize, "the payer's stages from the book's clinic file")
+
     export = command("export", "a course's file: .json the course file, else its calendar")
     export.add_argument("course", metavar="COURSE", help="the course id")
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="write to FILE")
@@ -259,7 +297,14 @@ def add_book_commands(commands: Any) -> None:
         "target", metavar="COPY", help="a new file, or a postgresql:// address of a new site"
     )
 
-    command("check", "look over the whole book: every rule, every row against its course")
+    check = command(
+        "check",
+        "look over the whole book (every rule, every row against its course), or check a"
+        " course against its authorization",
+    )
+    check.add_argument(
+        "course", nargs="?", metavar="COURSE", help="a course: its plan against its authorization"
+    )
 
 
 def _clock() -> dt.datetime:
@@ -304,8 +349,14 @@ def run_book(args: argparse.Namespace) -> int:
                 return _room(store, args)
             case "backup":
                 return _backup(store, args)
+            case "end":
+                return _end(store, args, now)
+            case "move":
+                return _move(store, args, now)
+            case "authorize":
+                return _authorize(store, args, now)
             case "check":
-                return _check(store)
+                return _check(store, args)
     raise AssertionError(args.action)
 
 
@@ -429,10 +480,19 @@ def _catalogue(store: BookStore) -> Catalogue:
 
 
 def _offer(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
-    protocol = tuned_protocol(_catalogue(store), args)
     start = parse_date(args.start, "--start")
-    book = store.window(courses=[args.follows] if args.follows else [], since=start)
-    names = {o: f"--{o}" for o in ("window", "step", "chair", "dates", "count")}
+    if args.resume and args.follows is None:
+        raise UsageError("--resume: give --follows RESCUE, the rescue course it comes after")
+    book = store.window(courses=_patient(store, args.follows), since=start)
+    if args.resume:
+        protocol = book.resumed(args.follows)
+        if args.protocol != protocol.id:
+            raise UsageError(
+                f"PROTOCOL: the resumed boosters are {protocol.id}'s, got {args.protocol!r}"
+            )
+    else:
+        protocol = tuned_protocol(_catalogue(store), args)
+    names = {o: f"--{o}" for o in ("window", "step", "chair", "dates", "count", "relation")}
     with _as_options({**names, "earliest": "--start"}):
         offers = book.offers(
             protocol,
@@ -444,6 +504,7 @@ def _offer(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
             dates=args.dates,
             count=args.count,
             follows=args.follows,
+            relation=args.relation,
             now=now,
         )
     store.save_offers(offers, now=now)
@@ -458,29 +519,111 @@ def _offer(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     return 0
 
 
+def _patient(store: BookStore, course_id: str | None) -> list[str]:
+    """The course and the courses linked to it by ``follows`` (one patient's), to hold in
+    a change that checks they never overlap."""
+    if course_id is None:
+        return []
+    follows = {line.course_id: line.follows for line in store.courses()}
+    found = {course_id}
+    while True:
+        more = {c for c, f in follows.items() if f in found} | {
+            f for c, f in follows.items() if c in found and f is not None
+        }
+        if more <= found:
+            return sorted(found)
+        found |= more
+
+
 def _take(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     # The course remembers the UID key its calendar ids are made with.
     key = key_id(store.settings().calendar_options.uid_key)
     offer = store.offer(args.key)
     with store.change(
-        courses=[args.follows] if args.follows else [],
+        courses=_patient(store, args.follows),
         since=offer.start,
         now=now,
         actor=actor(),
         action="take",
     ) as change:
+        before = change.book
         change.book = change.book.take(
-            offer, args.course_id, uid_key_id=key, follows=args.follows, relation=args.relation
+            offer,
+            args.course_id,
+            uid_key_id=key,
+            follows=args.follows,
+            relation=args.relation,
+            now=now,
         )
         change.detail = f"offer {offer.key} taken"
         course = change.book.course(args.course_id)
         booked = change.book
     chairs = sorted(set(booked.seats(args.course_id).values()))
     names = booked.chair_names()
+    if args.follows is not None:
+        superseded = booked.course(args.follows)
+        if superseded is not before.course(args.follows):
+            ended = len(superseded.revision.removed)
+            print(
+                f"Course {args.follows}: {ended} booster{'' if ended == 1 else 's'} from"
+                f" {course.schedule.first.date} cancelled (superseded by {course.course_id})"
+            )
     print(
         f"Booked course {course.course_id}: {sessions_summary(course.schedule)} on"
         f" {', '.join(names[c] for c in chairs)}"
     )
+    return 0
+
+
+def _end(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    if not args.reason.strip():
+        raise UsageError("--reason: must not be empty: it is kept in the course's history")
+    zone = store.state().clinic.zone
+    start = _moment(args.start, zone, now)
+    with (
+        store.change(courses=[args.course], now=now, actor=actor(), action="end") as change,
+        _as_options({"reason": "--reason", "start": "--from"}),
+    ):
+        change.book = change.book.end(args.course, args.reason, now=now, start=start)
+        change.detail = f"ended: {args.reason}"
+        course = change.book.course(args.course)
+    cancelled = len(course.revision.removed)
+    print(
+        f"Course {args.course} ended ({args.reason}): {cancelled} session"
+        f"{'' if cancelled == 1 else 's'} from {short_day(start.astimezone(zone).date())}"
+        " cancelled, their chairs free (saved)"
+    )
+    return 0
+
+
+def _move(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    start = parse_date(args.start, "--from")
+    at = parse_time(args.at, "--at")
+    names = {"window": "--window", "chair": "--chair", "start": "--from"}
+    with (
+        store.change(
+            courses=[args.course], since=start, now=now, actor=actor(), action="move"
+        ) as change,
+        _as_options(names),
+    ):
+        (offer,) = change.book.move_offers(
+            args.course, start, at, now=now, window=args.window, chair=args.chair, count=1
+        )
+        change.book = change.book.move(args.course, offer, now=now)
+        change.detail = f"regular time from {start}: {offer.at:%H:%M}"
+        chair_names = change.book.chair_names()
+    print(f"Course {args.course}: {offer.describe(chair_names)}")
+    print("Tell the patient; their new calendar file: tms-schedule book export")
+    return 0
+
+
+def _authorize(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
+    known = store.settings().authorizations
+    with store.change(courses=[args.course], now=now, actor=actor(), action="authorize") as change:
+        course = authorized(change.book.course(args.course), args, known)
+        change.book = change.book.authorize(args.course, course.authorization)
+        change.detail = "authorization set"
+    print(authorization_said(course), end="")
     return 0
 
 
@@ -763,7 +906,11 @@ def _backup(store: BookStore, args: argparse.Namespace) -> int:
     return 0
 
 
-def _check(store: BookStore) -> int:
+def _check(store: BookStore, args: argparse.Namespace) -> int:
+    if args.course is not None:
+        report = store.course(args.course).check_authorization()
+        print(report.to_text(), end="")
+        return 0 if report.ok else 1
     problems = store.check()
     for problem in problems:
         print(problem)

@@ -21,6 +21,7 @@ import getpass
 import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ from tms_schedule._dates import short_day
 from tms_schedule._files import read_file, shown_path, write_file
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.clinic import EARLIEST_DATE, LATEST_DATE, ClinicCalendar, Closure
+from tms_schedule.course.authorization import Authorization, StagedAuthorization
 from tms_schedule.course.lifecycle import Course
 from tms_schedule.course.record import CAUSES
 from tms_schedule.errors import FileWriteError, TmsScheduleError
@@ -654,6 +656,72 @@ def recorded(course: Course, args: argparse.Namespace, now: dt.datetime) -> tupl
         return course.cancelled(args.session, args.note, now=now), "cancelled"
     to = parse_local(args.moved_to, zone, "--moved-to")
     return course.moved(args.session, to, args.note, now=now), f"moved to {to:%Y-%m-%d %H:%M}"
+
+
+def add_authorization_arguments(parser: argparse.ArgumentParser, payers: str) -> None:
+    """The options that set or extend a course's insurance authorization (``payers``: where
+    ``--payer``'s staged authorizations come from, in words)."""
+    parser.add_argument("--sessions", type=int, metavar="N", help="sessions approved")
+    parser.add_argument(
+        "--from", dest="valid_from", metavar="YYYY-MM-DD", help="the first approved day"
+    )
+    parser.add_argument("--until", metavar="YYYY-MM-DD", help="the last approved day")
+    parser.add_argument(
+        "--extend", type=int, metavar="N", help="add N approved sessions (with --until: later)"
+    )
+    parser.add_argument("--note", metavar="TEXT", help="a note on the extension")
+    parser.add_argument("--payer", metavar="ID", help=f"a staged authorization: {payers}")
+
+
+def authorized(
+    course: Course, args: argparse.Namespace, known: Mapping[str, StagedAuthorization]
+) -> Course:
+    """The course with the authorization the options give: set (``--sessions``, ``--from``,
+    ``--until``), staged (``--payer``, one of ``known``) or extended (``--extend``)."""
+    if args.extend is not None:
+        until = parse_date(args.until, "--until") if args.until else None
+        return course.extend_authorization(args.extend, until, args.note)
+    staged = None
+    if args.payer is not None:
+        if args.payer not in known:
+            raise UsageError(
+                f"--payer: must be one of {', '.join(sorted(known))} (the clinic file's"
+                f" [[authorizations]]), got {args.payer!r}"
+            )
+        staged = known[args.payer]
+    sessions = args.sessions if staged is None else staged.sessions
+    if sessions is None or args.valid_from is None or args.until is None:
+        raise UsageError(
+            "authorize: give --sessions, --from and --until, or --extend N (a staged"
+            " authorization: --payer instead of --sessions)"
+        )
+    if staged is not None and args.sessions not in (None, staged.sessions):
+        raise UsageError(
+            f"--sessions: {staged.name} approves {staged.sessions} before its decision;"
+            " leave --sessions out"
+        )
+    return course.authorize(
+        Authorization(
+            sessions,
+            parse_date(args.valid_from, "--from"),
+            parse_date(args.until, "--until"),
+            staged=staged,
+        )
+    )
+
+
+def authorization_said(course: Course, saved_to: str = " (saved)") -> str:
+    """``Authorization: 36 sessions until 2027-01-31 (saved)``, and its stages when
+    staged, as lines."""
+    authorization = course.authorization
+    assert authorization is not None
+    said = (
+        f"Authorization: {authorization.approved} sessions until {authorization.until}{saved_to}\n"
+    )
+    if authorization.decision_due:
+        assert authorization.staged is not None
+        said += f"Staged: {authorization.staged.describe()}\n"
+    return said
 
 
 #: The files this command has saved so far: a Ctrl-C after a save says what was saved

@@ -40,9 +40,12 @@ from tms_schedule._dates import short_moment
 from tms_schedule._files import shown_path
 from tms_schedule.cli.common import (
     UsageError,
+    add_authorization_arguments,
     add_calendar_arguments,
     add_plan_arguments,
     add_record_arguments,
+    authorization_said,
+    authorized,
     calendar_options_from_args,
     output_format,
     parse_closure,
@@ -59,8 +62,8 @@ from tms_schedule.cli.common import (
     write_output,
     write_schedule,
 )
-from tms_schedule.course import POLICIES, Authorization, Course
-from tms_schedule.course.authorization import MEDICARE_A57692, StagedAuthorization
+from tms_schedule.course import POLICIES, Course
+from tms_schedule.course.authorization import MEDICARE_A57692
 from tms_schedule.course.file import editing, load_course, save_course
 from tms_schedule.course.ratings import SCALES, Scale
 from tms_schedule.errors import CourseError, CourseFileError, FhirExportError
@@ -178,20 +181,10 @@ def add_course_commands(commands: Any) -> None:
 
     authorize = actions.add_parser("authorize", help="set or extend the insurance authorization")
     authorize.add_argument("file", metavar="COURSE.json", help="the course file")
-    authorize.add_argument("--sessions", type=int, metavar="N", help="sessions approved")
-    authorize.add_argument(
-        "--from", dest="valid_from", metavar="YYYY-MM-DD", help="the first approved day"
-    )
-    authorize.add_argument("--until", metavar="YYYY-MM-DD", help="the last approved day")
-    authorize.add_argument(
-        "--extend", type=int, metavar="N", help="add N approved sessions (with --until: later)"
-    )
-    authorize.add_argument("--note", metavar="TEXT", help="a note on the extension")
-    authorize.add_argument(
-        "--payer",
-        metavar="ID",
-        help="a staged authorization: the payer's stages from --clinic's [[authorizations]],"
-        f" or {MEDICARE_A57692.payer} (Medicare's 20 sessions, then a decision)",
+    add_authorization_arguments(
+        authorize,
+        f"the payer's stages from --clinic's [[authorizations]], or {MEDICARE_A57692.payer}"
+        " (Medicare's 20 sessions, then a decision)",
     )
     authorize.add_argument("--clinic", metavar="clinic.toml", help="its [[authorizations]]")
     authorize.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
@@ -518,54 +511,16 @@ def _show(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
 
 
 def _authorize(args: argparse.Namespace) -> int:
-    with editing(args.file, timeout=args.wait) as edit:
-        course = edit.course
-        if args.extend is not None:
-            until = parse_date(args.until, "--until") if args.until else None
-            edit.course = course.extend_authorization(args.extend, until, args.note)
-        else:
-            staged = _staged(args) if args.payer is not None else None
-            sessions = args.sessions if staged is None else staged.sessions
-            if sessions is None or args.valid_from is None or args.until is None:
-                raise UsageError(
-                    "authorize: give --sessions, --from and --until, or --extend N (a staged"
-                    " authorization: --payer instead of --sessions)"
-                )
-            if staged is not None and args.sessions not in (None, staged.sessions):
-                raise UsageError(
-                    f"--sessions: {staged.name} approves {staged.sessions} before its decision;"
-                    " leave --sessions out"
-                )
-            edit.course = course.authorize(
-                Authorization(
-                    sessions,
-                    parse_date(args.valid_from, "--from"),
-                    parse_date(args.until, "--until"),
-                    staged=staged,
-                )
-            )
-        authorization = edit.course.authorization
-    saved(args.file)
-    assert authorization is not None
-    print(f"Authorization: {authorization.approved} sessions until {authorization.until} (saved)")
-    if authorization.decision_due:
-        assert authorization.staged is not None
-        print(f"Staged: {authorization.staged.describe()}")
-    return 0
-
-
-def _staged(args: argparse.Namespace) -> StagedAuthorization:
-    """The staged authorization ``--payer`` names (the clinic file's, or Medicare's)."""
     if args.clinic is not None:
         known = dict(load_clinic(args.clinic).authorizations)
     else:
         known = {MEDICARE_A57692.payer: MEDICARE_A57692}
-    if args.payer not in known:
-        raise UsageError(
-            f"--payer: must be one of {', '.join(sorted(known))} (the clinic file's"
-            f" [[authorizations]]), got {args.payer!r}"
-        )
-    return known[args.payer]
+    with editing(args.file, timeout=args.wait) as edit:
+        edit.course = authorized(edit.course, args, known)
+        said = authorization_said(edit.course)
+    saved(args.file)
+    print(said, end="")
+    return 0
 
 
 def _rate(args: argparse.Namespace, now: dt.datetime) -> int:
