@@ -7,9 +7,11 @@ the front desk's commands with the output the getting-started page prints.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shlex
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -123,7 +125,10 @@ EXAMPLE_FEED_SECRET = "an example feed secret: make yours with openssl rand"
 def test_the_book_page_commands_print_what_it_shows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The front desk's walkthrough of the book, in an empty folder with the page's file."""
+    """The front desk's walkthrough of the book, in an empty folder with the page's file,
+    on the day the page says it was run (the command line's clock)."""
+    today = dt.datetime(2027, 2, 22, 12, tzinfo=ZoneInfo("America/Denver"))
+    monkeypatch.setattr("tms_schedule.cli.book._clock", lambda: today)
     page = DOCS / "book.md"
     (clinic_file,) = _fenced(page, "toml")
     (tmp_path / "clinic.toml").write_text(clinic_file, encoding="utf-8")

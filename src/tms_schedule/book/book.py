@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -631,16 +632,12 @@ class Book:
             raise BookError(f"protocol: must be a Protocol or a protocol id, got {protocol!r}")
         earliest = _date(earliest, "earliest")
         at = _time(at, "at")
-        for name, value, low, high in (
+        _whole_numbers(
             ("window", window, 0, 240),
             ("step", step, 5, 60),
             ("dates", dates, 1, 60),
             ("count", count, 1, 10),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise BookError(
-                    f"{name}: must be a whole number from {low} to {high}, got {value!r}"
-                )
+        )
         occupancy = None
         if follows is not None:
             followed = self.course(follows)
@@ -856,23 +853,20 @@ class Book:
     ) -> tuple[Offer, ...]:
         """The best ways to give a course a new regular time from ``start`` on ("from
         Monday, 17:00"): its sessions to come from that day keep their days and move to
-        ``at``, give or take ``window`` minutes, each on a chair free then (the same
-        strategies and cost model as :meth:`offers`). Book one with :meth:`move`. None
+        ``at``, give or take ``window`` minutes, each on a chair free then (``chair``, by
+        default the one it has, where it can; the same strategies and cost model as
+        :meth:`offers`). Book one with :meth:`move`. None
         raises :class:`~tms_schedule.errors.NoOfferError`, naming the first day no chair
         can hold."""
         course = self.course(course_id)
         start = _date(start, "start")
         at = _time(at, "at")
         now = _moment(now, "now")
-        for name, value, low, high in (
+        _whole_numbers(
             ("window", window, 0, 240),
             ("step", step, 5, 60),
             ("count", count, 1, 10),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise BookError(
-                    f"{name}: must be a whole number from {low} to {high}, got {value!r}"
-                )
+        )
         if chair is not None:
             self.chair(chair)
         zone = self.clinic.zone
@@ -885,6 +879,10 @@ class Book:
             and s.start >= now
             and s.start.astimezone(zone).date() >= start
         ]
+        if chair is None:  # the chair it has, where it can
+            seats = self.seats(course_id)
+            held = Counter(seats[s.number] for s in sessions if s.number in seats)
+            chair = held.most_common(1)[0][0] if held else None
         return find_moves(
             self.occupancy(without=course_id),
             course.plan,
@@ -995,11 +993,7 @@ class Book:
                 f"window_end: must be at or after window_start ({window_start:%H:%M}),"
                 f" got {window_end:%H:%M}"
             )
-        for name, value, low, high in (("step", step, 5, 60), ("limit", limit, 1, 200)):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise BookError(
-                    f"{name}: must be a whole number from {low} to {high}, got {value!r}"
-                )
+        _whole_numbers(("step", step, 5, 60), ("limit", limit, 1, 200))
         room: Room = provided("room_for")(
             self, protocol, start_date, window_start, window_end, step=step, limit=limit
         )
@@ -1392,6 +1386,13 @@ def _units(course: Course, zone: Any) -> list[tuple[dt.date, list[Session]]]:
             days[day] = [session]
             units.append((day, days[day]))
     return units
+
+
+def _whole_numbers(*checks: tuple[str, Any, int, int]) -> None:
+    """Refuse a value that is not a whole number in its range: (field, value, low, high)."""
+    for name, value, low, high in checks:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise BookError(f"{name}: must be a whole number from {low} to {high}, got {value!r}")
 
 
 def _supersedes(followed: Course, relation: str | None) -> bool:

@@ -822,7 +822,8 @@ class _Draft:
                 end = (session.end.astimezone(dt.UTC) + delta).astimezone(zone)
                 moved.append(session.evolve(start=start, end=end))
                 seat_of[session.number] = chair
-        moved.sort(key=lambda s: s.number)
+        # A new course's numbers are in time order; a course's moved sessions, by time.
+        moved.sort(key=lambda s: s.number if self.grid.fresh else (s.start, s.number))
         if self.grid.fresh:
             main_plan, base = self._main_plan(plan, schedule, main, moved)
         else:

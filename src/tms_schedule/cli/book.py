@@ -172,9 +172,7 @@ def add_book_commands(commands: Any) -> None:
 
     replan = command("replan", "plan again what a course owes, where chairs are free")
     replan.add_argument("course", metavar="COURSE", help="the course id")
-    replan.add_argument(
-        "--from", dest="start", metavar="YYYY-MM-DD[THH:MM]", help="nothing before (default now)"
-    )
+    _add_from(replan, "nothing before (default now)")
     replan.add_argument("--policy", choices=POLICIES, default="extend", help="catch-up policy")
 
     close = command("close", "close the clinic, a chair or some hours; re-plan what it touches")
@@ -183,12 +181,7 @@ def add_book_commands(commands: Any) -> None:
     close.add_argument("--chair", metavar="ID", help="only this chair (a broken coil)")
     close.add_argument("--hours", metavar="HH:MM-HH:MM", help="only these hours of each day")
     close.add_argument("--policy", choices=POLICIES, default="extend", help="for the re-plans")
-    close.add_argument(
-        "--from",
-        dest="start",
-        metavar="YYYY-MM-DD[THH:MM]",
-        help="re-plan nothing before this moment (default: now)",
-    )
+    _add_from(close, "re-plan nothing before this moment (default: now)")
     close.add_argument(
         "--calendars", metavar="FOLDER", help="write each changed course's calendar file here"
     )
@@ -200,12 +193,7 @@ def add_book_commands(commands: Any) -> None:
 
     undo = command("undo", "take back a closure or outage entered by mistake")
     undo.add_argument("event", type=int, metavar="EVENT", help="its number (book events)")
-    undo.add_argument(
-        "--from",
-        dest="start",
-        metavar="YYYY-MM-DD[THH:MM]",
-        help="put nothing back before this moment (default: now)",
-    )
+    _add_from(undo, "put nothing back before this moment (default: now)")
     undo.add_argument(
         "--calendars", metavar="FOLDER", help="write each changed course's calendar file here"
     )
@@ -213,12 +201,7 @@ def add_book_commands(commands: Any) -> None:
     end = command("end", "end a course early: its sessions from then on cancelled")
     end.add_argument("course", metavar="COURSE", help="the course id")
     end.add_argument("--reason", required=True, metavar="TEXT", help="why (kept)")
-    end.add_argument(
-        "--from",
-        dest="start",
-        metavar="YYYY-MM-DD[THH:MM]",
-        help="no session from then on (default: now)",
-    )
+    _add_from(end, "no session from then on (default: now)")
 
     move = command("move", "a course's new regular time from a date on, on free chairs")
     move.add_argument("course", metavar="COURSE", help="the course id")
@@ -310,6 +293,11 @@ def add_book_commands(commands: Any) -> None:
 def _clock() -> dt.datetime:
     """Now, as the command line reads it (the one place that does; tests set another)."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _add_from(parser: argparse.ArgumentParser, text: str) -> None:
+    """``--from``: a date (its start) or a date and time in the clinic's zone."""
+    parser.add_argument("--from", dest="start", metavar="YYYY-MM-DD[THH:MM]", help=text)
 
 
 def run_book(args: argparse.Namespace) -> int:
