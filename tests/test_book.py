@@ -457,7 +457,8 @@ def test_a_new_regular_time_from_a_date_on_goes_where_chairs_are_free() -> None:
     book = Book(DENVER, chairs(2)).add(course("c-1")).add(course("late", at="16:30"))
     now = at("2026-12-04", "12:00")
     (offer,) = book.move_offers("c-1", "2026-12-07", "17:00", now=now, count=1)
-    assert offer.tradeoffs == () and offer.chairs() == ["c2"]  # c1 holds 17:00
+    # Its own chair first: c1 holds 17:00 (late), so c2, and the offer says so.
+    assert offer.tradeoffs == ("not on c1",) and offer.chairs() == ["c2"]
     assert offer.describe(book.chair_names()).startswith("from Mon 7 Dec 2026 at 17:00 on Chair 2")
     moved = book.move("c-1", offer, now=now)
     c1 = moved.course("c-1")
