@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "tms_schedule.errors",
             "tms_schedule._validate",
             "tms_schedule._dates",
+            "tms_schedule._time",
             "tms_schedule._files",
             "tms_schedule._toml",
             "tms_schedule._conveniences",

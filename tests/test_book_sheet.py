@@ -321,9 +321,9 @@ def test_the_page_is_self_contained_and_escapes_every_text() -> None:
 
 def test_bad_input_names_the_field() -> None:
     book = clinic_book()
-    with pytest.raises(BookError, match="day: must be a date written 2026-11-16, got '30/11/2026'"):
+    with pytest.raises(BookError, match="day: must be a date written YYYY-MM-DD, got '30/11/2026'"):
         book.day_sheet("30/11/2026")
-    with pytest.raises(BookError, match="day: must be a date, got datetime"):
+    with pytest.raises(BookError, match="day: must be a date written YYYY-MM-DD, got datetime"):
         book.day_sheet(at("2026-11-30", "09:00"))  # type: ignore[arg-type]
     sheet = book.day_sheet(MONDAY)
     with pytest.raises(BookError, match="chair: no chair 'c9'; chairs: c1, c2, c3, c4"):

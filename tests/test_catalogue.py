@@ -124,9 +124,17 @@ def test_tuning_a_builtin_without_redefining_it() -> None:
             "interval: 'standard-10hz' has no accelerated or cluster phase",
         ),
         ("standard-10hz", {"per_day": 2}, "per_day: 'standard-10hz' has no accelerated phase"),
-        ("snt", {"per_day": 0}, "Accelerated.per_day: must be a whole number from 1 to 24, got 0"),
-        ("snt", {"interval": -5}, "Accelerated.interval: must be a duration from 0 min to 720 min"),
-        ("itbs", {"session": 0}, "Protocol.session: must be a duration from 1 min to 600 min"),
+        (
+            "snt",
+            {"per_day": 0},
+            "accelerated phase per_day: must be a whole number from 1 to 24, got 0",
+        ),
+        (
+            "snt",
+            {"interval": -5},
+            "accelerated phase interval: must be a duration from 0 min to 720 min",
+        ),
+        ("itbs", {"session": 0}, "protocol session: must be a duration from 1 min to 600 min"),
         (
             "maintenance",
             {"occurrences": 2},
@@ -151,16 +159,19 @@ def test_unknown_protocol_lists_the_known_ids() -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: Daily(0), "Daily.sessions: must be a whole number from 1 to 200, got 0"),
-        (lambda: Daily(10_000), "Daily.sessions: must be a whole number from 1 to 200"),
-        (lambda: Taper((3, 9)), "Taper.per_week: must be 1 to 52 weekly counts, each from 1 to 7"),
+        (lambda: Daily(0), "daily phase sessions: must be a whole number from 1 to 200, got 0"),
+        (lambda: Daily(10_000), "daily phase sessions: must be a whole number from 1 to 200"),
+        (
+            lambda: Taper((3, 9)),
+            "taper phase per_week: must be 1 to 52 weekly counts, each from 1 to 7",
+        ),
         (
             lambda: Weekly(per_week=8, weeks=2),
-            "Weekly.per_week: must be a whole number from 1 to 7",
+            "weekly phase per_week: must be a whole number from 1 to 7",
         ),
         (
             lambda: Periodic(every_weeks=1, occurrences=2, cluster_sessions=2, cluster_days=3),
-            "Periodic.cluster_days: must not exceed cluster_sessions",
+            "periodic phase cluster_days: must not exceed cluster_sessions",
         ),
         (
             lambda: Periodic(every_weeks=1, occurrences=2, cluster_sessions=9, cluster_days=7),
@@ -170,11 +181,11 @@ def test_unknown_protocol_lists_the_known_ids() -> None:
             lambda: Protocol(
                 id="Bad Id", name="x", phases=(Daily(1),), session=10, first_session=10
             ),
-            "Protocol.id: must be 1 to 64 lower-case",
+            "protocol id: must be 1 to 64 lower-case",
         ),
         (
             lambda: Protocol(id="p", name="x", phases=(), session=10, first_session=10),
-            "Protocol.phases: must hold at least one phase",
+            "protocol phases: must hold at least one phase",
         ),
         (
             lambda: Protocol(
@@ -280,7 +291,7 @@ per_week = [2, 1]
         ),
         (
             "[[protocol]]\nid = 'x'\nname = 'X'\nsession_minutes = 30\n[[protocol.phases]]\ntype = 'daily'\nsessions = 0\n",
-            r"phases\[0\]: Daily.sessions: must be a whole number from 1 to 200",
+            r"phases\[0\]: daily phase sessions: must be a whole number from 1 to 200",
         ),
         (
             "[[protocol]]\nid = 'x'\nbase = 'itbs'\n[[protocol]]\nid = 'x'\nbase = 'snt'\n",
@@ -340,24 +351,24 @@ def test_protocol_file_numbers_must_be_finite_and_sane(tmp_path: Path, value: st
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('id = "itbs-evening\\n"\nbase = "itbs"\n', r"Protocol.id: must be 1 to 64 lower-case"),
+        ('id = "itbs-evening\\n"\nbase = "itbs"\n', r"protocol id: must be 1 to 64 lower-case"),
         (
             'id = "itbs-evening"\nbase = "itbs"\nname = "Evening \\u001b[31miTBS"\n',
-            r"protocol\[0\] \('itbs-evening'\): Protocol.name: must be one line of text without"
+            r"protocol\[0\] \('itbs-evening'\): protocol name: must be one line of text without"
             r" control characters",
         ),
         (
             'id = "itbs-evening"\nbase = "itbs"\nname = "Evening\\niTBS"\n',
-            r"Protocol.name: must be one line of text",
+            r"protocol name: must be one line of text",
         ),
         (
             'id = "own"\nname = "\\u009b2J"\nsession_minutes = 20\n'
             '[[protocol.phases]]\ntype = "daily"\nsessions = 10\n',
-            r"Protocol.name: must be one line of text",
+            r"protocol name: must be one line of text",
         ),
         (
             'id = "itbs-evening"\nbase = "itbs"\nname = "  "\n',
-            r"Protocol.name: must be a non-empty",
+            r"protocol name: must be a non-empty",
         ),
     ],
 )

@@ -581,12 +581,12 @@ def test_a_clinic_file_larger_than_a_mebibyte_is_refused(tmp_path: Path) -> None
         (
             [],
             "[[closures]]\ndate = 9999-12-31\n",
-            "clinic.toml: closures[0]: Closure.start: must be a date from 1900-01-01 to 2399-12-31",
+            "clinic.toml: closures[0]: closure start: must be a date from 1900-01-01 to 2399-12-31",
         ),
         (
             [],
             "[[extra_open_days]]\ndate = 9999-12-31\n",
-            "clinic.toml: extra_open_days[0]: ExtraOpenDay.date: must be a date from",
+            "clinic.toml: extra_open_days[0]: extra open day date: must be a date from",
         ),
         (
             [],

@@ -213,11 +213,12 @@ def test_bad_clinic_input_names_the_field(
 
 
 def test_bad_closures_name_the_field() -> None:
-    with pytest.raises(InvalidClinicError, match="Closure.end: must be on or after start"):
+    with pytest.raises(InvalidClinicError, match="closure end: must be on or after start"):
         Closure(dt.date(2026, 12, 2), dt.date(2026, 12, 1))
-    with pytest.raises(InvalidClinicError, match="Closure.start: must be a date"):
-        Closure("2026-12-01")  # type: ignore[arg-type]
-    with pytest.raises(InvalidClinicError, match="Closure.reason"):
+    with pytest.raises(InvalidClinicError, match="closure start: must be a date written YYYY"):
+        Closure("01/12/2026")  # type: ignore[arg-type]
+    assert Closure("2026-12-01") == Closure(dt.date(2026, 12, 1))  # the ISO text of a date
+    with pytest.raises(InvalidClinicError, match="closure reason"):
         Closure(dt.date(2026, 12, 1), reason="")
 
 
@@ -236,11 +237,11 @@ def test_an_empty_holiday_subdivision_is_refused() -> None:
 
 @pytest.mark.parametrize("day", [dt.date(9999, 12, 31), dt.date(1, 1, 1), dt.date(2400, 1, 1)])
 def test_closures_and_extra_days_stay_within_the_years_a_calendar_covers(day: dt.date) -> None:
-    with pytest.raises(InvalidClinicError, match="Closure.start: must be a date from 1900-01-01"):
+    with pytest.raises(InvalidClinicError, match="closure start: must be a date from 1900-01-01"):
         Closure(day)
-    with pytest.raises(InvalidClinicError, match="Closure.end: must be a date from 1900-01-01"):
+    with pytest.raises(InvalidClinicError, match="closure end: must be a date from 1900-01-01"):
         Closure(dt.date(2026, 12, 1), day)
-    with pytest.raises(InvalidClinicError, match="ExtraOpenDay.date: must be a date from"):
+    with pytest.raises(InvalidClinicError, match="extra open day date: must be a date from"):
         ExtraOpenDay(day)
 
 

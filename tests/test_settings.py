@@ -99,7 +99,7 @@ def test_a_full_clinic_file(tmp_path: Path) -> None:
         ("timezone = 'UTC'\n[[closures]]\nfrom = 2026-12-24\n", r"closures\[0\].to: required"),
         (
             "timezone = 'UTC'\n[[closures]]\nfrom = 2026-12-24\nto = 2026-12-20\n",
-            r"closures\[0\]: Closure.end: must be on or after start",
+            r"closures\[0\]: closure end: must be on or after start",
         ),
         (
             "timezone = 'UTC'\n[[extra_open_days]]\ndate = 2026-12-05\nhours = '13-9'\n",
@@ -161,12 +161,12 @@ def test_a_file_that_is_not_toml_text_is_a_config_error(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[[closures]]\ndate = 9999-12-31\n", r"closures\[0\]: Closure.start: must be a date from"),
+        ("[[closures]]\ndate = 9999-12-31\n", r"closures\[0\]: closure start: must be a date from"),
         (
             "[[closures]]\nfrom = 2026-12-24\nto = 9999-12-31\n",
-            r"closures\[0\]: Closure.end: must be a date from 1900-01-01 to 2399-12-31",
+            r"closures\[0\]: closure end: must be a date from 1900-01-01 to 2399-12-31",
         ),
-        ("[[extra_open_days]]\ndate = 0001-01-01\n", r"extra_open_days\[0\]: ExtraOpenDay.date"),
+        ("[[extra_open_days]]\ndate = 0001-01-01\n", r"extra_open_days\[0\]: extra open day date"),
         ("[holidays]\ncountry = 'US-'\n", r"holidays: 'US-' has an empty subdivision"),
         ('[calendar]\nurl = "https://clinic.example/\\n"\n', r"calendar: url: must be an http"),
         ('[calendar]\norganizer = "desk@clinic.example\\n"\n', r"calendar: organizer: must be"),

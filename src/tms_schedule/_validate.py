@@ -1,4 +1,9 @@
-"""Small validators shared by the attrs classes: each error names the field and the bounds."""
+"""Small validators shared by the package: each error names the field and the bounds.
+
+A field is named in the words of the person who gives it: the keyword of a function
+(``start``), or for a field of a value class the class in words and the field (``closure
+start``, ``daily phase sessions``), never a class name a reader would have to look up.
+"""
 
 from __future__ import annotations
 
@@ -11,41 +16,109 @@ from typing import Any
 
 import attrs
 
-from tms_schedule.errors import TmsScheduleError
+from tms_schedule.errors import InvalidInputError
+
+__all__ = [
+    "COURSE_ID",
+    "check_course_id",
+    "duration_between",
+    "field_name",
+    "int_between",
+    "int_in_range",
+    "is_whole",
+    "minutes",
+    "noun",
+    "parse_json",
+    "to_minutes",
+]
+
+#: A course id: printable ASCII, no space at either end (a copied id often brings one along,
+#: and "c-1 " would give other calendar UIDs than "c-1"), matched whole so no line break
+#: slips in at the end.
+COURSE_ID = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
+_WORDS = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def noun(instance: object) -> str:
+    """What a value is, in words: a class's ``_noun``, else its name split into lower-case
+    words (``ExtraOpenDay``: ``extra open day``)."""
+    cls = type(instance)
+    given = cls.__dict__.get("_noun")
+    return given if isinstance(given, str) else _WORDS.sub(" ", cls.__name__).lower()
 
 
 def field_name(instance: object, attribute: attrs.Attribute[Any]) -> str:
-    return f"{type(instance).__name__}.{attribute.name}"
+    """A value class's field in words: ``closure start``."""
+    return f"{noun(instance)} {attribute.name}"
+
+
+def is_whole(value: Any) -> bool:
+    """Whether ``value`` is a whole number: an int, and not a bool (which Python counts as one)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def int_in_range(
+    value: Any, field: str, low: int, high: int, error: type[InvalidInputError] = InvalidInputError
+) -> int:
+    """``value`` if it is a whole number (not a bool) from ``low`` to ``high`` inclusive.
+
+    >>> int_in_range(500, "window", 0, 240)
+    Traceback (most recent call last):
+    ...
+    tms_schedule.errors.InvalidInputError: window: must be a whole number from 0 to 240, got 500
+
+    Raises:
+        InvalidInputError: (or ``error``) anything else, naming ``field`` and the bounds.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise error(
+            f"{field}: must be a whole number from {low} to {high}, got {value!r}", field=field
+        )
+    return value
 
 
 def int_between(
-    low: int, high: int, error: type[TmsScheduleError]
+    low: int, high: int, error: type[InvalidInputError]
 ) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
     """An attrs validator: an int (not a bool) from ``low`` to ``high`` inclusive."""
 
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise error(
-                f"{field_name(instance, attribute)}: must be a whole number from {low} to {high},"
-                f" got {value!r}"
-            )
+        int_in_range(value, field_name(instance, attribute), low, high, error)
 
     return check
 
 
 def duration_between(
-    low: dt.timedelta, high: dt.timedelta, error: type[TmsScheduleError]
+    low: dt.timedelta, high: dt.timedelta, error: type[InvalidInputError]
 ) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
     """An attrs validator: a timedelta from ``low`` to ``high`` inclusive."""
 
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, dt.timedelta) or not low <= value <= high:
+            field = field_name(instance, attribute)
             raise error(
-                f"{field_name(instance, attribute)}: must be a duration from {minutes(low)} to"
-                f" {minutes(high)}, got {value!r}"
+                f"{field}: must be a duration from {minutes(low)} to {minutes(high)}, got"
+                f" {value!r}",
+                field=field,
             )
 
     return check
+
+
+def check_course_id(value: Any, field: str, error: type[InvalidInputError]) -> str:
+    """``value`` if it is a course id (see :data:`COURSE_ID`).
+
+    Raises:
+        InvalidInputError: (or ``error``) anything else, naming ``field``.
+    """
+    if not isinstance(value, str) or not COURSE_ID.fullmatch(value):
+        raise error(
+            f"{field}: must be 1 to 128 printable ASCII characters, not starting or ending"
+            " with a space (an opaque id, never a patient's name or record number),"
+            f" got {value!r}",
+            field=field,
+        )
+    return value
 
 
 def to_minutes(value: Any) -> Any:

@@ -27,14 +27,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-import re
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import attrs
 
-from tms_schedule._validate import check_text
+from tms_schedule._time import OpeningHours, as_date
+from tms_schedule._validate import check_text, field_name
 from tms_schedule.errors import (
     HolidayDataError,
     InvalidClinicError,
@@ -77,60 +77,10 @@ MAX_CLOSURES = 2000
 _DAY = dt.timedelta(days=1)
 # Holiday names are validated against the names the data gives over these years.
 _NAME_YEARS = range(2000, 2051)
-_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 #: The dates a closure or an extra open day may fall on: far wider than any course (plans
 #: start from 1970 to 2199), and far enough from the ends of the calendar for date
 #: arithmetic around them to hold.
 EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2399, 12, 31)
-
-
-def _parse_time(text: str, field: str) -> dt.time:
-    match = _TIME.fullmatch(text.strip())
-    if not match:
-        raise InvalidClinicError(f"{field}: must be a time written HH:MM (24-hour), got {text!r}")
-    return dt.time(int(match[1]), int(match[2]))
-
-
-@attrs.frozen(cache_hash=True)
-class OpeningHours:
-    """The hours a clinic is open on a day: sessions start and end inside them.
-
-    >>> OpeningHours.parse("08:00-18:00")
-    OpeningHours(opens=datetime.time(8, 0), closes=datetime.time(18, 0))
-    >>> str(OpeningHours.parse("08:00-13:00"))
-    '08:00-13:00'
-    """
-
-    opens: dt.time
-    closes: dt.time
-
-    def __attrs_post_init__(self) -> None:
-        for name in ("opens", "closes"):
-            value = getattr(self, name)
-            if not isinstance(value, dt.time) or value.tzinfo is not None:
-                raise InvalidClinicError(
-                    f"OpeningHours.{name}: must be a local time of day without a timezone,"
-                    f" got {value!r}"
-                )
-        if not self.opens < self.closes:
-            raise InvalidClinicError(
-                f"OpeningHours: opens ({self.opens:%H:%M}) must be before closes"
-                f" ({self.closes:%H:%M}); hours past midnight are not supported"
-            )
-
-    @classmethod
-    def parse(cls, text: str, field: str = "hours") -> OpeningHours:
-        """Read ``"HH:MM-HH:MM"``."""
-        if not isinstance(text, str) or text.count("-") != 1:
-            raise InvalidClinicError(
-                f"{field}: must be opening hours written HH:MM-HH:MM, like '08:00-18:00',"
-                f" got {text!r}"
-            )
-        opens, closes = text.split("-")
-        return cls(_parse_time(opens, field), _parse_time(closes, field))
-
-    def __str__(self) -> str:
-        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
 def _hours(value: Any) -> Any:
@@ -141,41 +91,55 @@ def _optional_hours(value: Any) -> Any:
     return None if value is None else _hours(value)
 
 
+def _date(value: Any) -> Any:
+    """Converter: ISO text becomes a date; anything else is left to the validator."""
+    if isinstance(value, str):
+        try:
+            return as_date(value, "date", InvalidClinicError)
+        except InvalidClinicError:
+            return value
+    return value
+
+
 def _check_date(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    field = field_name(instance, attribute)
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise InvalidClinicError(
-            f"{type(instance).__name__}.{attribute.name}: must be a date, got {value!r}"
+            f"{field}: must be a date written YYYY-MM-DD, got {value!r}", field=field
         )
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         raise InvalidClinicError(
-            f"{type(instance).__name__}.{attribute.name}: must be a date from {EARLIEST_DATE}"
-            f" to {LATEST_DATE}, got {value}"
+            f"{field}: must be a date from {EARLIEST_DATE} to {LATEST_DATE}, got {value}",
+            field=field,
         )
 
 
 def _reason(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     # The reason reaches every schedule's passed-over days: checked as their loader checks.
-    check_text(value, f"{type(instance).__name__}.{attribute.name}", InvalidClinicError)
+    check_text(value, field_name(instance, attribute), InvalidClinicError)
 
 
 @attrs.frozen
 class Closure:
     """The clinic is closed from ``start`` to ``end`` inclusive (a single day by default)."""
 
-    start: dt.date = attrs.field(validator=_check_date)
+    start: dt.date = attrs.field(converter=_date, validator=_check_date)
     end: dt.date = attrs.field(
-        default=attrs.Factory(lambda self: self.start, takes_self=True), validator=_check_date
+        default=attrs.Factory(lambda self: self.start, takes_self=True),
+        converter=_date,
+        validator=_check_date,
     )
     reason: str = attrs.field(default="Clinic closure", validator=_reason)
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
             raise InvalidClinicError(
-                f"Closure.end: must be on or after start ({self.start}), got {self.end}"
+                f"closure end: must be on or after start ({self.start}), got {self.end}"
             )
         if (self.end - self.start).days > 3 * 366:
             raise InvalidClinicError(
-                f"Closure: a closure may last at most three years, got {self.start} to {self.end}"
+                f"closure end: a closure may last at most three years, got {self.start} to"
+                f" {self.end}"
             )
 
 
@@ -189,7 +153,7 @@ class ExtraOpenDay:
     regular sessions on it.
     """
 
-    date: dt.date = attrs.field(validator=_check_date)
+    date: dt.date = attrs.field(converter=_date, validator=_check_date)
     hours: OpeningHours | None = attrs.field(default=None, converter=_optional_hours)
     reason: str = attrs.field(default="Extra open day", validator=_reason)
     catch_up_only: bool = False

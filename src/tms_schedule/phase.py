@@ -22,7 +22,7 @@ from typing import ClassVar, TypeAlias
 
 import attrs
 
-from tms_schedule._validate import duration_between, int_between, to_minutes
+from tms_schedule._validate import duration_between, field_name, int_between, is_whole, to_minutes
 from tms_schedule.errors import InvalidProtocolError
 
 __all__ = ["Accelerated", "Daily", "Periodic", "Phase", "Taper", "Weekly"]
@@ -34,9 +34,10 @@ _MAX_INTERVAL = dt.timedelta(hours=12)
 
 def _name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value or not value.replace("-", "").isalnum():
+        field = field_name(instance, attribute)
         raise InvalidProtocolError(
-            f"{type(instance).__name__}.name: must be a non-empty word of letters, digits and"
-            f" hyphens, got {value!r}"
+            f"{field}: must be a non-empty word of letters, digits and hyphens, got {value!r}",
+            field=field,
         )
 
 
@@ -44,11 +45,12 @@ def _per_week_counts(instance: object, attribute: attrs.Attribute[object], value
     if (
         not isinstance(value, tuple)
         or not 1 <= len(value) <= 52
-        or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 7 for n in value)
+        or not all(is_whole(n) and 1 <= n <= 7 for n in value)
     ):
+        field = field_name(instance, attribute)
         raise InvalidProtocolError(
-            f"{type(instance).__name__}.per_week: must be 1 to 52 weekly counts, each from 1 to"
-            f" 7, got {value!r}"
+            f"{field}: must be 1 to 52 weekly counts, each from 1 to 7, got {value!r}",
+            field=field,
         )
 
 
@@ -65,6 +67,7 @@ class Daily:
     """
 
     kind: ClassVar[str] = "acute"
+    _noun: ClassVar[str] = "daily phase"  # in errors: "daily phase ..."
     sessions: int = attrs.field(validator=int_between(1, _MAX_SESSIONS, InvalidProtocolError))
     name: str = attrs.field(default="acute", validator=_name)
 
@@ -83,6 +86,7 @@ class Taper:
     """
 
     kind: ClassVar[str] = "taper"
+    _noun: ClassVar[str] = "taper phase"  # in errors: "taper phase ..."
     per_week: tuple[int, ...] = attrs.field(converter=_tuple, validator=_per_week_counts)
     name: str = attrs.field(default="taper", validator=_name)
 
@@ -101,6 +105,7 @@ class Weekly:
     """
 
     kind: ClassVar[str] = "continuation"
+    _noun: ClassVar[str] = "weekly phase"  # in errors: "weekly phase ..."
     per_week: int = attrs.field(validator=int_between(1, 7, InvalidProtocolError))
     weeks: int = attrs.field(validator=int_between(1, 104, InvalidProtocolError))
     name: str = attrs.field(default="continuation", validator=_name)
@@ -130,6 +135,7 @@ class Accelerated:
     """
 
     kind: ClassVar[str] = "accelerated"
+    _noun: ClassVar[str] = "accelerated phase"  # in errors: "accelerated phase ..."
     per_day: int = attrs.field(validator=int_between(1, 24, InvalidProtocolError))
     days: int = attrs.field(validator=int_between(1, 30, InvalidProtocolError))
     interval: dt.timedelta = attrs.field(
@@ -158,6 +164,7 @@ class Periodic:
     """
 
     kind: ClassVar[str] = "maintenance"
+    _noun: ClassVar[str] = "periodic phase"  # in errors: "periodic phase ..."
     every_weeks: int = attrs.field(validator=int_between(1, 52, InvalidProtocolError))
     occurrences: int = attrs.field(validator=int_between(1, 60, InvalidProtocolError))
     cluster_sessions: int = attrs.field(
@@ -174,12 +181,12 @@ class Periodic:
     def __attrs_post_init__(self) -> None:
         if self.cluster_days > self.cluster_sessions:
             raise InvalidProtocolError(
-                f"Periodic.cluster_days: must not exceed cluster_sessions ({self.cluster_sessions}),"
-                f" got {self.cluster_days}"
+                f"periodic phase cluster_days: must not exceed cluster_sessions"
+                f" ({self.cluster_sessions}), got {self.cluster_days}"
             )
         if self.cluster_days >= self.every_weeks * 7:
             raise InvalidProtocolError(
-                f"Periodic.cluster_days: a cluster must be shorter than its period of"
+                f"periodic phase cluster_days: a cluster must be shorter than its period of"
                 f" {self.every_weeks} week(s), got {self.cluster_days} days"
             )
 

@@ -33,13 +33,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zoneinfo
 from collections.abc import Collection, Iterator
 from typing import Any, Literal, NamedTuple
 
 import attrs
 
+from tms_schedule._time import as_date, as_moment, as_time
+from tms_schedule._validate import check_course_id
 from tms_schedule.catalogue import get_protocol
 from tms_schedule.clinic import (
     WEEKDAY_FULL,
@@ -69,34 +70,18 @@ _ANY_DAY = dt.date(2001, 1, 1)  # a day's wall-clock layout does not depend on i
 # Plans start within these dates: far enough for any clinic, near enough for date arithmetic
 # (and the holiday data) to hold for the whole course horizon.
 _EARLIEST, _LATEST = dt.date(1970, 1, 1), dt.date(2199, 12, 31)
-# Printable ASCII, no space at either end (a copied id often brings one along, and "c-1 "
-# would give other UIDs than "c-1"): matched whole, so no line break slips in at the end.
-_COURSE_ID = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
 
 
 def _protocol(value: Any) -> Any:
     return get_protocol(value) if isinstance(value, str) else value
 
 
-def _date(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise InvalidPlanError(
-                f"start: must be a date written YYYY-MM-DD, got {value!r}"
-            ) from None
-    return value
+def _start(value: Any) -> dt.date:
+    return as_date(value, "start", InvalidPlanError)
 
 
-def _time(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            parsed = dt.time.fromisoformat(value)
-        except ValueError:
-            raise InvalidPlanError(f"at: must be a time written HH:MM, got {value!r}") from None
-        return parsed
-    return value
+def _at(value: Any) -> dt.time:
+    return as_time(value, "at", InvalidPlanError)
 
 
 def _check_protocol(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -109,30 +94,18 @@ def _check_clinic(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -
         raise InvalidPlanError(f"clinic: must be a ClinicCalendar, got {value!r}")
 
 
-def _check_start(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        raise InvalidPlanError(f"start: must be a date (the time goes in 'at'), got {value!r}")
+def _check_start(instance: Plan, attribute: attrs.Attribute[Any], value: dt.date) -> None:
     if not _EARLIEST <= value <= _LATEST:
         raise InvalidPlanError(f"start: must be from {_EARLIEST} to {_LATEST}, got {value}")
 
 
-def _check_at(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, dt.time) or value.tzinfo is not None:
-        raise InvalidPlanError(
-            f"at: must be a local time of day without a timezone (the clinic's zone applies),"
-            f" got {value!r}"
-        )
+def _check_at(instance: Plan, attribute: attrs.Attribute[Any], value: dt.time) -> None:
     if value.second or value.microsecond:
         raise InvalidPlanError(f"at: must be whole minutes (HH:MM), got {value.isoformat()}")
 
 
 def _check_course_id(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not _COURSE_ID.fullmatch(value):
-        raise InvalidPlanError(
-            "course_id: must be 1 to 128 printable ASCII characters, not starting or ending"
-            " with a space (an opaque id, never a patient's name or record number),"
-            f" got {value!r}"
-        )
+    check_course_id(value, "course_id", InvalidPlanError)
 
 
 def _check_blocks(instance: Plan, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -148,8 +121,8 @@ class Plan:
         protocol: a :class:`Protocol` or a built-in protocol id.
         clinic: the clinic calendar.
         start: the first day the course may use (a date, or ``"YYYY-MM-DD"``).
-        at: the local session time (``"HH:MM"`` accepted); for accelerated and cluster days
-            the time of the day's first session.
+        at: the local session time (a time, or ``"HH:MM"``); for accelerated and cluster
+            days the time of the day's first session.
         course_id: the caller's opaque id, used to derive calendar UIDs; never put a
             patient's name or record number here.
         blocks: ``"whole"`` (default) refuses to split a block of consecutive accelerated
@@ -158,31 +131,37 @@ class Plan:
 
     protocol: Protocol = attrs.field(converter=_protocol, validator=_check_protocol)
     clinic: ClinicCalendar = attrs.field(validator=_check_clinic)
-    start: dt.date = attrs.field(converter=_date, validator=_check_start)
-    at: dt.time = attrs.field(converter=_time, validator=_check_at)
+    start: dt.date = attrs.field(converter=_start, validator=_check_start)
+    at: dt.time = attrs.field(converter=_at, validator=_check_at)
     course_id: str = attrs.field(validator=_check_course_id)
     blocks: Literal["whole", "split"] = attrs.field(default="whole", validator=_check_blocks)
 
     def expand(
-        self, *, avoid: Collection[dt.date] = (), not_before: dt.datetime | None = None
+        self, *, avoid: Collection[dt.date] = (), not_before: dt.datetime | dt.date | None = None
     ) -> Schedule:
         """Every dated session of the course, and the days it went around.
 
         Args:
             avoid: days that already hold another appointment; the plan passes over them
                 as it passes over a closed weekday (re-plans use it).
-            not_before: no session starts before this moment (timezone-aware).
+            not_before: no session starts before this moment (a moment: see
+                :func:`tms_schedule._time.as_moment`).
 
         A plan expanded around other appointments (``avoid`` or ``not_before`` given) goes
         on from them, as a re-plan does: its first phase is not the course's first, so a
         weekly cadence starts in the rest of a week only if that holds the week's count.
+
+        Raises:
+            InvalidPlanError: the session time can never fit the opening hours, a block of
+                consecutive days can never be held, or ``not_before`` is not a moment.
+            BlockSplitError: a block of consecutive days would be split (it names the next
+                start that fits).
+            NoOpenDayError: no open day within the search horizon, or the course would run
+                past :data:`COURSE_HORIZON_DAYS`.
+            HolidayDataError: the course would run past the years the holiday data covers.
         """
-        if not_before is not None and (
-            not isinstance(not_before, dt.datetime) or not_before.utcoffset() is None
-        ):
-            raise InvalidPlanError(
-                f"not_before: must be a date and time with its time zone, got {not_before!r}"
-            )
+        if not_before is not None:
+            not_before = as_moment(not_before, "not_before", self.clinic.zone, InvalidPlanError)
         if avoid or not_before is not None:
             return _AroundExpansion(self, frozenset(avoid), not_before).run()
         return _Expansion(self).run()

@@ -13,7 +13,14 @@ from typing import Any
 
 import attrs
 
-from tms_schedule._validate import check_text, duration_between, minutes, to_minutes
+from tms_schedule._validate import (
+    check_text,
+    duration_between,
+    field_name,
+    is_whole,
+    minutes,
+    to_minutes,
+)
 from tms_schedule.errors import InvalidProtocolError
 from tms_schedule.phase import PHASE_CLASSES, Accelerated, Daily, Periodic, Phase, Taper, Weekly
 
@@ -29,9 +36,9 @@ def _optional_positive(instance: object, attribute: attrs.Attribute[Any], value:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        field = field_name(instance, attribute)
         raise InvalidProtocolError(
-            f"{type(instance).__name__}.{attribute.name}: must be a positive number or unset,"
-            f" got {value!r}"
+            f"{field}: must be a positive number or unset, got {value!r}", field=field
         )
 
 
@@ -51,29 +58,29 @@ class Stimulation:
 def _protocol_id(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not _ID.fullmatch(value):
         raise InvalidProtocolError(
-            "Protocol.id: must be 1 to 64 lower-case letters, digits and hyphens, starting with"
+            "protocol id: must be 1 to 64 lower-case letters, digits and hyphens, starting with"
             f" a letter or digit (like 'standard-10hz'), got {value!r}"
         )
 
 
 def _display_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    check_text(value, "Protocol.name", InvalidProtocolError)
+    check_text(value, "protocol name", InvalidProtocolError)
 
 
 def _phases(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, tuple) or not value:
-        raise InvalidProtocolError(f"Protocol.phases: must hold at least one phase, got {value!r}")
+        raise InvalidProtocolError(f"protocol phases: must hold at least one phase, got {value!r}")
     for i, phase in enumerate(value):
         if not isinstance(phase, PHASE_CLASSES):
             allowed = ", ".join(cls.__name__ for cls in PHASE_CLASSES)
             raise InvalidProtocolError(
-                f"Protocol.phases[{i}]: must be one of {allowed}, got {phase!r}"
+                f"protocol phases[{i}]: must be one of {allowed}, got {phase!r}"
             )
     names = [phase.name for phase in value]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InvalidProtocolError(
-            f"Protocol.phases: phase names must be unique, {', '.join(duplicates)} repeats;"
+            f"protocol phases: phase names must be unique, {', '.join(duplicates)} repeats;"
             " give each phase its own name"
         )
 
@@ -83,11 +90,9 @@ def _tuple(value: Any) -> Any:
 
 
 def _follow_up_weeks(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, tuple) or not all(
-        isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 104 for w in value
-    ):
+    if not isinstance(value, tuple) or not all(is_whole(w) and 1 <= w <= 104 for w in value):
         raise InvalidProtocolError(
-            f"Protocol.follow_up_weeks: must be whole numbers of weeks from 1 to 104, got {value!r}"
+            f"protocol follow_up_weeks: must be whole numbers of weeks from 1 to 104, got {value!r}"
         )
 
 
@@ -100,7 +105,7 @@ def _requires(instance: object, attribute: attrs.Attribute[Any], value: Any) -> 
         isinstance(tag, str) and EQUIPMENT_TAG.fullmatch(tag) for tag in value
     ):
         raise InvalidProtocolError(
-            "Protocol.requires: must be equipment tags such as 'figure-8' or 'h7' (lowercase"
+            "protocol requires: must be equipment tags such as 'figure-8' or 'h7' (lowercase"
             f" letters, digits and '-', at most 32), got {sorted(value, key=str) if isinstance(value, frozenset) else value!r}"
         )
 
@@ -173,29 +178,29 @@ class Protocol:
         object.__setattr__(self, "_busiest_day", busiest)
         if self.total_sessions > _MAX_TOTAL:
             raise InvalidProtocolError(
-                f"Protocol.phases: a course may hold at most {_MAX_TOTAL} sessions,"
+                f"protocol phases: a course may hold at most {_MAX_TOTAL} sessions,"
                 f" got {self.total_sessions}"
             )
         names = {phase.name for phase in self.phases}
         unknown = sorted(self.optional_phases - names)
         if unknown:
             raise InvalidProtocolError(
-                f"Protocol.optional_phases: {', '.join(unknown)} is not a phase of {self.id!r};"
+                f"protocol optional_phases: {', '.join(unknown)} is not a phase of {self.id!r};"
                 f" phases: {', '.join(sorted(names))}"
             )
         if self.acute_range is not None:
             if not any(isinstance(p, Daily) for p in self.phases):
                 raise InvalidProtocolError(
-                    "Protocol.acute_range: only a protocol with a daily (acute) phase can have one"
+                    "protocol acute_range: only a protocol with a daily (acute) phase can have one"
                 )
             low_high = self.acute_range
             if (
                 len(low_high) != 2
-                or not all(isinstance(n, int) for n in low_high)
+                or not all(is_whole(n) for n in low_high)
                 or not 1 <= low_high[0] <= low_high[1] <= 200
             ):
                 raise InvalidProtocolError(
-                    f"Protocol.acute_range: must be (low, high) with 1 <= low <= high <= 200,"
+                    f"protocol acute_range: must be (low, high) with 1 <= low <= high <= 200,"
                     f" got {low_high!r}"
                 )
 
@@ -259,11 +264,7 @@ class Protocol:
         if acute_sessions is not None:
             index = self._index_of(phases, Daily, "acute_sessions")
             low, high = self.acute_range or (1, 200)
-            if (
-                isinstance(acute_sessions, bool)
-                or not isinstance(acute_sessions, int)
-                or not low <= acute_sessions <= high
-            ):
+            if not is_whole(acute_sessions) or not low <= acute_sessions <= high:
                 raise InvalidProtocolError(
                     f"acute_sessions: {self.id!r} allows {low} to {high} acute sessions,"
                     f" got {acute_sessions!r}"

@@ -65,3 +65,6 @@ else:
         if module is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         return getattr(importlib.import_module(f"tms_schedule.book.{module}"), name)
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))

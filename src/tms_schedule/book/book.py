@@ -36,6 +36,8 @@ import attrs
 
 from tms_schedule._conveniences import provided
 from tms_schedule._dates import short_moment
+from tms_schedule._time import DateInput, MomentInput, TimeInput, as_date, as_moment, as_time
+from tms_schedule._validate import int_in_range
 from tms_schedule.book.chairs import Chair, Outage, StaffLimit
 from tms_schedule.book.occupancy import Booking, Occupancy, block_phases, minute
 from tms_schedule.book.offers import Offer, find_moves, find_offers
@@ -576,7 +578,7 @@ class Book:
         return self._replace(Booked(course, placed))
 
     def replan(
-        self, course_id: str, start: dt.date | dt.datetime, policy: str = "extend", **options: Any
+        self, course_id: str, start: MomentInput, policy: str = "extend", **options: Any
     ) -> Book:
         """Re-plan a course where the chairs have room (see :meth:`Course.replan`, whose
         options this takes): make-up sessions go only where a chair that can run the
@@ -593,8 +595,8 @@ class Book:
     def offers(
         self,
         protocol: Protocol | str,
-        earliest: dt.date | str,
-        at: dt.time | str,
+        earliest: DateInput,
+        at: TimeInput,
         *,
         window: int = 60,
         step: int = 10,
@@ -630,8 +632,8 @@ class Book:
             protocol = get_protocol(protocol)
         if not isinstance(protocol, Protocol):
             raise BookError(f"protocol: must be a Protocol or a protocol id, got {protocol!r}")
-        earliest = _date(earliest, "earliest")
-        at = _time(at, "at")
+        earliest = as_date(earliest, "earliest", BookError)
+        at = as_time(at, "at", BookError)
         _whole_numbers(
             ("window", window, 0, 240),
             ("step", step, 5, 60),
@@ -657,7 +659,7 @@ class Book:
             chair=chair,
             dates=dates,
             count=count,
-            now=None if now is None else _moment(now, "now"),
+            now=None if now is None else as_moment(now, "now", self.clinic.zone, BookError),
         )
 
     def take(
@@ -802,7 +804,9 @@ class Book:
                     f" {followed.course_id} (its boosters from the rescue's first day are"
                     " cancelled): give now"
                 )
-            book = self.update(followed.supersede(course, now=_moment(now, "now")))
+            book = self.update(
+                followed.supersede(course, now=as_moment(now, "now", self.clinic.zone, BookError))
+            )
         check_apart(
             [*(book.course(c).schedule for c in book.linked(course.follows)), course.schedule]
         )
@@ -859,9 +863,9 @@ class Book:
         raises :class:`~tms_schedule.errors.NoOfferError`, naming the first day no chair
         can hold."""
         course = self.course(course_id)
-        start = _date(start, "start")
-        at = _time(at, "at")
-        now = _moment(now, "now")
+        start = as_date(start, "start", BookError)
+        at = as_time(at, "at", BookError)
+        now = as_moment(now, "now", self.clinic.zone, BookError)
         _whole_numbers(
             ("window", window, 0, 240),
             ("step", step, 5, 60),
@@ -949,25 +953,27 @@ class Book:
 
     # -- what the clinic looks at -------------------------------------------------------------------
 
-    def day_sheet(self, day: dt.date | str) -> DaySheet:
+    def day_sheet(self, day: DateInput) -> DaySheet:
         """What each chair does on ``day``: its sessions, free stretches and outages, in
         order (see :mod:`tms_schedule.book.sheet`); as text, CSV or a printable page."""
-        sheet: DaySheet = provided("day_sheet")(self, _date(day, "day"))
+        sheet: DaySheet = provided("day_sheet")(self, as_date(day, "day", BookError))
         return sheet
 
-    def usage(self, first: dt.date | str, last: dt.date | str, *, slot: int = 60) -> Usage:
+    def usage(self, first: DateInput, last: DateInput, *, slot: int = 60) -> Usage:
         """Booked and open chair time per day, week, and weekday and time of day (in cells
         of ``slot`` minutes, 30 or 60) from ``first`` to ``last``, both included (see
         :mod:`tms_schedule.book.usage`)."""
-        result: Usage = provided("usage")(self, _date(first, "first"), _date(last, "last"), slot)
+        result: Usage = provided("usage")(
+            self, as_date(first, "first", BookError), as_date(last, "last", BookError), slot
+        )
         return result
 
     def room_for(
         self,
         protocol: Protocol | str,
-        start_date: dt.date | str,
-        window_start: dt.time | str,
-        window_end: dt.time | str,
+        start_date: DateInput,
+        window_start: TimeInput,
+        window_end: TimeInput,
         *,
         step: int = 10,
         limit: int = 50,
@@ -985,9 +991,9 @@ class Book:
             protocol = get_protocol(protocol)
         if not isinstance(protocol, Protocol):
             raise BookError(f"protocol: must be a Protocol or a protocol id, got {protocol!r}")
-        start_date = _date(start_date, "start_date")
-        window_start = _time(window_start, "window_start")
-        window_end = _time(window_end, "window_end")
+        start_date = as_date(start_date, "start_date", BookError)
+        window_start = as_time(window_start, "window_start", BookError)
+        window_end = as_time(window_end, "window_end", BookError)
         if window_end < window_start:
             raise BookError(
                 f"window_end: must be at or after window_start ({window_start:%H:%M}),"
@@ -1003,11 +1009,11 @@ class Book:
 
     def enter_closure(
         self,
-        first: dt.date | str,
-        last: dt.date | str | None = None,
+        first: DateInput,
+        last: DateInput | None = None,
         *,
         reason: str,
-        now: dt.datetime,
+        now: MomentInput,
         chair: str | None = None,
         hours: OpeningHours | str | None = None,
         policy: str = "extend",
@@ -1034,8 +1040,9 @@ class Book:
         ``first`` and ``last`` are dates (or ``"2026-12-01"``); ``now`` is an aware
         moment: the library reads no clock.
         """
-        first = _date(first, "first")
-        last = first if last is None else _date(last, "last")
+        first = as_date(first, "first", BookError)
+        last = first if last is None else as_date(last, "last", BookError)
+        now = as_moment(now, "now", self.clinic.zone, BookError)
         if last < first:
             raise BookError(f"last: must be on or after first ({first}), got {last}")
         if isinstance(hours, str):
@@ -1052,10 +1059,11 @@ class Book:
         book, event = self._with(event)
         return book._rebook(event, now, policy)
 
-    def undo(self, event: int, *, now: dt.datetime) -> tuple[Book, EventReport]:
+    def undo(self, event: int, *, now: MomentInput) -> tuple[Book, EventReport]:
         """Take back clinic-wide event number ``event``: the closure or outage goes, and
         each course it re-planned gets its earlier times back where they are still free
         and not past (see :meth:`Course.undo_revision`)."""
+        now = as_moment(now, "now", self.clinic.zone, BookError)
         found = self._undoable(event)
         book, entries = self._without(found)._put_back(found, now)
         events = tuple(attrs.evolve(e, undone=True) if e is found else e for e in book.events)
@@ -1391,8 +1399,7 @@ def _units(course: Course, zone: Any) -> list[tuple[dt.date, list[Session]]]:
 def _whole_numbers(*checks: tuple[str, Any, int, int]) -> None:
     """Refuse a value that is not a whole number in its range: (field, value, low, high)."""
     for name, value, low, high in checks:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise BookError(f"{name}: must be a whole number from {low} to {high}, got {value!r}")
+        int_in_range(value, name, low, high, BookError)
 
 
 def _supersedes(followed: Course, relation: str | None) -> bool:
@@ -1427,31 +1434,3 @@ def _in_hours(moment: int, limit: StaffLimit, day: dt.date, zone: Any) -> bool:
     opens = minute(dt.datetime.combine(day, limit.hours.opens, tzinfo=zone))
     closes = minute(dt.datetime.combine(day, limit.hours.closes, tzinfo=zone))
     return opens <= moment < closes
-
-
-def _date(value: Any, field: str) -> dt.date:
-    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
-        raise BookError(f"{field}: must be a date, got {value!r}")
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise BookError(f"{field}: must be a date written 2026-11-16, got {value!r}") from None
-    return value
-
-
-def _moment(value: Any, field: str) -> dt.datetime:
-    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
-        raise BookError(f"{field}: must be a date and time with its time zone, got {value!r}")
-    return value
-
-
-def _time(value: Any, field: str) -> dt.time:
-    if isinstance(value, str):
-        try:
-            value = dt.time.fromisoformat(value)
-        except ValueError:
-            raise BookError(f"{field}: must be a time written 09:00, got {value!r}") from None
-    if not isinstance(value, dt.time) or value.tzinfo is not None:
-        raise BookError(f"{field}: must be a wall-clock time, got {value!r}")
-    return value

@@ -74,9 +74,9 @@ def _as_options(names: dict[str, str]) -> Iterator[None]:
     try:
         yield
     except TmsScheduleError as error:
-        field, sep, rest = str(error).partition(": ")
-        if sep and field in names:
-            raise UsageError(f"{names[field]}: {rest}") from None
+        if error.field in names:
+            rest = str(error).removeprefix(f"{error.field}: ")
+            raise UsageError(f"{names[error.field]}: {rest}") from None
         raise
 
 
@@ -719,9 +719,9 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     names = {
         "first": "DATE",
         "reason": "--reason",
-        "Closure.reason": "--reason",
+        "closure reason": "--reason",
         "hours": "--hours",
-        "OpeningHours": "--hours",
+        "opening hours": "--hours",
     }
     zone = store.state().clinic.zone
     moment = _moment(args.start, zone, now)

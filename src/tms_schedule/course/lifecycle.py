@@ -32,6 +32,8 @@ from typing import Any
 import attrs
 
 from tms_schedule._conveniences import provided
+from tms_schedule._time import MomentInput, as_moment
+from tms_schedule._validate import int_in_range
 from tms_schedule.clinic import ClinicCalendar
 from tms_schedule.course.authorization import Authorization, AuthorizationReport, Extension
 from tms_schedule.course.changes import Changes, diff
@@ -143,14 +145,13 @@ def _shifted(plan: Plan, expanded: Schedule, schedule: Schedule) -> Schedule:
 
 
 def _moment(value: Any, clinic: ClinicCalendar, field: str) -> dt.datetime:
-    """A date means the start of that day in the clinic's zone; a datetime needs its zone."""
-    if isinstance(value, dt.datetime):
-        if value.utcoffset() is None:
-            raise CourseError(f"{field}: must be a date and time with its time zone, got {value!r}")
-        return value
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(0), tzinfo=clinic.zone)
-    raise CourseError(f"{field}: must be a date or a date and time, got {value!r}")
+    """A moment as every entry point takes one (a date: the start of that day in the
+    clinic's zone), or a :class:`CourseError` naming ``field``."""
+    return as_moment(value, field, clinic.zone, CourseError)
+
+
+def _now(value: Any, clinic: ClinicCalendar) -> dt.datetime | None:
+    return None if value is None else _moment(value, clinic, "now")
 
 
 @attrs.frozen(repr=False)
@@ -259,7 +260,7 @@ class Course:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def record(self, record: Record, *, now: dt.datetime | None = None) -> Course:
+    def record(self, record: Record, *, now: MomentInput | None = None) -> Course:
         """The course with ``record`` appended; an impossible record raises :class:`CourseError`.
 
         ``now`` is the current time: attendance and misses are refused for a session that
@@ -267,6 +268,7 @@ class Course:
         """
         if not isinstance(record, Record):
             raise CourseError(f"record: must be a Record, got {record!r}")
+        now = _now(now, self.plan.clinic)
         if record.kind == "void":
             number = record.voids + 1 if record.voids is not None else 0
             return self.void(number, record.note or "", now=record.recorded or now)
@@ -277,44 +279,50 @@ class Course:
     def attended(
         self,
         session: int,
-        at: dt.datetime | None = None,
+        at: MomentInput | None = None,
         note: str | None = None,
         *,
-        now: dt.datetime,
+        now: MomentInput,
     ) -> Course:
         """Record that ``session`` was attended (``at``: when; default its planned start).
 
         ``now`` is the current time: a session that has not started by then is refused
         (a typo for another session number, say).
         """
-        return self.record(Record("attended", session, at, None, note, recorded=now), now=now)
+        now = _moment(now, self.plan.clinic, "now")
+        when = None if at is None else _moment(at, self.plan.clinic, "at")
+        return self.record(Record("attended", session, when, None, note, recorded=now), now=now)
 
     def missed(
-        self, session: int, cause: str, note: str | None = None, *, now: dt.datetime
+        self, session: int, cause: str, note: str | None = None, *, now: MomentInput
     ) -> Course:
         """Record that ``session`` was missed, and why: ``patient``, ``clinic``, ``device``
         or ``other`` (the cause matters to insurers and statistics, so it has no default).
         A session that has not started by ``now`` cannot be missed yet: cancel it instead."""
+        now = _moment(now, self.plan.clinic, "now")
         return self.record(Record("missed", session, None, cause, note, recorded=now), now=now)
 
     def cancelled(
-        self, session: int, note: str | None = None, *, now: dt.datetime | None = None
+        self, session: int, note: str | None = None, *, now: MomentInput | None = None
     ) -> Course:
         """Record that ``session`` will not happen (a re-plan makes it up)."""
+        now = _now(now, self.plan.clinic)
         return self.record(Record("cancelled", session, None, None, note, recorded=now), now=now)
 
     def moved(
         self,
         session: int,
-        to: dt.datetime,
+        to: MomentInput,
         note: str | None = None,
         *,
-        now: dt.datetime | None = None,
+        now: MomentInput | None = None,
     ) -> Course:
         """Record that ``session`` moves to start at ``to``; its length stays."""
+        now = _now(now, self.plan.clinic)
+        to = _moment(to, self.plan.clinic, "to")
         return self.record(Record("moved", session, to, None, note, recorded=now), now=now)
 
-    def void(self, record: int, reason: str, *, now: dt.datetime | None = None) -> Course:
+    def void(self, record: int, reason: str, *, now: MomentInput | None = None) -> Course:
         """Take back record number ``record`` (from 1, in the order entered), with a reason.
 
         The record stays in the history, marked void; the session is as if it had not been
@@ -322,6 +330,7 @@ class Course:
         re-plan gives back what a voided miss had made up). A move can be voided only
         until a re-plan has built on it: after that, record a new move.
         """
+        now = _now(now, self.plan.clinic)
         index = self._record_index(record)
         target = self.records[index]
         if target.kind == "void":
@@ -355,7 +364,7 @@ class Course:
         void = Record("void", target.session, note=reason, recorded=now, voids=index)
         return attrs.evolve(self, records=(*self.records, void), _state=None)
 
-    def void_latest(self, session: int, reason: str, *, now: dt.datetime | None = None) -> Course:
+    def void_latest(self, session: int, reason: str, *, now: MomentInput | None = None) -> Course:
         """Void the latest record of ``session`` that still counts (see :meth:`void`)."""
         voided = {r.voids for r in self.records if r.kind == "void"}
         for index in range(len(self.records) - 1, -1, -1):
@@ -423,7 +432,7 @@ class Course:
 
     def replan(
         self,
-        start: dt.date | dt.datetime,
+        start: MomentInput,
         policy: str = "extend",
         *,
         min_gap: dt.timedelta = dt.timedelta(hours=6),
@@ -468,14 +477,7 @@ class Course:
             _moment(start, self.plan.clinic, "start"),
             dt.datetime.combine(self.plan.start, dt.time(), tzinfo=self.plan.clinic.zone),
         )
-        if (
-            isinstance(extra_per_week, bool)
-            or not isinstance(extra_per_week, int)
-            or not 1 <= extra_per_week <= 5
-        ):
-            raise CourseError(
-                f"extra_per_week: must be a whole number from 1 to 5, got {extra_per_week!r}"
-            )
+        int_in_range(extra_per_week, "extra_per_week", 1, 5, CourseError)
         if not isinstance(min_gap, dt.timedelta) or not (
             dt.timedelta(0) <= min_gap <= dt.timedelta(hours=12)
         ):
@@ -526,7 +528,7 @@ class Course:
     def undo_revision(
         self,
         revision: int,
-        start: dt.date | dt.datetime,
+        start: MomentInput,
         *,
         bookable: Bookable | None = None,
     ) -> Course:

@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from tms_schedule._time import as_moment
 from tms_schedule._validate import check_text as _check_text
 from tms_schedule.errors import CourseError
 from tms_schedule.phase import Accelerated, Periodic
@@ -45,19 +46,24 @@ CAUSES = ("patient", "clinic", "device", "other")
 RECORD_KINDS = ("attended", "missed", "cancelled", "moved", "void")
 
 
-def _utc(value: Any) -> Any:
-    """Record times are kept in UTC: the same instant reads back the same from a file."""
-    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
-        try:
-            return value.astimezone(dt.UTC)
-        except OverflowError:
-            raise CourseError(f"when: {value.isoformat()} is out of range") from None
-    return value
+def _utc(value: Any, field: str) -> Any:
+    """Record times are kept in UTC, so the same instant reads back the same from a file;
+    text with its offset is read first."""
+    if value is None:
+        return None
+    moment = as_moment(value, field, None, CourseError)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise CourseError(f"{field}: {moment.isoformat()} is out of range") from None
 
 
-def _aware(value: dt.datetime | None, field: str) -> None:
-    if value is not None and (not isinstance(value, dt.datetime) or value.utcoffset() is None):
-        raise CourseError(f"{field}: must be a date and time with its time zone, got {value!r}")
+def _when(value: Any) -> Any:
+    return _utc(value, "when")
+
+
+def _recorded(value: Any) -> Any:
+    return _utc(value, "recorded")
 
 
 def check_text(value: Any, field: str, *, limit: int = 1000) -> None:
@@ -84,10 +90,10 @@ class Record:
 
     kind: str
     session: int
-    when: dt.datetime | None = attrs.field(default=None, converter=_utc)
+    when: dt.datetime | None = attrs.field(default=None, converter=_when)
     cause: str | None = None
     note: str | None = None
-    recorded: dt.datetime | None = attrs.field(default=None, converter=_utc)
+    recorded: dt.datetime | None = attrs.field(default=None, converter=_recorded)
     voids: int | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -95,8 +101,6 @@ class Record:
             raise CourseError(f"kind: must be one of {', '.join(RECORD_KINDS)}, got {self.kind!r}")
         if isinstance(self.session, bool) or not isinstance(self.session, int):
             raise CourseError(f"session: must be a session number, got {self.session!r}")
-        _aware(self.when, "when")
-        _aware(self.recorded, "recorded")
         if self.kind == "missed" and self.cause not in CAUSES:
             raise CourseError(
                 f"cause: say why the session was missed: one of {', '.join(CAUSES)},"

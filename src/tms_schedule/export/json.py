@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import zoneinfo
 from typing import Any
 
-from tms_schedule._validate import check_text, parse_json
+from tms_schedule._time import as_date
+from tms_schedule._validate import check_course_id, check_text, int_in_range, parse_json
 from tms_schedule.clinic import iana_zone_names
 from tms_schedule.errors import ScheduleFormatError
 from tms_schedule.export.uid import session_uid
@@ -39,12 +39,10 @@ VERSION = 1
 # largest SEQUENCE iCalendar allows (a 32-bit signed integer).
 _MAX_NUMBER = 100_000
 _MAX_SEQUENCE = 2**31 - 1
-# A course id as a Plan takes it (printable ASCII, no space at either end).
 # What a protocol's session may last, and the years a clinic calendar covers: a session
 # outside them was not written by tms_schedule.
 _LONGEST_SESSION = dt.timedelta(hours=10)
 _EARLIEST, _LATEST = 1900, 2399
-_COURSE_ID = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
 
 
 def schedule_to_dict(schedule: Schedule, *, uid_key: str | bytes | None = None) -> dict[str, Any]:
@@ -98,9 +96,35 @@ def schedule_to_json(
 def schedule_from_json(text: str | bytes) -> Schedule:
     """Read a document written by :func:`schedule_to_json`.
 
-    A malformed or foreign document raises :class:`ScheduleFormatError` naming the field;
-    nothing partial is returned.
+    >>> from tms_schedule import ClinicCalendar, Plan
+    >>> schedule = Plan("itbs", ClinicCalendar("UTC"), "2026-11-16", "09:00", "c-1").expand()
+    >>> schedule_from_json(schedule.to_json()) == schedule
+    True
+
+    Raises:
+        ScheduleFormatError: a malformed or foreign document, naming the field; nothing
+            partial is returned.
     """
+    data = _document(text)
+    course_id = check_course_id(
+        _get(data, "course_id", str, "schedule"), "schedule.course_id", ScheduleFormatError
+    )
+    protocol = _get(data, "protocol", str, "schedule")
+    timezone = _get(data, "timezone", str, "schedule")
+    zone = _zone(timezone)
+    sessions = _sessions(_get(data, "sessions", list, "schedule"), zone)
+    skipped = tuple(
+        _skipped_day(raw, f"skipped[{i}]")
+        for i, raw in enumerate(_get(data, "skipped", list, "schedule"))
+    )
+    target = data.get("target")
+    if target is not None:
+        int_in_range(target, "target", 0, 1000, ScheduleFormatError)
+    return Schedule(course_id, protocol, timezone, sessions, skipped, target)
+
+
+def _document(text: str | bytes) -> dict[str, Any]:
+    """The JSON object, once it says it is a schedule of the version this one reads."""
     data = parse_json(text, ScheduleFormatError, "schedule")
     if not isinstance(data, dict):
         raise ScheduleFormatError("schedule: must be a JSON object")
@@ -114,104 +138,112 @@ def schedule_from_json(text: str | bytes) -> Schedule:
         raise ScheduleFormatError(
             f"version: this tms_schedule reads version {VERSION}, got {version!r}"
         )
-    course_id = _get(data, "course_id", str, "schedule")
-    if not _COURSE_ID.fullmatch(course_id):
-        raise ScheduleFormatError(
-            "schedule.course_id: must be 1 to 128 printable ASCII characters, not starting or"
-            f" ending with a space, got {course_id!r}"
-        )
-    protocol = _get(data, "protocol", str, "schedule")
-    timezone = _get(data, "timezone", str, "schedule")
+    return data
+
+
+def _zone(timezone: str) -> zoneinfo.ZoneInfo:
     try:
         if timezone not in iana_zone_names():  # never the machine's own zone ("localtime")
             raise ValueError(timezone)
-        zone = zoneinfo.ZoneInfo(timezone)
+        return zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise ScheduleFormatError(f"timezone: unknown IANA timezone {timezone!r}") from None
-    sessions = []
+
+
+def _sessions(items: list[Any], zone: zoneinfo.ZoneInfo) -> tuple[Session, ...]:
+    """Each session read, numbered once each and in order of start."""
+    sessions: list[Session] = []
     numbers: set[int] = set()
-    previous: dt.datetime | None = None
-    for i, raw in enumerate(_get(data, "sessions", list, "schedule")):
+    for i, raw in enumerate(items):
         where = f"sessions[{i}]"
-        if not isinstance(raw, dict):
-            raise ScheduleFormatError(f"{where}: must be an object")
-        status = _get(raw, "status", str, where)
-        if status not in SESSION_STATUSES:
-            raise ScheduleFormatError(
-                f"{where}.status: must be one of {', '.join(SESSION_STATUSES)}, got {status!r}"
-            )
-        session = Session(
-            number=_get(raw, "number", int, where),
-            phase=_get(raw, "phase", str, where),
-            phase_number=_get(raw, "phase_number", int, where),
-            start=_instant(raw, "start", where, zone),
-            end=_instant(raw, "end", where, zone),
-            status=status,
-            sequence=_get(raw, "sequence", int, where),
-            cpt=_optional_str(raw, "cpt", where),
-            milestones=_strings(raw, "milestones", where),
-            renumbered=_get(raw, "renumbered", int, where) if "renumbered" in raw else 0,
-        )
-        if not 1 <= session.number <= _MAX_NUMBER or session.number in numbers:
+        session = _session(raw, where, zone)
+        if session.number in numbers:
             raise ScheduleFormatError(
                 f"{where}.number: must be a whole number from 1 to {_MAX_NUMBER} not used"
                 f" before, got {session.number}"
             )
-        if not 1 <= session.phase_number <= _MAX_NUMBER:
-            raise ScheduleFormatError(
-                f"{where}.phase_number: must be a whole number from 1 to {_MAX_NUMBER},"
-                f" got {session.phase_number}"
-            )
-        if not 0 <= session.sequence <= _MAX_SEQUENCE:
-            raise ScheduleFormatError(
-                f"{where}.sequence: must be a whole number from 0 to {_MAX_SEQUENCE} (the"
-                f" iCalendar SEQUENCE), got {session.sequence}"
-            )
-        if not 0 <= session.renumbered <= _MAX_SEQUENCE - session.sequence:
-            raise ScheduleFormatError(
-                f"{where}.renumbered: must be a whole number from 0 to"
-                f" {_MAX_SEQUENCE - session.sequence}, got {session.renumbered}"
-            )
         numbers.add(session.number)
-        if previous is not None and session.start < previous:
+        if sessions and session.start < sessions[-1].start:
             raise ScheduleFormatError(f"{where}.start: sessions must be in order of start")
-        previous = session.start
-        uid = raw.get("uid")
-        if uid is not None and not isinstance(uid, str):
-            raise ScheduleFormatError(f"{where}.uid: must be a string")
-        if session.end <= session.start:
-            raise ScheduleFormatError(f"{where}.end: must be after start")
-        if session.end - session.start > _LONGEST_SESSION:
-            raise ScheduleFormatError(
-                f"{where}.end: a session lasts at most {_LONGEST_SESSION.seconds // 3600} hours"
-                f" (as a protocol's may), got {session.start.isoformat()} to"
-                f" {session.end.isoformat()}"
-            )
-        if not _EARLIEST <= session.start.year <= _LATEST:
-            raise ScheduleFormatError(
-                f"{where}.start: must be in the years {_EARLIEST} to {_LATEST} (the clinic"
-                f" calendar's), got {session.start.isoformat()}"
-            )
         sessions.append(session)
-    skipped = []
-    for i, raw in enumerate(_get(data, "skipped", list, "schedule")):
-        where = f"skipped[{i}]"
-        if not isinstance(raw, dict):
-            raise ScheduleFormatError(f"{where}: must be an object")
-        phase = raw.get("phase")
-        if phase is not None and not isinstance(phase, str):
-            raise ScheduleFormatError(f"{where}.phase: must be a string or null")
-        try:
-            day = dt.date.fromisoformat(_get(raw, "date", str, where))
-        except ValueError:
-            raise ScheduleFormatError(f"{where}.date: must be a date YYYY-MM-DD") from None
-        skipped.append(SkippedDay(day, _get(raw, "reason", str, where), phase))
-    target = data.get("target")
-    if target is not None and (
-        isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= 1000
-    ):
-        raise ScheduleFormatError(f"target: must be a whole number from 0 to 1000, got {target!r}")
-    return Schedule(course_id, protocol, timezone, tuple(sessions), tuple(skipped), target)
+    return tuple(sessions)
+
+
+def _session(raw: Any, where: str, zone: zoneinfo.ZoneInfo) -> Session:
+    """One session, each field checked."""
+    if not isinstance(raw, dict):
+        raise ScheduleFormatError(f"{where}: must be an object")
+    status = _get(raw, "status", str, where)
+    if status not in SESSION_STATUSES:
+        raise ScheduleFormatError(
+            f"{where}.status: must be one of {', '.join(SESSION_STATUSES)}, got {status!r}"
+        )
+    number = _get(raw, "number", int, where)
+    if not 1 <= number <= _MAX_NUMBER:
+        raise ScheduleFormatError(
+            f"{where}.number: must be a whole number from 1 to {_MAX_NUMBER} not used"
+            f" before, got {number}"
+        )
+    session = Session(
+        number=number,
+        phase=_get(raw, "phase", str, where),
+        phase_number=int_in_range(
+            _get(raw, "phase_number", int, where),
+            f"{where}.phase_number",
+            1,
+            _MAX_NUMBER,
+            ScheduleFormatError,
+        ),
+        start=_instant(raw, "start", where, zone),
+        end=_instant(raw, "end", where, zone),
+        status=status,
+        # The largest SEQUENCE iCalendar allows.
+        sequence=int_in_range(
+            _get(raw, "sequence", int, where),
+            f"{where}.sequence",
+            0,
+            _MAX_SEQUENCE,
+            ScheduleFormatError,
+        ),
+        cpt=_optional_str(raw, "cpt", where),
+        milestones=_strings(raw, "milestones", where),
+        renumbered=_get(raw, "renumbered", int, where) if "renumbered" in raw else 0,
+    )
+    # SEQUENCE plus the renumberings stays within what iCalendar allows.
+    int_in_range(
+        session.renumbered,
+        f"{where}.renumbered",
+        0,
+        _MAX_SEQUENCE - session.sequence,
+        ScheduleFormatError,
+    )
+    uid = raw.get("uid")
+    if uid is not None and not isinstance(uid, str):
+        raise ScheduleFormatError(f"{where}.uid: must be a string")
+    if session.end <= session.start:
+        raise ScheduleFormatError(f"{where}.end: must be after start")
+    if session.end - session.start > _LONGEST_SESSION:
+        raise ScheduleFormatError(
+            f"{where}.end: a session lasts at most {_LONGEST_SESSION.seconds // 3600} hours"
+            f" (as a protocol's may), got {session.start.isoformat()} to"
+            f" {session.end.isoformat()}"
+        )
+    if not _EARLIEST <= session.start.year <= _LATEST:
+        raise ScheduleFormatError(
+            f"{where}.start: must be in the years {_EARLIEST} to {_LATEST} (the clinic"
+            f" calendar's), got {session.start.isoformat()}"
+        )
+    return session
+
+
+def _skipped_day(raw: Any, where: str) -> SkippedDay:
+    if not isinstance(raw, dict):
+        raise ScheduleFormatError(f"{where}: must be an object")
+    phase = raw.get("phase")
+    if phase is not None and not isinstance(phase, str):
+        raise ScheduleFormatError(f"{where}.phase: must be a string or null")
+    day = as_date(_get(raw, "date", str, where), f"{where}.date", ScheduleFormatError)
+    return SkippedDay(day, _get(raw, "reason", str, where), phase)
 
 
 def _optional_str(data: dict[str, Any], key: str, where: str) -> str | None:
