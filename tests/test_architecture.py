@@ -290,3 +290,14 @@ def test_every_public_name_resolves() -> None:
     assert set(tms_schedule.__all__) <= set(dir(tms_schedule))
     with pytest.raises(AttributeError, match="no attribute 'Coures'"):
         tms_schedule.Coures  # type: ignore[attr-defined]  # noqa: B018 (misspelt on purpose)
+
+
+@pytest.mark.parametrize("package", ["tms_schedule.book", "tms_schedule.course"])
+def test_a_package_lists_what_it_exports(package: str) -> None:
+    """``dir()`` of a package shows its public names, the lazily loaded ones too."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert set(module.__all__) <= set(dir(module))
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name

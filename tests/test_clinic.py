@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -406,3 +407,18 @@ def test_a_closure_announced_later_wins_over_an_extra_open_day() -> None:
     assert snowed.day(saturday).hours is None
     assert snowed.closure_reason(saturday) == "Snow day: clinic closed"
     assert snowed.catch_up_days == frozenset()
+
+
+def test_the_calendar_is_a_value_and_equal_calendars_share_one_index_of_days() -> None:
+    """The store keeps one calendar per clinic and every course shares its index: the
+    value holds what was given, the index what it gives, built once per year."""
+    first = ClinicCalendar("America/Denver", holidays="US-CO", closures=[Closure("2026-12-01")])
+    again = ClinicCalendar("America/Denver", holidays="US-CO", closures=(Closure("2026-12-01"),))
+    assert first == again and hash(first) == hash(again)
+    assert first._index is again._index  # built once, shared
+    other = first.with_closure(Closure("2026-12-02"))
+    assert other._index is not first._index and not first.is_open(dt.date(2026, 12, 1))
+    assert first.is_open(dt.date(2026, 12, 2)) and not other.is_open(dt.date(2026, 12, 2))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        first.closures = ()  # type: ignore[misc]
+    assert [a.name for a in attrs.fields(ClinicCalendar) if not a.init] == ["_index"]

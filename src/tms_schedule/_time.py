@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 _UTC = dt.UTC
+_ANY_DAY = dt.date(2001, 1, 1)
 # ISO dates exactly as the command line and the files write them: not 20261201 nor
 # 2026-W49-3, which ``date.fromisoformat`` also reads.
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -228,6 +229,28 @@ class OpeningHours:
         return (
             start.date() == end.date() and self.opens <= start.time() and end.time() <= self.closes
         )
+
+    def on(self, day: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+        """When the hours open and close on ``day`` in ``zone``."""
+        return (
+            dt.datetime.combine(day, self.opens, tzinfo=zone),
+            dt.datetime.combine(day, self.closes, tzinfo=zone),
+        )
+
+    def minutes_on(self, day: dt.date, zone: dt.tzinfo) -> tuple[EpochMinute, EpochMinute]:
+        """:meth:`on` as epoch minutes, for integer arithmetic on bookings."""
+        opens, closes = self.on(day, zone)
+        return epoch_minute(opens), epoch_minute(closes)
+
+    @property
+    def length(self) -> dt.timedelta:
+        """How long the hours are on a day whose UTC offset does not change.
+
+        >>> OpeningHours.parse("08:00-13:30").length
+        datetime.timedelta(seconds=19800)
+        """
+        opens, closes = self.on(_ANY_DAY, _UTC)
+        return closes - opens
 
     def __str__(self) -> str:
         return f"{self.opens:%H:%M}-{self.closes:%H:%M}"

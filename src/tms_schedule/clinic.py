@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import attrs
 
 from tms_schedule._time import OpeningHours, as_date
-from tms_schedule._validate import check_text, field_name
+from tms_schedule._validate import check_text, field_name, int_in_range
 from tms_schedule.errors import (
     HolidayDataError,
     InvalidClinicError,
@@ -121,7 +121,12 @@ def _reason(instance: object, attribute: attrs.Attribute[Any], value: Any) -> No
 
 @attrs.frozen
 class Closure:
-    """The clinic is closed from ``start`` to ``end`` inclusive (a single day by default)."""
+    """The clinic is closed from ``start`` to ``end`` inclusive (a single day by default).
+
+    The dates are dates or text written ``YYYY-MM-DD``; anything else, an end before the
+    start or a closure of more than three years raises
+    :class:`~tms_schedule.errors.InvalidClinicError` naming the field (``closure end``).
+    """
 
     start: dt.date = attrs.field(converter=_date, validator=_check_date)
     end: dt.date = attrs.field(
@@ -166,6 +171,9 @@ def parse_weekdays(value: Any, field: str = "open_weekdays") -> tuple[int, ...]:
     (0, 1, 2, 3, 4)
     >>> parse_weekdays(["Tue", "thursday", 5])
     (1, 3, 5)
+
+    Raises:
+        InvalidClinicError: anything that is not weekdays, naming ``field``.
     """
     allowed = "weekday names (Mon..Sun), numbers 0 (Monday) to 6, or a range like 'Mon-Fri'"
     items: Iterable[Any]
@@ -224,6 +232,22 @@ def _tuple(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+@functools.lru_cache(maxsize=256)
+def _shared_index(calendar: ClinicCalendar) -> _DayIndex:
+    return _DayIndex(calendar)
+
+
+def _index_of(calendar: ClinicCalendar) -> _DayIndex:
+    """The index of ``calendar``'s days: the one already built for an equal calendar (the
+    cache is keyed by the calendar's value, so every course of a clinic shares one), or a
+    new one. Building it checks the calendar: a calendar that exists is valid."""
+    try:
+        hash(calendar)
+    except TypeError:  # a field that cannot be a key (a list given for a name): checked here
+        return _DayIndex(calendar)
+    return _shared_index(calendar)
+
+
 @attrs.frozen
 class ClinicCalendar:
     """Where and when sessions can happen.
@@ -243,6 +267,12 @@ class ClinicCalendar:
         closures: the clinic's own closures, each a date or range with a reason.
         extra_open_days: days it opens though usually closed.
         search_horizon_days: how many days ahead to look for an open day before failing.
+
+    Raises:
+        UnknownTimezoneError: a timezone the zone database does not know.
+        UnknownHolidayCountryError: a holiday country or subdivision the data does not know.
+        NoOpenDayError: no open weekday and no extra open day.
+        InvalidClinicError: any other setting outside what is allowed, naming it.
     """
 
     timezone: str = attrs.field()
@@ -262,89 +292,14 @@ class ClinicCalendar:
     extra_open_days: tuple[ExtraOpenDay, ...] = attrs.field(default=(), converter=_tuple)
     search_horizon_days: int = DEFAULT_SEARCH_HORIZON_DAYS
 
-    # Derived once at construction, or once per year and kept; not part of equality.
-    _zone: zoneinfo.ZoneInfo = attrs.field(init=False, eq=False, repr=False)
-    _week: tuple[OpeningHours | None, ...] = attrs.field(init=False, eq=False, repr=False)
-    _extra: dict[dt.date, ExtraOpenDay] = attrs.field(init=False, eq=False, repr=False)
-    _all_hours: tuple[OpeningHours, ...] = attrs.field(init=False, eq=False, repr=False)
-    _in_a_row: int = attrs.field(init=False, eq=False, repr=False)
-    _holiday_years: dict[int, dict[dt.date, str]] = attrs.field(init=False, eq=False, repr=False)
-    _years: dict[int, _Year] = attrs.field(init=False, eq=False, repr=False)
-    _holiday_data: tuple[HolidayBase, HolidayBase | None] | None = attrs.field(
-        init=False, eq=False, repr=False
+    # What the calendar gives, worked out once and shared by every equal calendar (see
+    # _DayIndex); not part of the value.
+    _index: _DayIndex = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(_index_of, takes_self=True),
     )
-    _holiday_span: tuple[int, int] | None = attrs.field(init=False, eq=False, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        set_ = object.__setattr__
-        set_(self, "_zone", _zone(self.timezone))
-        if not self.open_weekdays and not self.extra_open_days:
-            raise NoOpenDayError(
-                "open_weekdays: the clinic has no open weekday and no extra open day;"
-                " give at least one weekday (Mon..Sun)"
-            )
-        overrides = dict(self.weekday_hours)
-        stray = sorted(set(overrides) - set(self.open_weekdays))
-        if stray:
-            names = ", ".join(WEEKDAY_NAMES[d] for d in stray)
-            raise InvalidClinicError(
-                f"weekday_hours: {names} is not an open weekday; open weekdays:"
-                f" {', '.join(WEEKDAY_NAMES[d] for d in self.open_weekdays)}"
-            )
-        if not isinstance(self.hours, OpeningHours):
-            raise InvalidClinicError(
-                f"hours: must be opening hours like '08:00-18:00', got {self.hours!r}"
-            )
-        week = tuple(
-            overrides.get(day, self.hours) if day in self.open_weekdays else None
-            for day in range(7)
-        )
-        set_(self, "_week", week)
-        if len(self.closures) > MAX_CLOSURES or len(self.extra_open_days) > MAX_CLOSURES:
-            raise InvalidClinicError(
-                f"closures/extra_open_days: a calendar takes at most {MAX_CLOSURES} of each,"
-                f" got {len(self.closures)} closures and {len(self.extra_open_days)} extra days;"
-                " merge neighbouring closures into ranges"
-            )
-        for closure in self.closures:
-            if not isinstance(closure, Closure):
-                raise InvalidClinicError(f"closures: must hold Closure objects, got {closure!r}")
-        extra: dict[dt.date, ExtraOpenDay] = {}
-        for item in self.extra_open_days:
-            if not isinstance(item, ExtraOpenDay):
-                raise InvalidClinicError(
-                    f"extra_open_days: must hold ExtraOpenDay objects, got {item!r}"
-                )
-            extra[item.date] = item
-        set_(self, "_extra", extra)
-        hours = [h for h in week if h is not None] + [e.hours or self.hours for e in extra.values()]
-        set_(self, "_all_hours", tuple(dict.fromkeys(hours)))
-        is_open = [h is not None for h in week]
-        runs = [
-            next((k for k in range(7) if not is_open[(first + k) % 7]), 7)
-            for first in range(7)
-            if is_open[first]
-        ]
-        set_(self, "_in_a_row", max(runs, default=0))
-        if (
-            isinstance(self.search_horizon_days, bool)
-            or not isinstance(self.search_horizon_days, int)
-            or not 7 <= self.search_horizon_days <= 3660
-        ):
-            raise InvalidClinicError(
-                "search_horizon_days: must be a whole number from 7 to 3660,"
-                f" got {self.search_horizon_days!r}"
-            )
-        set_(self, "_holiday_years", {})
-        set_(self, "_years", {})
-        set_(self, "_holiday_data", None)
-        set_(self, "_holiday_span", None)
-        if self.holidays is not None:
-            self._load_holidays()
-        elif self.closing_holidays is not None or self.open_holidays:
-            raise InvalidClinicError(
-                "closing_holidays/open_holidays: set holidays (a country such as 'US-CO') first"
-            )
 
     # -- public vocabulary ---------------------------------------------------------------------
 
@@ -354,6 +309,9 @@ class ClinicCalendar:
 
         (In a settings file an extra open day wins over a closure on its date, because both
         are planned together; a closure entered later is news.)
+
+        Raises:
+            InvalidClinicError: ``closure`` is not a :class:`Closure`.
         """
         if not isinstance(closure, Closure):
             raise InvalidClinicError(f"closure: must be a Closure, got {closure!r}")
@@ -368,17 +326,17 @@ class ClinicCalendar:
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         """The clinic's :class:`zoneinfo.ZoneInfo`."""
-        return self._zone
+        return self._index.zone
 
     @property
     def week(self) -> tuple[OpeningHours | None, ...]:
         """Opening hours for Monday to Sunday (``None`` on closed weekdays)."""
-        return self._week
+        return self._index.week
 
     @property
     def all_hours(self) -> tuple[OpeningHours, ...]:
         """Each distinct opening hours of the calendar: the weekdays', then the extra days'."""
-        return self._all_hours
+        return self._index.all_hours
 
     @property
     def open_days_in_a_row(self) -> int:
@@ -387,7 +345,7 @@ class ClinicCalendar:
         >>> ClinicCalendar("UTC").open_days_in_a_row
         5
         """
-        return self._in_a_row
+        return self._index.in_a_row
 
     def day(self, date: dt.date) -> CalendarDay:
         """What ``date`` is for the clinic: its hours, or the holiday or closure that shuts it.
@@ -396,17 +354,11 @@ class ClinicCalendar:
         >>> day.hours, day.reason
         (None, 'Thanksgiving Day: clinic closed')
         """
-        year = self._years.get(date.year) or self._year(date.year)
-        return year.days[date.toordinal() - year.first]
+        return self._index.day(date)
 
     def days_from(self, start: dt.date) -> Iterator[CalendarDay]:
         """Every day from ``start`` on, in order and without end: the caller bounds the walk."""
-        year = self._years.get(start.year) or self._year(start.year)
-        yield from itertools.islice(year.days, start.toordinal() - year.first, None)
-        number = start.year + 1
-        while True:
-            yield from (self._years.get(number) or self._year(number)).days
-            number += 1
+        return self._index.days_from(start)
 
     def days(self, start: dt.date, end: dt.date) -> tuple[CalendarDay, ...]:
         """The days from ``start`` to ``end``, both included.
@@ -414,14 +366,7 @@ class ClinicCalendar:
         >>> [d.date.day for d in ClinicCalendar("UTC").days(dt.date(2026, 11, 27), dt.date(2026, 11, 30)) if d.hours]
         [27, 30]
         """
-        if end < start:
-            return ()
-        year = self._years.get(start.year) or self._year(start.year)
-        if start.year == end.year:
-            return year.days[start.toordinal() - year.first : end.toordinal() - year.first + 1]
-        return year.days[start.toordinal() - year.first :] + self.days(
-            dt.date(start.year + 1, 1, 1), end
-        )
+        return self._index.days(start, end)
 
     def regular_days(self, start: dt.date, end: dt.date) -> tuple[CalendarDay, ...]:
         """The days from ``start`` to ``end`` (both included) that the clinic does not close
@@ -432,6 +377,223 @@ class ClinicCalendar:
         >>> [(d.date.day, d.reason) for d in clinic.regular_days(dt.date(2026, 11, 26), dt.date(2026, 11, 30))]
         [(26, 'Thanksgiving Day: clinic closed'), (27, None), (30, None)]
         """
+        return self._index.regular_days(start, end)
+
+    def hours_on(self, day: dt.date) -> OpeningHours | None:
+        """The opening hours on ``day``, or ``None`` when the clinic is closed."""
+        return self.day(day).hours
+
+    def is_open(self, day: dt.date) -> bool:
+        """Whether sessions can happen on ``day`` at all."""
+        return self.day(day).hours is not None
+
+    def holds(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """Whether a session from ``start`` to ``end`` (in the clinic's zone) can happen:
+        the clinic is open on its day (a catch-up day too) and it lies inside the hours.
+
+        >>> import zoneinfo
+        >>> zone = zoneinfo.ZoneInfo("UTC")
+        >>> ClinicCalendar("UTC").holds(
+        ...     dt.datetime(2026, 11, 16, 17, 30, tzinfo=zone), dt.datetime(2026, 11, 16, 18, 10, tzinfo=zone)
+        ... )
+        False
+        """
+        hours = self.day(start.date()).hours
+        return hours is not None and hours.holds(start, end)
+
+    def closure_reason(self, day: dt.date) -> str | None:
+        """Why the clinic is closed on ``day`` (``None`` when it is open).
+
+        >>> ClinicCalendar("UTC").closure_reason(dt.date(2026, 11, 28))
+        'closed on Saturdays'
+        """
+        entry = self.day(day)
+        if entry.hours is not None:
+            return None
+        if entry.reason is not None:
+            return entry.reason
+        # A closed weekday; a holiday or closure on it is still named.
+        closed = self._index.year(day.year).closed
+        reasons = [
+            r for r in (self._index.holiday_closures(day.year).get(day), closed.get(day)) if r
+        ]
+        return "; ".join(reasons) if reasons else f"closed on {WEEKDAY_FULL[day.weekday()]}s"
+
+    def is_regular_closed(self, day: dt.date) -> bool:
+        """Closed because of the weekday alone (not a holiday or closure)."""
+        return self._index.week[day.weekday()] is None and day not in self._index.extra
+
+    def next_open(
+        self,
+        day: dt.date,
+        *,
+        direction: Literal["next", "previous"] = "next",
+        inclusive: bool = True,
+    ) -> dt.date:
+        """The nearest open day on or after ``day`` (or before, with ``direction="previous"``).
+
+        Raises :class:`NoOpenDayError` when none lies within :attr:`search_horizon_days`.
+
+        Raises:
+            NoOpenDayError: no open day within :attr:`search_horizon_days`.
+            InvalidClinicError: a ``direction`` other than ``next`` or ``previous``.
+        """
+        if direction not in ("next", "previous"):
+            raise InvalidClinicError(f"direction: must be 'next' or 'previous', got {direction!r}")
+        step = dt.timedelta(days=1 if direction == "next" else -1)
+        candidate = day if inclusive else day + step
+        for _ in range(self.search_horizon_days + 1):
+            if self.is_open(candidate):
+                return candidate
+            candidate += step
+        raise NoOpenDayError(
+            f"no open day within {self.search_horizon_days} days {'after' if step.days > 0 else 'before'}"
+            f" {day}; check open_weekdays, closures and closing holidays"
+        )
+
+    def open_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """The open days from ``start`` to ``end``, both included."""
+        return [day.date for day in self.days(start, end) if day.hours is not None]
+
+    def closed_days(self, start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
+        """Holidays and closures from ``start`` to ``end`` (inclusive), with their reasons.
+
+        Days closed only because of the weekday are left out.
+        """
+        return [(day.date, day.reason) for day in self.days(start, end) if day.reason is not None]
+
+    # -- holidays ------------------------------------------------------------------------------
+
+    @property
+    def holiday_span(self) -> tuple[int, int] | None:
+        """The first and last year the holiday data covers (``None`` without holidays)."""
+        return self._index.holiday_span
+
+    def check_covered(self, day: dt.date) -> None:
+        """Raise :class:`HolidayDataError` if the holiday data does not cover ``day``.
+
+        Raises:
+            HolidayDataError: ``day`` is outside the years the holiday data covers.
+        """
+        span = self._index.holiday_span
+        if span is not None and not span[0] <= day.year <= span[1]:
+            raise HolidayDataError(
+                f"holidays: the {self.holidays} holiday data covers {span[0]} to {span[1]};"
+                f" {day} is outside it, so closures there are unknown"
+            )
+
+    def holiday_closures(self, year: int) -> dict[dt.date, str]:
+        """The holidays of ``year`` that close the clinic, with reasons (cached per year)."""
+        return self._index.holiday_closures(year)
+
+    def holiday_names(self, year: int) -> dict[dt.date, list[str]]:
+        """All public holidays of ``year`` by date (closing the clinic or not)."""
+        return self._index.holiday_names(year)
+
+
+class _DayIndex:
+    """What a clinic calendar gives, worked out once: its zone and week, and an index of
+    its days built once per year (:class:`CalendarDay`), with the holidays that close it.
+
+    The calendar value stays as it was given; this is its cache, shared by every equal
+    calendar (:func:`_index_of`), so the courses of one clinic share one index. The years
+    fill in as they are first asked for.
+    """
+
+    def __init__(self, calendar: ClinicCalendar) -> None:
+        self.calendar = calendar
+        self.zone = _zone(calendar.timezone)
+        if not calendar.open_weekdays and not calendar.extra_open_days:
+            raise NoOpenDayError(
+                "open_weekdays: the clinic has no open weekday and no extra open day;"
+                " give at least one weekday (Mon..Sun)"
+            )
+        overrides = dict(calendar.weekday_hours)
+        stray = sorted(set(overrides) - set(calendar.open_weekdays))
+        if stray:
+            names = ", ".join(WEEKDAY_NAMES[d] for d in stray)
+            raise InvalidClinicError(
+                f"weekday_hours: {names} is not an open weekday; open weekdays:"
+                f" {', '.join(WEEKDAY_NAMES[d] for d in calendar.open_weekdays)}"
+            )
+        if not isinstance(calendar.hours, OpeningHours):
+            raise InvalidClinicError(
+                f"hours: must be opening hours like '08:00-18:00', got {calendar.hours!r}"
+            )
+        week = tuple(
+            overrides.get(day, calendar.hours) if day in calendar.open_weekdays else None
+            for day in range(7)
+        )
+        self.week = week
+        if len(calendar.closures) > MAX_CLOSURES or len(calendar.extra_open_days) > MAX_CLOSURES:
+            raise InvalidClinicError(
+                f"closures/extra_open_days: a calendar takes at most {MAX_CLOSURES} of each,"
+                f" got {len(calendar.closures)} closures and {len(calendar.extra_open_days)} extra days;"
+                " merge neighbouring closures into ranges"
+            )
+        for closure in calendar.closures:
+            if not isinstance(closure, Closure):
+                raise InvalidClinicError(f"closures: must hold Closure objects, got {closure!r}")
+        extra: dict[dt.date, ExtraOpenDay] = {}
+        for item in calendar.extra_open_days:
+            if not isinstance(item, ExtraOpenDay):
+                raise InvalidClinicError(
+                    f"extra_open_days: must hold ExtraOpenDay objects, got {item!r}"
+                )
+            extra[item.date] = item
+        self.extra = extra
+        hours = [h for h in week if h is not None] + [
+            e.hours or calendar.hours for e in extra.values()
+        ]
+        self.all_hours = tuple(dict.fromkeys(hours))
+        is_open = [h is not None for h in week]
+        runs = [
+            next((k for k in range(7) if not is_open[(first + k) % 7]), 7)
+            for first in range(7)
+            if is_open[first]
+        ]
+        self.in_a_row = max(runs, default=0)
+        int_in_range(
+            calendar.search_horizon_days, "search_horizon_days", 7, 3660, InvalidClinicError
+        )
+        self._holiday_years: dict[int, dict[dt.date, str]] = {}
+        self._years: dict[int, _Year] = {}
+        self._holiday_data: tuple[HolidayBase, HolidayBase | None] | None = None
+        self.holiday_span: tuple[int, int] | None = None
+        if calendar.holidays is not None:
+            self._load_holidays(calendar)
+        elif calendar.closing_holidays is not None or calendar.open_holidays:
+            raise InvalidClinicError(
+                "closing_holidays/open_holidays: set holidays (a country such as 'US-CO') first"
+            )
+
+    def year(self, number: int) -> _Year:
+        """The index of a year's days, built when first asked for."""
+        return self._years.get(number) or self._year(number)
+
+    def day(self, date: dt.date) -> CalendarDay:
+        year = self._years.get(date.year) or self._year(date.year)
+        return year.days[date.toordinal() - year.first]
+
+    def days_from(self, start: dt.date) -> Iterator[CalendarDay]:
+        year = self._years.get(start.year) or self._year(start.year)
+        yield from itertools.islice(year.days, start.toordinal() - year.first, None)
+        number = start.year + 1
+        while True:
+            yield from (self._years.get(number) or self._year(number)).days
+            number += 1
+
+    def days(self, start: dt.date, end: dt.date) -> tuple[CalendarDay, ...]:
+        if end < start:
+            return ()
+        year = self._years.get(start.year) or self._year(start.year)
+        if start.year == end.year:
+            return year.days[start.toordinal() - year.first : end.toordinal() - year.first + 1]
+        return year.days[start.toordinal() - year.first :] + self.days(
+            dt.date(start.year + 1, 1, 1), end
+        )
+
+    def regular_days(self, start: dt.date, end: dt.date) -> tuple[CalendarDay, ...]:
         if end < start:
             return ()
         year = self._years.get(start.year) or self._year(start.year)
@@ -450,11 +612,11 @@ class ClinicCalendar:
                 f" ({dt.MINYEAR + 1} to {dt.MAXYEAR - 1})"
             )
         first = dt.date(number, 1, 1).toordinal()
-        changes = offset_change_days(self._zone, number)
+        changes = offset_change_days(self.zone, number)
         closed = self._closed_in(number)
         holidays = self.holiday_closures(number)
-        week, extras, zone, midnight = self._week, self._extra, self._zone, dt.time(0)
-        ids = {hours: n for n, hours in enumerate(self._all_hours)}
+        week, extras, zone, midnight = self.week, self.extra, self.zone, dt.time(0)
+        ids = {hours: n for n, hours in enumerate(self.all_hours)}
         week_ids = [-1 if hours is None else ids[hours] for hours in week]
         days: list[CalendarDay] = []
         regular: list[CalendarDay] = []
@@ -465,7 +627,7 @@ class ClinicCalendar:
             hours, hours_id, reason, catch_up = week[weekday], week_ids[weekday], None, False
             extra = extras.get(day)
             if extra is not None:
-                hours, catch_up = extra.hours or self.hours, extra.catch_up_only
+                hours, catch_up = extra.hours or self.calendar.hours, extra.catch_up_only
                 hours_id = ids[hours]
             elif hours is not None and (day in holidays or day in closed):
                 hours, hours_id = None, -1
@@ -493,7 +655,7 @@ class ClinicCalendar:
         days, not with how much the closures overlap."""
         first, last = dt.date(number, 1, 1), dt.date(number, 12, 31)
         changes: dict[dt.date, list[tuple[int, str]]] = {}
-        for closure in self.closures:
+        for closure in self.calendar.closures:
             if closure.end < first or closure.start > last:
                 continue
             start, end = max(closure.start, first), min(closure.end, last)
@@ -526,92 +688,13 @@ class ClinicCalendar:
                 day -= _DAY
         return dict(sorted(closed.items()))
 
-    def hours_on(self, day: dt.date) -> OpeningHours | None:
-        """The opening hours on ``day``, or ``None`` when the clinic is closed."""
-        return self.day(day).hours
-
-    def is_open(self, day: dt.date) -> bool:
-        """Whether sessions can happen on ``day`` at all."""
-        return self.day(day).hours is not None
-
-    def closure_reason(self, day: dt.date) -> str | None:
-        """Why the clinic is closed on ``day`` (``None`` when it is open).
-
-        >>> ClinicCalendar("UTC").closure_reason(dt.date(2026, 11, 28))
-        'closed on Saturdays'
-        """
-        entry = self.day(day)
-        if entry.hours is not None:
-            return None
-        if entry.reason is not None:
-            return entry.reason
-        # A closed weekday; a holiday or closure on it is still named.
-        closed = self._years[day.year].closed
-        reasons = [r for r in (self.holiday_closures(day.year).get(day), closed.get(day)) if r]
-        return "; ".join(reasons) if reasons else f"closed on {WEEKDAY_FULL[day.weekday()]}s"
-
-    def is_regular_closed(self, day: dt.date) -> bool:
-        """Closed because of the weekday alone (not a holiday or closure)."""
-        return self._week[day.weekday()] is None and day not in self._extra
-
-    def next_open(
-        self,
-        day: dt.date,
-        *,
-        direction: Literal["next", "previous"] = "next",
-        inclusive: bool = True,
-    ) -> dt.date:
-        """The nearest open day on or after ``day`` (or before, with ``direction="previous"``).
-
-        Raises :class:`NoOpenDayError` when none lies within :attr:`search_horizon_days`.
-        """
-        if direction not in ("next", "previous"):
-            raise InvalidClinicError(f"direction: must be 'next' or 'previous', got {direction!r}")
-        step = dt.timedelta(days=1 if direction == "next" else -1)
-        candidate = day if inclusive else day + step
-        for _ in range(self.search_horizon_days + 1):
-            if self.is_open(candidate):
-                return candidate
-            candidate += step
-        raise NoOpenDayError(
-            f"no open day within {self.search_horizon_days} days {'after' if step.days > 0 else 'before'}"
-            f" {day}; check open_weekdays, closures and closing holidays"
-        )
-
-    def open_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
-        """The open days from ``start`` to ``end``, both included."""
-        return [day.date for day in self.days(start, end) if day.hours is not None]
-
-    def closed_days(self, start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
-        """Holidays and closures from ``start`` to ``end`` (inclusive), with their reasons.
-
-        Days closed only because of the weekday are left out.
-        """
-        return [(day.date, day.reason) for day in self.days(start, end) if day.reason is not None]
-
-    # -- holidays ------------------------------------------------------------------------------
-
-    @property
-    def holiday_span(self) -> tuple[int, int] | None:
-        """The first and last year the holiday data covers (``None`` without holidays)."""
-        return self._holiday_span
-
-    def check_covered(self, day: dt.date) -> None:
-        """Raise :class:`HolidayDataError` if the holiday data does not cover ``day``."""
-        span = self._holiday_span
-        if span is not None and not span[0] <= day.year <= span[1]:
-            raise HolidayDataError(
-                f"holidays: the {self.holidays} holiday data covers {span[0]} to {span[1]};"
-                f" {day} is outside it, so closures there are unknown"
-            )
-
     def holiday_closures(self, year: int) -> dict[dt.date, str]:
         """The holidays of ``year`` that close the clinic, with reasons (cached per year)."""
         cached = self._holiday_years.get(year)
         if cached is not None:
             return cached
         result: dict[dt.date, str] = {}
-        span = self._holiday_span
+        span = self.holiday_span
         if self._holiday_data is not None and span is not None and span[0] <= year <= span[1]:
             for day, names in self._holidays_of(year).items():
                 closing = [name for name, base in names if self._closes(base)]
@@ -621,14 +704,13 @@ class ClinicCalendar:
         return result
 
     def holiday_names(self, year: int) -> dict[dt.date, list[str]]:
-        """All public holidays of ``year`` by date (closing the clinic or not)."""
         return {day: [name for name, _ in names] for day, names in self._holidays_of(year).items()}
 
     def _closes(self, base: str) -> bool:
         key = base.casefold()
-        if self.closing_holidays is not None:
-            return key in {n.casefold() for n in self.closing_holidays}
-        return key not in {n.casefold() for n in self.open_holidays}
+        if self.calendar.closing_holidays is not None:
+            return key in {n.casefold() for n in self.calendar.closing_holidays}
+        return key not in {n.casefold() for n in self.calendar.open_holidays}
 
     def _holidays_of(self, year: int) -> dict[dt.date, list[tuple[str, str]]]:
         """Each holiday of ``year`` as (name, base name): observed days name their holiday."""
@@ -656,10 +738,10 @@ class ClinicCalendar:
             result[day] = pairs
         return result
 
-    def _load_holidays(self) -> None:
+    def _load_holidays(self, calendar: ClinicCalendar) -> None:
         import holidays as holidays_package
 
-        code = self.holidays
+        code = calendar.holidays
         if not isinstance(code, str) or not code:
             raise UnknownHolidayCountryError(
                 f"holidays: must be a country code like 'US' or 'US-CO', got {code!r}"
@@ -687,7 +769,7 @@ class ClinicCalendar:
                 f" {', '.join(cls.subdivisions) or 'none (use the country alone)'}"
             )
         supported_languages = tuple(getattr(cls, "supported_languages", ()) or ())
-        language = self.holiday_language
+        language = calendar.holiday_language
         if language is None:
             language = "en_US" if "en_US" in supported_languages else cls.default_language
         elif language not in supported_languages:
@@ -700,34 +782,39 @@ class ClinicCalendar:
         actual = holidays_package.country_holidays(country, observed=False, **kwargs)
         with_observed = (
             holidays_package.country_holidays(country, observed=True, **kwargs)
-            if self.observed
+            if calendar.observed
             else None
         )
-        object.__setattr__(self, "_holiday_data", (actual, with_observed))
-        object.__setattr__(self, "_holiday_span", (actual.start_year, actual.end_year))
-        if self.closing_holidays is not None and self.open_holidays:
+        self._holiday_data = (actual, with_observed)
+        self.holiday_span = (actual.start_year, actual.end_year)
+        if calendar.closing_holidays is not None and calendar.open_holidays:
             raise InvalidClinicError(
                 "closing_holidays/open_holidays: give one or the other: only these holidays"
                 " close the clinic, or all but these"
             )
-        chosen = self.closing_holidays if self.closing_holidays is not None else self.open_holidays
+        chosen = (
+            calendar.closing_holidays
+            if calendar.closing_holidays is not None
+            else calendar.open_holidays
+        )
         if chosen:
             self._check_names(
-                chosen, "closing_holidays" if self.closing_holidays is not None else "open_holidays"
+                chosen,
+                "closing_holidays" if calendar.closing_holidays is not None else "open_holidays",
             )
 
     def _check_names(self, chosen: tuple[str, ...], field: str) -> None:
-        assert self._holiday_span is not None
+        assert self.holiday_span is not None
         known: set[str] = set()
         for year in _NAME_YEARS:
-            if self._holiday_span[0] <= year <= self._holiday_span[1]:
+            if self.holiday_span[0] <= year <= self.holiday_span[1]:
                 for names in self._holidays_of(year).values():
                     known.update(base for _, base in names)
         lookup = {name.casefold() for name in known}
         for name in chosen:
             if not isinstance(name, str) or name.casefold() not in lookup:
                 raise InvalidClinicError(
-                    f"{field}: {name!r} is not a {self.holidays} holiday; known names:"
+                    f"{field}: {name!r} is not a {self.calendar.holidays} holiday; known names:"
                     f" {', '.join(sorted(known))}"
                 )
 

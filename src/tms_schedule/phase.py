@@ -13,6 +13,8 @@ sessions. There is one class per cadence:
 =================  ==========================================================================
 
 Nothing here says "biweekly": a count per week is ``per_week``, a period is ``every_weeks``.
+A value outside what a phase allows raises :class:`~tms_schedule.errors.InvalidProtocolError`
+naming the field in words (``daily phase sessions: must be a whole number from 1 to 200``).
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
-from tms_schedule._time import as_date, as_moment, as_time
+from tms_schedule._time import add_elapsed, as_date, as_moment, as_time, resolve_wall_time
 from tms_schedule._validate import check_course_id
 from tms_schedule.catalogue import get_protocol
 from tms_schedule.clinic import (
@@ -168,9 +168,73 @@ class Plan:
 
 
 _Slot = tuple[dt.datetime, dt.datetime]
-#: A day's sessions as (start, end) offsets from its midnight: wall-clock time on a day
-#: whose UTC offset does not change, elapsed time from midnight's instant on one that does.
-_Layout = tuple[tuple[dt.timedelta, dt.timedelta], ...]
+_Offsets = tuple[tuple[dt.timedelta, dt.timedelta], ...]
+
+
+class _WallLayout(NamedTuple):
+    """A day's sessions as (start, end) offsets from its midnight in wall-clock time.
+
+    On a day whose UTC offset does not change, wall-clock time and elapsed time agree, so
+    one layout serves every such day with the same hours, whatever its date.
+    """
+
+    offsets: _Offsets
+
+    def moments(self, day: CalendarDay, zone: zoneinfo.ZoneInfo) -> list[_Slot]:
+        """The sessions' starts and ends on ``day``: an aware datetime's ``+`` adds
+        wall-clock time."""
+        midnight = day.midnight
+        return [(midnight + start, midnight + end) for start, end in self.offsets]
+
+    def first_start(self, day: CalendarDay) -> dt.datetime:
+        """When the day's first session starts."""
+        return day.midnight + self.offsets[0][0]
+
+
+class _ElapsedLayout(NamedTuple):
+    """A day's sessions as (start, end) offsets in elapsed time from the instant of its
+    midnight: on a day whose UTC offset changes, wall-clock offsets would be off by the
+    change, so this layout is worked out for that day alone."""
+
+    offsets: _Offsets
+
+    def moments(self, day: CalendarDay, zone: zoneinfo.ZoneInfo) -> list[_Slot]:
+        """The sessions' starts and ends on ``day``, in the clinic's zone."""
+        origin = day.midnight.astimezone(_UTC)
+        return [
+            ((origin + start).astimezone(zone), (origin + end).astimezone(zone))
+            for start, end in self.offsets
+        ]
+
+    def first_start(self, day: CalendarDay) -> dt.datetime:
+        """When the day's first session starts (in UTC)."""
+        return day.midnight.astimezone(_UTC) + self.offsets[0][0]
+
+
+_Layout = _WallLayout | _ElapsedLayout
+
+
+class _Fits(NamedTuple):
+    """The day holds the sessions asked of it, laid out so."""
+
+    layout: _Layout
+
+
+class _PassedOver(NamedTuple):
+    """The day cannot hold the sessions, and the schedule says why: a holiday or closure,
+    or hours the sessions do not fit."""
+
+    reason: str
+
+
+class _NotUsed(NamedTuple):
+    """A day a plan does not use and does not report: a closed weekday, a catch-up day, a
+    day that holds another appointment, a day before the moment given."""
+
+
+_NOT_USED = _NotUsed()
+#: Whether a day holds the sessions asked of it: the one question each cadence asks.
+_DayFit = _Fits | _PassedOver | _NotUsed
 
 
 class _Misfit(NamedTuple):
@@ -209,16 +273,14 @@ def _lay_out(
     """A day's ``count`` sessions from the plan's time on, ``interval`` apart, or the first
     that leaves the opening hours. With a ``zone`` the DST rule applies (wall time kept,
     lengths in elapsed time); without one the times are naive wall-clock times."""
-    start = dt.datetime.combine(day, timing.at) if zone is None else _local(day, timing.at, zone)
+    if zone is None:
+        start = dt.datetime.combine(day, timing.at)
+    else:
+        start = resolve_wall_time(day, timing.at, zone)
     slots = []
     for k in range(count):
         end = _after(start, timing.first if first and k == 0 else timing.regular, zone)
-        if (
-            start.date() != day
-            or end.date() != day
-            or start.time() < hours.opens
-            or end.time() > hours.closes
-        ):
+        if start.date() != day or not hours.holds(start, end):
             return _Misfit(k, count, start, end)
         slots.append((start, end))
         if interval is not None:
@@ -229,7 +291,7 @@ def _lay_out(
 #: Layouts of days without an offset change, by (timing, opens, closes, count, interval,
 #: first): a pure function of the key, shared by every plan with the same times.
 _LAYOUTS: dict[
-    tuple[_Timing, dt.time, dt.time, int, dt.timedelta | None, bool], _Layout | _Misfit
+    tuple[_Timing, dt.time, dt.time, int, dt.timedelta | None, bool], _WallLayout | _Misfit
 ] = {}
 _MAX_LAYOUTS = 4096
 
@@ -240,7 +302,7 @@ def _steady_layout(
     count: int,
     interval: dt.timedelta | None,
     first: bool,
-) -> _Layout | _Misfit:
+) -> _WallLayout | _Misfit:
     """The sessions of a day without an offset change, as offsets from its midnight: the
     same for every such day with these hours, whatever the date."""
     key = (timing, hours.opens, hours.closes, count, interval, first)
@@ -251,7 +313,7 @@ def _steady_layout(
             layout = slots
         else:
             midnight = dt.datetime.combine(_ANY_DAY, _MIDNIGHT)
-            layout = tuple((start - midnight, end - midnight) for start, end in slots)
+            layout = _WallLayout(tuple((start - midnight, end - midnight) for start, end in slots))
         if len(_LAYOUTS) >= _MAX_LAYOUTS:  # bounded: many custom times start it afresh
             _LAYOUTS.clear()
         _LAYOUTS[key] = layout
@@ -286,8 +348,8 @@ class _Expansion:
         self.nominal: dt.date | None = None  # the last planned occurrence of a periodic phase
         self.limit = plan.start + _COURSE_HORIZON
         self.horizon = dt.timedelta(days=plan.clinic.search_horizon_days)
-        # The layouts of days without an offset change, by (hours_id, count, interval, first).
-        self.layouts: dict[tuple[int, int, dt.timedelta | None, bool], _Layout | _Misfit] = {}
+        # What days without an offset change hold, by (hours_id, count, interval, first).
+        self.layouts: dict[tuple[int, int, dt.timedelta | None, bool], _Fits | _Misfit] = {}
         # Every day up to here is known to be inside the bounds (see _check_bounds).
         self.checked_to = plan.start - _DAY
 
@@ -362,28 +424,31 @@ class _Expansion:
         count: int,
         interval: dt.timedelta | None = None,
         booked: int | None = None,
-    ) -> _Layout | str | None:
-        """Whether ``day`` holds ``count`` sessions: their layout, or why not (the reason to
-        report, or ``None`` for a day a plan does not use: a closed weekday, a catch-up day).
+    ) -> _DayFit:
+        """Whether ``day`` holds ``count`` sessions: where they go (:class:`Fits`), why not
+        (:class:`PassedOver`), or :class:`NotUsed` for a day a plan does not use.
 
         ``booked`` is how many sessions come before the day (default: those booked so far);
         it decides whether the day holds the longer session 1.
         """
         hours = day.hours
         if hours is None or day.catch_up_only:
-            return day.reason
+            return _NOT_USED if day.reason is None else _PassedOver(day.reason)
         first = (self.count if booked is None else booked) == 0
         if day.offset_change:
             slots = _lay_out(self.timing, day.date, hours, count, interval, first, self.zone)
             if isinstance(slots, _Misfit):
-                return slots.reason(day.date, hours)
+                return _PassedOver(slots.reason(day.date, hours))
             origin = day.midnight.astimezone(_UTC)
-            return tuple((start - origin, end - origin) for start, end in slots)
+            return _Fits(
+                _ElapsedLayout(tuple((start - origin, end - origin) for start, end in slots))
+            )
         key = (day.hours_id, count, interval, first)
-        layout = self.layouts.get(key)
-        if layout is None:
-            layout = self.layouts[key] = _steady_layout(self.timing, hours, count, interval, first)
-        return layout.reason(day.date, hours) if isinstance(layout, _Misfit) else layout
+        fit = self.layouts.get(key)
+        if fit is None:
+            layout = _steady_layout(self.timing, hours, count, interval, first)
+            fit = self.layouts[key] = layout if isinstance(layout, _Misfit) else _Fits(layout)
+        return _PassedOver(fit.reason(day.date, hours)) if isinstance(fit, _Misfit) else fit
 
     def _skip(self, day: dt.date, reason: str) -> None:
         if day not in self.skipped:
@@ -392,7 +457,7 @@ class _Expansion:
     def _book(self, day: CalendarDay, layout: _Layout) -> None:
         """Book the sessions ``layout`` places on ``day``."""
         self.booked.append((day, layout, self.phase_name))
-        self.count += len(layout)
+        self.count += len(layout.offsets)
         self.last_day = day.date
 
     def _sessions(self) -> tuple[Session, ...]:
@@ -402,18 +467,18 @@ class _Expansion:
         for day, layout, booked_phase in self.booked:
             if booked_phase != phase:
                 phase, in_phase = booked_phase, 0
-            midnight = day.midnight
-            for start, end in layout:
+            if isinstance(layout, _WallLayout):  # most days: spelt out, as they are many
+                midnight = day.midnight
+                for start, end in layout.offsets:
+                    number += 1
+                    in_phase += 1
+                    sessions.append(
+                        Session(number, phase, in_phase, midnight + start, midnight + end)
+                    )
+                continue
+            for at, until in layout.moments(day, self.zone):
                 number += 1
                 in_phase += 1
-                if day.offset_change:  # elapsed time from midnight, shown in the clinic's zone
-                    origin = midnight.astimezone(_UTC)
-                    at, until = (
-                        (origin + start).astimezone(self.zone),
-                        (origin + end).astimezone(self.zone),
-                    )
-                else:
-                    at, until = midnight + start, midnight + end
                 sessions.append(Session(number, phase, in_phase, at, until))
         return tuple(sessions)
 
@@ -426,12 +491,12 @@ class _Expansion:
         days = self._days(cursor)
         for count in per_day:
             for day in days:
-                layout = self._fit(day, count, interval)
-                if isinstance(layout, tuple):
-                    self._book(day, layout)
+                fit = self._fit(day, count, interval)
+                if isinstance(fit, _Fits):
+                    self._book(day, fit.layout)
                     break
-                if layout is not None:
-                    self._skip(day.date, layout)
+                if isinstance(fit, _PassedOver):
+                    self._skip(day.date, fit.reason)
         return self.last_day + _DAY if per_day and self.last_day else cursor
 
     def _per_week(self, cursor: dt.date, counts: tuple[int, ...]) -> dt.date:
@@ -462,12 +527,12 @@ class _Expansion:
                 reasons: dict[dt.date, str] = {}
                 for day in days:
                     # Until session 1 is placed, a day must hold it; after, a regular one.
-                    layout = self._fit(day, 1, None, self.count + bool(usable))
-                    if isinstance(layout, tuple):
-                        usable.append((day, layout))
+                    fit = self._fit(day, 1, None, self.count + bool(usable))
+                    if isinstance(fit, _Fits):
+                        usable.append((day, fit.layout))
                         usable_dates.append(day.date)
-                    elif layout is not None:
-                        reasons[day.date] = layout
+                    elif isinstance(fit, _PassedOver):
+                        reasons[day.date] = fit.reason
                 if partial and len(usable) < needed:
                     week_start = monday + _WEEK
                     continue
@@ -535,11 +600,11 @@ class _Expansion:
     def _first_fit(self, cursor: dt.date, count: int, interval: dt.timedelta) -> dt.date:
         """The first day from ``cursor`` that holds ``count`` sessions."""
         for day in self._days(cursor):
-            layout = self._fit(day, count, interval)
-            if isinstance(layout, tuple):
+            fit = self._fit(day, count, interval)
+            if isinstance(fit, _Fits):
                 return day.date
-            if layout is not None:
-                self._skip(day.date, layout)
+            if isinstance(fit, _PassedOver):
+                self._skip(day.date, fit.reason)
         raise AssertionError("the walk ends in an error, never here")
 
     def _block(
@@ -556,10 +621,13 @@ class _Expansion:
                 day = candidate + dt.timedelta(days=offset)
                 self._visit(day)
                 booked = self.count + sum(per_day[:offset])
-                layout = self._fit(self.clinic.day(day), count, interval, booked)
-                if not isinstance(layout, tuple):
+                fit = self._fit(self.clinic.day(day), count, interval, booked)
+                if not isinstance(fit, _Fits):
                     if first_failure is None:
-                        reason = layout or self.clinic.closure_reason(day) or "closed"
+                        if isinstance(fit, _PassedOver):
+                            reason = fit.reason
+                        else:
+                            reason = self.clinic.closure_reason(day) or "closed"
                         first_failure = (day, reason)
                     candidate = day + _DAY
                     break
@@ -575,9 +643,9 @@ class _Expansion:
                 self._skip(passed.date, passed.reason)
         for offset, count in enumerate(per_day):
             day = self.clinic.day(block_start + dt.timedelta(days=offset))
-            layout = self._fit(day, count, interval)
-            assert isinstance(layout, tuple)
-            self._book(day, layout)
+            fit = self._fit(day, count, interval)
+            assert isinstance(fit, _Fits)
+            self._book(day, fit.layout)
         return day.date + _DAY
 
     # -- fail fast -------------------------------------------------------------------------------
@@ -699,10 +767,10 @@ class _Expansion:
         while day <= last:
             for k, count in enumerate(per_day):
                 booked = sum(per_day[:k]) if first else 1
-                layout = self._fit(
+                fit = self._fit(
                     self.clinic.day(day + dt.timedelta(days=k)), count, interval, booked
                 )
-                if not isinstance(layout, tuple):
+                if not isinstance(fit, _Fits):
                     day += dt.timedelta(days=k + 1)  # every start up to here includes that day
                     break
             else:
@@ -726,7 +794,7 @@ class _Expansion:
         length = protocol.first_session + (need_count - 1) * (protocol.session + gap)
         regular = need_count * protocol.session + (need_count - 1) * gap
         longest = max(length, regular)
-        best = max(options, key=lambda h: _span(h))
+        best = max(options, key=lambda h: h.length)
         latest = dt.datetime.combine(reference, best.closes) - longest
         at = self.timing.at
         what = (
@@ -774,53 +842,31 @@ class _AroundExpansion(_Expansion):
         count: int,
         interval: dt.timedelta | None = None,
         booked: int | None = None,
-    ) -> _Layout | str | None:
+    ) -> _DayFit:
         if day.date in self.avoid:
-            return None
+            return _NOT_USED
         if (
             self.not_before is not None
             and day.date < self.not_before.astimezone(day.midnight.tzinfo).date()
         ):
-            return None
-        layout = super()._fit(day, count, interval, booked)
+            return _NOT_USED
+        fit = super()._fit(day, count, interval, booked)
         if (
             self.not_before is not None
-            and isinstance(layout, tuple)
-            and _first_start(day, layout) < self.not_before
+            and isinstance(fit, _Fits)
+            and fit.layout.first_start(day) < self.not_before
         ):
-            return None  # the day's sessions would start before the moment given
-        return layout
-
-
-def _first_start(day: CalendarDay, layout: _Layout) -> dt.datetime:
-    """When the first session of a day's layout starts."""
-    if day.offset_change:
-        return day.midnight.astimezone(_UTC) + layout[0][0]
-    return day.midnight + layout[0][0]
-
-
-def _local(day: dt.date, time: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datetime:
-    """``day`` at wall time ``time`` in ``zone``, with the DST rule applied."""
-    aware = dt.datetime.combine(day, time, tzinfo=zone)
-    back = aware.astimezone(_UTC).astimezone(zone)
-    if back.hour != aware.hour or back.minute != aware.minute:
-        return back  # did not exist (spring forward): moved forward by the gap
-    return aware  # fold=0: the first occurrence of a repeated time
+            return _NOT_USED  # the day's sessions would start before the moment given
+        return fit
 
 
 def _after(
     moment: dt.datetime, length: dt.timedelta, zone: zoneinfo.ZoneInfo | None
 ) -> dt.datetime:
-    """``length`` after ``moment``: elapsed time in a zone (a DST change inside an appointment
-    keeps its length), wall-clock time without one."""
-    if zone is None:
-        return moment + length
-    return (moment.astimezone(_UTC) + length).astimezone(zone)
-
-
-def _span(hours: Any) -> dt.timedelta:
-    day = dt.date(2001, 1, 1)
-    return dt.datetime.combine(day, hours.closes) - dt.datetime.combine(day, hours.opens)
+    """``length`` after ``moment``: elapsed time in a zone (see
+    :func:`~tms_schedule._time.add_elapsed`), wall-clock time without one (a naive layout
+    of a day whose offset does not change)."""
+    return moment + length if zone is None else add_elapsed(moment, length, zone)
 
 
 def _duration(value: dt.timedelta) -> str:

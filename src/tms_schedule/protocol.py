@@ -142,6 +142,9 @@ class Protocol:
     >>> p = Protocol(id="demo", name="Demo", phases=(Daily(20),), session=40, first_session=90)
     >>> p.total_sessions, p.session
     (20, datetime.timedelta(seconds=2400))
+
+    Raises:
+        InvalidProtocolError: a field outside what is allowed (the error names it).
     """
 
     id: str = attrs.field(validator=_protocol_id)
@@ -166,16 +169,8 @@ class Protocol:
     requires: frozenset[str] = attrs.field(
         default=frozenset(), converter=_names, validator=_requires
     )
-    _busiest_day: tuple[int, dt.timedelta | None] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        busiest: tuple[int, dt.timedelta | None] = (1, None)
-        for phase in self.phases:
-            if isinstance(phase, Accelerated) and phase.per_day > busiest[0]:
-                busiest = (phase.per_day, phase.interval)
-            if isinstance(phase, Periodic) and max(phase.day_counts) > busiest[0]:
-                busiest = (max(phase.day_counts), phase.interval)
-        object.__setattr__(self, "_busiest_day", busiest)
         if self.total_sessions > _MAX_TOTAL:
             raise InvalidProtocolError(
                 f"protocol phases: a course may hold at most {_MAX_TOTAL} sessions,"
@@ -212,7 +207,13 @@ class Protocol:
         >>> get_protocol("snt").busiest_day
         (10, datetime.timedelta(seconds=3000))
         """
-        return self._busiest_day
+        busiest: tuple[int, dt.timedelta | None] = (1, None)
+        for phase in self.phases:
+            if isinstance(phase, Accelerated) and phase.per_day > busiest[0]:
+                busiest = (phase.per_day, phase.interval)
+            if isinstance(phase, Periodic) and max(phase.day_counts) > busiest[0]:
+                busiest = (max(phase.day_counts), phase.interval)
+        return busiest
 
     @property
     def total_sessions(self) -> int:
@@ -220,7 +221,11 @@ class Protocol:
         return sum(phase.total for phase in self.phases)
 
     def phase(self, name: str) -> Phase:
-        """The phase called ``name``."""
+        """The phase called ``name``.
+
+        Raises:
+            InvalidProtocolError: the protocol has no such phase.
+        """
         for phase in self.phases:
             if phase.name == name:
                 return phase
@@ -259,6 +264,9 @@ class Protocol:
         >>> p = get_protocol("standard-10hz").tune(acute_sessions=20, taper=False)
         >>> p.total_sessions
         20
+
+        Raises:
+            InvalidProtocolError: a choice outside what the protocol allows, naming the option.
         """
         phases: list[Phase] = list(self.phases)
         if acute_sessions is not None:

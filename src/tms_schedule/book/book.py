@@ -47,6 +47,7 @@ from tms_schedule.course.authorization import Authorization
 from tms_schedule.course.changes import Changes
 from tms_schedule.course.lifecycle import Course, follow_relation
 from tms_schedule.course.linked import check_apart, clash
+from tms_schedule.course.replan import Availability, Bookable, Free, Unavailable
 from tms_schedule.errors import (
     BookError,
     BookingConflictError,
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
 __all__ = ["Book", "BookEvent", "Booked", "EventReport", "Rebooked"]
 
 _OCCUPYING = ("scheduled", "attended")
+_FREE = Free()
 
 
 def _seats(value: Any) -> Any:
@@ -419,16 +421,18 @@ class Book:
             yield from booked.bookings()
         yield from self.others
 
-    def bookable(self, course: Course, occupancy: Occupancy | None = None) -> Any:
-        """The check a re-plan of ``course`` uses: why a time has no free chair, or ``None``."""
+    def bookable(self, course: Course, occupancy: Occupancy | None = None) -> Bookable:
+        """The check a re-plan of ``course`` uses: :class:`Free` when a chair that can run
+        it is free then, else :class:`Unavailable` and why."""
         occupancy = occupancy or self.occupancy(without=course.course_id)
         protocol = course.plan.protocol
         zone = self.clinic.zone
 
-        def check(start: dt.datetime, end: dt.datetime) -> str | None:
-            return occupancy.why_not(
+        def check(start: dt.datetime, end: dt.datetime) -> Availability:
+            why = occupancy.why_not(
                 protocol, start.astimezone(zone).date(), minute(start), minute(end)
             )
+            return _FREE if why is None else Unavailable(why)
 
         return check
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import attrs
 
 from tms_schedule._dates import short_moment
 from tms_schedule.course.record import Record
-from tms_schedule.schedule import Schedule
+from tms_schedule.schedule import Schedule, Session
 
 __all__ = ["Change", "Changes", "diff"]
 
@@ -153,43 +153,66 @@ def diff(
     reasons: Mapping[int, str] | None = None,
 ) -> Changes:
     """The changes from ``before`` to ``after``; ``records`` give causes and void reasons,
-    ``reasons`` why re-plans moved or took out sessions."""
+    ``reasons`` why re-plans moved or took out sessions.
+
+    >>> diff(Schedule("c-1", "itbs", "UTC", ()), Schedule("c-1", "itbs", "UTC", ()), []).to_text()
+    'No changes.\\n'
+    """
     old = {s.number: s for s in before}
-    reasons = reasons or {}
-    records = list(records)
-    voided = {r.voids for r in records if r.kind == "void"}
-    causes = {
-        r.session: r.cause for i, r in enumerate(records) if r.kind == "missed" and i not in voided
-    }
-    cancelled_by_record = {
-        r.session for i, r in enumerate(records) if r.kind == "cancelled" and i not in voided
-    }
-    void_reasons = {r.session: r.note for r in records if r.kind == "void"}
-    moved_by_hand: dict[int, str] = {
-        r.session: r.note or "by hand"
-        for i, r in enumerate(records)
-        if r.kind == "moved" and i not in voided
-    }
-    changes: list[Change] = []
-    for s in after:
-        was = old.get(s.number)
-        if was is None:
-            if s.active:
-                changes.append(Change("added", s.number, None, s.start, reasons.get(s.number)))
-            continue
-        if was.status != s.status:
-            if s.status == "missed":
-                changes.append(Change("missed", s.number, was.start, None, causes.get(s.number)))
-            elif s.status == "cancelled" and s.number in cancelled_by_record:
-                changes.append(Change("cancelled", s.number, was.start, None))
-            elif s.status == "cancelled":
-                changes.append(Change("removed", s.number, was.start, None, reasons.get(s.number)))
-            elif s.status == "scheduled":
-                detail = f"{was.status} record voided: {void_reasons.get(s.number)}"
-                changes.append(Change("restored", s.number, None, s.start, detail))
-            continue
-        if s.active and (was.start != s.start or was.end != s.end):
-            why = reasons.get(s.number) or moved_by_hand.get(s.number)
-            changes.append(Change("moved", s.number, was.start, s.start, why, s.end))
+    why = _Why.of(list(records), reasons or {})
+    changes = [change for s in after if (change := _change(old.get(s.number), s, why)) is not None]
     changes.sort(key=lambda c: (c.when.astimezone(dt.UTC), c.session))
     return Changes(tuple(changes))
+
+
+class _Why(NamedTuple):
+    """What the records and the re-plans say about each session, by number."""
+
+    causes: dict[int, str | None]  # why a session was missed
+    cancelled: set[int]  # cancelled by a record (not by a re-plan)
+    voids: dict[int, str | None]  # the reason of a void of one of its records
+    by_hand: dict[int, str]  # moved by a record: its note
+    replans: Mapping[int, str]  # why a re-plan moved it or took it out
+
+    @classmethod
+    def of(cls, records: list[Record], replans: Mapping[int, str]) -> _Why:
+        voided = {r.voids for r in records if r.kind == "void"}
+        counting = [(i, r) for i, r in enumerate(records) if i not in voided]
+        return cls(
+            causes={r.session: r.cause for _, r in counting if r.kind == "missed"},
+            cancelled={r.session for _, r in counting if r.kind == "cancelled"},
+            voids={r.session: r.note for r in records if r.kind == "void"},
+            by_hand={r.session: r.note or "by hand" for _, r in counting if r.kind == "moved"},
+            replans=replans,
+        )
+
+
+def _change(was: Session | None, now: Session, why: _Why) -> Change | None:
+    """What happened to one session between two states, if anything did."""
+    if was is None:
+        return (
+            Change("added", now.number, None, now.start, why.replans.get(now.number))
+            if now.active
+            else None
+        )
+    if was.status != now.status:
+        return _status_change(was, now, why)
+    if now.active and (was.start != now.start or was.end != now.end):
+        detail = why.replans.get(now.number) or why.by_hand.get(now.number)
+        return Change("moved", now.number, was.start, now.start, detail, now.end)
+    return None
+
+
+def _status_change(was: Session, now: Session, why: _Why) -> Change | None:
+    """A session whose state changed: missed, cancelled, taken out, or planned again."""
+    number = now.number
+    if now.status == "missed":
+        return Change("missed", number, was.start, None, why.causes.get(number))
+    if now.status == "cancelled" and number in why.cancelled:
+        return Change("cancelled", number, was.start, None)
+    if now.status == "cancelled":
+        return Change("removed", number, was.start, None, why.replans.get(number))
+    if now.status == "scheduled":
+        detail = f"{was.status} record voided: {why.voids.get(number)}"
+        return Change("restored", number, None, now.start, detail)
+    return None

@@ -33,7 +33,7 @@ import attrs
 
 from tms_schedule._conveniences import provided
 from tms_schedule._time import MomentInput, as_moment
-from tms_schedule._validate import int_in_range
+from tms_schedule._validate import int_in_range, is_whole
 from tms_schedule.clinic import ClinicCalendar
 from tms_schedule.course.authorization import Authorization, AuthorizationReport, Extension
 from tms_schedule.course.changes import Changes, diff
@@ -45,6 +45,8 @@ from tms_schedule.course.record import Record, apply_record, check_text, replay
 from tms_schedule.course.replan import (
     POLICIES,
     Bookable,
+    Free,
+    Replanned,
     gap_warnings,
     replan_schedule,
     skipped_days,
@@ -121,15 +123,11 @@ def _shifted(plan: Plan, expanded: Schedule, schedule: Schedule) -> Schedule:
                 f" ({planned.phase} {planned.phase_number}), to come"
             )
         shift = given.start.astimezone(dt.UTC) - planned.start.astimezone(dt.UTC)
-        hours = clinic.hours_on(planned.date)
         if (
             given.date != planned.date
             or given.duration != planned.duration
             or shifts.setdefault(planned.date, shift) != shift
-            or hours is None
-            or given.start.time() < hours.opens
-            or given.end.date() != given.date
-            or given.end.time() > hours.closes
+            or not clinic.holds(given.start, given.end)
         ):
             raise CourseError(
                 f"schedule: session {given.number} must stay on {planned.date}, as long as"
@@ -154,6 +152,50 @@ def _now(value: Any, clinic: ClinicCalendar) -> dt.datetime | None:
     return None if value is None else _moment(value, clinic, "now")
 
 
+def _undoable(
+    state: Schedule, earlier: dict[int, Session], target: Revision, moment: dt.datetime
+) -> tuple[dict[int, Session], set[int]]:
+    """What re-plan ``target`` did that is still as it left it, and may be taken back from
+    ``moment`` on: the sessions it moved or took out, with their times before it
+    (``earlier``), and the sessions it added."""
+    made = {s.number: s for s in target.schedule.sessions}
+    back: dict[int, Session] = {}
+    gone: set[int] = set()
+    for session in state.sessions:
+        before, then = earlier.get(session.number), made.get(session.number)
+        if then is None or (session.start, session.end) != (then.start, then.end):
+            continue  # not made by that re-plan, or changed since
+        if before is None:
+            if session.status == "scheduled":
+                gone.add(session.number)  # added by it: out again
+            continue
+        moved = session.status == "scheduled" and (before.start, before.end) != (
+            then.start,
+            then.end,
+        )
+        taken_out = session.status == "cancelled" and session.number in target.removed
+        if before.status == "scheduled" and (moved or taken_out) and before.start >= moment:
+            back[session.number] = before
+    return back, gone
+
+
+def _has_original(revisions: tuple[Revision, ...]) -> None:
+    if not revisions:
+        raise CourseError("revisions: a course has at least its original plan")
+
+
+def _replayed(plan: Plan, revisions: tuple[Revision, ...], records: tuple[Record, ...]) -> Schedule:
+    """The course's state from its latest revision and the records since (see
+    :func:`~tms_schedule.course.record.replay`)."""
+    _has_original(revisions)  # checked here too: the state is worked out before validators run
+    latest = revisions[-1]
+    removed: set[int] = set()
+    for revision in revisions:  # taken out, unless a later revision (an undo) put back
+        removed |= set(revision.removed)
+        removed -= {s.number for s in revision.schedule.sessions if s.status == "scheduled"}
+    return replay(plan, latest.schedule, removed, records, latest.records)
+
+
 @attrs.frozen(repr=False)
 class Course:
     """A plan and everything that happened to it.
@@ -168,7 +210,7 @@ class Course:
     """
 
     plan: Plan
-    revisions: tuple[Revision, ...]
+    revisions: tuple[Revision, ...] = attrs.field(validator=lambda _, __, v: _has_original(v))
     records: tuple[Record, ...] = ()
     authorization: Authorization | None = None
     milestone_rules: MilestoneRules = attrs.Factory(MilestoneRules)
@@ -178,34 +220,34 @@ class Course:
     ratings: tuple[Rating, ...] = ()
     ended: Ending | None = None
     # The state the records give (without milestones), carried from course to course so a
-    # recording costs one step, not a replay of the history.
-    _state: Schedule | None = attrs.field(default=None, alias="_state", eq=False, repr=False)
+    # recording costs one step, not a replay of the history; replayed when not given.
+    _state: Schedule = attrs.field(
+        default=attrs.Factory(
+            lambda self: _replayed(self.plan, self.revisions, self.records), True
+        ),
+        alias="_state",
+        eq=False,
+        repr=False,
+    )
     # The checksum of the file the course was read from or last saved to: a later save
     # over that file replaces it freely only while it is still that file.
     _origin: str | None = attrs.field(default=None, alias="_origin", eq=False, repr=False)
-    schedule: Schedule = attrs.field(init=False, eq=False, repr=False)
+    #: The sessions now, with the days they go around and their milestones.
+    schedule: Schedule = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(lambda self: self._current(), takes_self=True),
+    )
 
     def __attrs_post_init__(self) -> None:
-        if not self.revisions:
-            raise CourseError("revisions: a course has at least its original plan")
         if self.follows is not None and self.follows == self.plan.course_id:
             raise CourseError(f"follows: course {self.follows} cannot follow itself")
-        state = self._state if self._state is not None else self._replayed()
-        object.__setattr__(self, "_state", state)
-        current = attrs.evolve(state, skipped=skipped_days(self.plan, state, state.skipped))
-        object.__setattr__(
-            self,
-            "schedule",
-            annotate(self.plan, current, self.milestone_rules, self.authorization),
-        )
 
-    def _replayed(self) -> Schedule:
-        latest = self.revisions[-1]
-        removed: set[int] = set()
-        for revision in self.revisions:  # taken out, unless a later revision (an undo) put back
-            removed |= set(revision.removed)
-            removed -= {s.number for s in revision.schedule.sessions if s.status == "scheduled"}
-        return replay(self.plan, latest.schedule, removed, self.records, latest.records)
+    def _current(self) -> Schedule:
+        state = self._state
+        current = attrs.evolve(state, skipped=skipped_days(self.plan, state, state.skipped))
+        return annotate(self.plan, current, self.milestone_rules, self.authorization)
 
     # -- building ----------------------------------------------------------------------------
 
@@ -227,6 +269,10 @@ class Course:
         the clinic's book, where the usual time is taken on some days): the same sessions
         on the same days, each day's sessions earlier or later by the same amount and
         inside the day's opening hours. Anything else raises :class:`CourseError`.
+
+        Raises:
+            CourseError: ``schedule`` is not the plan's sessions moved within their days.
+            InvalidPlanError: (and the other expansion errors) the plan cannot be expanded.
         """
         expanded = plan.expand()
         if schedule is not None:
@@ -265,6 +311,9 @@ class Course:
 
         ``now`` is the current time: attendance and misses are refused for a session that
         has not started yet.
+
+        Raises:
+            CourseError: a record that cannot be right; the course is left unchanged.
         """
         if not isinstance(record, Record):
             raise CourseError(f"record: must be a Record, got {record!r}")
@@ -272,7 +321,6 @@ class Course:
         if record.kind == "void":
             number = record.voids + 1 if record.voids is not None else 0
             return self.void(number, record.note or "", now=record.recorded or now)
-        assert self._state is not None
         state = apply_record(self.plan, self._state, record, check=True, now=now)
         return attrs.evolve(self, records=(*self.records, record), _state=state)
 
@@ -288,6 +336,10 @@ class Course:
 
         ``now`` is the current time: a session that has not started by then is refused
         (a typo for another session number, say).
+
+        Raises:
+            CourseError: no such session, one recorded already, one that has not started by
+                ``now``, or ``at`` on another day.
         """
         now = _moment(now, self.plan.clinic, "now")
         when = None if at is None else _moment(at, self.plan.clinic, "at")
@@ -298,14 +350,23 @@ class Course:
     ) -> Course:
         """Record that ``session`` was missed, and why: ``patient``, ``clinic``, ``device``
         or ``other`` (the cause matters to insurers and statistics, so it has no default).
-        A session that has not started by ``now`` cannot be missed yet: cancel it instead."""
+        A session that has not started by ``now`` cannot be missed yet: cancel it instead.
+
+        Raises:
+            CourseError: no such session, one recorded already, a cause not in
+                :data:`~tms_schedule.course.record.CAUSES`, or a session that has not started.
+        """
         now = _moment(now, self.plan.clinic, "now")
         return self.record(Record("missed", session, None, cause, note, recorded=now), now=now)
 
     def cancelled(
         self, session: int, note: str | None = None, *, now: MomentInput | None = None
     ) -> Course:
-        """Record that ``session`` will not happen (a re-plan makes it up)."""
+        """Record that ``session`` will not happen (a re-plan makes it up).
+
+        Raises:
+            CourseError: no such session, or one recorded already.
+        """
         now = _now(now, self.plan.clinic)
         return self.record(Record("cancelled", session, None, None, note, recorded=now), now=now)
 
@@ -317,7 +378,12 @@ class Course:
         *,
         now: MomentInput | None = None,
     ) -> Course:
-        """Record that ``session`` moves to start at ``to``; its length stays."""
+        """Record that ``session`` moves to start at ``to``; its length stays.
+
+        Raises:
+            CourseError: no such session, one recorded already, or a time the clinic cannot
+                hold it at (a closed day, outside the hours, on another session's day).
+        """
         now = _now(now, self.plan.clinic)
         to = _moment(to, self.plan.clinic, "to")
         return self.record(Record("moved", session, to, None, note, recorded=now), now=now)
@@ -329,6 +395,10 @@ class Course:
         entered (a voided attendance or miss makes the session planned again, and the next
         re-plan gives back what a voided miss had made up). A move can be voided only
         until a re-plan has built on it: after that, record a new move.
+
+        Raises:
+            CourseError: no such record, a void, one voided already, or a move a re-plan or a
+                later move has built on.
         """
         now = _now(now, self.plan.clinic)
         index = self._record_index(record)
@@ -362,10 +432,17 @@ class Course:
                 )
         check_text(reason, "reason")
         void = Record("void", target.session, note=reason, recorded=now, voids=index)
-        return attrs.evolve(self, records=(*self.records, void), _state=None)
+        records = (*self.records, void)
+        return attrs.evolve(
+            self, records=records, _state=_replayed(self.plan, self.revisions, records)
+        )
 
     def void_latest(self, session: int, reason: str, *, now: MomentInput | None = None) -> Course:
-        """Void the latest record of ``session`` that still counts (see :meth:`void`)."""
+        """Void the latest record of ``session`` that still counts (see :meth:`void`).
+
+        Raises:
+            CourseError: the session has no record left to void.
+        """
         voided = {r.voids for r in self.records if r.kind == "void"}
         for index in range(len(self.records) - 1, -1, -1):
             record = self.records[index]
@@ -399,6 +476,9 @@ class Course:
         """The course under an updated clinic calendar (a closure announced, a makeup day).
 
         Nothing moves until the next :meth:`replan`, which plans around the new calendar.
+
+        Raises:
+            CourseError: not a clinic calendar, or one in another timezone.
         """
         if not isinstance(clinic, ClinicCalendar):
             raise CourseError(f"clinic: must be a ClinicCalendar, got {clinic!r}")
@@ -423,7 +503,11 @@ class Course:
     def extend_authorization(
         self, sessions: int, until: dt.date | None = None, note: str | None = None
     ) -> Course:
-        """The course with an extension added to its authorization."""
+        """The course with an extension added to its authorization.
+
+        Raises:
+            CourseError: the course has no authorization to extend.
+        """
         if self.authorization is None:
             raise CourseError("authorization: the course has none to extend; authorize it first")
         return self.authorize(self.authorization.extend(sessions, until, note))
@@ -464,9 +548,17 @@ class Course:
             gap_limit: a gap between sessions longer than this is reported as a warning.
             within_authorization: refuse (with :class:`CourseError`) a re-plan that puts a
                 session beyond the authorization's count or dates.
-            bookable: the clinic book's check of a time (why it cannot be booked, or
-                ``None``); :meth:`tms_schedule.book.Book.replan` passes it, so sessions go
-                only where a chair is free.
+            bookable: the clinic book's check of a time (:data:`~tms_schedule.course.replan.Bookable`:
+                :class:`~tms_schedule.course.replan.Free`, or
+                :class:`~tms_schedule.course.replan.Unavailable` and why);
+                :meth:`tms_schedule.book.Book.replan` passes it, so sessions go only where a
+                chair is free.
+
+        Raises:
+            CourseError: a policy or bound outside what is allowed, ``start`` not a moment,
+                no room in the clinic's book, or (``within_authorization``) sessions outside the
+                authorization.
+            NoOpenDayError: no open day ahead within the search horizon for what is owed.
         """
         if policy not in POLICIES:
             raise CourseError(f"policy: must be one of {', '.join(POLICIES)}, got {policy!r}")
@@ -486,7 +578,6 @@ class Course:
             dt.timedelta(days=1) <= gap_limit <= dt.timedelta(days=365)
         ):
             raise CourseError(f"gap_limit: must be from 1 to 365 days, got {gap_limit}")
-        assert self._state is not None
         result = replan_schedule(
             self.plan,
             self._state,
@@ -543,8 +634,11 @@ class Course:
         ``extend`` from ``start`` so it keeps its count and its phases stay in order. The
         result is a new revision with policy ``undo``; with nothing to take back, the course
         is returned as it is.
+
+        Raises:
+            CourseError: ``revision`` is not a re-plan of the course, or ``start`` not a moment.
         """
-        if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+        if not is_whole(revision) or revision < 1:
             raise CourseError(f"revision: must be a re-plan (1 or later) to undo, got {revision!r}")
         target = self._revision(revision)
         if target.policy in ("end", "decision"):
@@ -555,29 +649,28 @@ class Course:
             )
         if self.ended is not None:
             return self  # an ended course gets nothing back: what it did not give is not owed
-        earlier = {s.number: s for s in self.revisions[revision - 1].schedule.sessions}
-        made = {s.number: s for s in target.schedule.sessions}
         moment = _moment(start, self.plan.clinic, "start")
-        assert self._state is not None
         state = self._state
+        earlier = {s.number: s for s in self.revisions[revision - 1].schedule.sessions}
+        back, gone = _undoable(state, earlier, target, moment)
+        reverted = self._reverted(state, back, gone, earlier, bookable)
+        if reverted.sessions == state.sessions:
+            return self
+        result = replan_schedule(self.plan, reverted, moment, "extend", bookable=bookable)
+        undone = self._undo_made(state, result, moment, revision)
+        return attrs.evolve(self, revisions=(*self.revisions, undone), _state=result.schedule)
+
+    def _reverted(
+        self,
+        state: Schedule,
+        back: dict[int, Session],
+        gone: set[int],
+        earlier: dict[int, Session],
+        bookable: Bookable | None,
+    ) -> Schedule:
+        """``state`` with each session of ``back`` at its earlier time where it still fits,
+        and the sessions of ``gone`` cancelled."""
         zone = self.plan.clinic.zone
-        back: dict[int, Session] = {}
-        gone: set[int] = set()
-        for session in state.sessions:
-            before, then = earlier.get(session.number), made.get(session.number)
-            if then is None or (session.start, session.end) != (then.start, then.end):
-                continue  # not made by that re-plan, or changed since
-            if before is None:
-                if session.status == "scheduled":
-                    gone.add(session.number)  # added by it: out again
-                continue
-            moved = session.status == "scheduled" and (before.start, before.end) != (
-                then.start,
-                then.end,
-            )
-            taken_out = session.status == "cancelled" and session.number in target.removed
-            if before.status == "scheduled" and (moved or taken_out) and before.start >= moment:
-                back[session.number] = before
         sessions = []
         for session in state.sessions:
             before = back.get(session.number)
@@ -592,10 +685,13 @@ class Course:
                 session = session.evolve(status="cancelled", sequence=session.sequence + 1)
             sessions.append(session)
         sessions.sort(key=lambda s: (s.start.astimezone(dt.UTC), s.number))
-        reverted = attrs.evolve(state, sessions=tuple(sessions))
-        if reverted.sessions == state.sessions:
-            return self
-        result = replan_schedule(self.plan, reverted, moment, "extend", bookable=bookable)
+        return attrs.evolve(state, sessions=tuple(sessions))
+
+    def _undo_made(
+        self, state: Schedule, result: Replanned, moment: dt.datetime, revision: int
+    ) -> Revision:
+        """The revision an undo makes: policy ``undo``, with what it took out and why each
+        session changed."""
         was = {s.number: s for s in state.sessions}
         removed = tuple(
             sorted(
@@ -616,7 +712,7 @@ class Course:
                 != (was[s.number].start, was[s.number].end, was[s.number].status)
             )
         )
-        made_now = Revision(
+        return Revision(
             len(self.revisions),
             result.schedule,
             len(self.records),
@@ -626,7 +722,6 @@ class Course:
             removed,
             reasons,
         )
-        return attrs.evolve(self, revisions=(*self.revisions, made_now), _state=result.schedule)
 
     def _fits(
         self,
@@ -637,13 +732,7 @@ class Course:
         earlier: dict[int, Session],
     ) -> bool:
         """Whether ``session`` (an earlier time of a planned session) can be booked now."""
-        hours = self.plan.clinic.hours_on(session.date)
-        if (
-            hours is None
-            or session.start.time() < hours.opens
-            or session.end.date() != session.date
-            or session.end.time() > hours.closes
-        ):
+        if not self.plan.clinic.holds(session.start, session.end):
             return False
         # The day holds no session it did not hold then (where each will be after the undo).
         for other in state.sessions:
@@ -654,7 +743,7 @@ class Course:
                 other.number not in earlier or earlier[other.number].date != session.date
             ):
                 return False
-        return bookable is None or bookable(session.start, session.end) is None
+        return bookable is None or isinstance(bookable(session.start, session.end), Free)
 
     # -- ratings, decisions and an early end --------------------------------------------------
 
@@ -853,7 +942,11 @@ class Course:
 
     def changes_since(self, revision: int | None = None) -> Changes:
         """What changed between revision ``revision`` and now (default: the revision before
-        the latest one, so a re-plan's own changes; revision 0 while there is no other)."""
+        the latest one, so a re-plan's own changes; revision 0 while there is no other).
+
+        Raises:
+            CourseError: no such revision.
+        """
         if revision is None:
             revision = max(len(self.revisions) - 2, 0)
         before = self._revision(revision)
@@ -879,7 +972,11 @@ class Course:
         return follow_ups(self.plan, self.schedule, self.milestone_rules)
 
     def check_authorization(self) -> AuthorizationReport:
-        """Each planned session beyond the approved count or outside the dates, and what remains."""
+        """Each planned session beyond the approved count or outside the dates, and what remains.
+
+        Raises:
+            CourseError: the course has no authorization.
+        """
         auth = self.authorization
         if auth is None:
             raise CourseError("authorization: the course has none; authorize it first")
@@ -937,7 +1034,11 @@ class Course:
         )
 
     def revision_schedule(self, number: int) -> Schedule:
-        """The sessions as revision ``number`` left them."""
+        """The sessions as revision ``number`` left them.
+
+        Raises:
+            CourseError: no such revision.
+        """
         return self._revision(number).schedule
 
     def _revision(self, number: int) -> Revision:
@@ -968,6 +1069,10 @@ class Course:
         ``maintenance`` for a protocol of boosters only, else ``continuation``. A protocol
         that names no equipment (the maintenance protocols) takes this course's
         (:attr:`Protocol.requires`): the sessions run on the same coil.
+
+        Raises:
+            CourseError: a start before this course's end (but for a rescue course) or
+                before its start, the same course id, or a relation not allowed.
         """
         plan = Plan(
             protocol, clinic or self.plan.clinic, self.plan.start, at or self.plan.at, course_id

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from tms_schedule._time import as_moment
+from tms_schedule._time import add_elapsed, as_moment, in_zone
 from tms_schedule._validate import check_text as _check_text
 from tms_schedule.errors import CourseError
 from tms_schedule.phase import Accelerated, Periodic
@@ -68,7 +68,11 @@ def _recorded(value: Any) -> Any:
 
 def check_text(value: Any, field: str, *, limit: int = 1000) -> None:
     """Free text for the front desk: at most ``limit`` characters, line breaks and tabs
-    allowed, no other control characters (the foundation's one check for free text)."""
+    allowed, no other control characters (the foundation's one check for free text).
+
+    Raises:
+        CourseError: anything else, naming ``field``.
+    """
     _check_text(value, field, CourseError, limit=limit, lines=True, blank=True)
 
 
@@ -150,6 +154,9 @@ def apply_record(
     a session is attended or missed only once it has started by ``now``; a moved session
     lands on an open day, inside the hours, clear of other sessions; an attendance is on the
     session's day. Records replayed later are not held to a calendar changed since.
+
+    Raises:
+        CourseError: a record that cannot be right (see above), naming the field.
     """
     by_number = {s.number: i for i, s in enumerate(schedule.sessions)}
     index = by_number.get(record.session)
@@ -198,7 +205,7 @@ def apply_record(
     elif record.kind == "moved":
         assert record.when is not None
         start = _in_zone(record.when, zone)
-        end = (start.astimezone(dt.UTC) + session.duration).astimezone(zone)
+        end = add_elapsed(start, session.duration, zone)
         if check:
             _check_slot(plan, schedule, session, start, end)
         changes.update(start=start, end=end)
@@ -327,7 +334,7 @@ def _in_zone(moment: dt.datetime, zone: Any) -> dt.datetime:
     """``moment`` in the clinic's zone by way of UTC, so a wall time that does not exist
     moves forward by the gap, as plans do (02:30 on a spring-forward day becomes 03:30)."""
     try:
-        return moment.astimezone(dt.UTC).astimezone(zone)
+        return in_zone(moment, zone)
     except OverflowError:
         raise CourseError(f"when: {moment.isoformat()} is out of range") from None
 
@@ -346,7 +353,7 @@ def _check_slot(
     hours = clinic.hours_on(day)
     if hours is None:
         raise CourseError(f"when: the clinic is closed on {day} ({clinic.closure_reason(day)})")
-    if end.date() != day or start.time() < hours.opens or end.time() > hours.closes:
+    if not hours.holds(start, end):
         raise CourseError(
             f"when: {start:%H:%M}-{end:%H:%M} is outside the opening hours on {day} ({hours})"
         )

@@ -43,10 +43,12 @@ import bisect
 import datetime as dt
 import itertools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, KeysView, Sequence
+from typing import NamedTuple
 
 import attrs
 
+from tms_schedule._time import add_elapsed, resolve_wall_time
 from tms_schedule.clinic import ClinicCalendar
 from tms_schedule.course.record import bump_positions
 from tms_schedule.errors import CourseError
@@ -55,7 +57,17 @@ from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Schedule, Session, SkippedDay
 
-__all__ = ["POLICIES", "Bookable", "Replanned", "gap_warnings", "replan_schedule", "skipped_days"]
+__all__ = [
+    "POLICIES",
+    "Availability",
+    "Bookable",
+    "Free",
+    "Replanned",
+    "Unavailable",
+    "gap_warnings",
+    "replan_schedule",
+    "skipped_days",
+]
 
 #: Catch-up policies for re-planning: ``extend`` (missed sessions go to the end of their
 #: phase and the course gets longer), ``double`` (a second session on a later day),
@@ -65,9 +77,25 @@ POLICIES = ("extend", "double", "extra-day")
 _DAY = dt.timedelta(days=1)
 _UTC = dt.UTC
 _Slot = tuple[dt.datetime, dt.datetime]
-#: Why a time cannot be booked (every chair that could run it is taken or out), or
-#: ``None``: the check the clinic's book gives a re-plan.
-Bookable = Callable[[dt.datetime, dt.datetime], str | None]
+
+
+class Free(NamedTuple):
+    """The answer of :data:`Bookable`: a chair can hold the session then."""
+
+
+class Unavailable(NamedTuple):
+    """The answer of :data:`Bookable`: no chair can hold the session then, and why
+    ("every chair that can run it is booked then", "Chair 2 out: coil repair")."""
+
+    reason: str
+
+
+#: What a :data:`Bookable` answers about a time.
+Availability = Free | Unavailable
+#: The clinic book's check of a time, which a re-plan asks before it keeps or places a
+#: session: ``bookable(start, end)`` is :class:`Free` when a chair can hold a session from
+#: ``start`` to ``end``, else :class:`Unavailable` with the reason.
+Bookable = Callable[[dt.datetime, dt.datetime], Availability]
 #: How many times a placement is tried again around days the book cannot hold.
 _BOOK_TRIES = 200
 
@@ -104,8 +132,131 @@ def replan_schedule(
     ``bookable`` is the clinic book's check of a time (see :data:`Bookable`): a session the
     book can no longer hold moves like one on a closed day, and what is placed goes only
     where the book has room.
+
+    Raises:
+        CourseError: the clinic's book has no room for what a phase owes.
+        NoOpenDayError: no open day ahead within the search horizon.
     """
     return _Repair(plan, current, moment, policy, min_gap, extra_per_week, bookable).run()
+
+
+class _Ledger:
+    """What a re-plan has decided so far, session by session: which planned sessions keep
+    their times, which must move and why, where the moved ones go, which are added and
+    which are taken out. Its methods are the only way to change it, so each decision takes
+    a session from one state to the next in one place.
+    """
+
+    def __init__(self, phases: Iterable[str]) -> None:
+        self._kept: dict[int, Session] = {}  # planned sessions that keep their time
+        self._moving: dict[str, list[Session]] = {name: [] for name in phases}
+        self._reasons: dict[int, str] = {}  # why each session that moves must move
+        self._removed: list[int] = []  # taken out by the re-plan
+        self._placed: dict[int, _Slot] = {}  # moved sessions' new times
+        self._added: list[tuple[str, _Slot]] = []  # new sessions, by phase
+
+    # -- deciding --------------------------------------------------------------------------------
+
+    def keep(self, session: Session) -> None:
+        """``session`` keeps its time: there is nothing to explain."""
+        self._kept[session.number] = session
+        self._reasons.pop(session.number, None)
+
+    def release(self, session: Session) -> None:
+        """``session`` no longer keeps its time; where it goes is decided next."""
+        self._kept.pop(session.number, None)
+
+    def must_move(self, session: Session, why: str) -> None:
+        """``session`` cannot keep its time: it waits for a slot of its phase."""
+        self.release(session)
+        self._moving[session.phase].append(session)
+        self._reasons[session.number] = why
+
+    def give_up(self, session: Session, why: str) -> None:
+        """``session`` is taken out of the plan (its phase has all its sessions)."""
+        self.release(session)
+        self._removed.append(session.number)
+        self._reasons[session.number] = why
+
+    def place(self, number: int, slot: _Slot, why: str | None = None) -> None:
+        """Session ``number`` moves to ``slot`` (because ``why``, when a new reason)."""
+        self._placed[number] = slot
+        if why is not None:
+            self._reasons[number] = why
+
+    def add(self, phase: str, slot: _Slot) -> None:
+        """A new session of ``phase`` at ``slot``."""
+        self._added.append((phase, slot))
+
+    def settle(self, phase: str, slots: list[_Slot]) -> None:
+        """The sessions of ``phase`` waiting to move take ``slots`` in order of time; slots
+        left over are new sessions, and sessions left over are taken out."""
+        moving = sorted(self._moving[phase], key=lambda s: s.start.astimezone(_UTC))
+        for session, slot in itertools.zip_longest(moving, slots):
+            if slot is None:
+                self._removed.append(session.number)
+            elif session is None:
+                self.add(phase, slot)
+            else:
+                self.place(session.number, slot)
+        self._moving[phase] = []
+
+    def unmoved(self, number: int) -> None:
+        """Session ``number`` was placed where it already was: there is nothing to explain."""
+        self._reasons.pop(number, None)
+
+    def resized(self, number: int, slot: _Slot, why: str) -> None:
+        """Session ``number`` keeps its start but not its length (the first visit, handed
+        on); a reason it moved for comes first."""
+        self._reasons.setdefault(number, why)
+        self._placed.setdefault(number, slot)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def is_kept(self, number: int) -> bool:
+        return number in self._kept
+
+    def kept_numbers(self) -> KeysView[int]:
+        """The numbers of the sessions that keep their time (a view: it follows the ledger)."""
+        return self._kept.keys()
+
+    def kept(self, phase: str | None = None) -> list[Session]:
+        """The sessions that keep their time (those of ``phase``)."""
+        return [s for s in self._kept.values() if phase is None or s.phase == phase]
+
+    def is_moving(self, phase: str) -> bool:
+        """Whether sessions of ``phase`` wait for a slot."""
+        return bool(self._moving[phase])
+
+    def placed_at(self, number: int) -> _Slot | None:
+        return self._placed.get(number)
+
+    def placed(self) -> Iterator[tuple[int, _Slot]]:
+        return iter(self._placed.items())
+
+    def added(self, phase: str | None = None) -> list[_Slot]:
+        """The new sessions' times (those of ``phase``)."""
+        return [slot for name, slot in self._added if phase is None or name == phase]
+
+    def added_in_order(self) -> list[tuple[str, _Slot]]:
+        """The new sessions with their phases, in order of time."""
+        return sorted(self._added, key=lambda a: a[1][0].astimezone(_UTC))
+
+    def is_removed(self, number: int) -> bool:
+        return number in self._removed
+
+    def removed(self) -> tuple[int, ...]:
+        return tuple(sorted(self._removed))
+
+    def reasons(self) -> tuple[tuple[int, str], ...]:
+        """Why each session that moved or was taken out had to, by number."""
+        return tuple(
+            sorted(
+                (n, why)
+                for n, why in self._reasons.items()
+                if n in self._placed or n in self._removed
+            )
+        )
 
 
 class _Repair:
@@ -130,12 +281,7 @@ class _Repair:
         self.policy = policy
         self.min_gap = min_gap
         self.extra_per_week = extra_per_week
-        self.kept: dict[int, Session] = {}  # planned sessions that keep their time
-        self.moving: dict[str, list[Session]] = {p.name: [] for p in self.protocol.phases}
-        self.reasons: dict[int, str] = {}
-        self.removed: list[int] = []
-        self.placed: dict[int, _Slot] = {}  # moved sessions' new times
-        self.added: list[tuple[str, _Slot]] = []
+        self.ledger = _Ledger(p.name for p in self.protocol.phases)
         self.warnings: list[str] = []
         self.phase_of = {s.number: s.phase for s in current.sessions}
         self.current_numbers = {s.number for s in current.sessions}
@@ -145,19 +291,30 @@ class _Repair:
     # -- the steps ---------------------------------------------------------------------------------
 
     def run(self) -> Replanned:
+        self._keep_what_can_stay()  # rules 1 and 2
+        owed = self._owed()
+        self._give_up_surplus(owed)  # rule 5
+        self._place_in_phase_order(owed)  # rules 3 and 4
+        return self._result()
+
+    def _keep_what_can_stay(self) -> None:
+        """Each planned session keeps its time unless it cannot (see :meth:`_cannot_stay`,
+        or another session of the course is booked then); sessions moved before keep theirs
+        last, so a voided record's session is the one that moves."""
         held = _Held(s for s in self.current.sessions if s.status == "attended")
         for session in sorted(self.current.sessions, key=lambda s: (s.sequence > 0, s.number)):
             if session.status != "scheduled":
                 continue
             why = self._cannot_stay(session) or held.clash(session)
             if why is None:
-                self.kept[session.number] = session
+                self.ledger.keep(session)
                 held.add(session)
             else:
-                self.moving[session.phase].append(session)
-                self.reasons[session.number] = why
-        owed = self._owed()
-        self._give_up_surplus(owed)
+                self.ledger.must_move(session, why)
+
+    def _place_in_phase_order(self, owed: dict[str, int]) -> None:
+        """Phase by phase, what each owes is placed after the phases before it end, and
+        its sessions in their way make way first."""
         boundary: tuple[dt.datetime, str] | None = None  # where the phases so far end
         for phase in self.protocol.phases:
             if boundary is not None:
@@ -166,28 +323,26 @@ class _Repair:
             end = self._phase_end(phase.name)
             if end is not None and (boundary is None or end > boundary[0]):
                 boundary = (end, phase.name)
-        return self._result()
 
     def _cannot_stay(self, session: Session) -> str | None:
         """Why a planned session cannot keep its time, or ``None`` when it can."""
         day = self.clinic.day(session.date)
         if day.hours is None:
             return self.clinic.closure_reason(session.date) or "the clinic is closed"
-        if (
-            session.end.date() != session.date
-            or session.start.time() < day.hours.opens
-            or session.end.time() > day.hours.closes
-        ):
+        if not day.hours.holds(session.start, session.end):
             return f"outside the opening hours ({day.hours})"
         if self.bookable is not None:
-            return self.bookable(session.start, session.end)
+            answer = self.bookable(session.start, session.end)
+            if isinstance(answer, Unavailable):
+                return answer.reason
         return None
 
     def _owed(self) -> dict[str, int]:
         """Sessions each phase still needs planned: its count less those attended or kept."""
         active = {phase.name: 0 for phase in self.protocol.phases}
+        kept = self.ledger.kept_numbers()
         for session in self.current.sessions:
-            if session.status == "attended" or session.number in self.kept:
+            if session.status == "attended" or session.number in kept:
                 active[session.phase] = active.get(session.phase, 0) + 1
         return {phase.name: phase.total - active[phase.name] for phase in self.protocol.phases}
 
@@ -198,20 +353,14 @@ class _Repair:
                 continue
             # The last planned ones go, to come or not yet recorded (a voided miss's make-up
             # that is past by now did not happen: the session it made up did).
-            later = sorted(
-                (s for s in self.kept.values() if s.phase == name),
-                key=lambda s: s.start,
-                reverse=True,
-            )
+            later = sorted(self.ledger.kept(name), key=lambda s: s.start, reverse=True)
             for session in later[:-count]:
-                del self.kept[session.number]
-                self.removed.append(session.number)
-                self.reasons[session.number] = f"the {name} phase has all its sessions"
+                self.ledger.give_up(session, f"the {name} phase has all its sessions")
             owed[name] = 0
 
     def _place(self, phase: Phase, owed: int) -> None:
         """Place what ``phase`` owes, by the policy; its moving sessions take slots first."""
-        if owed <= 0 and not self.moving[phase.name]:
+        if owed <= 0 and not self.ledger.is_moving(phase.name):
             return
         slots: list[_Slot] = []
         left = owed
@@ -227,16 +376,8 @@ class _Repair:
         left -= len(slots)
         if left > 0:
             slots += self._extend(phase, left, slots)
-        moving = sorted(self.moving[phase.name], key=lambda s: s.start.astimezone(_UTC))
         slots.sort(key=lambda slot: slot[0].astimezone(_UTC))
-        for session, slot in itertools.zip_longest(moving, slots):
-            if slot is None:
-                self.removed.append(session.number)
-            elif session is None:
-                self.added.append((phase.name, slot))
-            else:
-                self.placed[session.number] = slot
-        self.moving[phase.name] = []
+        self.ledger.settle(phase.name, slots)
 
     def _make_way(self, later: Phase, end: dt.datetime, before: str, owed: int) -> int:
         """Move the sessions of a phase that now fall on or before the day ``end`` the
@@ -251,7 +392,7 @@ class _Repair:
         """
         last_day = end.astimezone(self.clinic.zone).date()
         future = sorted(
-            (s for s in self.kept.values() if s.phase == later.name and s.start >= self.moment),
+            (s for s in self.ledger.kept(later.name) if s.start >= self.moment),
             key=lambda s: s.start,
         )
         in_the_way = [s for s in future if s.date <= last_day]
@@ -260,48 +401,53 @@ class _Repair:
         why = f"the {before} phase now ends on {last_day}"
         if not _per_week(later):
             for session in in_the_way:
-                del self.kept[session.number]
-                self.moving[later.name].append(session)
-                self.reasons[session.number] = why
+                self.ledger.must_move(session, why)
             return owed + len(in_the_way)
-        # Each to a free day later in its week, if every one of them finds one.
-        for session in in_the_way:
-            del self.kept[session.number]
-        slots: dict[int, _Slot] = {}
-        for session in in_the_way:
-            slot = self._later_in_week(session, last_day, {s[0].date() for s in slots.values()})
-            if slot is None:
-                break
-            slots[session.number] = slot
-        if len(slots) == len(in_the_way):
-            for number, slot in slots.items():
-                self.placed[number] = slot
-                self.reasons[number] = why
+        if self._later_in_their_week(in_the_way, last_day, why):
             return owed
-        # Otherwise the phase again, by its cadence, from the day after.
+        return self._relaid(later, future, last_day, why)
+
+    def _later_in_their_week(self, sessions: list[Session], after: dt.date, why: str) -> bool:
+        """Each of ``sessions`` (of a taper or continuation) to a free day after ``after``
+        in its own week, if every one of them finds one; else none moves."""
+        for session in sessions:
+            self.ledger.release(session)
+        slots: dict[int, _Slot] = {}
+        for session in sessions:
+            slot = self._later_in_week(session, after, {s[0].date() for s in slots.values()})
+            if slot is None:
+                return False
+            slots[session.number] = slot
+        for number, slot in slots.items():
+            self.ledger.place(number, slot, why)
+        return True
+
+    def _relaid(self, phase: Phase, future: list[Session], last_day: dt.date, why: str) -> int:
+        """The taper or continuation laid out again by its cadence from the day after
+        ``last_day``, keeping its weekly counts: its ``future`` sessions take the new times
+        in order (those at the same times do not move). Returns what it still owes."""
         done = sum(
             1
             for s in self.current.sessions
-            if s.phase == later.name
-            and (s.status == "attended" or (s.number in self.kept and s.start < self.moment))
+            if s.phase == phase.name
+            and (
+                s.status == "attended" or (self.ledger.is_kept(s.number) and s.start < self.moment)
+            )
         )
         for session in future:
-            self.kept.pop(session.number, None)
-        relaid = self._relay(later, done, last_day + _DAY)
+            self.ledger.release(session)
+        relaid = self._relay(phase, done, last_day + _DAY)
         for session, slot in itertools.zip_longest(future, relaid):
             if slot is None:
-                self.moving[later.name].append(session)
-                self.reasons[session.number] = why
+                self.ledger.must_move(session, why)
             elif session is None:
-                self.added.append((later.name, slot))
+                self.ledger.add(phase.name, slot)
             elif slot == (session.start, session.end):
-                self.kept[session.number] = session
-                self.reasons.pop(session.number, None)
+                self.ledger.keep(session)
             else:
-                self.placed[session.number] = slot
-                self.reasons[session.number] = why
+                self.ledger.place(session.number, slot, why)
         # The cadence laid out all the phase still delivers, what it owed included.
-        return max(later.total - done - len(relaid), 0)
+        return max(phase.total - done - len(relaid), 0)
 
     def _relay(self, phase: Phase, done: int, start: dt.date) -> list[_Slot]:
         """A weekly phase's remaining sessions laid out again by its cadence from ``start``."""
@@ -330,17 +476,12 @@ class _Repair:
                 and calendar_day.hours is not None
                 and not calendar_day.catch_up_only
             ):
-                wall = session.start.astimezone(zone).time()
-                start = (
-                    dt.datetime.combine(day, wall, tzinfo=zone).astimezone(_UTC).astimezone(zone)
-                )
-                end = (start.astimezone(_UTC) + session.duration).astimezone(zone)
-                hours = calendar_day.hours
+                start = resolve_wall_time(day, session.start.astimezone(zone).time(), zone)
+                end = add_elapsed(start, session.duration, zone)
                 if (
                     start >= self.moment
-                    and start.date() == day == end.date()
-                    and start.time() >= hours.opens
-                    and end.time() <= hours.closes
+                    and start.date() == day
+                    and calendar_day.hours.holds(start, end)
                     and self._has_room(start, end)
                 ):
                     return (start, end)
@@ -356,20 +497,21 @@ class _Repair:
         last = self.order[phase.name] if phase is not None else len(self.order)
         # A recorded session's day, cancelled ones included: the patient said no to it.
         days = {s.date for s in self.current.sessions if s.status != "scheduled"}
-        days |= {s.date for s in self.kept.values() if self.order[s.phase] <= last}
-        days |= {slot[0].date() for slot in self.placed.values()}
-        days |= {slot[0].date() for _, slot in self.added}
+        days |= {s.date for s in self.ledger.kept() if self.order[s.phase] <= last}
+        days |= {slot[0].date() for _, slot in self.ledger.placed()}
+        days |= {slot[0].date() for slot in self.ledger.added()}
         return days
 
     def _phase_sessions(self, name: str) -> list[_Slot]:
         """The times of a phase's sessions that count now: attended, kept, placed, added."""
+        kept = self.ledger.kept_numbers()
         times = [
             (s.start, s.end)
             for s in self.current.sessions
-            if s.phase == name and (s.status == "attended" or s.number in self.kept)
+            if s.phase == name and (s.status == "attended" or s.number in kept)
         ]
-        times += [slot for number, slot in self.placed.items() if self.phase_of[number] == name]
-        times += [slot for phase, slot in self.added if phase == name]
+        times += [slot for number, slot in self.ledger.placed() if self.phase_of[number] == name]
+        times += self.ledger.added(name)
         return sorted(times, key=lambda slot: slot[0].astimezone(_UTC))
 
     def _phase_end(self, name: str) -> dt.datetime | None:
@@ -394,9 +536,8 @@ class _Repair:
         """The sessions ``cadence`` books from ``start`` on, around the course's other
         sessions (those of ``phase`` and before it, and ``also``), never before the moment."""
         start = max(start, self.moment.astimezone(self.clinic.zone).date())
-        first = not any(
-            s.status == "attended" or s.number in self.kept for s in self.current.sessions
-        )
+        kept = self.ledger.kept_numbers()
+        first = not any(s.status == "attended" or s.number in kept for s in self.current.sessions)
         protocol = attrs.evolve(
             self.protocol,
             phases=(cadence,),
@@ -420,7 +561,7 @@ class _Repair:
         return [(s.start, s.end) for s in sessions]
 
     def _has_room(self, start: dt.datetime, end: dt.datetime) -> bool:
-        return self.bookable is None or self.bookable(start, end) is None
+        return self.bookable is None or isinstance(self.bookable(start, end), Free)
 
     def _previous_end(self, phase: Phase) -> dt.date | None:
         """The day after the phases before this one end (the latest of them), if any has a
@@ -449,7 +590,7 @@ class _Repair:
         # Never on the first visit's day: mapping and motor threshold take that visit.
         first_visit = min(
             (s.date for s in self.current.sessions if s.status == "attended"),
-            default=min((s.date for s in self.kept.values()), default=None),
+            default=min((s.date for s in self.ledger.kept()), default=None),
         )
         for day, times in sorted(days.items()):
             if len(slots) == count:
@@ -461,15 +602,12 @@ class _Repair:
                 or day == first_visit
             ):
                 continue
-            start = (times[0][1].astimezone(_UTC) + self.min_gap).astimezone(zone)
-            end = (start.astimezone(_UTC) + length).astimezone(zone)
-            hours = self.clinic.hours_on(day)
+            start = add_elapsed(times[0][1], self.min_gap, zone)
+            end = add_elapsed(start, length, zone)
             if (
                 start < self.moment
-                or hours is None
-                or end.date() != day
-                or start.time() < hours.opens
-                or end.time() > hours.closes
+                or start.date() != day
+                or not self.clinic.holds(start, end)
                 or not self._has_room(start, end)
             ):
                 continue
@@ -498,20 +636,13 @@ class _Repair:
     def _one_session_on(self, day: dt.date) -> _Slot | None:
         """One regular session on ``day`` at the plan's time, if the day's hours hold it
         (a catch-up day included) and it starts no earlier than the moment."""
-        hours = self.clinic.hours_on(day)
-        if hours is None:
-            return None
         zone = self.clinic.zone
-        # The plan's DST rule: a wall time that does not exist moves forward by the gap.
-        start = dt.datetime.combine(day, self.plan.at, tzinfo=zone).astimezone(_UTC)
-        end = (start + self.protocol.session).astimezone(zone)
-        start = start.astimezone(zone)
+        start = resolve_wall_time(day, self.plan.at, zone)
+        end = add_elapsed(start, self.protocol.session, zone)
         if (
             start < self.moment
             or start.date() != day
-            or end.date() != day
-            or start.time() < hours.opens
-            or end.time() > hours.closes
+            or not self.clinic.holds(start, end)
             or not self._has_room(start, end)
         ):
             return None
@@ -540,18 +671,18 @@ class _Repair:
                 and session.duration != want
                 and session.start >= self.moment
             ):
-                end = (session.start.astimezone(_UTC) + want).astimezone(self.clinic.zone)
+                end = add_elapsed(session.start, want, self.clinic.zone)
                 if want == length or _first_visit_fits(self, session, end, sessions):
                     was = self.sequences.get(session.number, -1)
                     session = session.evolve(end=end, sequence=max(session.sequence, was + 1))
                     if session.number in self.current_numbers:
-                        self.reasons.setdefault(
+                        self.ledger.resized(
                             session.number,
+                            (session.start, session.end),
                             "the first visit (mapping and motor threshold)"
                             if want == first_length
                             else "no longer the first visit",
                         )
-                        self.placed.setdefault(session.number, (session.start, session.end))
                 else:
                     self.warnings.append(
                         f"session {session.number} on {session.date} is now the first visit,"
@@ -565,17 +696,18 @@ class _Repair:
     def _result(self) -> Replanned:
         sessions: list[Session] = []
         for session in self.current.sessions:
-            if session.number in self.placed:
-                start, end = self.placed[session.number]
+            slot = self.ledger.placed_at(session.number)
+            if slot is not None:
+                start, end = slot
                 changed = (start, end) != (session.start, session.end)
                 session = session.evolve(start=start, end=end, sequence=session.sequence + changed)
                 if not changed:
-                    self.reasons.pop(session.number, None)
-            elif session.number in self.removed:
+                    self.ledger.unmoved(session.number)
+            elif self.ledger.is_removed(session.number):
                 session = session.evolve(status="cancelled", sequence=session.sequence + 1)
             sessions.append(session)
         number = max((s.number for s in self.current.sessions), default=0)
-        for phase, (start, end) in sorted(self.added, key=lambda a: a[1][0].astimezone(_UTC)):
+        for phase, (start, end) in self.ledger.added_in_order():
             number += 1
             sessions.append(Session(number, phase, 0, start, end))
         sessions.sort(key=lambda s: (s.start.astimezone(_UTC), s.number))
@@ -583,12 +715,7 @@ class _Repair:
         sessions = _numbered_in_phase(sessions)
         after = bump_positions(self.current, attrs.evolve(self.current, sessions=tuple(sessions)))
         after = attrs.evolve(after, skipped=skipped_days(self.plan, after, self.current.skipped))
-        reasons = tuple(
-            sorted(
-                (n, why) for n, why in self.reasons.items() if n in self.placed or n in self.removed
-            )
-        )
-        return Replanned(after, tuple(sorted(self.removed)), reasons, tuple(self.warnings))
+        return Replanned(after, self.ledger.removed(), self.ledger.reasons(), tuple(self.warnings))
 
 
 def _first_visit_fits(
@@ -596,8 +723,7 @@ def _first_visit_fits(
 ) -> bool:
     """Whether ``session`` can run until ``end`` (its day's hours, the course's next
     session that day, the clinic's book)."""
-    hours = repair.clinic.hours_on(session.date)
-    if hours is None or end.date() != session.date or end.time() > hours.closes:
+    if not repair.clinic.holds(session.start, end):
         return False
     later = [
         o.start
