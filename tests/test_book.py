@@ -6,12 +6,9 @@ import datetime as dt
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from tms_schedule import (
     ClinicCalendar,
-    Closure,
     Course,
     CourseError,
     Daily,
@@ -273,105 +270,6 @@ def test_bad_chairs_and_books_are_refused_with_the_field() -> None:
         book.offers("itbs", "2026-11-16", "09:00", window=500)
     assert get_protocol("deep-tms-h1").requires == frozenset({"h1"})
     assert attrs.evolve(book.chairs[0], label="Room A").name == "Room A"
-
-
-# -- properties over random clinics and random days at the front desk --------------------------
-
-_TAGS = st.sampled_from([("figure-8",), ("figure-8", "h1"), ("h1", "h7"), ("figure-8", "h7")])
-_PROTOCOLS = ("standard-10hz", "itbs", "dash-10hz", "deep-tms-h1", "snt", "maintenance")
-
-
-@st.composite
-def clinics(draw: st.DrawFn) -> Book:
-    count = draw(st.integers(1, 4))
-    made = []
-    for i in range(count):
-        service = draw(st.lists(st.integers(0, 60), max_size=2))
-        made.append(
-            Chair(
-                f"c{i}",
-                runs=draw(_TAGS),
-                turnover=draw(st.sampled_from([0, 5, 15])),
-                closures=tuple(
-                    Closure(dt.date(2026, 11, 16) + dt.timedelta(days=d), reason="Service")
-                    for d in service
-                ),
-            )
-        )
-    limits = (StaffLimit(draw(st.integers(1, 3)), "08:00-12:00"),) if draw(st.booleans()) else ()
-    return Book(DENVER, tuple(made), limits)
-
-
-_STEPS = st.lists(
-    st.tuples(
-        st.sampled_from(["offer", "offer", "offer", "record", "replan", "close", "undo"]),
-        st.integers(0, 10_000),
-        st.sampled_from(["07:40", "09:00", "12:00", "16:20"]),
-    ),
-    min_size=4,
-    max_size=16,
-)
-
-
-@settings(
-    max_examples=max(40, settings.default.max_examples)
-    if settings.default.max_examples > 100
-    else 40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(clinics(), _STEPS)
-def test_the_book_never_breaks_its_rules(book: Book, steps: list[tuple[str, int, str]]) -> None:
-    """Whatever the front desk does: never two sessions on one chair at once, never a chair
-    that cannot run the session or is out, offers are the same asked twice, a taken offer
-    is what was offered, and a re-planned course keeps its count."""
-    now = dt.datetime(2026, 11, 16, 7, tzinfo=ZONE)
-    for n, (kind, pick, time) in enumerate(steps):
-        now += dt.timedelta(days=pick % 4)
-        try:
-            if kind == "offer":
-                protocol = _PROTOCOLS[pick % len(_PROTOCOLS)]
-                earliest = now.date() + dt.timedelta(days=pick % 9)
-                offers = book.offers(protocol, earliest, time, count=2)
-                assert offers == book.offers(protocol, earliest, time, count=2)
-                offer = offers[pick % len(offers)]
-                book = book.take(offer, f"p-{n}")
-                taken = book.course(f"p-{n}")
-                assert [(s.start, s.end) for s in taken.schedule] == [
-                    (s.start, s.end) for s in offer.schedule
-                ]
-                assert book.seats(f"p-{n}") == dict(offer.seats)
-            elif kind == "record" and book.courses:
-                booked = book.courses[pick % len(book.courses)]
-                past = [s for s in booked.course.remaining() if s.start <= now]
-                if past:
-                    session = past[pick % len(past)]
-                    course = (
-                        booked.course.missed(session.number, "patient", now=now)
-                        if pick % 2
-                        else booked.course.attended(session.number, now=now)
-                    )
-                    book = book.update(course)
-            elif kind == "replan" and book.courses:
-                booked = book.courses[pick % len(book.courses)]
-                book = book.replan(booked.course_id, now)
-                course = book.course(booked.course_id)
-                target = course.plan.protocol.total_sessions
-                assert len(course.schedule.active_sessions()) == target
-            elif kind == "close":
-                day = now.date() + dt.timedelta(days=pick % 20)
-                chair = book.chairs[pick % len(book.chairs)].id if pick % 3 == 1 else None
-                hours = "12:00-15:00" if pick % 3 == 2 else None
-                book, _ = book.enter_closure(
-                    day, reason="Closed", chair=chair, hours=hours, now=now
-                )
-            elif kind == "undo":
-                live = [e.number for e in book.events if not e.undone]
-                if live:
-                    book, _ = book.undo(live[pick % len(live)], now=now)
-        except (NoOfferError, BookingConflictError, CourseError, BookError):
-            pass  # refused as a whole: the book is as it was
-        assert book.check() == [], (kind, book.check()[:3])
 
 
 # -- the same closure twice, days gone by (issue 17, items 8 and 10) ----------------------------------

@@ -8,9 +8,9 @@ import itertools
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings
 
+from course_steps import run_steps, steps
 from strategies import plans
 from tms_schedule import (
     Authorization,
@@ -24,10 +24,9 @@ from tms_schedule import (
     Protocol,
     Schedule,
     Session,
-    TmsScheduleError,
 )
 from tms_schedule.course import POLICIES
-from tms_schedule.phase import Accelerated, Daily, Periodic, Taper, Weekly
+from tms_schedule.phase import Daily, Taper, Weekly
 
 DENVER = ClinicCalendar("America/Denver", holidays="US-CO")
 UTC = dt.UTC
@@ -56,251 +55,25 @@ def booked(course: Course) -> list[tuple[dt.datetime, dt.datetime]]:
     )
 
 
-# -- properties of recording and re-planning --------------------------------------------------------
-
-# A step: (kind, which session, a policy, how many days the clock moves on first).
-steps = st.lists(
-    st.tuples(
-        st.sampled_from(
-            ["attended", "missed", "cancelled", "moved", "replan", "void", "close", "bad"]
-        ),
-        st.integers(0, 60),
-        st.sampled_from(POLICIES),
-        st.integers(0, 6),
-    ),
-    min_size=1,
-    max_size=10,
-)
+# -- a course read back from its file is the course -------------------------------------------
 
 
-def _one_a_day(course: Course, phase: str) -> bool:
-    return not any(
-        p.name == phase
-        and (isinstance(p, Accelerated) or (isinstance(p, Periodic) and p.cluster_sessions > 1))
-        for p in course.plan.protocol.phases
-    )
-
-
-def check_replan(before: Course, after: Course, moment: dt.datetime, policy: str) -> None:
-    """What every re-plan must keep, written so that each can fail."""
-    clinic = after.plan.clinic
-    old = {s.number: s for s in before.schedule}
-    new = after.schedule
-    # Each phase has its count again; sessions attended beyond it (a voided miss whose
-    # make-up was attended too) cannot be taken back.
-    target = sum(
-        max(p.total, sum(1 for s in new if s.phase == p.name and s.status == "attended"))
-        for p in after.plan.protocol.phases
-    )
-    assert len(new.active_sessions()) == target, "the count is not kept"
-    for s in new:
-        was = old.get(s.number)
-        moved = was is None or (was.start, was.end) != (s.start, s.end)
-        if s.status == "scheduled" and moved:
-            assert s.start >= moment, "a session was booked before the re-plan's moment"
-            hours = clinic.hours_on(s.date)
-            assert hours is not None, "a session was booked on a closed day"
-            assert hours.opens <= s.start.time() and s.end.time() <= hours.closes
-        if was is not None and was.status != "scheduled":
-            assert (was.start, was.status) == (s.start, s.status), "a record changed"
-    # Minimal change: a session that moved could not have kept its time.
-    for s in new:
-        was = old.get(s.number)
-        if was is None or s.status != "scheduled" or (was.start, was.end) == (s.start, s.end):
-            continue
-        if was.start == s.start:
-            continue  # only its length: the first visit handed on to the next session
-        hours = clinic.hours_on(was.date)
-        clash = any(
-            o.number != s.number
-            and o.start.astimezone(UTC) < was.end.astimezone(UTC)
-            and was.start.astimezone(UTC) < o.end.astimezone(UTC)
-            for o in before.schedule.active_sessions()
-        )
-        could_stay = (
-            hours is not None
-            and hours.opens <= was.start.time()
-            and was.end.time() <= hours.closes
-            and was.end.date() == was.date
-            and not clash
-        )
-        if could_stay:
-            # Only a phase before it that now reaches its day moves it; a taper or a
-            # continuation keeps its weekly counts, so it shifts as a whole from its first
-            # session to come.
-            phases = {p.name: p for p in after.plan.protocol.phases}
-            names = list(phases)
-            earlier = names[: names.index(s.phase)]
-            reference = was.date
-            if isinstance(phases[s.phase], Taper | Weekly):
-                reference = min(
-                    o.date
-                    for o in before.schedule
-                    if o.phase == s.phase and o.status == "scheduled" and o.start >= moment
-                )
-            in_the_way = [
-                e for e in new.active_sessions() if e.phase in earlier and e.date >= reference
-            ]
-            assert in_the_way, f"session {s.number} moved though it could keep its time"
-    # One session a day in one-a-day phases, but for the double policy's second sessions
-    # (this re-plan's, or an earlier one's, which keep their times).
-    if policy != "double":
-        earlier_days = {
-            day: len(list(group))
-            for day, group in itertools.groupby(
-                before.schedule.active_sessions(), key=lambda s: s.date
-            )
-        }
-        for day, group in itertools.groupby(new.active_sessions(), key=lambda s: s.date):
-            group = list(group)
-            if len(group) > max(1, earlier_days.get(day, 0)):
-                assert not all(_one_a_day(after, s.phase) for s in group), f"two on {day}"
-    active = new.active_sessions()
-    for a, b in itertools.pairwise(active):
-        assert a.end.astimezone(UTC) <= b.start.astimezone(UTC), "sessions overlap"
-    again = after.replan(moment, policy)
-    assert again is after, "the same re-plan changed something the second time"
-
-
-def run_steps(plan: Plan, chosen: list[tuple[str, int, str, int]]) -> list[Course]:
-    course = Course.start(plan)
-    now = dt.datetime.combine(plan.start, dt.time(0), tzinfo=plan.clinic.zone)
-    history = [course]
-    for kind, pick, policy, days in chosen:
-        now += dt.timedelta(days=days)
-        past = [s for s in course.remaining() if s.start <= now]
-        future = [s for s in course.remaining() if s.start > now]
-        before = course
-        try:
-            match kind:
-                case "attended" | "missed" if past:
-                    session = past[pick % len(past)]
-                    if kind == "attended":
-                        course = course.attended(session.number, now=now)
-                    else:
-                        course = course.missed(session.number, "clinic", now=now)
-                case "cancelled" if future:
-                    course = course.cancelled(future[pick % len(future)].number, now=now)
-                case "moved" if future:
-                    session = future[pick % len(future)]
-                    course = course.moved(session.number, session.start + dt.timedelta(hours=1))
-                case "replan":
-                    course = course.replan(now, policy)
-                    check_replan(before, course, now, policy)
-                case "void" if course.records:
-                    live = [
-                        i + 1
-                        for i, r in enumerate(course.records)
-                        if r.kind != "void"
-                        and not any(v.voids == i for v in course.records)
-                        and not (r.kind == "moved" and i < course.revision.records)
-                    ]
-                    if live:
-                        course = course.void(live[pick % len(live)], "entered by mistake")
-                case "close" if future:
-                    day = future[pick % len(future)].date
-                    clinic = course.plan.clinic
-                    closure = Closure(day, day, "Snow day")
-                    course = course.with_clinic(
-                        attrs.evolve(clinic, closures=(*clinic.closures, closure))
-                    )
-                case "bad":
-                    with pytest.raises(TmsScheduleError):
-                        course.attended(99_999, now=now)
-                    assert course == before
-        except CourseError:
-            assert course == before  # refused, and nothing changed
-            continue
-        except TmsScheduleError:
-            continue  # e.g. no open day left within the horizon for a re-plan
-        history.append(course)
-    return history
-
-
-PROPERTY = settings(
-    # 60 in the suite; the "thorough" profile (see conftest) runs its own, larger number.
+@settings(
     max_examples=max(60, settings.default.max_examples)
     if settings.default.max_examples > 100
     else 60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-
-
-@PROPERTY
-@given(plans(), steps)
-def test_lifecycle_invariants(plan: Plan, chosen: list[tuple[str, int, str, int]]) -> None:
-    try:
-        Course.start(plan)
-    except TmsScheduleError:
-        assume(False)
-        return
-    history = run_steps(plan, chosen)
-    for before, after in itertools.pairwise(history):
-        old = {s.number: s for s in before.schedule}
-        new = {s.number: s for s in after.schedule}
-        voided = {r.voids for r in after.records if r.kind == "void"}
-        for number, session in old.items():
-            assert number in new, "a session was lost"
-            if session.status == "attended" and new[number].status == "attended":
-                assert new[number].start == session.start, "an attended session moved"
-            assert new[number].sequence >= session.sequence, "SEQUENCE went down"
-        assert after.records[: len(before.records)] == before.records, "a record was lost"
-        for index, record in enumerate(after.records):
-            if record.kind == "attended" and index not in voided:
-                assert new[record.session].status == "attended"
-    final = history[-1]
-    assert Course.from_json(final.to_json()) == final
-
-
-@PROPERTY
 @given(plans(), steps)
 def test_course_round_trips_through_json(
     plan: Plan, chosen: list[tuple[str, int, str, int]]
 ) -> None:
-    try:
-        Course.start(plan)
-    except TmsScheduleError:
-        assume(False)
-        return
     final = run_steps(plan, chosen)[-1]
     again = Course.from_json(final.to_json())
     assert again == final
     assert again.schedule == final.schedule
     assert again.to_json() == final.to_json()
-
-
-@PROPERTY
-@given(plans(), st.integers(0, 200), st.integers(-3, 3), st.sampled_from(POLICIES))
-def test_a_closure_and_a_clinic_miss_of_the_same_day_give_the_same_times(
-    plan: Plan, pick: int, shift: int, policy: str
-) -> None:
-    """Whichever route, and whether the re-plan starts before or after the day."""
-    try:
-        course = Course.start(plan)
-    except TmsScheduleError:
-        assume(False)
-        return
-    sessions = [s for s in course.schedule if _one_a_day(course, s.phase)]
-    assume(sessions)
-    session = sessions[pick % len(sessions)]
-    clinic = plan.clinic
-    closed = attrs.evolve(clinic, closures=(*clinic.closures, Closure(session.date)))
-    assume(not closed.is_open(session.date))  # an extra open day outranks a closure
-    moment = dt.datetime.combine(
-        max(plan.start, session.date + dt.timedelta(days=shift)), dt.time(0), tzinfo=clinic.zone
-    )
-    try:
-        by_closure = course.with_clinic(closed).replan(moment, policy)
-        by_miss = (
-            course.with_clinic(closed)
-            .missed(session.number, "clinic", now=session.end)
-            .replan(moment, policy)
-        )
-    except TmsScheduleError:
-        assume(False)
-        return
-    assert booked(by_closure) == booked(by_miss)
 
 
 # -- recording ----------------------------------------------------------------------------------

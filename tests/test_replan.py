@@ -1,0 +1,214 @@
+"""The re-plan's rules, as properties (``course.replan``'s module and the design's "Minimal
+change"): each phase gets its count back, nothing is booked before the re-plan's moment or
+on a closed day, a session moves only when it must, records never change, the same re-plan
+twice changes nothing, and a closure and a clinic-caused miss of the same day give the same
+times."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import attrs
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from course_steps import run_steps, steps
+from strategies import plans
+from tms_schedule import ClinicCalendar, Closure, Course, Plan, TmsScheduleError
+from tms_schedule.course import POLICIES
+from tms_schedule.course.replan import Availability, Free, Unavailable
+from tms_schedule.phase import Accelerated, Periodic, Taper, Weekly
+
+UTC = dt.UTC
+
+
+def booked(course: Course) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The times of the sessions still to come, whatever their numbers."""
+    return sorted(
+        (s.start.astimezone(UTC), s.end.astimezone(UTC))
+        for s in course.schedule
+        if s.status == "scheduled"
+    )
+
+
+# -- every re-plan, and the course around it --------------------------------------------------------
+
+
+def _one_a_day(course: Course, phase: str) -> bool:
+    return not any(
+        p.name == phase
+        and (isinstance(p, Accelerated) or (isinstance(p, Periodic) and p.cluster_sessions > 1))
+        for p in course.plan.protocol.phases
+    )
+
+
+def check_replan(before: Course, after: Course, moment: dt.datetime, policy: str) -> None:
+    """What every re-plan must keep, written so that each can fail."""
+    clinic = after.plan.clinic
+    old = {s.number: s for s in before.schedule}
+    new = after.schedule
+    # Each phase has its count again; sessions attended beyond it (a voided miss whose
+    # make-up was attended too) cannot be taken back.
+    target = sum(
+        max(p.total, sum(1 for s in new if s.phase == p.name and s.status == "attended"))
+        for p in after.plan.protocol.phases
+    )
+    assert len(new.active_sessions()) == target, "the count is not kept"
+    for s in new:
+        was = old.get(s.number)
+        moved = was is None or (was.start, was.end) != (s.start, s.end)
+        if s.status == "scheduled" and moved:
+            assert s.start >= moment, "a session was booked before the re-plan's moment"
+            hours = clinic.hours_on(s.date)
+            assert hours is not None, "a session was booked on a closed day"
+            assert hours.opens <= s.start.time() and s.end.time() <= hours.closes
+        if was is not None and was.status != "scheduled":
+            assert (was.start, was.status) == (s.start, s.status), "a record changed"
+    # Minimal change: a session that moved could not have kept its time.
+    for s in new:
+        was = old.get(s.number)
+        if was is None or s.status != "scheduled" or (was.start, was.end) == (s.start, s.end):
+            continue
+        if was.start == s.start:
+            continue  # only its length: the first visit handed on to the next session
+        hours = clinic.hours_on(was.date)
+        clash = any(
+            o.number != s.number
+            and o.start.astimezone(UTC) < was.end.astimezone(UTC)
+            and was.start.astimezone(UTC) < o.end.astimezone(UTC)
+            for o in before.schedule.active_sessions()
+        )
+        could_stay = (
+            hours is not None
+            and hours.opens <= was.start.time()
+            and was.end.time() <= hours.closes
+            and was.end.date() == was.date
+            and not clash
+        )
+        if could_stay:
+            # Only a phase before it that now reaches its day moves it; a taper or a
+            # continuation keeps its weekly counts, so it shifts as a whole from its first
+            # session to come.
+            phases = {p.name: p for p in after.plan.protocol.phases}
+            names = list(phases)
+            earlier = names[: names.index(s.phase)]
+            reference = was.date
+            if isinstance(phases[s.phase], Taper | Weekly):
+                reference = min(
+                    o.date
+                    for o in before.schedule
+                    if o.phase == s.phase and o.status == "scheduled" and o.start >= moment
+                )
+            in_the_way = [
+                e for e in new.active_sessions() if e.phase in earlier and e.date >= reference
+            ]
+            assert in_the_way, f"session {s.number} moved though it could keep its time"
+    # One session a day in one-a-day phases, but for the double policy's second sessions
+    # (this re-plan's, or an earlier one's, which keep their times).
+    if policy != "double":
+        earlier_days = {
+            day: len(list(group))
+            for day, group in itertools.groupby(
+                before.schedule.active_sessions(), key=lambda s: s.date
+            )
+        }
+        for day, group in itertools.groupby(new.active_sessions(), key=lambda s: s.date):
+            group = list(group)
+            if len(group) > max(1, earlier_days.get(day, 0)):
+                assert not all(_one_a_day(after, s.phase) for s in group), f"two on {day}"
+    active = new.active_sessions()
+    for a, b in itertools.pairwise(active):
+        assert a.end.astimezone(UTC) <= b.start.astimezone(UTC), "sessions overlap"
+    again = after.replan(moment, policy)
+    assert again is after, "the same re-plan changed something the second time"
+
+
+PROPERTY = settings(
+    # 60 in the suite; the "thorough" profile (see conftest) runs its own, larger number.
+    max_examples=max(60, settings.default.max_examples)
+    if settings.default.max_examples > 100
+    else 60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@PROPERTY
+@given(plans(), steps)
+def test_recording_and_replanning_keep_their_rules(
+    plan: Plan, chosen: list[tuple[str, int, str, int]]
+) -> None:
+    history = run_steps(plan, chosen, check_replan)
+    for before, after in itertools.pairwise(history):
+        old = {s.number: s for s in before.schedule}
+        new = {s.number: s for s in after.schedule}
+        voided = {r.voids for r in after.records if r.kind == "void"}
+        for number, session in old.items():
+            assert number in new, "a session was lost"
+            if session.status == "attended" and new[number].status == "attended":
+                assert new[number].start == session.start, "an attended session moved"
+            assert new[number].sequence >= session.sequence, "SEQUENCE went down"
+        assert after.records[: len(before.records)] == before.records, "a record was lost"
+        for index, record in enumerate(after.records):
+            if record.kind == "attended" and index not in voided:
+                assert new[record.session].status == "attended"
+    final = history[-1]
+    assert Course.from_json(final.to_json()) == final
+
+
+@PROPERTY
+@given(plans(), st.integers(0, 200), st.integers(-3, 3), st.sampled_from(POLICIES))
+def test_a_closure_and_a_clinic_miss_of_the_same_day_give_the_same_times(
+    plan: Plan, pick: int, shift: int, policy: str
+) -> None:
+    """Whichever route, and whether the re-plan starts before or after the day."""
+    try:
+        course = Course.start(plan)
+    except TmsScheduleError:
+        assume(False)
+        return
+    sessions = [s for s in course.schedule if _one_a_day(course, s.phase)]
+    assume(sessions)
+    session = sessions[pick % len(sessions)]
+    clinic = plan.clinic
+    closed = attrs.evolve(clinic, closures=(*clinic.closures, Closure(session.date)))
+    assume(not closed.is_open(session.date))  # an extra open day outranks a closure
+    moment = dt.datetime.combine(
+        max(plan.start, session.date + dt.timedelta(days=shift)), dt.time(0), tzinfo=clinic.zone
+    )
+    try:
+        by_closure = course.with_clinic(closed).replan(moment, policy)
+        by_miss = (
+            course.with_clinic(closed)
+            .missed(session.number, "clinic", now=session.end)
+            .replan(moment, policy)
+        )
+    except TmsScheduleError:
+        assume(False)
+        return
+    assert booked(by_closure) == booked(by_miss)
+
+
+# -- the book's check ------------------------------------------------------------------------------
+
+
+def test_a_time_the_book_says_is_unavailable_moves_and_says_why() -> None:
+    """The clinic book's check answers a type: ``Free()`` keeps a session where it is,
+    ``Unavailable(reason)`` moves it, with the reason, and nothing is placed there."""
+    clinic = ClinicCalendar("America/Denver", holidays="US-CO")
+    course = Course.start(Plan("itbs", clinic, "2026-11-16", "09:00", "c-1"))
+    taken = dt.date(2026, 11, 18)
+
+    def bookable(start: dt.datetime, end: dt.datetime) -> Availability:
+        if start.astimezone(clinic.zone).date() == taken:
+            return Unavailable("Chair 1 out: coil repair")
+        return Free()
+
+    now = dt.datetime(2026, 11, 16, 7, tzinfo=clinic.zone)
+    after = course.replan(now, bookable=bookable)
+    moved = {s.number: s for s in after.schedule}[3]
+    assert moved.date != taken and all(s.date != taken for s in after.schedule.active_sessions())
+    assert dict(after.revision.reasons) == {3: "Chair 1 out: coil repair"}
+    assert booked(after)[:2] == booked(course)[:2]  # the others keep their times
+    assert after.replan(now, bookable=bookable) is after
