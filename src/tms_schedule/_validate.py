@@ -12,7 +12,7 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
@@ -52,7 +52,7 @@ def field_name(instance: object, attribute: attrs.Attribute[Any]) -> str:
     return f"{noun(instance)} {attribute.name}"
 
 
-def is_whole(value: Any) -> bool:
+def is_whole(value: Any) -> TypeGuard[int]:
     """Whether ``value`` is a whole number: an int, and not a bool (which Python counts as one)."""
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import attrs
 
 from tms_schedule._time import OpeningHours, as_date
-from tms_schedule._validate import check_text, field_name, int_in_range
+from tms_schedule._validate import check_text, field_name, int_in_range, is_whole
 from tms_schedule.errors import (
     HolidayDataError,
     InvalidClinicError,
@@ -194,7 +194,7 @@ def parse_weekdays(value: Any, field: str = "open_weekdays") -> tuple[int, ...]:
 
 
 def _weekday(item: Any, field: str, allowed: str) -> int:
-    if isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= 6:
+    if is_whole(item) and 0 <= item <= 6:
         return item
     if isinstance(item, str) and item.strip().lower() in _WEEKDAY_LOOKUP:
         return _WEEKDAY_LOOKUP[item.strip().lower()]

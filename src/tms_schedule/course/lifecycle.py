@@ -461,7 +461,7 @@ class Course:
         raise CourseError(f"session: session {session} has no record to void")
 
     def _record_index(self, number: int) -> int:
-        if isinstance(number, bool) or not isinstance(number, int):
+        if not is_whole(number):
             raise CourseError(f"record: must be a record number, got {number!r}")
         if not 1 <= number <= len(self.records):
             raise CourseError(
@@ -809,7 +809,7 @@ class Course:
     def void_rating(self, number: int, reason: str, *, now: dt.datetime | None = None) -> Course:
         """Take back rating number ``number`` (from 1, in the order entered), with a reason;
         it stays in the history and counts for nothing."""
-        if isinstance(number, bool) or not isinstance(number, int):
+        if not is_whole(number):
             raise CourseError(f"rating: must be a rating number, got {number!r}")
         if not 1 <= number <= len(self.ratings):
             raise CourseError(
@@ -1042,7 +1042,7 @@ class Course:
         return self._revision(number).schedule
 
     def _revision(self, number: int) -> Revision:
-        if isinstance(number, bool) or not isinstance(number, int):
+        if not is_whole(number):
             raise CourseError(f"revision: must be a revision number, got {number!r}")
         if not 0 <= number < len(self.revisions):
             raise CourseError(

@@ -22,6 +22,7 @@ import attrs
 
 from tms_schedule._time import add_elapsed, as_moment, in_zone
 from tms_schedule._validate import check_text as _check_text
+from tms_schedule._validate import is_whole
 from tms_schedule.errors import CourseError
 from tms_schedule.phase import Accelerated, Periodic
 from tms_schedule.plan import COURSE_HORIZON_DAYS, Plan
@@ -103,7 +104,7 @@ class Record:
     def __attrs_post_init__(self) -> None:
         if self.kind not in RECORD_KINDS:
             raise CourseError(f"kind: must be one of {', '.join(RECORD_KINDS)}, got {self.kind!r}")
-        if isinstance(self.session, bool) or not isinstance(self.session, int):
+        if not is_whole(self.session):
             raise CourseError(f"session: must be a session number, got {self.session!r}")
         if self.kind == "missed" and self.cause not in CAUSES:
             raise CourseError(
@@ -119,7 +120,7 @@ class Record:
         if self.kind == "void":
             if not self.note or not self.note.strip():
                 raise CourseError("reason: say why the record is voided (a typo, a wrong session)")
-            if isinstance(self.voids, bool) or not isinstance(self.voids, int) or self.voids < 0:
+            if not is_whole(self.voids) or self.voids < 0:
                 raise CourseError(f"voids: must be the number of a record, got {self.voids!r}")
         elif self.voids is not None:
             raise CourseError("voids: only a void names the record it voids")

@@ -25,7 +25,13 @@ import zoneinfo
 from typing import Any
 
 from tms_schedule._time import as_date
-from tms_schedule._validate import check_course_id, check_text, int_in_range, parse_json
+from tms_schedule._validate import (
+    check_course_id,
+    check_text,
+    int_in_range,
+    is_whole,
+    parse_json,
+)
 from tms_schedule.clinic import iana_zone_names
 from tms_schedule.errors import ScheduleFormatError
 from tms_schedule.export.uid import session_uid
@@ -268,7 +274,7 @@ def _get(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in data:
         raise ScheduleFormatError(f"{where}.{key}: missing")
     value = data[key]
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    if not (is_whole(value) if kind is int else isinstance(value, kind)):
         raise ScheduleFormatError(f"{where}.{key}: must be {kind.__name__}, got {value!r}")
     if isinstance(value, str):
         _one_line(value, f"{where}.{key}")
