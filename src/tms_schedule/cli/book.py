@@ -84,7 +84,7 @@ def add_book_commands(commands: Any) -> None:
     """The ``book`` subcommands."""
     book = commands.add_parser(
         "book",
-        help="the clinic's book: chairs shared by many courses, in one file terminals share",
+        help="the clinic's book: chairs shared by many courses (a SQLite file or PostgreSQL)",
         description="Book courses into the clinic's chairs; every change is one transaction.",
     )
     actions = book.add_subparsers(
