@@ -292,12 +292,17 @@ def test_every_public_name_resolves() -> None:
         tms_schedule.Coures  # type: ignore[attr-defined]  # noqa: B018 (misspelt on purpose)
 
 
-@pytest.mark.parametrize("package", ["tms_schedule.book", "tms_schedule.course"])
+@pytest.mark.parametrize("package", ["tms_schedule", "tms_schedule.book", "tms_schedule.course"])
 def test_a_package_lists_what_it_exports(package: str) -> None:
-    """``dir()`` of a package shows its public names, the lazily loaded ones too."""
+    """``dir()`` of a package shows its public names, the lazily loaded ones too, and its
+    public modules: not the helpers it imports for itself (``importlib``, ``Any``)."""
     import importlib
+    import types
 
     module = importlib.import_module(package)
-    assert set(module.__all__) <= set(dir(module))
     for name in module.__all__:
         assert getattr(module, name) is not None, name
+    public = {name for name in dir(module) if not name.startswith("_")}
+    modules = {name for name in public if isinstance(getattr(module, name), types.ModuleType)}
+    assert public - modules == set(module.__all__) - {"__version__"}
+    assert all(getattr(module, name).__name__ == f"{package}.{name}" for name in modules)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from tms_schedule import _conveniences
@@ -124,7 +125,12 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and flag a misspel
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+        """What the package exports and its public modules, not the names it uses itself."""
+        return sorted(set(__all__) | _public_modules())
+
+
+def _public_modules() -> set[str]:
+    return {n for n in globals() if not n.startswith("_") and f"{__name__}.{n}" in sys.modules}
 
 
 __all__ = [
