@@ -177,7 +177,7 @@ def test_a_typo_is_voided_and_stays_in_the_history(
     assert [r.kind for r in course.records] == ["attended", "void", "attended"]
     assert course.schedule[29].status == "scheduled"
     status, out, _ = run(capsys, "course", "show", f)
-    assert "    1. session 30: attended  [voided: typo for 3]" in out
+    assert "    1. session 30 of 36: attended  [voided: typo for 3]" in out
     status, _, err = run(capsys, "course", "void", f, "30", "--reason", "again")
     assert status == 2
     assert "session 30 has no record left to void (record 1 voided already)" in err

@@ -12,6 +12,7 @@ import pytest
 
 from tms_schedule.cli import main
 from tms_schedule.course.file import load_course
+from tms_schedule.export.places import places, session_words
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -61,7 +62,7 @@ def test_ratings_a_staged_decision_and_what_show_says(
         " remission",
     ]
     status, out, _ = run(capsys, "course", "show", str(course))
-    assert "Decision due at session 20: Medicare A57692" in out
+    assert "Decision due at session 20 of 25: Medicare A57692" in out
     assert "PHQ-9 due (authorization decision)" not in out  # milestones stay in the JSON/CSV
     assert "\nRatings\n    1. PHQ-9 18 on 2025-09-15 (session 1)\n" in out
     status, out, err = run(capsys, "course", "decide", str(course))
@@ -111,11 +112,10 @@ def test_one_number_for_a_session_with_its_place_beside_it(
     assert any(line.startswith("    3  ") and line.endswith("(2nd of 36)") for line in lines)
     assert "  1. session 2: missed (patient)" in out  # a missed session has no place
     course_now = load_course(course)
-    from tms_schedule.cli.course import session_words
-
-    assert session_words(course_now, 37) == "session 37, a make-up: 30th of 36"
-    assert session_words(course_now, 3) == "session 3: 2nd of 36"
-    assert session_words(course_now, 2) == "session 2"
+    placed = places(course_now.schedule)
+    assert session_words(37, placed.get(37), 36) == "session 37, a make-up: 30th of 36"
+    assert session_words(3, placed.get(3), 36) == "session 3: 2nd of 36"
+    assert session_words(2, placed.get(2), 36) == "session 2"
 
 
 def test_a_rescue_supersedes_maintenance_and_an_overlap_is_refused(

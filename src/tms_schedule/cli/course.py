@@ -69,6 +69,7 @@ from tms_schedule.course.ratings import SCALES, Scale
 from tms_schedule.errors import CourseError, CourseFileError, FhirExportError
 from tms_schedule.export.json import schedule_to_dict
 from tms_schedule.export.options import CalendarOptions
+from tms_schedule.export.places import places, session_words
 from tms_schedule.export.uid import key_id
 from tms_schedule.schedule import Schedule
 from tms_schedule.settings import load_clinic
@@ -449,7 +450,7 @@ def _show(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
     remaining = course.remaining()
     ahead = [s for s in remaining if s.start >= now]
     following = (
-        f"next: {session_words(course, ahead[0].number)}, {short_moment(ahead[0].start)}"
+        f"next: {_words(course, ahead[0].number)}, {short_moment(ahead[0].start)}"
         if ahead
         else "no session to come"
     )
@@ -500,7 +501,7 @@ def _show(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
             mark = f"  [voided: {voided[index].note}]" if index in voided else ""
             note = f"  ({record.note})" if record.note and record.kind != "void" else ""
             print(
-                f"  {index + 1:>3}. {session_words(course, record.session)}:"
+                f"  {index + 1:>3}. {_words(course, record.session)}:"
                 f" {record.describe(course.plan.clinic.zone)}{note}{mark}"
             )
     since = args.since if args.since is not None else max(revision.number - 1, 0)
@@ -842,64 +843,35 @@ def _follow(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
     return 0
 
 
-_ORDINAL = {1: "st", 2: "nd", 3: "rd"}
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else _ORDINAL.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _places(course: Course) -> dict[int, tuple[int, int]]:
-    """Each session that takes place: its place in the course and the course's count."""
-    active = course.schedule.active_sessions()
-    total = course.schedule.target if course.schedule.target is not None else len(active)
-    return {s.number: (k, total) for k, s in enumerate(active, start=1)}
-
-
-def _made_up(course: Course) -> set[int]:
-    """The sessions a catch-up re-plan added (make-ups), not the plan or a decision."""
-    seen = {s.number for s in course.revisions[0].schedule.sessions}
-    made: set[int] = set()
-    for revision in course.revisions[1:]:
-        numbers = {s.number for s in revision.schedule.sessions}
-        if revision.policy in POLICIES:
-            made |= numbers - seen
-        seen |= numbers
-    return made
-
-
-def session_words(course: Course, number: int) -> str:
-    """A session by the number ``record`` takes, with its place in the course beside it
-    where the two differ: ``session 45, a make-up: 6th of 44`` or ``session 12: 11th of
-    36``; ``session 3`` where they agree (or it does not take place)."""
-    place = _places(course).get(number)
-    if place is None or place[0] == number:
-        return f"session {number}"
-    made = ", a make-up" if number in _made_up(course) else ""
-    return f"session {number}{made}: {_ordinal(place[0])} of {place[1]}"
+def _words(course: Course, number: int) -> str:
+    """A session by the number ``record`` takes, in the words every view uses
+    (:func:`~tms_schedule.export.places.session_words`)."""
+    place = places(course.schedule).get(number)
+    return session_words(number, place, course.schedule.progress().target)
 
 
 def _nth(course: Course, place: int) -> str:
     """The session at ``place`` in the course, by the number ``record`` takes."""
-    for number, (k, _) in _places(course).items():
+    for number, k in places(course.schedule).items():
         if k == place:
-            return session_words(course, number)
+            return _words(course, number)
     return f"session {place}"
 
 
 def _with_places(course: Course, text: str) -> str:
     """The schedule's listing with each session's place beside its number where they
-    differ (the number is the one ``record`` takes)."""
-    places = _places(course)
-    made = _made_up(course)
+    differ (the number is the one ``record`` takes): "(2nd of 36)", "(a make-up: 30th of
+    36)", the words of :func:`~tms_schedule.export.places.session_words` after the
+    number."""
+    placed = places(course.schedule)
+    target = course.schedule.progress().target
     out = []
     for line in text.splitlines():
         number = _listed_number(line)
-        place = places.get(number) if number is not None else None
-        if number is not None and place is not None and place[0] != number:
-            what = "a make-up: " if number in made else ""
-            line += f"  ({what}{_ordinal(place[0])} of {place[1]})"
+        place = placed.get(number) if number is not None else None
+        if number is not None and place is not None and place != number:
+            words = session_words(number, place, target).removeprefix(f"session {number}")
+            line += f"  ({words.lstrip(',:').strip()})"
         out.append(line)
     return "\n".join(out) + "\n"
 
