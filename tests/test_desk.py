@@ -635,20 +635,44 @@ def test_every_later_session_moves_to_a_new_time_through_offered_times(desk: Any
     before = book.course("c-1")
     sixth = next(s for s in before.schedule.sessions if s.number == 6)
     assert sixth.start.isoformat() == "2026-12-07T09:00:00-07:00"
-    offered = post(c, "/courses/c-1/sessions/6/later", {"time": "17:00"})
+    offered = post(c, "/courses/c-1/sessions/6/later", {"time": "17:00", "stamp": "0"})
     text = " ".join(offered.get_data(as_text=True).split())
     assert offered.status_code == 200 and "At 17:00 on Chair 1" in text
-    version = re.search(r'name="version" value="(\d+)"', text)
-    assert version
-    moved = post(
-        c,
-        "/courses/c-1/sessions/6/later",
-        {"time": "17:00", "confirm": "yes", "version": version[1]},
-    )
-    assert moved.status_code == 303
+    assert "A new time from Mon 7 Dec 2026 on" in text and "31 sessions, as asked" in text
+    keys = re.findall(r'name="key" value="([A-Za-z0-9]+)"', text)
+    assert keys  # an empty clinic: one offer, as asked
+    # The same offers as the command line's `book move` (one path): the book's own.
+    window = book.window(courses=["c-1"], since=dt.date(2026, 11, 30))
+    assert keys == [
+        o.key
+        for o in window.move_offers("c-1", "2026-12-07", "17:00", now=MONDAY, window=60, count=3)
+    ]
+    stamps = {
+        r.number: r.stamp for r in book.sessions(dt.date(2026, 12, 7)) if r.course_id == "c-1"
+    }
+    stale = post(c, "/courses/c-1/sessions/6/later", {"key": keys[0], "stamp": "0"})
+    assert stale.status_code == 409 and "changed meanwhile" in stale.get_data(as_text=True)
+    assert book.course("c-1") == before
+    moved = post(c, "/courses/c-1/sessions/6/later", {"key": keys[0], "stamp": str(stamps[6])})
+    assert moved.status_code == 303, moved.get_data(as_text=True)
     after = book.course("c-1").schedule.sessions
     assert {s.start.strftime("%H:%M") for s in after if s.number < 6} == {"09:00"}
     assert {s.start.strftime("%H:%M") for s in after if s.number >= 6} == {"17:00"}
+    assert {r.note for r in book.course("c-1").records} == {"regular time from 2026-12-07: 17:00"}
+    history = " ".join(get(c, "/courses/c-1").get_data(as_text=True).split())
+    assert "ana: regular time from Mon 7 Dec 2026: 17:00" in history
+    # Taken once: the same offer again is refused, nothing moves twice.
+    again = post(c, "/courses/c-1/sessions/6/later", {"key": keys[0], "stamp": str(stamps[6])})
+    assert again.status_code == 409
+    # A new course's offer is not a new time for this one.
+    offers = post(
+        c, "/offers", {"protocol": "itbs", "earliest": "2026-12-01", "at": "12:00", "window": "60"}
+    )
+    new = re.search(r"/offers/([A-Za-z0-9]+)/take", offers.get_data(as_text=True))
+    assert new
+    other = post(c, "/courses/c-1/sessions/7/later", {"key": new[1], "stamp": "0"})
+    assert other.status_code == 422
+    assert f"Offer: offer {new[1]} is not a new time for c-1" in other.get_data(as_text=True)
     nothing = post(c, "/courses/c-1/sessions/6/later", {"time": "23:00"})
     assert nothing.status_code == 422
     assert "New time: no chair is free at 23:00, nor within an hour of it" in nothing.get_data(

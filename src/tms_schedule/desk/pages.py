@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response as Reply
 
 from tms_schedule._dates import short_day, short_moment
 from tms_schedule.book.book import Book, EventReport
+from tms_schedule.book.offers import Offer
 from tms_schedule.book.office import PatientDetails, SessionRow, WaitingEntry
 from tms_schedule.book.sheet import SheetSession
 from tms_schedule.course import CAUSES, POLICIES
@@ -46,7 +47,12 @@ from tms_schedule.desk.forms import (
 )
 from tms_schedule.desk.port import ROLES
 from tms_schedule.desk.web import desk, render, require
-from tms_schedule.errors import ChangedMeanwhileError, TmsScheduleError
+from tms_schedule.errors import (
+    BookingConflictError,
+    ChangedMeanwhileError,
+    NoOfferError,
+    TmsScheduleError,
+)
 from tms_schedule.export.handout import handout
 from tms_schedule.export.uid import key_id
 from tms_schedule.pages.room import room_text
@@ -380,100 +386,91 @@ def move(course_id: str, number: int) -> Reply:
     return redirect(_back(), 303)
 
 
-#: The times tried either side of the one asked for, when every later session moves.
-_LATER_TRIES = (0, -10, 10, -20, 20, -30, 30, -45, 45, -60, 60)
-
-
-def _moved_from(course: Course, number: int, at: dt.time) -> Course:
-    """The course with session ``number`` and every later session still to come moved to
-    ``at`` on its own day (a patient's new hours)."""
-    zone = _zone()
-    first = next((s for s in course.schedule.sessions if s.number == number), None)
-    if first is None or first.status != "scheduled":
-        raise FieldError("time", "New time", f"session {number} is not one still to come")
-    later = [
-        s for s in course.schedule.sessions if s.status == "scheduled" and s.start >= first.start
-    ]
-    days = [s.start.astimezone(zone).date() for s in later]
-    if len(set(days)) != len(days):
-        raise FieldError(
-            "time",
-            "New time",
-            "this course has several sessions a day: move them one at a time",
-        )
-    for s in later:
-        to = dt.datetime.combine(s.start.astimezone(zone).date(), at, tzinfo=zone)
-        if to != s.start:
-            course = course.moved(s.number, to, "new regular time", now=_now())
-    return course
-
-
-def _later_offers(course_id: str, number: int, at: dt.time) -> list[tuple[dt.time, list[str]]]:
-    """The times near ``at`` where every later session has a chair: (time, chairs)."""
-    book = desk().book
-    course = book.course(course_id)
-    start = next(s for s in course.schedule.sessions if s.number == number).start
-    window = book.window(courses=[course_id], since=start.astimezone(_zone()).date())
-    asked = dt.datetime.combine(dt.date(2000, 1, 3), at)
-    found: list[tuple[dt.time, list[str]]] = []
-    names = window.chair_names()
-    for shift in _LATER_TRIES:
-        when = (asked + dt.timedelta(minutes=shift)).time()
-        try:
-            moved = window.update(_moved_from(window.course(course_id), number, when))
-        except (TmsScheduleError, FieldError):
-            continue
-        seats = moved.seats(course_id)
-        chairs = sorted({names[c] for n, c in seats.items() if n >= number})
-        found.append((when, chairs))
-        if len(found) == 3:
-            break
-    return found
+#: How far either side of the time asked for a new regular time is looked for (minutes).
+_LATER_WINDOW = 60
 
 
 def move_later(course_id: str, number: int) -> Reply:
-    """Session ``number`` and every later one to a new time of day: first the times near
-    the one asked for where every session has a chair, then the one chosen."""
+    """Every session from session ``number``'s day on to a new time of day (a patient's new
+    work hours), through the book's offers for it (:meth:`Book.move_offers`, the command
+    line's ``book move``): first the best times near the one asked for, each with a chair
+    for every session, then the offer chosen, booked as it was shown (:meth:`Book.move`)."""
     require("book")
-    _course_or_404(course_id)
+    course = _course_or_404(course_id)
     book = desk().book
-    version = book.version()
+    session = next((s for s in course.schedule.sessions if s.number == number), None)
+    if session is None:
+        abort(_missing(f"session {number} in course {course_id}"))
+    day = session.start.astimezone(_zone()).date()
     try:
+        key = request.form.get("key", "")
+        if key:
+            return _take_move(course_id, number, key)
         at = time_field(request.form, "time", "New time")
-        if request.form.get("confirm") != "yes":
-            found = _later_offers(course_id, number, at)
-            if not found:
-                raise FieldError(
-                    "time",
-                    "New time",
-                    f"no chair is free at {at:%H:%M}, nor within an hour of it, for every"
-                    f" session from session {number} on; try another time",
-                )
-            later = {"number": number, "asked": at, "offers": found, "version": version}
-            return _course_response(course_id, later=later)
-        if request.form.get("version") != str(version):
-            return _course_response(
-                course_id,
-                error="The book changed since these times were offered: ask again."
-                " Nothing was changed.",
-                status=409,
+        if session.status != "scheduled" or session.start < _now():
+            raise FieldError("time", "New time", f"session {number} is not one still to come")
+        window = book.window(courses=[course_id], since=min(day, _today()))
+        try:
+            found = window.move_offers(
+                course_id, day, at, now=_now(), window=_LATER_WINDOW, count=3
             )
-        course = book.course(course_id)
-        start = next(s for s in course.schedule.sessions if s.number == number).start
+        except NoOfferError as error:
+            why = str(error).rpartition(": ")[2]  # the first day no chair holds
+            raise FieldError(
+                "time",
+                "New time",
+                f"no chair is free at {at:%H:%M}, nor within an hour of it, for every session"
+                f" from {short_day(day)} on: {why}; try another time",
+            ) from None
+        book.save_offers(found, now=_now())
+    except (FieldError, TmsScheduleError) as error:
+        return _course_response(course_id, error=_problem(error), status=422)
+    names = window.chair_names()
+    later = {
+        "number": number,
+        "day": day,
+        "asked": at,
+        "stamp": _stamp(),
+        "offers": [(offer, _chairs_of(offer, names)) for offer in found],
+    }
+    return _course_response(course_id, later=later)
+
+
+def _chairs_of(offer: Offer, names: dict[str, str]) -> str:
+    return ", ".join(names.get(chair, chair) for chair in offer.chairs())
+
+
+def _take_move(course_id: str, number: int, key: str) -> Reply:
+    """Book the new regular time offered under ``key``, refused (nothing changed) if the
+    session the form came from, or a chair the offer holds, changed since."""
+    if not re.fullmatch(r"[A-Za-z0-9]{1,32}", key):
+        abort(_missing(f"offer {key!r}"))
+    book = desk().book
+    try:
+        offer = book.offer(key)
+        if offer.schedule.course_id != course_id:
+            raise FieldError("key", "Offer", f"offer {key} is not a new time for {course_id}")
         with book.change(
             courses=[course_id],
-            since=min(start.astimezone(_zone()).date(), _today()),
+            expect={(course_id, number): _stamp()},
+            since=min(offer.start, _today()),
             now=_now(),
             actor=_who(),
             action="move",
         ) as change:
-            moved = _moved_from(change.book.course(course_id), number, at)
-            change.book = change.book.update(moved)
-            change.detail = f"session {number} and every later one moved to {at:%H:%M}"
-            change.session = number
+            change.book = change.book.move(course_id, offer, now=_now())
+            said = f"regular time from {short_day(offer.start)}: {offer.at:%H:%M}"
+            change.detail, change.session = said, number
+            where = _chairs_of(offer, change.book.chair_names())
+    except ChangedMeanwhileError as error:
+        return _course_response(course_id, error=_problem(error), status=409)
     except (FieldError, TmsScheduleError) as error:
-        return _course_response(course_id, error=_problem(error), status=422)
-    flash(f"Session {number} and every later session of {course_id} now at {at:%H:%M}.")
+        status = 409 if isinstance(error, BookingConflictError) else 422
+        return _course_response(course_id, error=_problem(error), status=status)
+    flash(
+        f"Every session of {course_id} from {short_day(offer.start)} on is now at"
+        f" {offer.at:%H:%M} ({where})."
+    )
     return redirect(url_for("course", course_id=course_id), 303)
 
 
