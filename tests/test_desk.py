@@ -355,7 +355,8 @@ def test_the_day_page_polls_cheaply_and_shows_a_change(desk: Any) -> None:
     fragment = get(c, f"/day/2026-11-30?since={version[1]}")
     assert fragment.status_code == 200
     text = fragment.get_data(as_text=True)
-    assert text.lstrip().startswith('<section id="chairs"') and "<strong>attended</strong>" in text
+    assert text.lstrip().startswith('<section id="chairs"')
+    assert '<tr class="session attended">' in text
 
 
 def test_the_day_shows_labels_places_and_what_is_due(desk: Any) -> None:
@@ -364,10 +365,44 @@ def test_the_day_shows_labels_places_and_what_is_due(desk: Any) -> None:
     book_course(c)
     text = " ".join(get(c, "/").get_data(as_text=True).split())
     assert "Monday 30 November 2026" in text and LABEL in text
-    assert "session 1 of 36" in text and "Due: Mapping and motor threshold" in text
-    assert "free (55 min)" in text
+    assert '<td class="place">session 1 of 36</td>' in text
+    assert "Mapping and motor threshold; <span class=\"nw\">PHQ-9</span> baseline</td>" in text
+    assert "free, 55 min" in text
     printed = get(c, "/day/2026-11-30/print").get_data(as_text=True)
     assert "c-1" in printed
+
+
+def test_the_day_is_the_printed_day_sheet_with_labels_and_buttons(desk: Any) -> None:
+    """One template: the desk's day is the printed sheet's table, row for row, with the
+    patient's label (a link to the course) for the course id and a cell of buttons."""
+    app, _, clock = desk
+    c = client(app)
+    book_course(c, "c-1", at="09:00")
+    book_course(c, "c-2", at="11:00")
+    clock.now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=MONDAY.tzinfo)
+    c = client(app)
+    page = get(c, "/")
+    stamp = re.search(r'name="stamp" value="(\d+)"', page.get_data(as_text=True))
+    assert stamp
+    missed = {"kind": "missed", "cause": "patient", "stamp": stamp[1], "back": "/"}
+    assert post(c, "/courses/c-1/sessions/1/record", missed).status_code == 303
+    shown = get(c, "/day/2026-11-30").get_data(as_text=True)
+    printed = get(c, "/day/2026-11-30/print").get_data(as_text=True)
+
+    def rows(html: str) -> list[str]:
+        return re.findall(r"<tr class=.*?</tr>", html.split("<tbody>", 1)[1], re.DOTALL)
+
+    desk_rows = rows(shown)
+    assert len(desk_rows) == len(rows(printed)) >= 6
+    as_printed = []
+    for row in desk_rows:
+        row = re.sub(r'<td class="act">.*?</td></tr>$', "</tr>", row, flags=re.DOTALL)
+        row = re.sub(r'<a href="/courses/(c-\d)">' + LABEL + "</a>", r"\1", row)
+        as_printed.append(re.sub(r'colspan="(\d)"', lambda m: f'colspan="{int(m[1]) - 1}"', row))
+    assert as_printed == rows(printed)
+    assert '<th scope="col">Check-in</th>' in shown
+    assert shown.count('<td class="act">') == 2  # the missed one, without a chair, too
+    assert "Without a chair" in shown and "Void<span" in shown
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,7 @@ def test_a_whole_front_desk_day(browser: Any, desk: Running, width: int) -> None
     page.goto(f"{base}/")
     for label, _, _ in COURSES:
         assert page.get_by_text(label, exact=True).count() == 1
-    assert page.get_by_text("Due: Mapping and motor threshold").count() == 10
+    assert page.locator("td.due", has_text="Mapping and motor threshold").count() == 10
 
     # The end of the day: check everyone in, two misses, then a record found wrong.
     desk.clock.now = dt.datetime(2026, 11, 30, 17, 0, tzinfo=ZONE)

@@ -25,13 +25,13 @@ from typing import Any
 
 import attrs
 from flask import Flask, Response, abort, flash, g, redirect, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response as Reply
 
 from tms_schedule._dates import short_day, short_moment
 from tms_schedule.book.book import Book, EventReport
 from tms_schedule.book.offers import Offer
 from tms_schedule.book.office import PatientDetails, SessionRow, WaitingEntry
-from tms_schedule.book.sheet import SheetSession
 from tms_schedule.course import CAUSES, POLICIES
 from tms_schedule.course.changes import diff
 from tms_schedule.course.lifecycle import Course
@@ -203,51 +203,22 @@ def _labels(course_ids: Iterable[str]) -> dict[str, str]:
 # -- the day ------------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class DayRow:
-    """One entry of a chair's day as the page shows it."""
-
-    kind: str  # session, free, out
-    start: dt.datetime
-    end: dt.datetime
-    session: SheetSession | None = None
-    label: str = ""
-    stamp: int = 0
-    reason: str = ""
-    minutes: int = 0
-
-
 def day_view(day: dt.date) -> dict[str, Any]:
-    """What the day page shows: each chair's entries in time order, with the patients'
-    labels and each session's stamp."""
+    """What the day page shows: the day sheet (the printed sheet's template draws it), the
+    patients' labels (``labels``; ``links``: each a link to the course's page, where the
+    sheet shows course ids) and each session's stamp."""
     book = desk().book
     sheet = book.day_sheet(day)
     stamps = {(row.course_id, row.number): row.stamp for row in book.sessions(day)}
-    labels = _labels({s.course_id for s in sheet.sessions()})
-
-    def row(s: SheetSession) -> DayRow:
-        label = labels.get(s.course_id, s.course_id)
-        return DayRow("session", s.start, s.end, s, label, stamps.get((s.course_id, s.number), 0))
-
-    chairs = []
-    for entry in sheet.chairs:
-        rows = []
-        for stretch in entry.timeline():
-            if stretch.kind == "session":
-                assert stretch.session is not None
-                rows.append(row(stretch.session))
-            elif stretch.kind == "free" and stretch.minutes >= 5:
-                rows.append(DayRow("free", stretch.start, stretch.end, minutes=stretch.minutes))
-            elif stretch.kind == "out":
-                rows.append(DayRow("out", stretch.start, stretch.end, reason=stretch.reason or ""))
-        chairs.append({"chair": entry.chair, "rows": rows, "service": entry.service})
-    return {
-        "sheet": sheet,
-        "chairs": chairs,
-        "unseated": [row(s) for s in sheet.unseated],
-        "protocols": dict(sheet.protocols),
-        "closed": sheet.closed_text(),
+    ids = {course_id for course_id, _ in stamps}
+    labels = _labels(ids)
+    links = {
+        course_id: Markup('<a href="{}">{}</a>').format(
+            url_for("course", course_id=course_id), labels.get(course_id, course_id)
+        )
+        for course_id in ids
     }
+    return {"sheet": sheet, "stamps": stamps, "labels": labels, "links": links}
 
 
 def today() -> Reply:
