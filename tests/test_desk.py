@@ -366,7 +366,7 @@ def test_the_day_shows_labels_places_and_what_is_due(desk: Any) -> None:
     text = " ".join(get(c, "/").get_data(as_text=True).split())
     assert "Monday 30 November 2026" in text and LABEL in text
     assert '<td class="place">session 1 of 36</td>' in text
-    assert "Mapping and motor threshold; <span class=\"nw\">PHQ-9</span> baseline</td>" in text
+    assert 'Mapping and motor threshold; <span class="nw">PHQ-9</span> baseline</td>' in text
     assert "free, 55 min" in text
     printed = get(c, "/day/2026-11-30/print").get_data(as_text=True)
     assert "c-1" in printed
@@ -408,10 +408,10 @@ def test_the_day_is_the_printed_day_sheet_with_labels_and_buttons(desk: Any) -> 
 @pytest.mark.parametrize(
     ("form", "says"),
     [
-        ({"earliest": "2027-13-01"}, "Earliest start: must be a date such as 2026-11-16"),
+        ({"earliest": "2027-13-01"}, "Earliest start: must be a date written YYYY-MM-DD"),
         ({"earliest": "2027-11-30"}, "Earliest start: 2027-11-30 is more than six months ahead"),
         ({"earliest": "2025-11-30"}, "Earliest start: 2025-11-30 has passed"),
-        ({"at": "25:00"}, "Preferred time: must be a time such as 09:00"),
+        ({"at": "25:00"}, "Preferred time: must be a time written HH:MM (24-hour)"),
         ({"window": "a lot"}, "Give or take (minutes): must be a whole number from 0 to 240"),
         ({"protocol": "nope"}, "Protocol: must be one of"),
         ({"acute": "500"}, "Acute sessions: must be a whole number from 1 to 60"),
@@ -746,6 +746,6 @@ def test_a_refused_booking_shows_the_same_offers_again_with_what_was_typed(desk:
     )
     text = refused.get_data(as_text=True)
     assert refused.status_code == 422
-    assert "Patient label: must be plain text on one line, without tabs" in text
+    assert "Patient label: must be one line of text without control characters (no tab" in text
     assert f"/offers/{key[1]}/take" in text  # the offers, shown again
     assert 'name="course_id" value="c-1"' in text and 'value="555 0100"' in text

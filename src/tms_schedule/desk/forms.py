@@ -1,11 +1,18 @@
 """The desk's form fields read strictly: each bad value is a :class:`FieldError` naming the
 field as the page labels it, and what is allowed.
 
+The checks are the library's own (:func:`tms_schedule._time.as_date`,
+:func:`~tms_schedule._time.as_time`, :func:`tms_schedule._validate.int_in_range`,
+:func:`~tms_schedule._validate.check_text`), so the desk accepts what the command line and
+the files accept, and a value refused here would be refused there in the same words. The
+desk only reads a form's text first: it strips it, and takes the ways people type a time
+(``9.00``, ``9h00``, ``0900``) as ``9:00``.
+
 >>> date_field({"start": "2026-13-01"}, "start", "Earliest start")
 Traceback (most recent call last):
 ...
-tms_schedule.desk.forms.FieldError: Earliest start: must be a date such as 2026-11-16, got '2026-13-01'
->>> time_field({"at": "9:30"}, "at", "Time")
+tms_schedule.desk.forms.FieldError: Earliest start: must be a date written YYYY-MM-DD, got '2026-13-01'
+>>> time_field({"at": "9.30"}, "at", "Time")
 datetime.time(9, 30)
 """
 
@@ -13,7 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+from tms_schedule._time import as_date, as_time
+from tms_schedule._validate import check_text, int_in_range
+from tms_schedule.errors import InvalidInputError
 
 __all__ = [
     "FieldError",
@@ -24,19 +36,30 @@ __all__ = [
     "time_field",
 ]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
-_TIME = re.compile(r"([01]?\d|2[0-3])[:.h]?([0-5]\d)")
+# The other ways a person types a time of day: 9.30, 9h30, 0930 (9:30 is the library's).
+_TIME = re.compile(r"([01]?\d|2[0-3])[.h]?([0-5]\d)")
+_NUMBER = re.compile(r"-?\d{1,9}")
+_T = TypeVar("_T")
 
 
-class FieldError(ValueError):
+class FieldError(InvalidInputError):
     """A form field's value refused: ``field`` is its name in the form, ``label`` what the
-    page calls it."""
+    page calls it, ``message`` what is wrong (the text after the label)."""
 
     def __init__(self, field: str, label: str, message: str) -> None:
-        super().__init__(f"{label}: {message}")
-        self.field = field
+        super().__init__(f"{label}: {message}", field=field)
         self.label = label
         self.message = message
+
+
+def _checked(name: str, label: str, check: Callable[[], _T]) -> _T:
+    """``check()``'s answer; its refusal (which names ``label``) as the form's field."""
+    try:
+        return check()
+    except InvalidInputError as error:
+        text = str(error)
+        message = text[len(label) + 2 :] if text.startswith(f"{label}: ") else text
+        raise FieldError(name, label, message) from None
 
 
 def text_field(
@@ -48,51 +71,38 @@ def text_field(
     limit: int = 200,
     lines: bool = False,
 ) -> str:
-    """The field's text, stripped; refused when empty (if required), too long or holding
-    control characters."""
-    value = (form.get(name) or "").strip()
+    """The field's text, stripped (a text area's line breaks as line feeds); refused when
+    empty (if required), too long or holding control characters."""
+    value = (form.get(name) or "").strip().replace("\r\n", "\n")
     if required and not value:
         raise FieldError(name, label, "must not be empty")
-    if len(value) > limit:
-        raise FieldError(name, label, f"at most {limit} characters, got {len(value)}")
-    checked = value.replace("\n", "").replace("\r", "") if lines else value
-    if _CONTROL.search(checked) or (not lines and any(c in value for c in "\t\n\r")):
-        raise FieldError(name, label, "must be plain text on one line, without tabs")
-    return value
+    return _checked(
+        name,
+        label,
+        lambda: check_text(value, label, InvalidInputError, limit=limit, lines=lines, blank=True),
+    )
 
 
 def date_field(form: Mapping[str, str], name: str, label: str) -> dt.date:
     """A date written 2026-11-16 (what a browser's date field sends)."""
     value = (form.get(name) or "").strip()
-    if not value:
-        raise FieldError(name, label, "must be a date such as 2026-11-16")
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError(value)
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise FieldError(
-            name, label, f"must be a date such as 2026-11-16, got {value[:40]!r}"
-        ) from None
+    return _checked(name, label, lambda: as_date(value, label))
 
 
 def time_field(form: Mapping[str, str], name: str, label: str) -> dt.time:
-    """A time of day: 09:00, 9:00, 0900 or 9.00."""
+    """A time of day: 09:00, 9:00, 0900, 9.00 or 9h00."""
     value = (form.get(name) or "").strip()
-    found = _TIME.fullmatch(value)
-    if found is None:
-        raise FieldError(name, label, f"must be a time such as 09:00, got {value[:40]!r}")
-    return dt.time(int(found[1]), int(found[2]))
+    other = _TIME.fullmatch(value)
+    if other is not None:
+        value = f"{other[1]}:{other[2]}"
+    return _checked(name, label, lambda: as_time(value, label))
 
 
 def int_field(form: Mapping[str, str], name: str, label: str, low: int, high: int) -> int:
     """A whole number from ``low`` to ``high``."""
     value = (form.get(name) or "").strip()
-    if not re.fullmatch(r"-?\d{1,6}", value) or not low <= int(value) <= high:
-        raise FieldError(
-            name, label, f"must be a whole number from {low} to {high}, got {value[:40]!r}"
-        )
-    return int(value)
+    number: object = int(value) if _NUMBER.fullmatch(value) else value
+    return _checked(name, label, lambda: int_in_range(number, label, low, high))
 
 
 def choice_field(form: Mapping[str, str], name: str, label: str, choices: Sequence[str]) -> str:
