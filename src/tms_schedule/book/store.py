@@ -42,11 +42,13 @@ site after ``?site=`` or given apart; an address that names none is the site
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import functools
 import hashlib
 import importlib.resources
+import itertools
 import json
 import os
 import re
@@ -1454,19 +1456,34 @@ class BookStore:
         self._write_state(before, after)
         self._write_events(before, after)
         # First every changed row goes, then the new ones come: two courses may swap times.
+        # A row whose chair time is as it was (its place in the course changed, say) is
+        # updated where it is: the double-booking guard has nothing to look at again.
         stale: list[tuple[str, str, int]] = []
         fresh: list[tuple[Any, ...]] = []
+        redone: list[tuple[Any, ...]] = []
         for booked, rows, old in changed:
-            now_rows = {row[2]: row for row in rows}
-            for number, was in old.items():
-                row = now_rows.get(number)
-                if row is None or row[:-1] != was[:-1]:
+            numbers = set()
+            for row in rows:
+                number = row[2]
+                numbers.add(number)
+                kept = old.get(number)
+                if kept is None:
+                    fresh.append(row)
+                elif kept[:-1] == row[:-1]:
+                    continue
+                elif kept[_HELD] == row[_HELD]:
+                    redone.append((*row[3:5], *row[10:], self.site, booked.course_id, number))
+                else:
                     stale.append((self.site, booked.course_id, number))
-            fresh += (r for r in rows if r[2] not in old or old[r[2]][:-1] != r[:-1])
-        self._db.run_many(
-            "DELETE FROM sessions WHERE site = ? AND course_id = ? AND number = ?", stale
+                    fresh.append(row)
+            stale += ((self.site, booked.course_id, n) for n in old if n not in numbers)
+        self._many("DELETE FROM sessions WHERE site = ? AND course_id = ? AND number = ?", stale)
+        self._many(
+            "UPDATE sessions SET phase = ?, phase_number = ?, place = ?, target = ?, block = ?,"
+            " cpt = ?, milestones = ?, stamp = ? WHERE site = ? AND course_id = ? AND number = ?",
+            redone,
         )
-        order = self._next_order()
+        order = self._next_order() if any(b.course_id not in held for b, _, _ in changed) else 0
         lines, documents = [], []
         parsed: dict[str, tuple[int, ClinicCalendar | None, Course]] = {}
         for booked, rows, _ in changed:
@@ -1493,7 +1510,7 @@ class BookStore:
             if course.course_id not in held:
                 order += 1
             parsed[course.course_id] = (version, None if own else after.clinic, course)
-        self._db.run_many(
+        self._many(
             f"INSERT INTO courses ({_COURSE_COLUMNS}) VALUES ({_marks(range(12))}) ON CONFLICT"
             " (site, course_id) DO UPDATE SET own_calendar = excluded.own_calendar, protocol ="
             " excluded.protocol, protocol_name = excluded.protocol_name, follows ="
@@ -1501,12 +1518,12 @@ class BookStore:
             " last_day = excluded.last_day, progress = excluded.progress, stamp = excluded.stamp",
             lines,
         )
-        self._db.run_many(
+        self._many(
             "INSERT INTO documents (site, course_id, document) VALUES (?, ?, ?) ON CONFLICT"
             " (site, course_id) DO UPDATE SET document = excluded.document",
             documents,
         )
-        self._db.run_many(f"INSERT INTO sessions VALUES ({_marks(range(16))})", fresh)
+        self._many(f"INSERT INTO sessions VALUES ({_marks(range(16))})", fresh)
         entries: list[tuple[Any, ...]] = [
             (
                 version,
@@ -1596,6 +1613,11 @@ class BookStore:
             "SELECT COALESCE(MAX(booked_order), 0) FROM courses WHERE site = ?", (self.site,)
         )
         return int(rows[0][0]) + 1
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run ``sql`` for each of ``rows``, if there are any."""
+        if rows:
+            self._db.run_many(sql, rows)
 
     def _audit(self, entries: Sequence[tuple[Any, ...]]) -> None:
         rows = self._db.run(
@@ -1691,8 +1713,8 @@ class _KeptHolds:
     def __init__(self) -> None:
         self.floor: dt.date | None = None
         self.version = -1
+        # Each course's chair time, by day.
         self.courses: dict[str, tuple[tuple[dt.date, Booking], ...]] = {}
-        self._all: tuple[tuple[dt.date, Booking], ...] | None = None
 
     def load(self, rows: Iterable[Sequence[Any]], floor: dt.date, version: int) -> None:
         self.floor, self.version, self.courses = floor, version, {}
@@ -1703,28 +1725,30 @@ class _KeptHolds:
         for course_id in moved:
             self.courses.pop(course_id, None)
         found: dict[str, list[tuple[dt.date, Booking]]] = {}
-        for day, booking in _merge_holds(rows):
-            found.setdefault(booking.course, []).append((day, booking))
+        for entry in _merge_holds(rows):
+            found.setdefault(entry[1].course, []).append(entry)
         for course_id, holds in found.items():
+            holds.sort(key=_day_of)
             self.courses[course_id] = tuple(holds)
         self.version = version
-        self._all = None
 
     def holds(
         self, floor: dt.date, until: dt.date | None, held: set[str]
     ) -> tuple[tuple[dt.date, Booking], ...]:
         """The chair time of the courses not ``held`` from ``floor`` to ``until``."""
-        if self._all is None:
-            self._all = tuple(entry for holds in self.courses.values() for entry in holds)
-        if floor == self.floor and until is None and not held.intersection(self.courses):
-            return self._all
-        return tuple(
-            entry
-            for entry in self._all
-            if entry[1].course not in held
-            and floor <= entry[0]
-            and (until is None or entry[0] <= until)
-        )
+        wanted = (holds for course_id, holds in self.courses.items() if course_id not in held)
+        if floor == self.floor and until is None:
+            return tuple(itertools.chain.from_iterable(wanted))
+        found: list[tuple[dt.date, Booking]] = []
+        for holds in wanted:
+            low = bisect.bisect_left(holds, floor, key=_day_of)
+            high = len(holds) if until is None else bisect.bisect_right(holds, until, key=_day_of)
+            found += holds[low:high]
+        return tuple(found)
+
+
+def _day_of(entry: tuple[dt.date, Booking]) -> dt.date:
+    return entry[0]
 
 
 @attrs.define
@@ -1766,6 +1790,8 @@ _SESSION_COLUMNS = (
     " target, block, cpt, milestones, stamp"
 )
 _DAY = 5
+# What a row holds of a chair: its day, start, end, status and chair.
+_HELD = slice(5, 10)
 _CHAIR = 9
 # Each table a copy moves, its columns, and the order its rows are compared in.
 _COPIED = (

@@ -41,20 +41,26 @@ from tms_schedule.settings import load_clinic
 __all__ = ["add_feed_commands", "run_feed", "run_serve"]
 
 
-def _store(path: str, **choices: Any) -> FolderSource | BookSource:
-    """A folder of course files, or the clinic's book when ``path`` is a file or an address."""
+def _store(path: str, site: str | None = None, **choices: Any) -> FolderSource | BookSource:
+    """A folder of course files, or the clinic's book when ``path`` is a file or an address
+    (``site``: the site of a PostgreSQL book whose address names none)."""
     if is_book_location(path):
         try:
-            return BookSource(path, **choices)
+            return BookSource(path, site=site, **choices)
         except StoreError as error:
             raise FeedError(
                 f"folder: {shown_path(path)} is neither a folder of course files nor a"
                 f" clinic's book ({str(error).removeprefix(shown_path(path) + ': ')})"
             ) from None
+    if site is not None:
+        raise UsageError(
+            f"--site: names a site of a PostgreSQL book; {shown_path(path)} is a folder"
+        )
     return FolderSource(path, **choices)
 
 
 _BASE_URL = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?")
+_SITE_HELP = "the site of a PostgreSQL book, where the address names none (default)"
 _SECRET_HELP = (
     "a file holding the clinic's feed secret (32+ bytes on its first line, e.g. from"
     " `openssl rand -base64 48`), readable only by the server; never the secret itself"
@@ -67,8 +73,12 @@ def add_feed_commands(commands: Any) -> None:
         "serve", help="serve patients' calendar feeds from a folder of course files"
     )
     serve.add_argument(
-        "folder", metavar="FOLDER|BOOK.db", help="a folder of course files, or the clinic's book"
+        "folder",
+        metavar="FOLDER|BOOK",
+        help="a folder of course files, or the clinic's book: its SQLite file or a"
+        " postgresql:// address (?site=NAME)",
     )
+    serve.add_argument("--site", metavar="NAME", help=_SITE_HELP)
     serve.add_argument("--secret-file", required=True, metavar="FILE", help=_SECRET_HELP)
     serve.add_argument(
         "--host",
@@ -93,8 +103,11 @@ def add_feed_commands(commands: Any) -> None:
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument(
-            "folder", metavar="FOLDER|BOOK.db", help="a folder of course files, or the book"
+            "folder",
+            metavar="FOLDER|BOOK",
+            help="a folder of course files, or the book (a file or a postgresql:// address)",
         )
+        action.add_argument("--site", metavar="NAME", help=_SITE_HELP)
         action.add_argument("course_id", metavar="COURSE_ID", help="any of the patient's courses")
         action.add_argument("--secret-file", required=True, metavar="FILE", help=_SECRET_HELP)
         action.add_argument(
@@ -159,13 +172,14 @@ def run_serve(args: argparse.Namespace) -> int:
     if is_book_location(args.folder) and args.clinic is None:  # the book's own clinic file
         from tms_schedule.book.store import BookStore
 
-        with BookStore(args.folder) as book:
+        with BookStore(args.folder, site=args.site) as book:
             options = calendar_options_from_args(args, book.settings().calendar_options)
     else:
         options = _options(args)
     try:
         store = _store(
             args.folder,
+            args.site,
             options=options,
             past_days=args.past_days,
             cancelled=args.cancelled,
@@ -213,7 +227,7 @@ def run_feed(args: argparse.Namespace) -> int:
         )
     key = _key(args.secret_file)
     try:
-        store = _store(args.folder)
+        store = _store(args.folder, args.site)
     except FeedError as error:
         raise UsageError(f"FOLDER: {str(error).removeprefix('folder: ')}") from None
     try:

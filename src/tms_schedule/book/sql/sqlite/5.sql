@@ -1,4 +1,5 @@
--- Schema 4 to 5: each course's document in a table of its own.
+-- Schema 4 to 5: each course's document in a table of its own, and a session's row updated
+-- where it is when what it holds of a chair stays as it was.
 --
 -- A course's document (every record and revision, several kilobytes) sat in the middle of
 -- its row, so reading any column after it (its stamp, progress, first day: what listing,
@@ -41,3 +42,16 @@ DROP TABLE courses;
 ALTER TABLE new_courses RENAME TO courses;
 CREATE INDEX courses_in_order ON courses (site, booked_order);
 CREATE INDEX courses_by_stamp ON courses (site, stamp);
+
+-- A session's row whose chair time stays as it was (its place in the course changed) is
+-- updated where it is: the guard against two sessions on one chair looks at the columns
+-- that say what it holds, and only when one of them changes.
+DROP TRIGGER one_session_per_chair_on_update;
+CREATE TRIGGER one_session_per_chair_on_update
+BEFORE UPDATE OF site, course_id, day, starts, ends, status, chair ON sessions
+WHEN NEW.chair IS NOT NULL AND NEW.status IN ('scheduled', 'attended') AND EXISTS (
+    SELECT 1 FROM sessions
+    WHERE site = NEW.site AND chair = NEW.chair AND course_id != NEW.course_id
+      AND status IN ('scheduled', 'attended')
+      AND starts > NEW.starts - 1440 AND starts < NEW.ends AND NEW.starts < ends)
+BEGIN SELECT RAISE(ABORT, 'two sessions on one chair at once'); END;
