@@ -285,6 +285,8 @@ class BookStore:
         self.timeout = timeout
         self._db = _engine(self.location, timeout=timeout, threads=threads, create=False)
         self._state_cache: tuple[str, Book] | None = None
+        self._state_version = -1  # the site's version as the last state read had it
+        self._settings_cache: tuple[bytes, ClinicSettings] | None = None
         self._courses: dict[str, tuple[int, ClinicCalendar | None, Course]] = {}
         self._kept = _KeptHolds()
         try:
@@ -385,10 +387,15 @@ class BookStore:
         rows = self._db.run(
             "SELECT settings, settings_name FROM sites WHERE site = ?", (self.site,)
         )
+        data = bytes(rows[0][0])
+        if self._settings_cache is not None and self._settings_cache[0] == data:
+            return self._settings_cache[1]
         try:
-            return settings_from_bytes(bytes(rows[0][0]), str(rows[0][1]))
+            settings = settings_from_bytes(data, str(rows[0][1]))
         except TmsScheduleError as error:
             raise StoreError(f"{self.shown}: its clinic settings are damaged ({error})") from None
+        self._settings_cache = (data, settings)
+        return settings
 
     def load(self) -> Book:
         """The whole book: every course it holds (for an export or a check: a day's work
@@ -417,10 +424,9 @@ class BookStore:
         the courses held) to ``until`` (default: every day after)."""
         with self._reading():
             base = self._state()
-            ids = self._known(courses)
-            held = self._held(ids, base.clinic)
+            held = self._held(list(courses), base.clinic)
             floor = self._floor(held, since, None, None)
-            others = self._holds(floor, set(held), self._version(), until)
+            others = self._holds(floor, set(held), self._state_version, until)
             return self._book(base, [b for b, _ in held.values()], (), others)
 
     def first_day(self, course_id: str) -> dt.date:
@@ -496,8 +502,7 @@ class BookStore:
         """One course, read alone."""
         with self._reading():
             base = self._state()
-            held = self._held(self._known([course_id]), base.clinic)
-            return held[course_id][0].course
+            return self._held([course_id], base.clinic)[course_id][0].course
 
     def courses(self) -> tuple[CourseLine, ...]:
         """Every course as ``book list`` shows it, in the order they were booked."""
@@ -674,8 +679,8 @@ class BookStore:
             # What the change holds is read before the site's lock is taken, so other
             # terminals wait for the change alone; under the lock it is read again only if
             # the site's version moved meanwhile.
-            seen = self._version()
-            read = self._window_of(courses, days, events, since, whole, now, seen)
+            read = self._window_of(courses, days, events, since, whole, now, None)
+            seen = self._state_version
         self._begin_write()
         try:
             version = self._bump()
@@ -705,7 +710,7 @@ class BookStore:
         since: dt.date | str | None,
         whole: bool,
         now: dt.datetime,
-        version: int,
+        version: int | None,
     ) -> tuple[
         Book,
         dict[str, tuple[Booked, dict[int, tuple[Any, ...]]]],
@@ -715,12 +720,15 @@ class BookStore:
     ]:
         """What a change holds (see :meth:`change`) as the site's ``version`` has it: the
         book's state, the courses held with their rows, the first day of the others'
-        chair time, that chair time, and the events."""
+        chair time, that chair time, and the events (``version``: the one this transaction
+        reads, when not the state's)."""
         base = self._state()
+        if version is None:
+            version = self._state_version
         if whole:
             ids = [row[0] for row in self._db.run(_IN_ORDER, (self.site,))]
         else:
-            ids = self._known(courses) + self._on_days(days, courses)
+            ids = [*courses, *self._on_days(days, courses)]
         held = self._held(ids, base.clinic)
         if whole:
             return base, held, None, (), self._events()
@@ -1117,10 +1125,11 @@ class BookStore:
     def _state(self) -> Book:
         """The book's state (its calendar, chairs, limits, outages), no course: the same
         objects while the state is the same, so the calendar's day index is built once."""
-        rows = self._db.run("SELECT state FROM sites WHERE site = ?", (self.site,))
+        rows = self._db.run("SELECT state, version FROM sites WHERE site = ?", (self.site,))
         if not rows:
             raise StoreError(f"{self.shown}: the site {self.site!r} is gone")
         text = str(rows[0][0])
+        self._state_version = int(rows[0][1])
         if self._state_cache is not None and self._state_cache[0] == text:
             return self._state_cache[1]
         try:
@@ -1170,17 +1179,12 @@ class BookStore:
     def _held(
         self, ids: Sequence[str], clinic: ClinicCalendar
     ) -> dict[str, tuple[Booked, dict[int, tuple[Any, ...]]]]:
-        """The courses ``ids`` in full, with their sessions' rows by number."""
+        """The courses ``ids`` in full, with their sessions' rows by number (an id that is
+        no course of the book is refused)."""
+        ids = list(dict.fromkeys(ids))
         held: dict[str, tuple[Booked, dict[int, tuple[Any, ...]]]] = {}
-        for chunk in _chunks(list(ids)):
+        for chunk in _chunks(ids):
             marks = _marks(chunk)
-            rows: dict[str, dict[int, tuple[Any, ...]]] = {}
-            for row in self._db.run(
-                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE site = ? AND course_id IN"
-                f" ({marks})",
-                (self.site, *chunk),
-            ):
-                rows.setdefault(row[1], {})[int(row[2])] = tuple(row)
             stamps = {
                 row[0]: (int(row[1]), bool(row[2]))
                 for row in self._db.run(
@@ -1189,6 +1193,19 @@ class BookStore:
                     (self.site, *chunk),
                 )
             }
+            for course_id in chunk:
+                if course_id not in stamps:
+                    raise BookError(
+                        f"course: no course {course_id!r} in the book (tms-schedule book list"
+                        " shows them)"
+                    )
+            rows: dict[str, dict[int, tuple[Any, ...]]] = {}
+            for row in self._db.run(
+                f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE site = ? AND course_id IN"
+                f" ({marks})",
+                (self.site, *chunk),
+            ):
+                rows.setdefault(row[1], {})[int(row[2])] = tuple(row)
             wanted = [
                 course_id
                 for course_id in chunk
@@ -1266,12 +1283,6 @@ class BookStore:
         if days is not None:
             floor = days[0] if floor is None else min(floor, days[0])
         return floor
-
-    def _version(self) -> int:
-        rows = self._db.run("SELECT version FROM sites WHERE site = ?", (self.site,))
-        if not rows:
-            raise StoreError(f"{self.shown}: the site {self.site!r} is gone")
-        return int(rows[0][0])
 
     def _holds(
         self,
