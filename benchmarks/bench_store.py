@@ -218,8 +218,13 @@ def _copy(path: Path, folder: Path) -> str:
 # -- timing -----------------------------------------------------------------------------------
 
 
+#: An action's median wall-clock and processor seconds, median statements sent, and its
+#: fastest and slowest wall-clock seconds.
+Figures = tuple[float, float, int, float, float]
+
+
 class Timed:
-    """Medians of wall-clock and processor time, and the statements sent, of one action."""
+    """Wall-clock and processor time, and the statements sent, of one action's runs."""
 
     def __init__(self) -> None:
         self.wall: list[float] = []
@@ -235,11 +240,13 @@ class Timed:
         self.cpu.append(time.process_time() - cpu)
         self.statements.append(counter[0])
 
-    def figures(self) -> tuple[float, float, int]:
+    def figures(self) -> Figures:
         return (
             statistics.median(self.wall),
             statistics.median(self.cpu),
             int(statistics.median(self.statements)),
+            min(self.wall),
+            max(self.wall),
         )
 
 
@@ -322,7 +329,7 @@ class Desk:
             self.kept.close()
 
 
-def desk_figures(location: str, times: int) -> dict[str, tuple[float, float, int]]:
+def desk_figures(location: str, times: int) -> dict[str, Figures]:
     """Each front-desk action's medians, cold and warm (after two untimed runs each)."""
     figures = {}
     for warm in (False, True):
@@ -361,7 +368,7 @@ def snow_day(location: str, warm: bool) -> tuple[float, float, int, int]:
             ) as change,
         ):
             change.book, report = change.book.enter_closure(_TUESDAY, reason="Snow day", now=NOW)
-    wall, cpu, statements = timed.figures()
+    wall, cpu, statements, _, _ = timed.figures()
     return wall, cpu, statements, len(report.courses)
 
 
@@ -379,7 +386,7 @@ def baseline_load(location: str, sample: int | None) -> tuple[float, bool]:
     return spent * total / len(taken), len(taken) < total
 
 
-def _snow_days(make: Callable[[], str], times: int) -> dict[str, tuple[float, float, int]]:
+def _snow_days(make: Callable[[], str], times: int) -> dict[str, Figures]:
     out = {}
     for warm in (False, True):
         runs = [snow_day(make(), warm) for _ in range(times)]
@@ -387,8 +394,10 @@ def _snow_days(make: Callable[[], str], times: int) -> dict[str, tuple[float, fl
             statistics.median(r[0] for r in runs),
             statistics.median(r[1] for r in runs),
             int(statistics.median(r[2] for r in runs)),
+            min(r[0] for r in runs),
+            max(r[0] for r in runs),
         )
-        out["snow day courses"] = (0.0, 0.0, runs[0][3])
+        out["snow day courses"] = (0.0, 0.0, runs[0][3], 0.0, 0.0)
     return out
 
 
@@ -499,9 +508,9 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.1f}"
 
 
-def _cell(figures: tuple[float, float, int]) -> str:
-    wall, cpu, statements = figures
-    return f"{_ms(wall)} / {_ms(cpu)} ({statements})"
+def _cell(figures: Figures) -> str:
+    wall, cpu, statements, fastest, slowest = figures
+    return f"{_ms(wall)} [{_ms(fastest)}-{_ms(slowest)}] / {_ms(cpu)} ({statements})"
 
 
 _ROWS = [
@@ -529,23 +538,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         results = run_sqlite(sizes, times, Path(folder), running)
         network = run_postgres(sites, per_site, times, Path(folder), running)
-    print("SQLite, a 4-chair clinic (60 courses running): median ms, wall / processor (statements)")
-    print("  courses in the book  " + "".join(f"{n:>24,}" for n in sizes))
+    print(
+        "SQLite, a 4-chair clinic (60 courses running): ms, wall median [fastest-slowest]"
+        " / processor median (statements)"
+    )
+    print("  courses in the book  " + "".join(f"{n:>38,}" for n in sizes))
     for row in _ROWS:
-        print(f"  {row:<20} " + "".join(_cell(results[n][row]).rjust(24) for n in sizes))
+        print(f"  {row:<20} " + "".join(_cell(results[n][row]).rjust(38) for n in sizes))
     print(
         f"  {'(snow day: courses)':<20} "
-        + "".join(f"{results[n]['snow day courses'][2]:>24}" for n in sizes)
+        + "".join(f"{results[n]['snow day courses'][2]:>38}" for n in sizes)
     )
     print(
         f"  {'baseline: load all':<20} "
         + "".join(
-            (_ms(results[n]["baseline"][0]) + ("*" if results[n]["baseline"][1] else "")).rjust(24)
+            (_ms(results[n]["baseline"][0]) + ("*" if results[n]["baseline"][1] else "")).rjust(38)
             for n in sizes
         )
     )
     print(
-        f"  {'(history built, s)':<20} " + "".join(f"{results[n]['built']:>24.1f}" for n in sizes)
+        f"  {'(history built, s)':<20} " + "".join(f"{results[n]['built']:>38.1f}" for n in sizes)
     )
     largest, smallest = sizes[-1], sizes[0]
     print(f"  at {largest:,} / at {smallest} (wall, processor; target: at most 1.5):")
@@ -560,12 +572,12 @@ def main() -> None:
     if network is not None:
         print(
             f"PostgreSQL, {sites} sites of {per_site:,} courses (built in {network['built']:.0f} s):"
-            " median ms, wall / processor of this process (statements)"
+            " ms, wall median [fastest-slowest] / processor median of this process (statements)"
         )
         for row in [*_ROWS, *(k for k in network if k.startswith("record,"))]:
-            print(f"  {row:<36}{_cell(network[row]).rjust(24)}")
-        print(f"  {'(snow day: courses)':<36}{network['snow day courses'][2]:>24}")
-        print(f"  {'baseline: load one site':<36}{_ms(network['baseline'][0]).rjust(24)}")
+            print(f"  {row:<36}{_cell(network[row]).rjust(38)}")
+        print(f"  {'(snow day: courses)':<36}{network['snow day courses'][2]:>38}")
+        print(f"  {'baseline: load one site':<36}{_ms(network['baseline'][0]).rjust(38)}")
 
 
 if __name__ == "__main__":
