@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import selectors
 import subprocess
@@ -20,6 +21,7 @@ uid_key = "the network clinic's own uid secret"
 id = "c1"
 """
 SECRET = b"a clinic feed secret, 32+ bytes long, for the tests"
+NOW = dt.datetime(2026, 11, 13, 18, tzinfo=dt.UTC)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -30,9 +32,15 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 
 
 def test_book_feed_and_serve_take_an_address_and_a_site(
-    tmp_path: Path, postgres_address: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    postgres_address: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import postgres
+
+    # The book's commands on the Friday before the course (its offers start from today).
+    monkeypatch.setattr("tms_schedule.cli.book._clock", lambda: NOW)
 
     site = postgres.fresh_site(postgres_address).rsplit("site=", 1)[1]
     clinic = tmp_path / "clinic.toml"
