@@ -26,6 +26,7 @@ tms_schedule.errors.BookingConflictError: course c-3: no chair for 36 session(s)
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 from collections import Counter
@@ -339,17 +340,7 @@ class Book:
         for position, booked in enumerate(self.courses):
             if booked.course.course_id in index:
                 raise BookError(f"courses: course {booked.course.course_id} is in the book twice")
-            if booked.course.plan.clinic.timezone != self.clinic.timezone:
-                raise BookError(
-                    f"courses: course {booked.course.course_id} is planned in"
-                    f" {booked.course.plan.clinic.timezone}, the clinic in {self.clinic.timezone}"
-                )
-            unknown = sorted({chair for _, chair in booked.seats} - set(ids))
-            if unknown:
-                raise BookError(
-                    f"courses: course {booked.course.course_id} sits on unknown chair(s)"
-                    f" {', '.join(unknown)}; chairs: {', '.join(ids)}"
-                )
+            self._check_booked(booked, ids)
             index[booked.course.course_id] = position
         for entry in self.others:
             if (
@@ -367,6 +358,20 @@ class Book:
                     f"others: course {entry[1].course} is held in full; its chair time is its own"
                 )
         object.__setattr__(self, "_index", index)
+
+    def _check_booked(self, booked: Booked, chairs: list[str]) -> None:
+        """Refuse a course planned in another zone or seated on chairs the book lacks."""
+        if booked.course.plan.clinic.timezone != self.clinic.timezone:
+            raise BookError(
+                f"courses: course {booked.course.course_id} is planned in"
+                f" {booked.course.plan.clinic.timezone}, the clinic in {self.clinic.timezone}"
+            )
+        unknown = sorted({chair for _, chair in booked.seats}.difference(chairs))
+        if unknown:
+            raise BookError(
+                f"courses: course {booked.course.course_id} sits on unknown chair(s)"
+                f" {', '.join(unknown)}; chairs: {', '.join(chairs)}"
+            )
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -1252,10 +1257,17 @@ class Book:
     # -- inside -------------------------------------------------------------------------------------
 
     def _replace(self, booked: Booked) -> Book:
+        """The book with a course it holds in a new state. Only that course is checked:
+        the rest of the book was checked when it was made (a closure re-plans dozens of
+        courses one by one, and checking every course each time cost more than the
+        re-plans)."""
         position = self._index[booked.course_id]
+        self._check_booked(booked, [chair.id for chair in self.chairs])
         courses = list(self.courses)
         courses[position] = booked
-        return attrs.evolve(self, courses=tuple(courses))
+        book = copy.copy(self)  # the same chairs, others and index: nothing else to check
+        object.__setattr__(book, "courses", tuple(courses))
+        return book
 
     def _seat(
         self,

@@ -79,6 +79,7 @@ class Occupancy:
         # Each course's bookings, worked out at the first removal.
         self._by_course: dict[str, list[tuple[dt.date, Booking]]] | None = None
         self._limits_on: dict[dt.date, bool] = {}
+        self._able: dict[frozenset[str], tuple[Chair, ...]] = {}
 
     # -- changing ------------------------------------------------------------------------------
 
@@ -134,10 +135,16 @@ class Occupancy:
 
     def able(self, protocol: Protocol) -> list[Chair]:
         """The chairs that can run ``protocol``, by id."""
-        return sorted(
-            (chair for chair in self.chairs.values() if chair.can_run(protocol)),
-            key=lambda chair: chair.id,
-        )
+        # Asked for every session a re-plan looks at: worked out once per equipment need.
+        able = self._able.get(protocol.requires)
+        if able is None:
+            able = self._able[protocol.requires] = tuple(
+                sorted(
+                    (chair for chair in self.chairs.values() if chair.can_run(protocol)),
+                    key=lambda chair: chair.id,
+                )
+            )
+        return list(able)
 
     def hours(self, day: dt.date) -> _Gap | None:
         """The day's opening hours in minutes, or ``None`` when the clinic is closed."""
