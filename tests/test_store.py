@@ -13,6 +13,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -195,6 +196,36 @@ def test_the_front_desk_tables_keep_what_they_are_given(store: BookStore) -> Non
     assert store.users() == ()
     actions = [e.action for e in store.audit()]
     assert actions[:3] == ["user remove", "waiting", "waiting add"]
+
+
+def test_a_key_is_made_once_and_every_process_on_the_book_gets_it(
+    store: BookStore, tmp_path: Path, book_location: str
+) -> None:
+    target = store.location.target if store.location.engine == "sqlite" else book_location
+    version, audited = store.version(), len(store.audit())
+    key = store.secret("desk cookies", now=NOW)
+    assert len(key) == 32 and store.secret("desk cookies", now=NOW) == key
+    assert store.secret("feeds", now=NOW) != key
+    ready, keys = threading.Barrier(4), []
+
+    def ask() -> None:  # four servers starting at once: one key made, all of them get it
+        with BookStore(target) as other:
+            ready.wait(30)
+            keys.append(other.secret("race", now=NOW))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(keys) == 4 and set(keys) == {store.secret("race", now=NOW)}
+    # A key is not a change of the book (its views stay valid) and never in the audit trail.
+    assert store.version() == version and len(store.audit()) == audited
+    store.backup(tmp_path / "copy.db")
+    with BookStore(tmp_path / "copy.db") as copy:  # a book restored keeps its sign-ins
+        assert copy.secret("desk cookies", now=NOW) == key
+    with pytest.raises(BookError, match="name: must be one line"):
+        store.secret("desk\ncookies", now=NOW)
 
 
 # -- the database's own guard ------------------------------------------------------------------

@@ -217,7 +217,7 @@ def test_a_sqlite_book_of_schema_4_is_migrated_with_its_documents(tmp_path: Path
     path = tmp_path / "book.db"
     _sqlite_schema_4(path)
     with BookStore(path) as store:
-        assert store._db.schema() == SCHEMA == 5
+        assert store._db.schema() == SCHEMA == 6
         assert [line.course_id for line in store.courses()] == ["s4-a", "s4-b"]
         book = store.load()
         assert [b.course.schedule for b in book.courses] == [

@@ -52,6 +52,7 @@ import itertools
 import json
 import os
 import re
+import secrets
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -109,7 +110,7 @@ __all__ = [
 ]
 
 #: The schema this tms_schedule writes (a SQLite book's ``PRAGMA user_version``).
-SCHEMA = 5
+SCHEMA = 6
 #: The site of a location that names none.
 DEFAULT_SITE = "default"
 _OCCUPYING = ("scheduled", "attended")
@@ -254,6 +255,7 @@ _TABLES = {
     "users",
     "audit",
     "waiting",
+    "secrets",
 }
 # The first schema each engine has: SQLite books go back to 1, PostgreSQL began at 4.
 _FIRST = {"sqlite": 1, "postgresql": 4}
@@ -1044,6 +1046,46 @@ class BookStore:
                 out[table] = (len(rows), digest.hexdigest())
         return out
 
+    # -- keys --------------------------------------------------------------------------------------
+
+    def secret(self, name: str, *, now: dt.datetime) -> bytes:
+        """The site's key called ``name``: 32 random bytes, made the first time the name
+        is asked for (``now`` says when) and the same ever after, for every process on the
+        book (two asking at once get one key). The front desk signs its cookies with
+        ``"desk cookies"``. A key is never in the audit trail or a log; a backup copies it
+        (a book restored keeps its sign-ins); :meth:`digest` counts it and hashes it with
+        the rest.
+
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "book.db"
+        >>> store = BookStore.create(path, b'timezone = "Europe/Paris"\\n[[chairs]]\\nid = "c1"\\n')
+        >>> now = dt.datetime(2026, 11, 13, 18, tzinfo=dt.UTC)
+        >>> key = store.secret("desk cookies", now=now)
+        >>> other = BookStore(path)  # another process on the same book
+        >>> len(key), other.secret("desk cookies", now=now) == key
+        (32, True)
+        >>> other.close(); store.close()
+        """
+        name = one_line(name, "name", limit=64)
+        when = _utc_text(now, "now")
+        query = "SELECT value FROM secrets WHERE site = ? AND name = ?"
+        with self._reading():
+            rows = self._db.run(query, (self.site, name))
+        if not rows:
+            self._begin_write()
+            try:
+                self._db.run(
+                    "INSERT INTO secrets (site, name, value, made) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (site, name) DO NOTHING",
+                    (self.site, name, secrets.token_bytes(32), when),
+                )
+                rows = self._db.run(query, (self.site, name))  # the one a racer made first
+                self._db.commit()
+            except BaseException:
+                self._db.rollback()
+                raise
+        return bytes(rows[0][0])
+
     # -- inside: reading ------------------------------------------------------------------------
 
     def _check_and_migrate(self) -> None:
@@ -1826,6 +1868,7 @@ _COPIED = (
         "site, number, label, phone, protocol, earliest, at, window_minutes, note, created, state",
         "number",
     ),
+    ("secrets", "site, name, value, made", "name"),
 )
 
 
