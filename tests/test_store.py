@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -609,6 +610,7 @@ while time.monotonic() < end:
             window = store.window(since="2026-11-16")
             offers = window.offers("itbs", "2026-11-16", at, window=30, dates=5, count=1)
             with store.change(since=offers[0].start, now=now, actor=f"w{worker}", action="take") as change:
+                print("in", flush=True)
                 change.book = change.book.take(offers[0], course_id)
             print("booked", course_id, flush=True)
         elif what == "record":
@@ -616,6 +618,7 @@ while time.monotonic() < end:
             if lines:
                 course_id = rng.choice(lines).course_id
                 with store.change(courses=[course_id], now=now, actor=f"w{worker}", action="record") as change:
+                    print("in", flush=True)
                     c = change.book.course(course_id)
                     n = rng.choice([s.number for s in c.schedule.sessions if s.status == "scheduled"])
                     change.book = change.book.update(c.cancelled(n, now=now))
@@ -623,6 +626,7 @@ while time.monotonic() < end:
         elif what == "close":
             day = dt.date(2026, 11, 16) + dt.timedelta(days=rng.randrange(7, 30))
             with store.change(days=(day, day), events=True, now=now, actor=f"w{worker}", action="closure") as change:
+                print("in", flush=True)
                 change.book, report = change.book.enter_closure(day, reason="Closed", now=now)
             print("closed", day, flush=True)
         else:
@@ -630,6 +634,7 @@ while time.monotonic() < end:
             if events:
                 e = rng.choice(events)
                 with store.change(courses=[c for c, _ in e.revisions], events=True, now=now, actor=f"w{worker}", action="undo") as change:
+                    print("in", flush=True)
                     change.book, _ = change.book.undo(e.number, now=now)
                 print("undone", e.number, flush=True)
     except (BookError, StoreError) as error:
@@ -646,8 +651,11 @@ sessions = 1
 
 
 def _workers(
-    tmp_path: Path, location: str, count: int, seconds: float
+    tmp_path: Path, location: str, count: int, seconds: float, first: int = 0
 ) -> list[subprocess.Popen[str]]:
+    """``count`` terminals (numbered from ``first``: each its own random steps) working on
+    the book for ``seconds``. Each prints "in" inside every transaction, and what it did
+    once that committed."""
     script = tmp_path / "worker.py"
     script.write_text(_WORKER)
     return [
@@ -657,7 +665,7 @@ def _workers(
             stderr=subprocess.PIPE,
             text=True,
         )
-        for w in range(count)
+        for w in range(first, first + count)
     ]
 
 
@@ -691,11 +699,31 @@ def test_a_terminal_killed_mid_change_leaves_the_book_whole(
 ) -> None:
     store = BookStore.create(book_location, CLINIC)
     target = store.location.target if store.location.engine == "sqlite" else book_location
-    for delay in (0.8, 1.6, 2.4):
-        (worker,) = _workers(tmp_path, target, 1, 60)
-        time.sleep(delay)
+    rng = random.Random(15)
+    committed: list[str] = []
+    for turn in range(4):
+        (worker,) = _workers(tmp_path, target, 1, 120, first=turn)
+        assert worker.stdout is not None
+        inside = rng.randint(1, 4)  # killed in its first to fourth transaction
+        for line in worker.stdout:
+            committed += line.split()[1:2] if line.startswith("booked") else []
+            if line == "in\n":
+                inside -= 1
+                if not inside:
+                    break
+        # A random moment of that transaction: working out the change, writing, committing.
+        time.sleep(rng.uniform(0, 0.08))
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
-        with BookStore(target) as after:
-            assert after.check() == []
+        rest = worker.stdout.read().splitlines()  # printed before the kill
+        committed += [line.split()[1] for line in rest if line.startswith("booked")]
+        worker.stdout.close()
+        assert worker.stderr is not None
+        worker.stderr.close()
+        with BookStore(target, timeout=10) as after:
+            assert after.check() == []  # whole: every row matches its course, no overlap
+            kept = {line.course_id for line in after.courses()}
+            assert set(committed) <= kept  # nothing committed was lost
+            with after.change(now=NOW, actor="next", action="check") as change:
+                change.detail = "the site is free for the next writer"  # no lock left behind
     store.close()
