@@ -527,12 +527,12 @@ def test_a_course_keeps_the_uid_key_its_calendar_ids_were_made_with(
     assert run(capsys, *base, "--clinic", str(clinic), "-o", f)[0] == 0
     ics = str(tmp_path / "c-1.ics")
     status, _, err = run(capsys, "course", "export", f, "-o", ics)
-    assert status == 2
-    assert "course c-1's calendar ids were made with the clinic's UID key k" in err
+    assert status == 2  # its file is sealed with the key: read only with it
+    assert "checksum: the file is sealed with the clinic's UID key (k" in err
     assert run(capsys, "course", "export", f, "--clinic", str(clinic), "-o", ics)[0] == 0
     uids = [line for line in Path(ics).read_text().splitlines() if line.startswith("UID:")]
     status, _, err = run(capsys, "course", "show", f, "--format", "csv")
-    assert status == 2 and "made with the clinic's UID key" in err
+    assert status == 2 and "sealed with the clinic's UID key" in err
     status, out, _ = run(capsys, "course", "show", f, "--format", "csv", "--clinic", str(clinic))
     assert status == 0
     assert uids[0].removeprefix("UID:") in out  # the uid column matches the calendar

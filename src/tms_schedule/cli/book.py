@@ -831,7 +831,8 @@ def _export(store: BookStore, args: argparse.Namespace) -> int:
     if fmt == "json" and (args.format == "json" or args.output.lower().endswith(".json")):
         if os.path.lexists(args.output):
             raise UsageError(f"-o: {shown_path(args.output)} exists; give a new file's name")
-        write_output(course_to_json(course).encode("utf-8"), args.output)
+        key = store.settings().calendar_options.uid_key  # the file is sealed with it
+        write_output(course_to_json(course, key=key).encode("utf-8"), args.output)
         print(f"Wrote course {course.course_id} to {shown_path(args.output)}")
         return 0
     fmt = output_format(args.format, args.output, "ics")
@@ -848,7 +849,8 @@ def _export(store: BookStore, args: argparse.Namespace) -> int:
 
 
 def _import(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
-    courses = [load_course(path) for path in args.files]
+    key = store.settings().calendar_options.uid_key  # files sealed with it are read with it
+    courses = [load_course(path, key=key) for path in args.files]
     given = {course.course_id: course for course in courses}
 
     def after(course: Any) -> int:  # how many of the given courses it follows, in a line

@@ -53,6 +53,7 @@ __all__ = [
     "UsageError",
     "actor",
     "add_calendar_arguments",
+    "add_key_argument",
     "add_plan_arguments",
     "add_record_arguments",
     "calendar_options_from_args",
@@ -613,6 +614,16 @@ def parse_local(text: str, zone: Any, option: str) -> dt.datetime:
 
 def _why(error: OSError) -> str:
     return error.strerror or str(error) or type(error).__name__
+
+
+def add_key_argument(parser: argparse.ArgumentParser) -> None:
+    """``--uid-key-file``: the clinic's UID key, which seals its course files (a file
+    sealed with it is read and saved only with it)."""
+    parser.add_argument(
+        "--uid-key-file",
+        metavar="FILE",
+        help="a file holding the clinic's UID key, if its course files are sealed with it",
+    )
 
 
 def add_record_arguments(record: argparse.ArgumentParser) -> None:

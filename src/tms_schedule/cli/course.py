@@ -42,6 +42,7 @@ from tms_schedule.cli.common import (
     UsageError,
     add_authorization_arguments,
     add_calendar_arguments,
+    add_key_argument,
     add_plan_arguments,
     add_record_arguments,
     authorization_said,
@@ -315,6 +316,18 @@ def add_course_commands(commands: Any) -> None:
     follow.add_argument(
         "--force", action="store_true", help="replace an existing file of that name"
     )
+    # Every command that reads a course file reads a sealed one with the clinic's key.
+    for parser in actions.choices.values():
+        if "--uid-key-file" not in parser._option_string_actions:
+            add_key_argument(parser)
+
+
+def _sealing(args: argparse.Namespace) -> str | bytes | None:
+    """The clinic's UID key, which seals its course files: ``--uid-key-file``, or the
+    ``uid_key`` of ``--clinic``'s file where the command takes one."""
+    if getattr(args, "uid_key_file", None) is None and getattr(args, "clinic", None) is None:
+        return None
+    return _key_from(args)
 
 
 def run_course(args: argparse.Namespace) -> int:
@@ -328,7 +341,7 @@ def run_course(args: argparse.Namespace) -> int:
         if args.uid_key_file is not None:
             key = read_uid_key(args.uid_key_file)
         course = Course.start(plan, uid_key_id=key_id(key))
-        _write_new(course, args.output, args.force)
+        _write_new(course, args.output, args.force, key)
         print(
             f"Wrote course {course.course_id} to {shown_path(args.output)}:"
             f" {sessions_summary(course.schedule)}"
@@ -353,7 +366,7 @@ def run_course(args: argparse.Namespace) -> int:
             return _decide(args, now)
         case "end":
             return _end(args, now)
-    course = load_course(args.file)
+    course = load_course(args.file, key=_sealing(args))
     match args.action:
         case "show":
             return _show(course, args, now)
@@ -369,7 +382,7 @@ def run_course(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace, now: dt.datetime) -> int:
-    with editing(args.file, timeout=args.wait) as edit:
+    with editing(args.file, timeout=args.wait, key=_sealing(args)) as edit:
         edit.course, said = recorded(edit.course, args, now)
         number = len(edit.course.records)
     saved(args.file)
@@ -380,7 +393,7 @@ def _record(args: argparse.Namespace, now: dt.datetime) -> int:
 
 
 def _void(args: argparse.Namespace, now: dt.datetime) -> int:
-    with editing(args.file, timeout=args.wait) as edit:
+    with editing(args.file, timeout=args.wait, key=_sealing(args)) as edit:
         edit.course = edit.course.void_latest(args.session, args.reason, now=now)
         void = edit.course.records[-1]
         assert void.voids is not None
@@ -406,7 +419,7 @@ def _moment(text: str | None, now: dt.datetime, zone: Any) -> dt.datetime:
 def _replan(args: argparse.Namespace, now: dt.datetime) -> int:
     min_gap = parse_span("--min-gap-hours", hours=args.min_gap_hours)
     gap_limit = parse_span("--gap-limit-days", days=args.gap_limit_days)
-    with editing(args.file, timeout=args.wait) as edit:
+    with editing(args.file, timeout=args.wait, key=_sealing(args)) as edit:
         course = edit.course
         moment = _moment(args.start, now, course.plan.clinic.zone)
         edit.course = course.replan(
@@ -516,7 +529,7 @@ def _authorize(args: argparse.Namespace) -> int:
         known = dict(load_clinic(args.clinic).authorizations)
     else:
         known = {MEDICARE_A57692.payer: MEDICARE_A57692}
-    with editing(args.file, timeout=args.wait) as edit:
+    with editing(args.file, timeout=args.wait, key=_sealing(args)) as edit:
         edit.course = authorized(edit.course, args, known)
         said = authorization_said(edit.course)
     saved(args.file)
@@ -528,7 +541,7 @@ def _rate(args: argparse.Namespace, now: dt.datetime) -> int:
     if args.void is not None:
         if args.score is not None or args.reason is None:
             raise UsageError("--void: give the rating's number and --reason, without a SCORE")
-        with editing(args.file, timeout=args.wait) as edit:
+        with editing(args.file, timeout=args.wait, key=_sealing(args)) as edit:
             edit.course = edit.course.void_rating(args.void, args.reason, now=now)
             rating = edit.course.ratings[args.void - 1]
         saved(args.file)
@@ -541,7 +554,7 @@ def _rate(args: argparse.Namespace, now: dt.datetime) -> int:
     scales: dict[str, Scale] = (
         dict(load_clinic(args.clinic).scales) if args.clinic is not None else dict(SCALES)
     )
-    with editing(args.file, timeout=args.wait) as edit:
+    with editing(args.file, timeout=args.wait, key=_sealing(args)) as edit:
         course = edit.course
         scale: Scale | str | None = args.scale
         if isinstance(scale, str) and scale in scales:
@@ -563,7 +576,7 @@ def _rate(args: argparse.Namespace, now: dt.datetime) -> int:
 
 
 def _decide(args: argparse.Namespace, now: dt.datetime) -> int:
-    with editing(args.file, timeout=args.wait) as edit:
+    with editing(args.file, timeout=args.wait, key=_sealing(args)) as edit:
         edit.course = edit.course.decide(now=now, rating=args.rating)
         updated = edit.course
     saved(args.file)
@@ -579,7 +592,7 @@ def _decide(args: argparse.Namespace, now: dt.datetime) -> int:
 
 
 def _end(args: argparse.Namespace, now: dt.datetime) -> int:
-    with editing(args.file, timeout=args.wait) as edit:
+    with editing(args.file, timeout=args.wait, key=_sealing(args)) as edit:
         course = edit.course
         start = _moment(args.start, now, course.plan.clinic.zone) if args.start else None
         edit.course = course.end(args.reason, now=now, start=start)
@@ -683,7 +696,7 @@ def _check_key(course: Course, key: str | bytes | None) -> None:
 
 
 def _push(args: argparse.Namespace, now: dt.datetime) -> int:
-    courses = [load_course(path) for path in args.files]
+    courses = [load_course(path, key=_sealing(args)) for path in args.files]
     ids = [c.course_id for c in courses]
     if len(set(ids)) != len(ids):
         raise UsageError(f"COURSE.json: the same course twice ({', '.join(ids)})")
@@ -738,7 +751,7 @@ def _same_file(output: str, course_file: str) -> bool:
 
 def _close(args: argparse.Namespace) -> int:
     closure = attrs.evolve(parse_closure(args.dates, "DATE"), reason=args.reason)
-    with editing(args.file, timeout=args.wait) as edit:
+    with editing(args.file, timeout=args.wait, key=_sealing(args)) as edit:
         clinic = edit.course.plan.clinic
         edit.course = edit.course.with_clinic(clinic.with_closure(closure))
         affected = [
@@ -772,13 +785,13 @@ def _course_output(output: str) -> None:
         raise UsageError(f"-o: {what}; a course file is JSON: give a file name ending in .json")
 
 
-def _write_new(course: Course, output: str, force: bool) -> None:
+def _write_new(course: Course, output: str, force: bool, key: str | bytes | None = None) -> None:
     """Save a new course; an existing file is replaced only with ``--force`` (or when it
     already holds exactly this course, so the same command run twice succeeds)."""
     path = Path(output)
     if not force and (path.exists() or path.is_symlink()):
         try:
-            there = load_course(path)
+            there = load_course(path, key=key)
         except CourseFileError:
             there = None
         if there != course:
@@ -793,7 +806,7 @@ def _write_new(course: Course, output: str, force: bool) -> None:
                 f"-o: {shown_path(output)} already holds {what}; give another name, or"
                 " --force to replace it"
             )
-    save_course(course, output, force=force)
+    save_course(course, output, force=force, key=key)
     saved(output)
 
 
@@ -803,14 +816,14 @@ def _follow(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
     if args.resume is not None:
         if args.rescue:
             raise UsageError("--resume: resumes maintenance after a rescue; leave out --rescue")
-        superseded = load_course(args.resume)
+        superseded = load_course(args.resume, key=_sealing(args))
         following = course.resume(superseded, args.course_id, start=start)
         if args.protocol != superseded.plan.protocol.id:
             raise UsageError(
                 f"PROTOCOL: the resumed boosters are {superseded.plan.protocol.id}'s, got"
                 f" {args.protocol!r}"
             )
-        _write_new(following, args.output, args.force)
+        _write_new(following, args.output, args.force, _sealing(args))
         print(
             f"Wrote course {following.course_id} (resumes {superseded.course_id} after"
             f" {course.course_id}) to {shown_path(args.output)}:"
@@ -824,7 +837,7 @@ def _follow(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
         if course.boosters_only and not course.ended:
             # The rescue takes the place of the boosters it interrupts: the maintenance
             # file is changed first, so a rescue is never written beside live boosters.
-            with editing(args.file) as edit:
+            with editing(args.file, key=_sealing(args)) as edit:
                 edit.course = edit.course.supersede(following, now=now)
                 ended = len(edit.course.revision.removed)
             saved(args.file)
@@ -835,7 +848,7 @@ def _follow(course: Course, args: argparse.Namespace, now: dt.datetime) -> int:
             )
     else:
         following = course.next_course(args.protocol, args.course_id, start=start)
-    _write_new(following, args.output, args.force)
+    _write_new(following, args.output, args.force, _sealing(args))
     print(
         f"Wrote course {following.course_id} ({following.relation} after {course.course_id})"
         f" to {shown_path(args.output)}: {sessions_summary(following.schedule)}"

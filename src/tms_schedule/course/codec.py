@@ -14,7 +14,9 @@ dropped, a protocol or time zone edited: the checksum no longer matches). Versio
 documents, which had no checksum, are read and written back as version 2. A course with
 ratings, an early end or a staged authorization is written as version 3 (those keys are
 there only then), so a release that knows only version 2 refuses it rather than dropping
-them; a course without them is written as version 2, byte for byte as before.
+them; a course without them is written as version 2, byte for byte as before. Given the
+clinic's UID key, the checksum is a seal only that key can make (:func:`checksum`), and the
+document is version 3 too.
 
 >>> import datetime as dt
 >>> from tms_schedule import ClinicCalendar, Plan
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 from typing import Any
@@ -51,12 +54,14 @@ from tms_schedule.course.ratings import Rating, Scale
 from tms_schedule.course.record import Record
 from tms_schedule.errors import CourseFileError, TmsScheduleError
 from tms_schedule.export.json import schedule_from_json, schedule_to_dict
+from tms_schedule.export.uid import key_id, uid_key_bytes
 from tms_schedule.phase import PHASE_CLASSES
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol, Stimulation
 
 __all__ = [
     "FORMAT",
+    "SEAL",
     "VERSION",
     "checksum",
     "clinic_from_data",
@@ -66,12 +71,15 @@ __all__ = [
     "course_to_json",
     "protocol_from_data",
     "protocol_to_data",
+    "sealed_with",
 ]
 
 FORMAT = "tms_schedule/course"
 #: The newest version this release writes: 3 for a course with ratings, an early end or a
 #: staged authorization, which a release that reads only version 2 would drop unseen when
 #: it saved the course again; a course without them is written as version 2, as before.
+#: What a checksum sealed with the clinic's UID key starts with (then the key's id).
+SEAL = "hmac-sha256:"
 VERSION = 3
 _PLAIN_VERSION = 2
 _PHASES = {cls.__name__: cls for cls in PHASE_CLASSES}
@@ -203,8 +211,9 @@ def _clinical_to_data(course: Course) -> dict[str, Any]:
     return data
 
 
-def course_to_data(course: Course) -> dict[str, Any]:
-    """The course document as Python objects, its checksum included."""
+def course_to_data(course: Course, *, key: str | bytes | None = None) -> dict[str, Any]:
+    """The course document as Python objects, its checksum included: sealed with ``key``
+    (the clinic's UID key) when one is given, see :func:`checksum`."""
     plan = course.plan
     auth = course.authorization
     rules = course.milestone_rules
@@ -269,21 +278,51 @@ def course_to_data(course: Course) -> dict[str, Any]:
         ),
         **_clinical_to_data(course),
     }
-    if (auth is not None and auth.staged is not None) or {"ratings", "ended"} & set(data):
+    if (
+        (auth is not None and auth.staged is not None)
+        or {"ratings", "ended"} & set(data)
+        or key is not None  # a release that reads version 2 cannot check a seal
+    ):
         data["version"] = VERSION
-    data["checksum"] = checksum(data)
+    data["checksum"] = checksum(data, key)
     return data
 
 
-def checksum(data: dict[str, Any]) -> str:
-    """SHA-256 over the document without its checksum, written in one canonical way."""
-    body = {key: value for key, value in data.items() if key != "checksum"}
+def checksum(data: dict[str, Any], key: str | bytes | None = None) -> str:
+    """The document's checksum, over everything but itself written in one canonical way.
+
+    Without ``key``: ``sha256:`` and the SHA-256, which shows damage and edits made
+    without recomputing it, and nothing more (anyone can recompute it). With the clinic's
+    UID key: ``hmac-sha256:<key id>:`` and an HMAC-SHA256 keyed with a key derived from
+    it: no one without the key can make one that fits an edited document.
+
+    >>> data = {"format": "tms_schedule/course", "course_id": "c-1"}
+    >>> checksum(data)[:7], checksum(data, "a clinic secret of 16+ characters")[:25]
+    ('sha256:', 'hmac-sha256:kfc00844a4826')
+    """
+    body = {name: value for name, value in data.items() if name != "checksum"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     try:
         encoded = text.encode("utf-8")
     except UnicodeEncodeError:
         raise CourseFileError(f"{_undecodable(body)}: holds text that is not UTF-8") from None
-    return "sha256:" + hashlib.sha256(encoded).hexdigest()
+    if key is None:
+        return "sha256:" + hashlib.sha256(encoded).hexdigest()
+    sealed = hmac.digest(_seal_key(key), encoded, "sha256").hex()
+    return f"{SEAL}{key_id(key)}:{sealed}"
+
+
+def _seal_key(key: str | bytes) -> bytes:
+    # Its own key, derived from the UID key: a seal says nothing about the calendar ids.
+    return hmac.digest(uid_key_bytes(key), b"tms_schedule course seal v1", "sha256")
+
+
+def sealed_with(data: dict[str, Any]) -> str | None:
+    """The id of the key a document is sealed with, or ``None`` when it is not sealed."""
+    value = data.get("checksum")
+    if isinstance(value, str) and value.startswith(SEAL):
+        return value[len(SEAL) :].partition(":")[0]
+    return None
 
 
 def _undecodable(data: Any, where: str = "course") -> str:
@@ -307,21 +346,31 @@ def _undecodable(data: Any, where: str = "course") -> str:
     return ""
 
 
-def course_to_json(course: Course) -> str:
-    """The course document as JSON text."""
-    return json.dumps(course_to_data(course), indent=2, ensure_ascii=False) + "\n"
+def course_to_json(course: Course, *, key: str | bytes | None = None) -> str:
+    """The course document as JSON text (sealed with ``key`` when given)."""
+    return json.dumps(course_to_data(course, key=key), indent=2, ensure_ascii=False) + "\n"
 
 
 # -- reading -------------------------------------------------------------------------------------
 
 
-def course_from_json(text: str | bytes, *, clinic: ClinicCalendar | None = None) -> Course:
+def course_from_json(
+    text: str | bytes,
+    *,
+    clinic: ClinicCalendar | None = None,
+    key: str | bytes | None = None,
+) -> Course:
     """Read a course document; anything malformed raises :class:`CourseFileError`.
 
     ``clinic``: plan the course under this calendar instead of the one the document
     holds (the book's store keeps courses that follow the book's calendar this way: one
     calendar object shared by them all, its day index built once). Its time zone must be
     the document's.
+
+    ``key``: the clinic's UID key. A document sealed with it (see :func:`checksum`) is
+    read only with it, and refused if anything in it changed; with the key, a document
+    of the clinic's key (its ``uid_key_id``) that is not sealed is refused unless it is of
+    version 1 or 2 (written before documents were sealed).
     """
     data = parse_json(text, CourseFileError, "course")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -339,12 +388,7 @@ def course_from_json(text: str | bytes, *, clinic: ClinicCalendar | None = None)
     bad = _undecodable(data)
     if bad:  # a \udcXX escape: no text this library writes holds one
         raise CourseFileError(f"{bad.removeprefix('course.')}: holds text that is not UTF-8")
-    if version >= 2 and data.get("checksum") != checksum(data):
-        raise CourseFileError(
-            "checksum: the file was changed outside tms_schedule (a record, a revision, the"
-            " protocol or the calendar edited by hand?), or is corrupt; it is refused as a"
-            " whole: restore it from a copy"
-        )
+    _check_seal(data, version, key)
     try:
         course = _course(data, version, clinic)
         if version == 1:
@@ -356,6 +400,43 @@ def course_from_json(text: str | bytes, *, clinic: ClinicCalendar | None = None)
         raise CourseFileError(f"course: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as error:
         raise CourseFileError(f"course: malformed ({type(error).__name__}: {error})") from None
+
+
+def _check_seal(data: dict[str, Any], version: int, key: str | bytes | None) -> None:
+    """The document's checksum, keyed or not, as :func:`course_from_json` says."""
+    sealer = sealed_with(data)
+    if sealer is not None:
+        if key is None:
+            raise CourseFileError(
+                f"checksum: the file is sealed with the clinic's UID key ({sealer}); give"
+                " that key to read it (--uid-key-file, or the clinic file's [calendar]"
+                " uid_key)"
+            )
+        if key_id(key) != sealer:
+            raise CourseFileError(
+                f"checksum: the file is sealed with the UID key {sealer}, not with the key"
+                f" given ({key_id(key)})"
+            )
+        expected = checksum(data, key)
+        if not hmac.compare_digest(str(data.get("checksum")).encode(), expected.encode()):
+            raise CourseFileError(
+                "checksum: the file was changed without the clinic's key (a record, a"
+                " revision, the protocol or the calendar edited by hand?), or is corrupt;"
+                " it is refused as a whole: restore it from a copy"
+            )
+        return
+    if version >= 2 and data.get("checksum") != checksum(data):
+        raise CourseFileError(
+            "checksum: the file was changed outside tms_schedule (a record, a revision, the"
+            " protocol or the calendar edited by hand?), or is corrupt; it is refused as a"
+            " whole: restore it from a copy"
+        )
+    if key is not None and version > _PLAIN_VERSION and data.get("uid_key_id") == key_id(key):
+        raise CourseFileError(
+            f"checksum: the file is of version {version} and of the clinic's UID key, but not"
+            " sealed with it: it was written again without the key (edited by hand?);"
+            " restore it from a copy"
+        )
 
 
 def _check_first_revision(course: Course) -> None:

@@ -34,6 +34,7 @@ from tms_schedule._files import locked, read_file, shown_path, write_file
 from tms_schedule.course.codec import course_from_json, course_to_data
 from tms_schedule.course.lifecycle import Course
 from tms_schedule.errors import CourseFileError, FileWriteError
+from tms_schedule.export.uid import key_id
 
 __all__ = ["MAX_BYTES", "CourseEdit", "editing", "load_course", "save_course"]
 
@@ -42,17 +43,20 @@ __all__ = ["MAX_BYTES", "CourseEdit", "editing", "load_course", "save_course"]
 MAX_BYTES = 32 * 1024 * 1024
 
 
-def save_course(course: Course, path: str | Path, *, force: bool = False) -> Course:
+def save_course(
+    course: Course, path: str | Path, *, force: bool = False, key: str | bytes | None = None
+) -> Course:
     """Write the course to ``path`` atomically, never losing a record (see
     :meth:`Course.save`); returns the course as saved."""
     with _locked(path):
-        return _save(course, path, force=force)
+        return _save(course, path, force=force, key=key)
 
 
-def _save(course: Course, path: str | Path, *, force: bool) -> Course:
-    data = course_to_data(course)
+def _save(course: Course, path: str | Path, *, force: bool, key: str | bytes | None) -> Course:
+    _check_key(course, key)
+    data = course_to_data(course, key=key)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if course_from_json(text) != course:  # never write a file that reads back otherwise
+    if course_from_json(text, key=key) != course:  # never write one that reads back otherwise
         raise CourseFileError(
             f"{path}: not saved: the course would not read back the same (please report this)"
         )
@@ -60,7 +64,7 @@ def _save(course: Course, path: str | Path, *, force: bool) -> Course:
     exists = target.exists() or target.is_symlink()
     if exists and not force:
         try:
-            on_disk = load_course(target)
+            on_disk = load_course(target, key=key)
         except CourseFileError as error:
             raise CourseFileError(
                 f"{target}: holds something that is not this course's file ({error});"
@@ -111,6 +115,25 @@ def _save(course: Course, path: str | Path, *, force: bool) -> Course:
     return attrs.evolve(course, _origin=data["checksum"])
 
 
+def _check_key(course: Course, key: str | bytes | None) -> None:
+    """A course whose calendar ids are made with the clinic's UID key is sealed with it:
+    saving it needs that key (and no other)."""
+    made_with = course.uid_key_id
+    if made_with in (None, "default"):
+        return
+    if key is None:
+        raise CourseFileError(
+            f"course {course.course_id}: its calendar ids are made with the clinic's UID key"
+            f" ({made_with}), and its file is sealed with it: give that key to save it"
+            " (--uid-key-file, or the clinic file's [calendar] uid_key)"
+        )
+    if key_id(key) != made_with:
+        raise CourseFileError(
+            f"course {course.course_id}: its calendar ids are made with the UID key"
+            f" {made_with}, not with the key given ({key_id(key)})"
+        )
+
+
 def _clear_leftovers(target: Path) -> None:
     """Remove the temporary files a save killed between writing and renaming left behind
     (only under the file's lock, when no other save of it can be under way)."""
@@ -124,11 +147,11 @@ def _clear_leftovers(target: Path) -> None:
                 leftover.unlink()
 
 
-def load_course(path: str | Path) -> Course:
+def load_course(path: str | Path, *, key: str | bytes | None = None) -> Course:
     """Read a course file; a missing, unreadable or malformed one raises :class:`CourseFileError`."""
     data = read_file(path, limit=MAX_BYTES, error=CourseFileError, what="course file")
     try:
-        return course_from_json(data)
+        return course_from_json(data, key=key)
     except CourseFileError as error:
         raise CourseFileError(f"{shown_path(path)}: {error}") from None
 
@@ -142,7 +165,9 @@ class CourseEdit:
 
 
 @contextlib.contextmanager
-def editing(path: str | Path, *, timeout: float = 10.0) -> Iterator[CourseEdit]:
+def editing(
+    path: str | Path, *, timeout: float = 10.0, key: str | bytes | None = None
+) -> Iterator[CourseEdit]:
     """Lock a course file for a read-change-save; the change is saved when the block ends.
 
     Another process editing the same file waits for the lock (up to ``timeout`` seconds,
@@ -160,11 +185,11 @@ def editing(path: str | Path, *, timeout: float = 10.0) -> Iterator[CourseEdit]:
     1
     """
     with _locked(path, timeout):
-        before = load_course(path)
+        before = load_course(path, key=key)
         edit = CourseEdit(Path(path), before)
         yield edit
         if edit.course is not before and edit.course != before:
-            _save(edit.course, path, force=False)
+            _save(edit.course, path, force=False, key=key)
 
 
 @contextlib.contextmanager

@@ -1202,7 +1202,9 @@ class Course:
         course: Course = provided("course_from_json")(text)
         return course
 
-    def save(self, path: str | Path, *, force: bool = False) -> Course:
+    def save(
+        self, path: str | Path, *, force: bool = False, key: str | bytes | None = None
+    ) -> Course:
         """Write the course to ``path`` atomically, never losing what another terminal
         saved there, and return it as saved (keep using that one for later saves).
 
@@ -1211,12 +1213,15 @@ class Course:
         this one lacks: the same calendar, authorization and rules, and its records and
         revisions the first ones here. Anything else — another course, records or a
         closure entered meanwhile elsewhere — is refused unless ``force`` is given.
+
+        ``key``: the clinic's UID key, which seals the file (a course whose calendar ids
+        are made with it is saved only with it); see :func:`tms_schedule.course.codec.checksum`.
         """
-        saved: Course = provided("save_course")(self, path, force=force)
+        saved: Course = provided("save_course")(self, path, force=force, key=key)
         return saved
 
     @classmethod
-    def load(cls, path: str | Path) -> Course:
-        """Read a course file written by :meth:`save`."""
-        course: Course = provided("load_course")(path)
+    def load(cls, path: str | Path, *, key: str | bytes | None = None) -> Course:
+        """Read a course file written by :meth:`save` (a sealed one only with ``key``)."""
+        course: Course = provided("load_course")(path, key=key)
         return course

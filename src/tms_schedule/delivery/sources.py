@@ -298,7 +298,7 @@ class FolderSource:
             self._courses.pop(path, None)
             return None
         try:
-            course = load_course(path)
+            course = load_course(path, key=self._defaults["options"].uid_key)
         except TmsScheduleError as error:
             self._courses.pop(path, None)
             if problems is not None:
