@@ -53,7 +53,7 @@ __all__ = [
     "UsageError",
     "actor",
     "add_calendar_arguments",
-    "add_key_argument",
+    "add_key_arguments",
     "add_plan_arguments",
     "add_record_arguments",
     "calendar_options_from_args",
@@ -616,14 +616,23 @@ def _why(error: OSError) -> str:
     return error.strerror or str(error) or type(error).__name__
 
 
-def add_key_argument(parser: argparse.ArgumentParser) -> None:
-    """``--uid-key-file``: the clinic's UID key, which seals its course files (a file
-    sealed with it is read and saved only with it)."""
-    parser.add_argument(
-        "--uid-key-file",
-        metavar="FILE",
-        help="a file holding the clinic's UID key, if its course files are sealed with it",
-    )
+def add_key_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--uid-key-file`` and ``--clinic`` where a command has neither: the clinic's UID
+    key, which seals its course files (a file sealed with it is read and saved only with
+    it), from a key file or the clinic file's ``[calendar] uid_key``."""
+    given = parser._option_string_actions  # what the command takes already
+    if "--uid-key-file" not in given:
+        parser.add_argument(
+            "--uid-key-file",
+            metavar="FILE",
+            help="a file holding the clinic's UID key, if its course files are sealed with it",
+        )
+    if "--clinic" not in given:
+        parser.add_argument(
+            "--clinic",
+            metavar="clinic.toml",
+            help="the clinic file, whose [calendar] uid_key seals its course files",
+        )
 
 
 def add_record_arguments(record: argparse.ArgumentParser) -> None:

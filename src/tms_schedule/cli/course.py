@@ -42,7 +42,7 @@ from tms_schedule.cli.common import (
     UsageError,
     add_authorization_arguments,
     add_calendar_arguments,
-    add_key_argument,
+    add_key_arguments,
     add_plan_arguments,
     add_record_arguments,
     authorization_said,
@@ -318,8 +318,7 @@ def add_course_commands(commands: Any) -> None:
     )
     # Every command that reads a course file reads a sealed one with the clinic's key.
     for parser in actions.choices.values():
-        if "--uid-key-file" not in parser._option_string_actions:
-            add_key_argument(parser)
+        add_key_arguments(parser)
 
 
 def _sealing(args: argparse.Namespace) -> str | bytes | None:
