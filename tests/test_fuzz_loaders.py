@@ -364,3 +364,14 @@ def test_fuzzed_protocol_tables_are_refused_or_planned(data: st.DataObject) -> N
         assert protocol_from_data(json.loads(json.dumps(protocol_to_data(protocol)))) == protocol
         plan = Plan(protocol, ClinicCalendar("UTC"), "2026-11-16", "09:00", "c-1")
         library_errors_only(plan.expand)
+
+
+def test_a_schedule_json_without_a_target_reads_back_without_one() -> None:
+    """Found by the fuzzer: the writer put a target worked out from the sessions into a
+    schedule that had none, so it read back as another schedule."""
+    data = copy.deepcopy(SCHEDULES[2])
+    del data["target"]
+    schedule = schedule_from_json(json.dumps(data))
+    assert schedule.target is None
+    assert "target" not in json.loads(schedule.to_json())
+    assert schedule_from_json(schedule.to_json()) == schedule

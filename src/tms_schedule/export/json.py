@@ -80,7 +80,9 @@ def schedule_to_dict(schedule: Schedule, *, uid_key: str | bytes | None = None) 
             {"date": d.date.isoformat(), "reason": d.reason, "phase": d.phase}
             for d in schedule.skipped
         ],
-        "target": progress.target,
+        # Only a target the schedule has: one worked out from its sessions would read back
+        # as a target it never had.
+        **({"target": schedule.target} if schedule.target is not None else {}),
         "progress": {
             "delivered": progress.delivered,
             "missed": progress.missed,
