@@ -24,6 +24,7 @@ from tms_schedule.delivery.server import FeedApp
 from tms_schedule.delivery.sources import BookSource
 from tms_schedule.desk.auth import RIGHTS
 from tms_schedule.desk.port import DeskBook
+from tms_schedule.pages._format import STAFF_ONLY
 
 BASE = f"http://{HOST}"
 LABEL = "Zelda Quux"
@@ -126,6 +127,38 @@ def test_the_sign_in_page_and_static_files_are_all_an_anonymous_request_gets(des
     csrf = token(page.get_data(as_text=True))
     response = anonymous.post("/waiting", data={"csrf": csrf, "label": "x"}, base_url=BASE)
     assert response.status_code == 401
+
+
+def test_every_page_says_it_is_for_staff_and_the_patients_handout_does_not(desk: Any) -> None:
+    """Each desk page shows patients' labels, phones and treatments: it says on it, on screen
+    and in print, that it is for staff. The handout the desk prints for a patient does not
+    (it is the patient's, and names no treatment)."""
+    app, _, _ = desk
+    c = client(app, "root")
+    book_course(c)
+    preview = post(c, "/closures/preview", {"first": "2026-12-02", "reason": "Snow"})
+    assert STAFF_ONLY in preview.get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', preview.get_data(as_text=True))
+    assert version
+    closed = post(
+        c, "/closures/close", {"first": "2026-12-02", "reason": "Snow", "version": version[1]}
+    )
+    assert closed.status_code == 303, closed.get_data(as_text=True)
+    staff_pages = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        response = get(c, _example(rule))
+        body = response.get_data(as_text=True)
+        if response.status_code != 200 or "<html" not in body:
+            continue  # a fragment, a download, a redirect or a picture
+        if rule.endpoint == "handout":
+            assert STAFF_ONLY not in body and "10hz" not in body.lower()
+            continue
+        assert STAFF_ONLY in body, rule.rule
+        staff_pages += 1
+    assert staff_pages >= 12
+    assert STAFF_ONLY in get(app.test_client(), "/sign-in").get_data(as_text=True)
 
 
 def test_a_foreign_host_header_is_refused_with_nothing_written(desk: Any) -> None:

@@ -107,6 +107,9 @@ def create_app(
     app.jinja_env.lstrip_blocks = printed.lstrip_blocks
     app.jinja_env.filters.update(printed.filters)
     app.jinja_env.globals["WEEKDAYS"] = printed.globals["WEEKDAYS"]
+    # Every desk page shows patients' labels, phones and treatments: each says, on screen
+    # and on paper, that it is for staff, in the words of the printed staff pages.
+    app.jinja_env.globals["STAFF_ONLY"] = printed.globals["STAFF_ONLY"]
     context = Desk(
         book,
         clock,
