@@ -82,6 +82,45 @@ def test_a_time_or_date_that_means_nothing_is_refused(
     refused(capsys, argv, message)
 
 
+ARABIC_36 = "\u0663\u0666"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["record", "{f}", ARABIC_36[1], "--attended"], "argument SESSION: must be a whole number"),
+        (["authorize", "{f}", "--sessions", "3_6"], "argument --sessions: must be a whole number"),
+        (["authorize", "{f}", "--sessions", " 36"], "argument --sessions: must be a whole number"),
+        (["authorize", "{f}", "--sessions", ARABIC_36], "written with the digits 0-9, got '"),
+        (["record", "{f}", "6", "--attended", "--wait", "nan"], "--wait: must be a number of"),
+        (
+            ["record", "{f}", "6", "--attended", "--wait", "inf"],
+            "seconds from 0 to 3600, got 'inf'",
+        ),
+        (["record", "{f}", "6", "--attended", "--wait", "-1"], "seconds from 0 to 3600"),
+        (
+            ["replan", "{f}", "--policy", "double", "--min-gap-hours", "nan"],
+            "--min-gap-hours: must",
+        ),
+    ],
+)
+def test_a_number_is_digits_0_to_9_and_a_wait_is_finite(
+    course_file: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    """int() and float() read other scripts' digits, "3_6", spaces, "nan" and "inf": a
+    course command took "--wait nan" and, on a busy file, waited for ever."""
+    before = course_file.read_bytes()
+    refused(capsys, ["course", *(a.replace("{f}", str(course_file)) for a in args)], message)
+    assert course_file.read_bytes() == before
+
+
+def test_a_book_option_takes_digits_0_to_9(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    offer = ["book", "offer", str(book), "itbs", "--start", "2026-12-01"]
+    refused(capsys, [*offer, "--window", "1_0"], "argument --window: must be a whole number")
+    refused(capsys, [*offer, "--wait", "nan"], "argument --wait: must be a number of seconds")
+    refused(capsys, ["book", "undo", str(book), ARABIC_36[0]], "must be a whole number")
+
+
 @pytest.mark.parametrize("option", ["--moved-to", "--when"])
 def test_seconds_are_refused_rather_than_dropped(
     course_file: Path, capsys: pytest.CaptureFixture[str], option: str

@@ -37,9 +37,11 @@ from tms_schedule.cli.common import (
     parse_local,
     parse_time,
     recorded,
+    seconds,
     sessions_summary,
     stamp_from_args,
     tuned_protocol,
+    whole,
     write_output,
     write_schedule,
 )
@@ -52,19 +54,6 @@ from tms_schedule.export.uid import key_id
 __all__ = ["add_book_commands", "run_book"]
 
 _WAIT = "seconds to wait while another terminal changes the book (default 10)"
-
-
-def _seconds(text: str) -> float:
-    """``--wait``: a number of seconds from 0 to 3600."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 <= value <= 3600:  # false for nan as well
-        raise argparse.ArgumentTypeError(
-            f"must be a number of seconds from 0 to 3600, got {text!r}"
-        )
-    return value
 
 
 @contextlib.contextmanager
@@ -101,7 +90,7 @@ def add_book_commands(commands: Any) -> None:
         parser.add_argument(
             "--site", metavar="NAME", help="the site, where the address names none (default)"
         )
-        parser.add_argument("--wait", type=_seconds, default=10.0, metavar="SECONDS", help=_WAIT)
+        parser.add_argument("--wait", type=seconds, default=10.0, metavar="SECONDS", help=_WAIT)
         return parser
 
     init = command("init", "make a new book from a clinic file with [[chairs]]")
@@ -114,16 +103,18 @@ def add_book_commands(commands: Any) -> None:
     offer.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="the earliest start")
     offer.add_argument("--at", default="09:00", metavar="HH:MM", help="the time asked for (09:00)")
     offer.add_argument(
-        "--window", type=int, default=60, metavar="MINUTES", help="give or take (default 60)"
+        "--window", type=whole, default=60, metavar="MINUTES", help="give or take (default 60)"
     )
     offer.add_argument(
-        "--step", type=int, default=10, metavar="MINUTES", help="times tried in the window (10)"
+        "--step", type=whole, default=10, metavar="MINUTES", help="times tried in the window (10)"
     )
     offer.add_argument("--chair", metavar="ID", help="the chair asked for, where it is free")
     offer.add_argument(
-        "--dates", type=int, default=10, metavar="N", help="start dates searched (default 10)"
+        "--dates", type=whole, default=10, metavar="N", help="start dates searched (default 10)"
     )
-    offer.add_argument("--count", type=int, default=3, metavar="N", help="offers shown (default 3)")
+    offer.add_argument(
+        "--count", type=whole, default=3, metavar="N", help="offers shown (default 3)"
+    )
     offer.add_argument(
         "--follows",
         metavar="COURSE",
@@ -139,7 +130,7 @@ def add_book_commands(commands: Any) -> None:
         action="store_true",
         help="with --follows RESCUE: the boosters of the maintenance it superseded",
     )
-    offer.add_argument("--acute-sessions", type=int, metavar="N", help="tune the acute phase")
+    offer.add_argument("--acute-sessions", type=whole, metavar="N", help="tune the acute phase")
     offer.add_argument("--no-taper", action="store_true", help="without the taper")
     offer.add_argument("--no-continuation", action="store_true", help="without the continuation")
 
@@ -162,12 +153,12 @@ def add_book_commands(commands: Any) -> None:
 
     record = command("record", "record what happened to a session of a course")
     record.add_argument("course", metavar="COURSE", help="the course id")
-    record.add_argument("session", type=int, metavar="SESSION", help="the session's number")
+    record.add_argument("session", type=whole, metavar="SESSION", help="the session's number")
     add_record_arguments(record)
 
     void = command("void", "take back a record entered by mistake (it stays in the history)")
     void.add_argument("course", metavar="COURSE", help="the course id")
-    void.add_argument("session", type=int, metavar="SESSION", help="whose latest record")
+    void.add_argument("session", type=whole, metavar="SESSION", help="whose latest record")
     void.add_argument("--reason", required=True, metavar="TEXT", help="why (kept)")
 
     replan = command("replan", "plan again what a course owes, where chairs are free")
@@ -192,7 +183,7 @@ def add_book_commands(commands: Any) -> None:
     )
 
     undo = command("undo", "take back a closure or outage entered by mistake")
-    undo.add_argument("event", type=int, metavar="EVENT", help="its number (book events)")
+    undo.add_argument("event", type=whole, metavar="EVENT", help="its number (book events)")
     _add_from(undo, "put nothing back before this moment (default: now)")
     undo.add_argument(
         "--calendars", metavar="FOLDER", help="write each changed course's calendar file here"
@@ -210,7 +201,7 @@ def add_book_commands(commands: Any) -> None:
     )
     move.add_argument("--at", required=True, metavar="HH:MM", help="the new time")
     move.add_argument(
-        "--window", type=int, default=0, metavar="MINUTES", help="give or take (default 0)"
+        "--window", type=whole, default=0, metavar="MINUTES", help="give or take (default 0)"
     )
     move.add_argument("--chair", metavar="ID", help="the chair asked for, where it is free")
 
@@ -243,7 +234,7 @@ def add_book_commands(commands: Any) -> None:
     )
     usage.add_argument(
         "--slot",
-        type=int,
+        type=whole,
         choices=(30, 60),
         default=60,
         help="minutes per cell of the weekday-by-hour map (default 60)",
@@ -266,10 +257,10 @@ def add_book_commands(commands: Any) -> None:
         "--to", dest="window_end", required=True, metavar="HH:MM", help="the window closes"
     )
     room.add_argument(
-        "--step", type=int, default=10, metavar="MINUTES", help="times tried (default 10)"
+        "--step", type=whole, default=10, metavar="MINUTES", help="times tried (default 10)"
     )
     room.add_argument(
-        "--limit", type=int, default=50, metavar="N", help="stop counting at N (default 50)"
+        "--limit", type=whole, default=50, metavar="N", help="stop counting at N (default 50)"
     )
 
     backup = command(

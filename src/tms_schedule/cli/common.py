@@ -121,6 +121,61 @@ class Parser(argparse.ArgumentParser):
             (file or sys.stderr).write(message)
 
 
+# Numbers as a person types them: digits 0-9 only. Python's int() and float() also read
+# other scripts' digits ("٣٦"), "3_6", surrounding spaces and, for float, "nan" and "inf":
+# accepted, they meant nothing anyone typed on purpose ("--wait nan" waited for ever).
+_WHOLE = re.compile(r"-?[0-9]+\Z")
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?\Z")
+
+
+def whole(text: str) -> int:
+    """The type of an option that takes a whole number: digits 0-9, perhaps a leading minus.
+
+    The range is the library's to check (one rule, with the field's name).
+
+    Example:
+        >>> whole("36")
+        36
+        >>> whole("3_6")
+        Traceback (most recent call last):
+          ...
+        argparse.ArgumentTypeError: must be a whole number written with the digits 0-9, got '3_6'
+    """
+    if not _WHOLE.match(text):
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number written with the digits 0-9, got {text!r}"
+        )
+    return int(text)
+
+
+def decimal(text: str) -> float:
+    """The type of an option that takes a number that may have a fraction ("6", "6.5")."""
+    if not _DECIMAL.match(text):
+        raise argparse.ArgumentTypeError(
+            f"must be a number written with the digits 0-9 (like 6 or 6.5), got {text!r}"
+        )
+    return float(text)
+
+
+def seconds(text: str) -> float:
+    """``--wait``: how long to wait for another terminal, 0 to 3600 seconds.
+
+    Example:
+        >>> seconds("2.5")
+        2.5
+        >>> seconds("nan")
+        Traceback (most recent call last):
+          ...
+        argparse.ArgumentTypeError: must be a number of seconds from 0 to 3600, got 'nan'
+    """
+    value = float(text) if _DECIMAL.match(text) else -1.0
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds from 0 to 3600, got {text!r}"
+        )
+    return value
+
+
 def add_plan_arguments(plan: argparse.ArgumentParser) -> None:
     """The options that describe a plan (shared by ``plan`` and ``course new``)."""
     plan.add_argument("protocol", metavar="PROTOCOL", help="a protocol id (see 'protocols')")
@@ -149,7 +204,7 @@ def add_plan_arguments(plan: argparse.ArgumentParser) -> None:
     plan.add_argument("--clinic", metavar="clinic.toml", help="clinic settings file")
     plan.add_argument("--course-id", metavar="ID", help="opaque course id (never patient data)")
     plan.add_argument(
-        "--acute-sessions", type=int, metavar="N", help="tune the acute session count"
+        "--acute-sessions", type=whole, metavar="N", help="tune the acute session count"
     )
     plan.add_argument("--no-taper", action="store_true", help="drop the optional taper")
     plan.add_argument(
@@ -681,13 +736,13 @@ def recorded(course: Course, args: argparse.Namespace, now: dt.datetime) -> tupl
 def add_authorization_arguments(parser: argparse.ArgumentParser, payers: str) -> None:
     """The options that set or extend a course's insurance authorization (``payers``: where
     ``--payer``'s staged authorizations come from, in words)."""
-    parser.add_argument("--sessions", type=int, metavar="N", help="sessions approved")
+    parser.add_argument("--sessions", type=whole, metavar="N", help="sessions approved")
     parser.add_argument(
         "--from", dest="valid_from", metavar="YYYY-MM-DD", help="the first approved day"
     )
     parser.add_argument("--until", metavar="YYYY-MM-DD", help="the last approved day")
     parser.add_argument(
-        "--extend", type=int, metavar="N", help="add N approved sessions (with --until: later)"
+        "--extend", type=whole, metavar="N", help="add N approved sessions (with --until: later)"
     )
     parser.add_argument("--note", metavar="TEXT", help="a note on the extension")
     parser.add_argument("--payer", metavar="ID", help=f"a staged authorization: {payers}")

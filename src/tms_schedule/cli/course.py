@@ -48,6 +48,7 @@ from tms_schedule.cli.common import (
     authorization_said,
     authorized,
     calendar_options_from_args,
+    decimal,
     output_format,
     parse_closure,
     parse_date,
@@ -58,8 +59,10 @@ from tms_schedule.cli.common import (
     recorded,
     require_course_id,
     saved,
+    seconds,
     sessions_summary,
     stamp_from_args,
+    whole,
     write_output,
     write_schedule,
 )
@@ -102,19 +105,19 @@ def add_course_commands(commands: Any) -> None:
 
     record = actions.add_parser("record", help="record what happened to a session")
     record.add_argument("file", metavar="COURSE.json", help="the course file")
-    record.add_argument("session", type=int, metavar="SESSION", help="the session's number")
+    record.add_argument("session", type=whole, metavar="SESSION", help="the session's number")
     add_record_arguments(record)
-    record.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+    record.add_argument("--wait", type=seconds, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     void = actions.add_parser(
         "void", help="take back a record entered by mistake (it stays in the history)"
     )
     void.add_argument("file", metavar="COURSE.json", help="the course file")
     void.add_argument(
-        "session", type=int, metavar="SESSION", help="the session whose latest record is voided"
+        "session", type=whole, metavar="SESSION", help="the session whose latest record is voided"
     )
     void.add_argument("--reason", required=True, metavar="TEXT", help="why (kept in the history)")
-    void.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+    void.add_argument("--wait", type=seconds, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     replan = actions.add_parser("replan", help="plan again what the course owes")
     replan.add_argument("file", metavar="COURSE.json", help="the course file")
@@ -134,21 +137,21 @@ def add_course_commands(commands: Any) -> None:
     )
     replan.add_argument(
         "--min-gap-hours",
-        type=float,
+        type=decimal,
         default=6.0,
         metavar="H",
         help="double: the least time from a session's end to the day's second one (default 6)",
     )
     replan.add_argument(
         "--extra-per-week",
-        type=int,
+        type=whole,
         default=2,
         metavar="N",
         help="double: the most second sessions in a week (1 to 5, default 2)",
     )
     replan.add_argument(
         "--gap-limit-days",
-        type=int,
+        type=whole,
         default=14,
         metavar="DAYS",
         help="warn about a gap between sessions longer than this (default 14)",
@@ -158,7 +161,7 @@ def add_course_commands(commands: Any) -> None:
         action="store_true",
         help="refuse a re-plan that puts a session outside the insurance authorization",
     )
-    replan.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+    replan.add_argument("--wait", type=seconds, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     show = actions.add_parser("show", help="print the course now")
     show.add_argument("file", metavar="COURSE.json", help="the course file")
@@ -170,7 +173,7 @@ def add_course_commands(commands: Any) -> None:
     )
     show.add_argument(
         "--since",
-        type=int,
+        type=whole,
         metavar="REVISION",
         help="list the changes since this revision (default: the latest re-plan's)",
     )
@@ -189,7 +192,7 @@ def add_course_commands(commands: Any) -> None:
         " (Medicare's 20 sessions, then a decision)",
     )
     authorize.add_argument("--clinic", metavar="clinic.toml", help="its [[authorizations]]")
-    authorize.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+    authorize.add_argument("--wait", type=seconds, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     check = actions.add_parser("check", help="check the plan against the authorization")
     check.add_argument("file", metavar="COURSE.json", help="the course file")
@@ -198,7 +201,7 @@ def add_course_commands(commands: Any) -> None:
         "export", help="write the course's calendar file (or handout, CSV, JSON, FHIR)"
     )
     export.add_argument("file", metavar="COURSE.json", help="the course file")
-    export.add_argument("--revision", type=int, metavar="N", help="as of this revision")
+    export.add_argument("--revision", type=whole, metavar="N", help="as of this revision")
     export.add_argument("--clinic", metavar="clinic.toml", help="its [calendar] choices")
     add_calendar_arguments(export)
     export.add_argument(
@@ -230,7 +233,7 @@ def add_course_commands(commands: Any) -> None:
     close.add_argument(
         "--reason", default="Clinic closure", metavar="TEXT", help="shown where the day shows"
     )
-    close.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+    close.add_argument("--wait", type=seconds, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     push = actions.add_parser(
         "push", help="bring a CalDAV calendar up to date with a patient's courses"
@@ -259,27 +262,30 @@ def add_course_commands(commands: Any) -> None:
     )
     rate.add_argument("file", metavar="COURSE.json", help="the course file")
     rate.add_argument(
-        "score", type=int, nargs="?", metavar="SCORE", help="the score (within its scale's range)"
+        "score", type=whole, nargs="?", metavar="SCORE", help="the score (within its scale's range)"
     )
     rate.add_argument("--scale", metavar="NAME", help="default: the course's scale (PHQ-9)")
-    rate.add_argument("--session", type=int, metavar="N", help="the session it was rated at")
+    rate.add_argument("--session", type=whole, metavar="N", help="the session it was rated at")
     rate.add_argument("--on", metavar="YYYY-MM-DD", help="the day it was rated (default: today)")
     rate.add_argument("--note", metavar="TEXT", help="a note (never in calendar files)")
     rate.add_argument("--clinic", metavar="clinic.toml", help="its [[scales]]")
     rate.add_argument(
-        "--void", type=int, metavar="N", help="take back rating N instead (give --reason)"
+        "--void", type=whole, metavar="N", help="take back rating N instead (give --reason)"
     )
     rate.add_argument("--reason", metavar="TEXT", help="why rating N is taken back")
-    rate.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+    rate.add_argument("--wait", type=seconds, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     decide = actions.add_parser(
         "decide", help="apply a staged authorization's decision with the latest rating"
     )
     decide.add_argument("file", metavar="COURSE.json", help="the course file")
     decide.add_argument(
-        "--rating", type=int, metavar="N", help="the rating that supports it (default: the latest)"
+        "--rating",
+        type=whole,
+        metavar="N",
+        help="the rating that supports it (default: the latest)",
     )
-    decide.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+    decide.add_argument("--wait", type=seconds, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     end = actions.add_parser("end", help="end the course early, with the reason")
     end.add_argument("file", metavar="COURSE.json", help="the course file")
@@ -290,7 +296,7 @@ def add_course_commands(commands: Any) -> None:
         metavar="YYYY-MM-DD[THH:MM]",
         help="no session from then on (default: now)",
     )
-    end.add_argument("--wait", type=float, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
+    end.add_argument("--wait", type=seconds, default=10.0, metavar="SECONDS", help=_WAIT_HELP)
 
     follow = actions.add_parser(
         "follow", help="start a maintenance or rescue course after this one"

@@ -23,7 +23,7 @@ import sys
 from typing import Any
 
 from tms_schedule._files import shown_path
-from tms_schedule.cli.common import UsageError, actor
+from tms_schedule.cli.common import UsageError, actor, whole
 from tms_schedule.delivery.server import DEFAULT_HOST, DEFAULT_PORT, PREFIX
 from tms_schedule.errors import FeedError, TmsScheduleError
 
@@ -47,7 +47,7 @@ def add_desk_commands(commands: Any) -> None:
         help=f"the address to listen on (default {DEFAULT_HOST}: this computer only)",
     )
     desk.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0: any free one"
+        "--port", type=whole, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0: any free one"
     )
     desk.add_argument(
         "--allow-host",
@@ -63,7 +63,7 @@ def add_desk_commands(commands: Any) -> None:
     )
     desk.add_argument(
         "--idle-minutes",
-        type=int,
+        type=whole,
         default=15,
         metavar="MINUTES",
         help="sign out after this long without use (default 15)",

@@ -30,6 +30,8 @@ from tms_schedule.cli.common import (
     actor,
     add_calendar_arguments,
     calendar_options_from_args,
+    decimal,
+    whole,
 )
 from tms_schedule.delivery.feed import CANCELLED_CHOICES, DEFAULT_PAST_DAYS, FeedKey
 from tms_schedule.delivery.server import DEFAULT_HOST, DEFAULT_PORT, PREFIX
@@ -87,7 +89,7 @@ def add_feed_commands(commands: Any) -> None:
         " HTTPS reverse proxy in front)",
     )
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0: any free one"
+        "--port", type=whole, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0: any free one"
     )
     _add_feed_choices(serve)
     serve.add_argument("--clinic", metavar="clinic.toml", help="its [calendar] choices")
@@ -122,7 +124,7 @@ def _add_feed_choices(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("what each feed holds (feeds.toml may set one feed's)")
     group.add_argument(
         "--past-days",
-        type=int,
+        type=whole,
         default=DEFAULT_PAST_DAYS,
         metavar="DAYS",
         help=f"keep sessions that ended up to DAYS days ago (default {DEFAULT_PAST_DAYS})",
@@ -135,7 +137,7 @@ def _add_feed_choices(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--refresh-hours",
-        type=float,
+        type=decimal,
         default=12.0,
         metavar="HOURS",
         help="the refresh hint to calendar apps, 1 to 168 (default 12; most apps ignore it)",
