@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import logging
 import os
 import random
 import signal
@@ -29,6 +30,7 @@ from tms_schedule.errors import (
     BookError,
     BookingConflictError,
     ChangedMeanwhileError,
+    FeedError,
     StoreError,
 )
 
@@ -282,6 +284,43 @@ def test_an_overlap_written_past_every_guard_is_reported(tmp_path: Path) -> None
     ]
     assert found[0] in store.check()
     store.close()
+
+
+def test_a_circle_of_follows_in_the_rows_is_reported_and_leaves_other_feeds_served(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Feeds are grouped from the courses' rows: a row edited to follow itself (or round a
+    circle) left those courses in no feed, said nowhere, and ``book check`` found nothing."""
+    from tms_schedule.delivery.sources import BookSource
+
+    store = BookStore.create(tmp_path / "book.db", CLINIC)
+    for course_id, at in (("c-1", "09:00"), ("c-2", "11:00"), ("c-3", "13:00"), ("c-4", "15:00")):
+        add(store, course_id, at)
+    store.close()
+    db = sqlite3.connect(tmp_path / "book.db")
+    for course_id, follows in (("c-1", "c-1"), ("c-2", "c-3"), ("c-3", "c-2")):
+        db.execute("UPDATE courses SET follows = ? WHERE course_id = ?", (follows, course_id))
+    db.commit()
+    db.close()
+    with BookStore(tmp_path / "book.db") as store:
+        found = store.check()
+    for course_id in ("c-1", "c-2", "c-3"):
+        assert f"course {course_id}: its row's follows does not match its document" in found
+        assert f"course {course_id} follows itself, or a course that leads back to it" in " ".join(
+            found
+        )
+    source = BookSource(tmp_path / "book.db")
+    try:
+        with caplog.at_level(logging.WARNING, logger="tms_schedule.feeds"):
+            assert dict(source.versions()) == {"c-4": 1}
+            assert source.feed("c-4") is not None
+            source.versions()  # said once, not at every request
+        said = [r.getMessage() for r in caplog.records]
+        assert len(said) == 3 and all("left out of the feeds" in line for line in said), said
+        with pytest.raises(FeedError, match="course c-1 follows itself"):
+            source.check()  # a server refuses to start on it, as on a folder's bad file
+    finally:
+        source.close()
 
 
 # -- schemas ---------------------------------------------------------------------------------------

@@ -633,6 +633,12 @@ class BookStore:
                 f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE site = ?", (self.site,)
             ):
                 stored.setdefault(row[1], set()).add(tuple(row[:-1]))
+            follows = {
+                row[0]: row[1]
+                for row in self._db.run(
+                    "SELECT course_id, follows FROM courses WHERE site = ?", (self.site,)
+                )
+            }
         zone = book.clinic.zone
         for booked in book.courses:
             expected = {row[:-1] for row in _session_rows(self.site, booked, zone, 0)}
@@ -640,6 +646,12 @@ class BookStore:
                 problems.append(
                     f"course {booked.course_id}: its sessions' rows do not match its document"
                 )
+            if follows.get(booked.course_id) != booked.course.follows:
+                problems.append(
+                    f"course {booked.course_id}: its row's follows does not match its document"
+                )
+        # The feeds are grouped from the rows: a circle there leaves its courses in no feed.
+        problems += [_circle(c) for c in follows if _first_course(c, follows) is None]
         return problems
 
     # -- changing --------------------------------------------------------------------------------
@@ -810,9 +822,12 @@ class BookStore:
             found[str(feed_id)] = (version, cancelled, past_days)
         return found
 
-    def feed_groups(self) -> dict[str, list[str]]:
+    def feed_groups(self, problems: list[str] | None = None) -> dict[str, list[str]]:
         """Each patient's courses, by the id of the first one (the feed's id): each first
-        course with the courses that follow it, in the order they start. Read from rows."""
+        course with the courses that follow it, in the order they start. Read from rows.
+
+        A course whose row follows itself, or a circle of them, is in no feed: said in
+        ``problems`` (when given), one line a course, as :meth:`check` says it."""
         rows = self._db.run(
             "SELECT course_id, follows, plan_start FROM courses WHERE site = ?", (self.site,)
         )
@@ -820,15 +835,12 @@ class BookStore:
         starts = {row[0]: row[2] for row in rows}
         groups: dict[str, list[str]] = {}
         for course_id in follows:
-            root, seen = course_id, {course_id}
-            while follows[root] is not None and follows[root] in follows:
-                root = follows[root]
-                if root in seen:
-                    root = ""  # a circle: no feed (the problem is reported by check)
-                    break
-                seen.add(root)
-            if root:
-                groups.setdefault(root, []).append(course_id)
+            root = _first_course(course_id, follows)
+            if root is None:
+                if problems is not None:
+                    problems.append(f"{_circle(course_id)}; left out of the feeds")
+                continue
+            groups.setdefault(root, []).append(course_id)
         for group in groups.values():
             group.sort(key=lambda c: (follows[c] is not None, starts[c], c))
         return dict(sorted(groups.items()))
@@ -1870,6 +1882,25 @@ _COPIED = (
     ),
     ("secrets", "site, name, value, made", "name"),
 )
+
+
+def _first_course(course_id: str, follows: Mapping[str, str | None]) -> str | None:
+    """The first of the courses ``course_id`` follows (itself when it follows none held), or
+    ``None`` when following them leads round in a circle (a course following itself too)."""
+    root, seen = course_id, {course_id}
+    while (before := follows.get(root)) is not None and before in follows:
+        if before in seen:
+            return None
+        root = before
+        seen.add(root)
+    return root
+
+
+def _circle(course_id: str) -> str:
+    return (
+        f"course {course_id} follows itself, or a course that leads back to it (a course"
+        " follows one course before it, or none)"
+    )
 
 
 def _session_rows(site: str, booked: Booked, zone: Any, stamp: int) -> list[tuple[Any, ...]]:

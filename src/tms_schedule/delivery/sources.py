@@ -545,7 +545,7 @@ class BookSource:
             return
         problems: list[str] = []
         try:
-            groups = self._store.feed_groups()
+            groups = self._store.feed_groups(problems)
             choices = self._store.feed_versions()
         except TmsScheduleError as error:
             problems.append(str(error))
