@@ -232,13 +232,13 @@ class FolderSource:
         path = self.folder / FEEDS_FILE
         with self._lock:
             feed_id = self.feed_of(course_id)
-            revoked = lock_path(path).exists()  # before the lock below makes the file
             with locked(path, error=FeedError, busy="another terminal is revoking a feed"):
-                choices = _read_choices(path, self.folder, refuse=True, revoked=revoked)
+                choices = _read_choices(path, self.folder, refuse=True, holding=True)
                 current = choices.get(feed_id, _Choices())
                 version = max(current.version, self._floor.get(feed_id, 1)) + 1
                 choices[feed_id] = attrs.evolve(current, version=version)
                 write_file(path, _feeds_toml(choices).encode("utf-8"))
+                _mark_revoked(path)
             self._listing = None
             feed = self.feed(feed_id)
         assert feed is not None
@@ -345,26 +345,48 @@ def _check_defaults(defaults: dict[str, Any]) -> None:
     Feed("check", [Schedule("check", "check", "UTC", ())], **defaults)
 
 
+#: Written into ``feeds.toml``'s lock file by the first revocation that completes, after
+#: the file (from byte 1: Windows locks byte 0). A lock file alone proves nothing: a
+#: terminal makes it when it starts to wait, before it has revoked anything.
+_REVOKED_MARK = b"revoked\n"
+
+
+def _mark_revoked(path: Path) -> None:
+    """Note beside ``feeds.toml`` that a revocation was made (its lock is held)."""
+    lock = lock_path(path)
+    with open(lock, "r+b") as stream:
+        if _REVOKED_MARK not in stream.read():
+            stream.seek(1)
+            stream.write(_REVOKED_MARK)
+            stream.flush()
+            os.fsync(stream.fileno())
+
+
+def _was_revoked(path: Path) -> bool:
+    try:
+        return _REVOKED_MARK in lock_path(path).read_bytes()
+    except OSError:
+        return False
+
+
 def _read_choices(
-    path: Path, folder: Path, *, refuse: bool = False, revoked: bool | None = None
+    path: Path, folder: Path, *, refuse: bool = False, holding: bool = False
 ) -> dict[str, _Choices]:
     """Each feed's version and choices in ``feeds.toml``.
 
-    No file means no feed was ever revoked, unless its lock file is there (``revoked``
-    says whether it was, when the caller made the lock itself): a revocation made one, so
-    ``feeds.toml`` was removed since and every revoked address would come back. That, or
-    a file that cannot be read, raises :class:`ConfigError`.
+    No file means no feed was ever revoked, unless a revocation left its mark in the lock
+    file: then ``feeds.toml`` was removed since and every revoked address would come
+    back. That, or a file that cannot be read, raises :class:`ConfigError`. ``holding``:
+    the caller holds the lock (no revocation can be under way).
     """
     if _stat(path) is None:
-        if revoked is None:
-            if not lock_path(path).exists():
-                return {}
-            # The first revocation makes the lock before the file: let one under way end.
+        if not holding and lock_path(path).exists():
+            # A first revocation may be under way (its file comes before its mark): let it end.
             with locked(path, error=ConfigError, busy="a feed is being revoked"):
                 pass
             if _stat(path) is not None:
-                return _read_choices(path, folder, refuse=refuse, revoked=True)
-        elif not revoked:
+                return _read_choices(path, folder, refuse=refuse, holding=holding)
+        if not _was_revoked(path):
             return {}
         raise ConfigError(
             f"{shown_path(path)}: missing, though feed addresses were revoked in"
