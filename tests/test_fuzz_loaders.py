@@ -1,5 +1,5 @@
 """The loaders under fuzzed input: clinic TOML, protocol TOML, course files of every
-released format, schedule JSON.
+released format, schedule JSON, the book's database.
 
 Each document starts from a real one and is changed a few places at a time (a value
 replaced by any JSON or TOML value, a key dropped or added, a value moved elsewhere), and
@@ -20,16 +20,20 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import functools
 import json
 import math
+import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tms_schedule import ClinicCalendar, Plan
+from tms_schedule import ClinicCalendar, Course, Plan
 from tms_schedule._toml import parse_toml
+from tms_schedule.book.store import BookStore
 from tms_schedule.catalogue import Catalogue, protocols_from_table
 from tms_schedule.course.codec import (
     checksum,
@@ -375,3 +379,145 @@ def test_a_schedule_json_without_a_target_reads_back_without_one() -> None:
     assert schedule.target is None
     assert "target" not in json.loads(schedule.to_json())
     assert schedule_from_json(schedule.to_json()) == schedule
+
+
+# -- the book's database ------------------------------------------------------------------------
+
+BOOK_CLINIC = b"""timezone = "America/Denver"
+[holidays]
+country = "US-CO"
+[[chairs]]
+id = "c1"
+[[chairs]]
+id = "c2"
+"""
+BOOK_NOW = dt.datetime(2026, 11, 13, 18, tzinfo=dt.UTC)
+FIRST_DAY = dt.date(2026, 11, 16)
+
+
+@functools.cache
+def book_bytes() -> bytes:
+    """A small book as the store writes it: two courses (the second follows the first), a
+    closure, a revoked feed, a patient's details, a waiting entry and a user."""
+    from tms_schedule.book.office import PatientDetails, User, WaitingEntry
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "book.db"
+        with BookStore.create(path, BOOK_CLINIC) as store:
+            with store.change(whole=True, now=BOOK_NOW, actor="test") as change:
+                first = Course.start(
+                    Plan("standard-10hz", change.book.clinic, FIRST_DAY, "09:00", "c-1")
+                )
+                change.book = change.book.add(first)
+                change.book = change.book.add(
+                    Course.start(
+                        Plan("maintenance", change.book.clinic, "2027-01-04", "10:00", "c-2"),
+                        follows="c-1",
+                    )
+                )
+            with store.change(whole=True, events=True, now=BOOK_NOW, actor="test") as change:
+                change.book, _ = change.book.enter_closure(
+                    "2026-11-18", reason="Snow", now=BOOK_NOW
+                )
+            store.revoke_feed("c-1", now=BOOK_NOW, actor="test")
+            store.set_patient(
+                PatientDetails("c-1", "Ann Example", "555 0100"), now=BOOK_NOW, actor="t"
+            )
+            store.add_user(
+                User("ana", "front-desk", "$argon2id$x", BOOK_NOW.isoformat()),
+                now=BOOK_NOW,
+                actor="t",
+            )
+            store.add_waiting(
+                WaitingEntry(
+                    0, "Bo", None, "itbs", "2026-11-16", None, 0, "", BOOK_NOW.isoformat()
+                ),
+                now=BOOK_NOW,
+                actor="t",
+            )
+        return path.read_bytes()
+
+
+def use_book(path: Path) -> None:
+    """What the commands, the desk and the feed server read of a book; when the store finds
+    nothing wrong with it, every feed it lists is served."""
+    from tms_schedule.delivery.sources import BookSource
+
+    with BookStore(path) as store:
+        store.version()
+        store.settings()
+        store.courses()
+        store.sessions(FIRST_DAY, FIRST_DAY + dt.timedelta(days=60))
+        store.day_sheet(FIRST_DAY + dt.timedelta(days=1))
+        store.events()
+        store.audit()
+        store.waiting()
+        store.users()
+        store.patient("c-1")
+        store.feed_versions()
+        groups = store.feed_groups()
+        store.load()
+        sound = not store.check()
+    source = BookSource(path)
+    try:
+        versions = source.versions()
+        if sound:
+            assert set(versions) == set(groups)
+            for feed_id in groups:
+                assert source.feed(feed_id) is not None, feed_id
+    finally:
+        source.close()
+
+
+BOOK_TABLES = ("sites", "courses", "documents", "sessions", "events", "feeds", "patients", "users")
+sql_values = (
+    st.none()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.sampled_from(SPECIAL_TEXT)
+    | st.text(max_size=12)
+    | st.binary(max_size=12)
+    | st.sampled_from(["{}", "[]", '{"clinic": 1}', "c-1", "c-2", "c1", "scheduled", "attended"])
+)
+
+
+@settings(BUDGET, max_examples=60)
+@given(st.data())
+def test_a_book_with_fuzzed_rows_is_refused_or_read_and_served(data: st.DataObject) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "book.db"
+        path.write_bytes(book_bytes())
+        db = sqlite3.connect(path)
+        try:
+            for _ in range(data.draw(st.integers(1, 3))):
+                table = data.draw(st.sampled_from(BOOK_TABLES))
+                columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+                rowids = [row[0] for row in db.execute(f"SELECT rowid FROM {table}")]
+                if not rowids:
+                    continue
+                rowid = data.draw(st.sampled_from(rowids))
+                if data.draw(st.integers(0, 9)) == 0:
+                    db.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))
+                else:
+                    column = data.draw(st.sampled_from(columns))
+                    value = data.draw(sql_values)
+                    db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (value, rowid))
+            db.commit()
+        except (sqlite3.DatabaseError, UnicodeEncodeError):
+            return  # the database's own rules refused the edit (or SQLite holds no such text)
+        finally:
+            db.close()
+        library_errors_only(use_book, path)
+
+
+@settings(BUDGET, max_examples=60)
+@given(st.binary(min_size=1, max_size=64), st.integers(0, 10**6))
+def test_a_book_with_bytes_overwritten_is_refused_or_read_and_served(
+    noise: bytes, offset: int
+) -> None:
+    raw = book_bytes()
+    offset %= len(raw)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "book.db"
+        path.write_bytes(raw[:offset] + noise + raw[offset + len(noise) :])
+        library_errors_only(use_book, path)

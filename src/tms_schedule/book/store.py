@@ -54,9 +54,9 @@ import os
 import re
 import secrets
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import attrs
 
@@ -264,6 +264,36 @@ _FIRST = {"sqlite": 1, "postgresql": 4}
 # -- the store -----------------------------------------------------------------------------------
 
 
+#: What converting a damaged row raises in Python (an int where text was, text where a
+#: number was, a missing key in a JSON column...): said as the book's damage, one line.
+_DAMAGE = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _reads(
+    method: Callable[Concatenate[BookStore, _P], _R],
+) -> Callable[Concatenate[BookStore, _P], _R]:
+    """A reading method of the store whose rows may have been edited past the database's
+    rules: anything but the library's own error becomes one :class:`StoreError`."""
+
+    @functools.wraps(method)
+    def read(store: BookStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(store, *args, **kwargs)
+        except TmsScheduleError:
+            raise
+        except _DAMAGE as error:
+            raise StoreError(
+                f"{store.shown}: a row of the book is damaged ({type(error).__name__}: {error});"
+                " tms-schedule book check names what is wrong; restore a backup"
+            ) from None
+
+    return read
+
+
 class BookStore:
     """An open book (see the module). Use :meth:`create` for a new one.
 
@@ -376,6 +406,7 @@ class BookStore:
 
     # -- reading ---------------------------------------------------------------------------------
 
+    @_reads
     def version(self) -> int:
         """The site's version: raised by every change, whichever process makes it (a
         reader that saw this number has nothing new to read while it stays)."""
@@ -384,21 +415,27 @@ class BookStore:
             raise StoreError(f"{self.shown}: the site {self.site!r} is gone")
         return int(rows[0][0])
 
+    @_reads
     def settings(self) -> ClinicSettings:
         """The clinic settings the book was made from (its protocols, calendar choices)."""
         rows = self._db.run(
             "SELECT settings, settings_name FROM sites WHERE site = ?", (self.site,)
         )
-        data = bytes(rows[0][0])
+        blob, name = rows[0]
+        if not isinstance(blob, bytes | bytearray | memoryview) or not isinstance(name, str):
+            # (bytes() of a number makes that many bytes: a terabyte for a big one)
+            raise StoreError(f"{self.shown}: its clinic settings are damaged (not a file's bytes)")
+        data = bytes(blob)
         if self._settings_cache is not None and self._settings_cache[0] == data:
             return self._settings_cache[1]
         try:
-            settings = settings_from_bytes(data, str(rows[0][1]))
+            settings = settings_from_bytes(data, name)
         except TmsScheduleError as error:
             raise StoreError(f"{self.shown}: its clinic settings are damaged ({error})") from None
         self._settings_cache = (data, settings)
         return settings
 
+    @_reads
     def load(self) -> Book:
         """The whole book: every course it holds (for an export or a check: a day's work
         uses :meth:`window` and :meth:`change`, which read what they touch)."""
@@ -408,12 +445,14 @@ class BookStore:
             held = self._held(ids, base.clinic)
             return self._book(base, [booked for booked, _ in held.values()], self._events())
 
+    @_reads
     def state(self) -> Book:
         """The book without its courses: the clinic's calendar, chairs, staff limits and
         outages as they are now."""
         with self._reading():
             return self._state()
 
+    @_reads
     def window(
         self,
         *,
@@ -431,6 +470,7 @@ class BookStore:
             others = self._holds(floor, set(held), self._state_version, until)
             return self._book(base, [b for b, _ in held.values()], (), others)
 
+    @_reads
     def first_day(self, course_id: str) -> dt.date:
         """The local date of a course's first session."""
         rows = self._db.run(
@@ -441,6 +481,7 @@ class BookStore:
             self._known([course_id])
         return dt.date.fromisoformat(rows[0][0])
 
+    @_reads
     def day_sheet(self, day: dt.date) -> DaySheet:
         """The day sheet of ``day`` (see :meth:`Book.day_sheet
         <tms_schedule.book.Book.day_sheet>`), from the rows of that day's sessions: no
@@ -457,6 +498,7 @@ class BookStore:
             seated=seated,
         )
 
+    @_reads
     def usage(self, first: dt.date, last: dt.date, *, slot: int = 60) -> Usage:
         """Chair time from ``first`` to ``last`` (see :meth:`Book.usage
         <tms_schedule.book.Book.usage>`), from the rows of those days' sessions."""
@@ -500,12 +542,14 @@ class BookStore:
             for row in self._session_rows(first, last, zone)
         ]
 
+    @_reads
     def course(self, course_id: str) -> Course:
         """One course, read alone."""
         with self._reading():
             base = self._state()
             return self._held([course_id], base.clinic)[course_id][0].course
 
+    @_reads
     def courses(self) -> tuple[CourseLine, ...]:
         """Every course as ``book list`` shows it, in the order they were booked."""
         with self._reading():
@@ -535,6 +579,7 @@ class BookStore:
             for row in rows
         )
 
+    @_reads
     def followers(self, course_id: str) -> tuple[str, ...]:
         """The courses that follow course ``course_id``, in the order they were booked."""
         rows = self._db.run(
@@ -543,6 +588,7 @@ class BookStore:
         )
         return tuple(row[0] for row in rows)
 
+    @_reads
     def sessions(
         self, first: dt.date, last: dt.date | None = None, *, course_id: str | None = None
     ) -> tuple[SessionRow, ...]:
@@ -591,11 +637,13 @@ class BookStore:
                 stamp=int(row[16]),
             )
 
+    @_reads
     def events(self) -> tuple[BookEvent, ...]:
         """The clinic-wide closures and outages entered, in order."""
         with self._reading():
             return self._events()
 
+    @_reads
     def overlaps(self, first: dt.date | None = None, last: dt.date | None = None) -> list[str]:
         """Two sessions of different courses on one chair at once, as the rows hold them
         (from ``first`` to ``last`` when given): what no change of the book makes, but a
@@ -621,6 +669,7 @@ class BookStore:
             for a, n, b, m, chair, day in rows
         ]
 
+    @_reads
     def check(self) -> list[str]:
         """Every broken rule of the whole book, in words (empty for a sound one): what
         :meth:`Book.check <tms_schedule.book.Book.check>` finds, overlaps in the rows, and
@@ -716,6 +765,7 @@ class BookStore:
             self._db.rollback()
             raise
 
+    @_reads
     def _window_of(
         self,
         courses: Sequence[str],
@@ -781,6 +831,7 @@ class BookStore:
             self._db.rollback()
             raise
 
+    @_reads
     def offer(self, key: str, book: Book | None = None) -> Offer:
         """An offer kept by :meth:`save_offers`, for the clinic's calendar (``book``'s)."""
         rows = self._db.run(
@@ -799,6 +850,7 @@ class BookStore:
 
     # -- feeds -----------------------------------------------------------------------------------
 
+    @_reads
     def feed_versions(self) -> dict[str, tuple[int, str | None, int | None]]:
         """Each feed's version and own choices (``cancelled``, ``past_days``) the book keeps;
         a feed not listed is at version 1 with the server's defaults."""
@@ -822,6 +874,7 @@ class BookStore:
             found[str(feed_id)] = (version, cancelled, past_days)
         return found
 
+    @_reads
     def feed_groups(self, problems: list[str] | None = None) -> dict[str, list[str]]:
         """Each patient's courses, by the id of the first one (the feed's id): each first
         course with the courses that follow it, in the order they start. Read from rows.
@@ -862,6 +915,7 @@ class BookStore:
 
     # -- the front desk's --------------------------------------------------------------------------
 
+    @_reads
     def patient(self, course_id: str) -> PatientDetails | None:
         """Who course ``course_id`` is for, if the desk said."""
         rows = self._db.run(
@@ -883,6 +937,7 @@ class BookStore:
                 (self.site, details.course_id, details.label, details.phone, details.email),
             )
 
+    @_reads
     def find_patients(self, text: str, *, limit: int = 20) -> tuple[PatientDetails, ...]:
         """The courses whose patient label or course id contains ``text`` (any case)."""
         pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -896,6 +951,7 @@ class BookStore:
         )
         return tuple(PatientDetails(row[0], row[1] or row[0], row[2], row[3]) for row in rows)
 
+    @_reads
     def users(self) -> tuple[User, ...]:
         """The front desk's users, by name."""
         rows = self._db.run(
@@ -904,6 +960,7 @@ class BookStore:
         )
         return tuple(User(*row) for row in rows)
 
+    @_reads
     def user(self, name: str) -> User | None:
         """The user ``name``, if there is one."""
         rows = self._db.run(
@@ -952,6 +1009,7 @@ class BookStore:
             self._user_exists(name)
             self._db.run("DELETE FROM users WHERE site = ? AND name = ?", (self.site, name))
 
+    @_reads
     def audit(
         self, *, course_id: str | None = None, since: int = 0, limit: int = 100
     ) -> tuple[AuditEntry, ...]:
@@ -968,6 +1026,7 @@ class BookStore:
         rows = self._db.run(sql + " ORDER BY number DESC LIMIT ?", [*params, int(limit)])
         return tuple(AuditEntry(*row) for row in rows)
 
+    @_reads
     def waiting(self, state: str | None = None) -> tuple[WaitingEntry, ...]:
         """The waiting list (only those in ``state``, when given), oldest first."""
         sql = (
@@ -1041,6 +1100,7 @@ class BookStore:
             )
         return {table: count for table, (count, _) in mine.items()}
 
+    @_reads
     def digest(self) -> dict[str, tuple[int, str]]:
         """Each table's row count and a SHA-256 over its rows (the site's, in a canonical
         order and form, the site's name left out): equal digests, equal books, whichever
@@ -1166,6 +1226,7 @@ class BookStore:
     def _begin_write(self) -> None:
         self._db.begin(write=True)
 
+    @_reads
     def _bump(self) -> int:
         """Raise the site's version: the first write of a change, which makes the site's
         other writers wait for this one (PostgreSQL: the row's lock)."""
