@@ -451,6 +451,55 @@ def test_the_command_line_says_each_damage_in_one_line(tmp_path: Path) -> None:
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE sessions SET starts = 1129467269861280 WHERE number = 3",  # OSError (overflow)
+        "UPDATE sessions SET number = 'x' WHERE number = 3",  # ValueError
+        "UPDATE sites SET settings = 32851467635",  # bytes(n): a 32 GB allocation
+        "UPDATE sessions SET phase = CAST(x'ff' AS TEXT) WHERE number = 3",  # not UTF-8
+    ],
+)
+def test_a_row_edited_past_the_database_s_rules_is_the_store_s_error(
+    tmp_path: Path, edit: str
+) -> None:
+    """Found by fuzzing the book's rows: each of these came out of the store as a Python
+    error (and a number in the settings column allocated that many bytes)."""
+
+    path = tmp_path / "book.db"
+    with BookStore.create(path, CLINIC) as store:
+        add(store, "c-1")
+    db = sqlite3.connect(path)
+    db.execute(edit)
+    db.commit()
+    db.close()
+
+    def use() -> None:
+        with BookStore(path) as store:
+            store.settings()
+            store.courses()
+            store.sessions(dt.date(2026, 11, 16), dt.date(2026, 12, 31))
+            store.day_sheet(dt.date(2026, 11, 18))
+            store.load()
+
+    with pytest.raises(StoreError, match=r"book\.db: "):
+        use()
+    for command in (
+        ["day", str(path), "2026-11-18"],
+        ["check", str(path)],
+        ["export", str(path), "c-1", "-o", str(tmp_path / "c-1.json")],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "tms_schedule", "book", *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        said = done.stderr
+        assert done.returncode in (0, 1, 2) and "Traceback" not in said, said
+        assert done.returncode != 2 or said.count("\n") == 1, said
+
+
 def test_a_bad_feeds_row_is_named(tmp_path: Path) -> None:
     path = tmp_path / "book.db"
     BookStore.create(path, CLINIC).close()

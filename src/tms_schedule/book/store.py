@@ -2055,7 +2055,13 @@ def _milestones(text: str) -> tuple[str, ...]:
     return () if text == "[]" else tuple(json.loads(text))
 
 
+#: The minutes since 1970 of 1900-01-01 and 2400-01-01 (UTC): every date the library takes.
+_MINUTES = range(-36_816_480, 226_157_760)
+
+
 def _local(moment: int, zone: dt.tzinfo) -> dt.datetime:
+    if moment not in _MINUTES:  # (a row edited by hand: the system's clock functions overflow)
+        raise ValueError(f"a moment {moment} minutes from 1970 is outside 1900 to 2399")
     return dt.datetime.fromtimestamp(moment * 60, tz=zone)
 
 

@@ -165,6 +165,11 @@ class SqliteEngine:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as error:
             raise self.failed(error) from None
+        except UnicodeDecodeError:  # sqlite3 decodes each text as it fetches it
+            raise StoreError(
+                f"{self.shown}: is damaged (it holds text that is not UTF-8); restore it from a"
+                " backup (tms-schedule book backup makes them)"
+            ) from None
 
     def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for each of ``rows``."""
