@@ -37,7 +37,7 @@ from typing import Any
 
 import attrs
 
-from tms_schedule._validate import parse_json
+from tms_schedule._validate import is_whole, parse_json
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.course.authorization import (
     OUTCOMES,
@@ -376,7 +376,7 @@ def course_from_json(
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CourseFileError(f"format: not a course file (expected format {FORMAT!r})")
     version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
+    if not is_whole(version):
         raise CourseFileError(f"version: must be a whole number, got {version!r}")
     if version > VERSION:
         raise CourseFileError(

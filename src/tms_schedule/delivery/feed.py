@@ -71,6 +71,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from tms_schedule._files import read_file
+from tms_schedule._validate import int_in_range, is_whole
 from tms_schedule.errors import FeedError, FeedTooLargeError, TmsScheduleError
 from tms_schedule.export.ics import schedules_to_ics
 from tms_schedule.export.options import CalendarOptions
@@ -238,8 +239,7 @@ def _check_feed_id(value: Any) -> None:
 
 
 def _check_version(value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**9:
-        raise FeedError(f"version: must be a whole number from 1, got {value!r}")
+    int_in_range(value, "version", 1, 10**9, FeedError)
 
 
 def _feed_id(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -275,8 +275,7 @@ def _schedule(course: Any) -> Schedule:
 
 
 def _past_days(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3660:
-        raise FeedError(f"past_days: must be a whole number from 0 to 3660, got {value!r}")
+    int_in_range(value, "past_days", 0, 3660, FeedError)
 
 
 def _cancelled(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -292,9 +291,7 @@ def _refresh(instance: object, attribute: attrs.Attribute[Any], value: Any) -> N
 
 
 def _max_bytes(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, int) or value < 10_000
-    ):
+    if value is not None and (not is_whole(value) or value < 10_000):
         raise FeedError(
             f"max_bytes: must be a number of bytes from 10000, or None for no limit, got {value!r}"
         )
@@ -542,7 +539,7 @@ class FeedCache:
     """
 
     def __init__(self, size: int = 1024) -> None:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        if not is_whole(size) or size < 1:
             raise FeedError(f"size: must be a whole number from 1, got {size!r}")
         self.size = size
         self.hits = 0

@@ -63,6 +63,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
+from tms_schedule._validate import is_whole
 from tms_schedule.errors import FhirExportError
 from tms_schedule.export.uid import course_uid, session_uid
 from tms_schedule.schedule import Schedule, Session
@@ -257,7 +258,7 @@ def session_to_fhir(
         raise FhirExportError(f"source: must be a Course or a Schedule, got {source!r}")
     if original is None and not isinstance(source, Schedule):
         original = _first_plan(source)
-    if isinstance(session, bool) or not isinstance(session, int):
+    if not is_whole(session):
         raise FhirExportError(f"session: must be a session number, got {session!r}")
     found = [s for s in schedule.sessions if s.number == session]
     if not found:

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from tms_schedule._dates import long_day, short_moment
-from tms_schedule._validate import check_text
+from tms_schedule._validate import check_text, is_whole
 from tms_schedule.errors import InvitationError
 from tms_schedule.export.ics import schedule_to_ics
 from tms_schedule.export.options import CalendarOptions, is_email
@@ -209,7 +209,7 @@ def _session(source: Any, number: Any) -> tuple[Schedule, Session]:
     schedule = source if isinstance(source, Schedule) else getattr(source, "schedule", None)
     if not isinstance(schedule, Schedule):
         raise InvitationError(f"source: must be a Course or a Schedule, got {source!r}")
-    if isinstance(number, bool) or not isinstance(number, int):
+    if not is_whole(number):
         raise InvitationError(f"session: must be a session number, got {number!r}")
     for candidate in schedule.sessions:
         if candidate.number == number:

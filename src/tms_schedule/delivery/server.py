@@ -54,6 +54,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
+from tms_schedule._validate import int_in_range
 from tms_schedule.delivery.feed import FeedCache, FeedKey, FeedResponse, TokenIndex
 from tms_schedule.delivery.sources import FeedSource
 from tms_schedule.errors import FeedError, TmsScheduleError
@@ -293,14 +294,12 @@ def make_server(
             "serve: the feed server needs waitress: install tms_schedule with the 'serve'"
             " extra (pip install '.[serve]' in a checkout)"
         ) from None
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise FeedError(f"port: must be from 0 to 65535, got {port!r}")
+    int_in_range(port, "port", 0, 65535, FeedError)
     for name, value, high in (
         ("connection_limit", connection_limit, 10_000),
         ("channel_timeout", channel_timeout, 3600),
     ):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-            raise FeedError(f"{name}: must be a whole number from 1 to {high}, got {value!r}")
+        int_in_range(value, name, 1, high, FeedError)
     _check_host(host, port)
     try:
         server = waitress.server.create_server(
