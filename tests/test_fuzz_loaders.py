@@ -420,6 +420,7 @@ def book_bytes() -> bytes:
                     "2026-11-18", reason="Snow", now=BOOK_NOW
                 )
             store.revoke_feed("c-1", now=BOOK_NOW, actor="test")
+            store.secret("desk cookies", now=BOOK_NOW)
             store.set_patient(
                 PatientDetails("c-1", "Ann Example", "555 0100"), now=BOOK_NOW, actor="t"
             )
@@ -455,6 +456,7 @@ def use_book(path: Path) -> None:
         store.users()
         store.patient("c-1")
         store.feed_versions()
+        store.secret("desk cookies", now=BOOK_NOW)
         groups = store.feed_groups()
         store.load()
         sound = not store.check()
@@ -469,7 +471,17 @@ def use_book(path: Path) -> None:
         source.close()
 
 
-BOOK_TABLES = ("sites", "courses", "documents", "sessions", "events", "feeds", "patients", "users")
+BOOK_TABLES = (
+    "sites",
+    "courses",
+    "documents",
+    "sessions",
+    "events",
+    "feeds",
+    "patients",
+    "users",
+    "secrets",
+)
 sql_values = (
     st.none()
     | st.integers(-(2**63), 2**63 - 1)

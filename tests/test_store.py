@@ -457,6 +457,7 @@ def test_the_command_line_says_each_damage_in_one_line(tmp_path: Path) -> None:
         "UPDATE sessions SET starts = 1129467269861280 WHERE number = 3",  # OSError (overflow)
         "UPDATE sessions SET number = 'x' WHERE number = 3",  # ValueError
         "UPDATE sites SET settings = 32851467635",  # bytes(n): a 32 GB allocation
+        "INSERT INTO secrets VALUES ('default', 'desk cookies', 32851467635, '2026-11-13')",
         "UPDATE sessions SET phase = CAST(x'ff' AS TEXT) WHERE number = 3",  # not UTF-8
     ],
 )
@@ -477,6 +478,7 @@ def test_a_row_edited_past_the_database_s_rules_is_the_store_s_error(
     def use() -> None:
         with BookStore(path) as store:
             store.settings()
+            store.secret("desk cookies", now=NOW)
             store.courses()
             store.sessions(dt.date(2026, 11, 16), dt.date(2026, 12, 31))
             store.day_sheet(dt.date(2026, 11, 18))

@@ -1120,6 +1120,7 @@ class BookStore:
 
     # -- keys --------------------------------------------------------------------------------------
 
+    @_reads
     def secret(self, name: str, *, now: dt.datetime) -> bytes:
         """The site's key called ``name``: 32 random bytes, made the first time the name
         is asked for (``now`` says when) and the same ever after, for every process on the
@@ -1156,7 +1157,11 @@ class BookStore:
             except BaseException:
                 self._db.rollback()
                 raise
-        return bytes(rows[0][0])
+        key = rows[0][0]
+        if not isinstance(key, bytes | bytearray | memoryview) or len(key) < 16:
+            # (bytes() of a number edited in would make that many bytes)
+            raise StoreError(f"{self.shown}: the site's key {name!r} is damaged (not 16+ bytes)")
+        return bytes(key)
 
     # -- inside: reading ------------------------------------------------------------------------
 
