@@ -74,10 +74,12 @@ def book_course(c: Any, course_id: str = "c-1", at: str = "09:00", **form: str) 
     assert taken.status_code == 303, taken.get_data(as_text=True)
 
 
-def snapshot(book: DeskBook) -> tuple[Any, ...]:
-    """Everything the book file holds, to show that nothing was written."""
+def snapshot(book: DeskBook, *, offers: bool = True) -> tuple[Any, ...]:
+    """Everything the book file holds, to show that nothing was written (without the
+    offers kept for taking, when ``offers`` is false: a search writes them)."""
     with sqlite3.connect(book.location) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        tables = [t for t in tables if offers or t != "offers"]
         return tuple(
             (t, tuple(db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall())) for t in tables
         )
@@ -623,7 +625,7 @@ def test_the_waiting_list_and_the_clinic_at_a_glance(desk: Any) -> None:
     )
     assert added.status_code == 303
     page = " ".join(get(c, "/waiting").get_data(as_text=True).split())
-    assert "Waiting Wendy" in page and "from Tue 1 Dec 2026 at 10:00" in page
+    assert "Waiting Wendy" in page and "from Tue 1 Dec 2026 at 10:00, give or take 60" in page
     glance = get(c, "/glance").get_data(as_text=True)
     assert "1 patient(s) waiting" in glance and "open chair hours booked" in glance
     assert "Share of open chair time booked, by weekday and time of day" in glance
@@ -639,6 +641,96 @@ def test_the_waiting_list_and_the_clinic_at_a_glance(desk: Any) -> None:
     assert "Nobody is waiting" in get(c, "/waiting").get_data(as_text=True)
 
 
+def test_a_waiting_patient_is_offered_a_place_when_one_frees_up_and_booked_from_the_list(
+    desk: Any,
+) -> None:
+    app, book, _ = desk
+    c = client(app)
+    for number, chair in enumerate(("c1", "c2", "c3"), start=1):
+        book_course(c, f"c-{number}", at="09:00", chair=chair, window="0")
+    wanted = {"protocol": "standard-10hz", "earliest": "2026-12-07", "at": "09:00"}
+    form = {"label": "Waiting Wendy", "phone": "555 0100", "window": "0", **wanted}
+    assert post(c, "/waiting", form).status_code == 303
+    page = " ".join(get(c, "/waiting").get_data(as_text=True).split())
+    assert "no place within 0 minutes of that time yet" in page and "Book a place" not in page
+
+    # Course c-2 ends from 7 December: its chair at 09:00 is free, and the desk says whose.
+    ended = post(c, "/courses/c-2/end", {"reason": "Moved away", "from": "2026-12-07"})
+    assert ended.status_code == 303
+    told = " ".join(get(c, "/courses/c-2").get_data(as_text=True).split())
+    assert "A place is free for: Waiting Wendy (Mon 7 Dec 2026 at 09:00)" in told
+    page = " ".join(get(c, "/waiting").get_data(as_text=True).split())
+    assert "Mon 7 Dec 2026 at 09:00</strong>, 36 sessions on Chair 2" in page
+    entry = re.search(r"/waiting/(\d+)/offered", page)
+    assert entry
+    assert post(c, f"/waiting/{entry[1]}/offered", {}).status_code == 303
+    assert '<span class="tag">offered</span>' in get(c, "/waiting").get_data(as_text=True)
+
+    # "Book a place": the offers for that place, the patient's details filled in.
+    search = dict(
+        re.findall(
+            r'name="(\w+)" value="([^"]*)"', page.split("Book a place")[0].rsplit("<form", 1)[1]
+        )
+    )
+    assert search["waiting"] == entry[1] and search["label"] == "Waiting Wendy"
+    offers = post(c, "/offers", {k: v for k, v in search.items() if k != "csrf"})
+    text = offers.get_data(as_text=True)
+    key = re.search(r"/offers/([A-Za-z0-9]+)/take", text)
+    assert key and 'value="Waiting Wendy"' in text and 'name="waiting" value="' in text
+    carried = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', text))
+    taken = post(
+        c,
+        f"/offers/{key[1]}/take",
+        {
+            **{k: v for k, v in carried.items() if k != "csrf"},
+            "course_id": "c-4",
+            "label": "Waiting Wendy",
+            "phone": "555 0100",
+        },
+    )
+    assert taken.status_code == 303, taken.get_data(as_text=True)
+    assert book.course("c-4").schedule.first.start.hour == 9
+    assert "Nobody is waiting" in get(c, "/waiting").get_data(as_text=True)
+    history = [e.detail for e in book.history("c-4")]
+    assert any("booked" in (d or "") for d in history)
+
+
+def test_a_maintenance_course_follows_its_acute_course_and_never_overlaps_it(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    book_course(c, "c-1", protocol="itbs")
+    last = book.course("c-1").schedule.last.start.date()
+    inside = {"protocol": "maintenance", "at": "09:00", "window": "60", "follows": "c-1"}
+    refused = post(c, "/offers", {**inside, "earliest": "2026-12-07"})
+    said = " ".join(refused.get_data(as_text=True).split())
+    assert refused.status_code == 422 and "earliest: course c-1 runs until" in said
+    after = {**inside, "earliest": (last + dt.timedelta(days=1)).isoformat()}
+    page = post(c, "/offers", after).get_data(as_text=True)
+    key = re.search(r"/offers/([A-Za-z0-9]+)/take", page)
+    assert key and 'name="follows" value="c-1"' in page
+    taken = post(c, f"/offers/{key[1]}/take", {**after, "course_id": "c-2", "label": LABEL})
+    assert taken.status_code == 303, taken.get_data(as_text=True)
+    assert book.course("c-2").follows == "c-1"
+    assert book.course("c-2").schedule.first.start.date() > last
+    assert "c-2" in get(c, "/courses/c-1").get_data(as_text=True)  # the courses that follow
+
+
+def test_a_booking_for_someone_not_waiting_is_refused_with_nothing_written(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    form = {"protocol": "itbs", "earliest": "2026-11-30", "at": "10:00", "window": "30"}
+    page = post(c, "/offers", form).get_data(as_text=True)
+    key = re.search(r"/offers/([A-Za-z0-9]+)/take", page)
+    assert key
+    before = snapshot(book)
+    refused = post(
+        c, f"/offers/{key[1]}/take", {**form, "course_id": "c-1", "label": "X", "waiting": "7"}
+    )
+    assert refused.status_code == 422
+    assert "Waiting list entry: no patient 7 is waiting" in refused.get_data(as_text=True)
+    assert snapshot(book) == before
+
+
 def test_two_terminals_booking_the_last_free_slot_one_gets_it(desk: Any) -> None:
     app, book, _ = desk
     first, second = client(app, "ana"), client(app, "cleo")
@@ -647,13 +739,18 @@ def test_two_terminals_booking_the_last_free_slot_one_gets_it(desk: Any) -> None
     pages = [post(c, "/offers", form).get_data(as_text=True) for c in (first, second)]
     keys = [re.search(r"/offers/([A-Za-z0-9]+)/take", p)[1] for p in pages]  # type: ignore[index]
     assert keys[0] == keys[1]  # the same offer, shown on both terminals
-    won = post(first, f"/offers/{keys[0]}/take", {"course_id": "c-1", "label": "First"})
+    won = post(first, f"/offers/{keys[0]}/take", {**form, "course_id": "c-1", "label": "First"})
     assert won.status_code == 303
-    before = snapshot(book)
-    lost = post(second, f"/offers/{keys[1]}/take", {"course_id": "c-2", "label": "Second"})
+    before = snapshot(book, offers=False)
+    lost = post(second, f"/offers/{keys[1]}/take", {**form, "course_id": "c-2", "label": "2nd"})
     assert lost.status_code == 409
-    assert "the book changed since it was made" in lost.get_data(as_text=True)
-    assert snapshot(book) == before
+    said = " ".join(lost.get_data(as_text=True).split())
+    assert "Not booked: that time was taken meanwhile." in said
+    assert "the book changed since it was made" in said
+    # What the book offers now, for the second terminal to pick from.
+    assert "The offers below are what the book has now." in said
+    assert re.search(r"/offers/([A-Za-z0-9]+)/take", said)[1] != keys[0]  # type: ignore[index]
+    assert snapshot(book, offers=False) == before
     assert [d.course_id for d in book.find("c-")] == ["c-1"]
 
 

@@ -45,7 +45,7 @@ from tms_schedule.desk.forms import (
     text_field,
     time_field,
 )
-from tms_schedule.desk.port import ROLES
+from tms_schedule.desk.port import ROLES, DeskBook
 from tms_schedule.desk.web import desk, render, require
 from tms_schedule.errors import (
     BookingConflictError,
@@ -102,6 +102,7 @@ def register(app: Flask) -> None:
         ("/glance", "glance", glance, ["GET"]),
         ("/waiting", "waiting", waiting, ["GET", "POST"]),
         ("/waiting/<int:entry>/remove", "waiting_remove", waiting_remove, ["POST"]),
+        ("/waiting/<int:entry>/offered", "waiting_offered", waiting_offered, ["POST"]),
         ("/users", "users", users, ["GET", "POST"]),
         ("/users/<name>/remove", "user_remove", user_remove, ["POST"]),
         ("/users/<name>/password", "user_password", user_password, ["POST"]),
@@ -306,6 +307,8 @@ def record(course_id: str, number: int) -> Reply:
     except (FieldError, TmsScheduleError) as error:
         return _again(_problem(error), 422)
     flash(f"Session {number} of {course_id}: {said}.")
+    if kind == "cancelled":
+        _places_freed()
     return redirect(_back(), 303)
 
 
@@ -466,13 +469,8 @@ def end(course_id: str) -> Reply:
             change.detail = "course ended early"
     except (FieldError, TmsScheduleError) as error:
         return _course_response(course_id, error=_problem(error), status=422)
-    waiting = len(desk().book.waiting())
-    freed = (
-        f" {waiting} patient(s) on the waiting list: their places are shown there."
-        if waiting
-        else ""
-    )
-    flash(f"Course {course_id} ended: its sessions to come are cancelled.{freed}")
+    flash(f"Course {course_id} ended: its sessions to come are cancelled.")
+    _places_freed()
     return redirect(url_for("course", course_id=course_id), 303)
 
 
@@ -751,7 +749,17 @@ def offers() -> Reply:
 
 #: The fields of the search for offers, which each offer's form carries along (so a refused
 #: booking shows the same offers again with what was wrong).
-_SEARCH = ("protocol", "acute", "no_taper", "earliest", "at", "window", "chair", "follows")
+_SEARCH = (
+    "protocol",
+    "acute",
+    "no_taper",
+    "earliest",
+    "at",
+    "window",
+    "chair",
+    "follows",
+    "waiting",
+)
 
 
 def _find_offers() -> tuple[Any, ...]:
@@ -790,9 +798,9 @@ def _find_offers() -> tuple[Any, ...]:
             raise FieldError(
                 "follows", "Follows course", f"no course {follows!r} in the book"
             ) from None
-    shown = book.window(courses=[follows] if follows else [], since=earliest)
+    shown = book.window(courses=_patient(book, follows), since=earliest)
     found = shown.offers(
-        protocol, earliest, at, window=window, chair=chair, count=3, follows=follows
+        protocol, earliest, at, window=window, chair=chair, count=3, follows=follows, now=_now()
     )
     book.save_offers(found, now=_now())
     return found
@@ -813,27 +821,69 @@ def take(key: str) -> Reply:
             )
         found = _details_from_form(course_id)
         follows = request.form.get("follows", "").strip() or None
+        waiting = _waiting_entry(book)
         uid_key = key_id(book.settings().calendar_options.uid_key)
         offer = book.offer(key)
         with book.change(
-            courses=[follows] if follows else [],
+            courses=_patient(book, follows),
             since=offer.start,
             now=_now(),
             actor=_who(),
             action="take",
         ) as change:
-            change.book = change.book.take(offer, course_id, uid_key_id=uid_key, follows=follows)
+            change.book = change.book.take(
+                offer, course_id, uid_key_id=uid_key, follows=follows, now=_now()
+            )
             change.detail = f"booked {offer.describe(change.book.chair_names())}"
         book.set_details(found, now=_now(), actor=_who())
+        if waiting is not None:
+            book.set_waiting(waiting.number, "booked", now=_now(), actor=_who())
     except (FieldError, TmsScheduleError) as error:
-        status = 409 if "changed since" in str(error) else 422
+        taken = "changed since" in str(error)
+        # The offers again beside what was wrong: the same ones, or after a time was taken
+        # meanwhile (another terminal booked it), what the book offers now.
         again = None
-        if status == 422:  # the same offers again, beside what was wrong
-            with contextlib.suppress(FieldError, TmsScheduleError):
-                again = _find_offers()
-        return _new_response(_form(), error=_problem(error), status=status, found=again)
+        with contextlib.suppress(FieldError, TmsScheduleError):
+            again = _find_offers()
+        problem = _problem(error)
+        if taken:
+            problem = f"Not booked: that time was taken meanwhile. {problem}"
+            if again:
+                problem += " The offers below are what the book has now."
+        return _new_response(_form(), error=problem, status=409 if taken else 422, found=again)
     flash(f"Booked course {course_id}.")
+    if waiting is not None:
+        flash(f"{waiting.label} is off the waiting list (booked as {course_id}).")
     return redirect(url_for("course", course_id=course_id), 303)
+
+
+def _waiting_entry(book: DeskBook) -> WaitingEntry | None:
+    """The waiting list's entry a booking is for (the form's ``waiting``), if any."""
+    if not request.form.get("waiting", "").strip():
+        return None
+    number = int_field(request.form, "waiting", "Waiting list entry", 1, 10**9)
+    for entry in book.waiting():
+        if entry.number == number:
+            return entry
+    raise FieldError("waiting", "Waiting list entry", f"no patient {number} is waiting")
+
+
+def _patient(book: DeskBook, course_id: str | None) -> list[str]:
+    """The course a new one follows and every course linked to it by ``follows`` (one
+    patient's), for a change that checks they never overlap."""
+    if course_id is None:
+        return []
+    found: set[str] = set()
+    todo = [course_id]
+    while todo:
+        current = todo.pop()
+        if current in found:
+            continue
+        found.add(current)
+        before = book.course(current).follows
+        todo.extend([before] if before is not None else [])
+        todo.extend(book.following(current))
+    return sorted(found)
 
 
 # -- closures and call lists ------------------------------------------------------------------------
@@ -1164,6 +1214,46 @@ def glance() -> Reply:
     )
 
 
+#: How many entries of the waiting list the desk looks for a place for at once (each is a
+#: search for offers): the longest waiting first.
+_PLACES_LOOKED_FOR = 10
+
+
+def _place_for(book: DeskBook, entry: WaitingEntry) -> Offer | None:
+    """The first place the book offers the patient: from their first day (or today), at
+    their time give or take their window; None when there is none."""
+    start = max(dt.date.fromisoformat(entry.earliest), _today())
+    catalogue = book.settings().catalogue
+    if entry.protocol not in catalogue.ids():
+        return None
+    try:
+        window = book.window(since=start)
+        found = window.offers(
+            catalogue.get(entry.protocol),
+            start,
+            entry.at or "09:00",
+            window=entry.window,
+            count=1,
+            now=_now(),
+        )
+    except TmsScheduleError:
+        return None
+    return found[0]
+
+
+def _places_freed() -> None:
+    """After chair time frees up (a course ended, a session cancelled): name the patients
+    on the waiting list who have a place now, for the desk to call."""
+    book = desk().book
+    placed = []
+    for entry in book.waiting()[:_PLACES_LOOKED_FOR]:
+        offer = _place_for(book, entry)
+        if offer is not None:
+            placed.append(f"{entry.label} ({short_day(offer.start)} at {offer.at:%H:%M})")
+    if placed:
+        flash(f"A place is free for: {'; '.join(placed)}. Book it from the waiting list.")
+
+
 def waiting() -> Reply:
     book = desk().book
     form: dict[str, str] = {}
@@ -1184,8 +1274,13 @@ def waiting() -> Reply:
             )
             earliest = date_field(request.form, "earliest", "From")
             at = time_field(request.form, "at", "Time wanted")
+            window = 60
+            if request.form.get("window", "").strip():
+                window = int_field(request.form, "window", "Give or take (minutes)", 0, 240)
             note = text_field(request.form, "note", "Note", required=False, limit=300)
-            entry = WaitingEntry(0, label, phone or None, protocol, earliest, at, 60, note, _now())
+            entry = WaitingEntry(
+                0, label, phone or None, protocol, earliest, at, window, note, _now()
+            )
             book.add_waiting(entry, now=_now(), actor=_who())
         except (FieldError, TmsScheduleError) as error_:
             error = _problem(error_)
@@ -1194,23 +1289,20 @@ def waiting() -> Reply:
             flash(f"{label} is on the waiting list.")
             return redirect(url_for("waiting"), 303)
     entries = book.waiting()
-    room = []
-    for entry in entries:
-        start = max(dt.date.fromisoformat(entry.earliest), _today())
-        try:
-            window = book.window(since=start)
-            found = window.offers(entry.protocol, start, entry.at or "09:00", window=30, count=1)
-            room.append(found[0].describe(window.chair_names()))
-        except TmsScheduleError:
-            room.append("")
-    defaults = {"earliest": _today().isoformat(), "at": "09:00"}
+    places = [
+        _place_for(book, entry) if n < _PLACES_LOOKED_FOR else None
+        for n, entry in enumerate(entries)
+    ]
+    names = book.state().chair_names()
+    defaults = {"earliest": _today().isoformat(), "at": "09:00", "window": "60"}
     return _page(
         "waiting.html",
         status,
         entries=[
-            (entry, dt.date.fromisoformat(entry.earliest), free)
-            for entry, free in zip(entries, room, strict=True)
+            (entry, dt.date.fromisoformat(entry.earliest), place, n < _PLACES_LOOKED_FOR)
+            for n, (entry, place) in enumerate(zip(entries, places, strict=True))
         ],
+        names=names,
         form={**defaults, **form},
         protocols=_protocol_choices(),
         error=error,
@@ -1221,7 +1313,17 @@ def waiting() -> Reply:
 def waiting_remove(entry: int) -> Reply:
     require("book")
     try:
-        desk().book.remove_waiting(entry, now=_now(), actor=_who())
+        desk().book.set_waiting(entry, "removed", now=_now(), actor=_who())
+    except TmsScheduleError as error:
+        flash(_problem(error))
+    return redirect(url_for("waiting"), 303)
+
+
+def waiting_offered(entry: int) -> Reply:
+    """The desk has called the patient and offered the place: the list says so."""
+    require("book")
+    try:
+        desk().book.set_waiting(entry, "offered", now=_now(), actor=_who())
     except TmsScheduleError as error:
         flash(_problem(error))
     return redirect(url_for("waiting"), 303)

@@ -217,17 +217,19 @@ class DeskBook:
     # -- the waiting list --------------------------------------------------------------------------
 
     def waiting(self) -> tuple[WaitingEntry, ...]:
-        """Who is waiting, longest first."""
+        """Who is waiting (offered a place or not yet), longest first."""
         with self._lock:
-            return self._store.waiting("waiting")
+            found = self._store.waiting("waiting") + self._store.waiting("offered")
+        return tuple(sorted(found, key=lambda entry: entry.number))
+
+    def set_waiting(self, number: int, state: str, *, now: dt.datetime, actor: str) -> None:
+        """Move an entry of the waiting list to ``state`` (offered, booked, removed)."""
+        with self._lock:
+            self._store.set_waiting_state(number, state, now=now, actor=actor)
 
     def add_waiting(self, entry: WaitingEntry, *, now: dt.datetime, actor: str) -> WaitingEntry:
         with self._lock:
             return self._store.add_waiting(entry, now=now, actor=actor)
-
-    def remove_waiting(self, number: int, *, now: dt.datetime, actor: str) -> None:
-        with self._lock:
-            self._store.set_waiting_state(number, "removed", now=now, actor=actor)
 
     def close(self) -> None:
         with self._lock:
