@@ -115,6 +115,19 @@ def test_every_route_refuses_an_anonymous_request(desk: Any) -> None:
                 assert response.status_code in (400, 401), (path, response.status_code)
             assert LABEL not in body and "c-1" not in body.replace("/courses/c-1", "")
     assert walked >= 30
+    # With a token of its own (the sign-in page gives one), a form reaches the check of who
+    # is signed in, and is refused there: each POST route, with a polling page's ``since``.
+    csrf = token(get(anonymous, "/sign-in").get_data(as_text=True))
+    posted = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ("sign_in", "static") or "POST" not in rule.methods:
+            continue
+        for query in ("", "?since=1"):
+            response = anonymous.post(_example(rule) + query, data={"csrf": csrf}, base_url=BASE)
+            posted += 1
+            assert response.status_code == 401, (rule.rule, response.status_code)
+            assert "Sign in first. Nothing was changed." in response.get_data(as_text=True)
+    assert posted >= 2 * 18
     assert snapshot(book) == before
 
 

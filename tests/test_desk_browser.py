@@ -225,15 +225,25 @@ def test_check_in_by_keyboard_alone(browser: Any, desk: Running) -> None:
 def test_axe_finds_nothing_serious_on_any_page(browser: Any, desk: Running) -> None:
     page = desk.page(browser, 1280)
     book(page, desk.base, 1, *COURSES[0])
+    book(page, desk.base, 2, *COURSES[1])
+    page.goto(f"{desk.base}/waiting")
+    page.get_by_label("Patient label").fill("Waiting Wendy")
+    page.get_by_label("Time wanted").fill("15:00")
+    page.get_by_role("button", name="Add to the waiting list").click()
+    page.get_by_text("Waiting Wendy is on the waiting list.").wait_for()
     pages = [
         "/",
         "/day/2026-12-01",
+        "/day/2026-11-30/print",
         "/courses/c-1",
+        "/courses/c-1/handout",
         "/new",
         "/closures",
         "/glance",
+        "/glance?protocol=itbs&on=2026-12-01&from=09:00&to=12:00",
         "/waiting",
         "/search?q=nobody",
+        "/search?q=c-",
         "/users",
     ]
     checked = desk.page(browser, 1280, user=None, bypass_csp=True)  # axe is injected
@@ -246,6 +256,24 @@ def test_axe_finds_nothing_serious_on_any_page(browser: Any, desk: Running) -> N
     checked.get_by_role("button", name="Find offers").click()
     checked.locator(".offer").first.wait_for()
     found["offers"] = axe_violations(checked)
+    checked.get_by_label("Earliest start").fill("2020-01-01")
+    checked.get_by_role("button", name="Find offers").click()
+    checked.get_by_role("alert").wait_for()
+    found["a form refused"] = axe_violations(checked)
+    desk.clock.now = dt.datetime(2026, 11, 30, 10, 0, tzinfo=ZONE)
+    checked.goto(f"{desk.base}/")
+    miss(checked, "Alma Reyes", "patient")
+    found["a day with a miss"] = axe_violations(checked)
+    checked.goto(f"{desk.base}/courses/c-1")
+    checked.get_by_role("button", name="Preview the re-plan").click()
+    checked.get_by_role("button", name="Save the re-plan").wait_for()
+    found["re-plan preview"] = axe_violations(checked)
+    row = checked.locator("tr", has_text="Mon 07 Dec 2026 09:00")
+    row.locator("summary", has_text="Move").click()
+    row.get_by_label("Or this and every later session to").fill("15:00")
+    row.get_by_role("button", name="Find times").click()
+    checked.get_by_role("button", name=re.compile(r"^At 15:00 on Chair")).first.wait_for()
+    found["new regular time offers"] = axe_violations(checked)
     checked.goto(f"{desk.base}/closures")
     checked.get_by_label("First day").fill("2026-12-02")
     checked.get_by_label("Reason").fill("Snow day")
