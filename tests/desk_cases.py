@@ -35,6 +35,7 @@ label = "Chair 2"
 [[chairs]]
 id = "c3"
 label = "Chair 3"
+runs = ["figure-8", "h7"]
 [[chairs]]
 id = "deep"
 label = "Deep TMS room"

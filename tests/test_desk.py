@@ -728,6 +728,33 @@ def test_a_maintenance_course_follows_its_acute_course_and_never_overlaps_it(des
     assert "c-2" in get(c, "/courses/c-1").get_data(as_text=True)  # the courses that follow
 
 
+def test_a_coil_asked_for_books_every_session_on_a_chair_that_has_it(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    form = {"protocol": "itbs", "earliest": "2026-11-30", "at": "10:00", "window": "30"}
+    page = get(c, "/new").get_data(as_text=True)
+    assert '<option value="h7">h7 (Chair 3, Deep TMS room)</option>' in page
+    wrong = post(c, "/offers", {**form, "coil": "h9"})
+    assert wrong.status_code == 422
+    assert "Coil: must be one of figure-8, h1, h7, got &#39;h9&#39;" in wrong.get_data(as_text=True)
+    page = post(c, "/offers", {**form, "coil": "h7"}).get_data(as_text=True)
+    key = re.search(r"/offers/([A-Za-z0-9]+)/take", page)
+    assert key and 'name="coil" value="h7"' in page
+    taken = post(
+        c, f"/offers/{key[1]}/take", {**form, "coil": "h7", "course_id": "c-1", "label": LABEL}
+    )
+    assert taken.status_code == 303, taken.get_data(as_text=True)
+    course = book.course("c-1")
+    assert "h7" in course.plan.protocol.requires
+    rows = book.sessions(dt.date(2026, 11, 30), dt.date(2027, 3, 1), course_id="c-1")
+    assert rows and {r.chair for r in rows} == {"c3"}  # the one with figure-8 and h7
+    apart = post(c, "/offers", {**form, "protocol": "deep-tms-h1", "coil": "figure-8"})
+    assert apart.status_code == 422
+    assert "Coil: no chair has figure-8 with what deep-tms-h1 needs (h1)" in apart.get_data(
+        as_text=True
+    )
+
+
 def test_a_booking_for_someone_not_waiting_is_refused_with_nothing_written(desk: Any) -> None:
     app, book, _ = desk
     c = client(app)

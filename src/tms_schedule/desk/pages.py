@@ -729,6 +729,9 @@ def _new_response(
         form={**defaults, **form},
         protocols=_protocol_choices(),
         chairs=state.chairs,
+        coils=[
+            (tag, [c.name for c in state.chairs if tag in c.runs]) for tag in _coils(state.chairs)
+        ],
         error=error,
         offers=found,
         names=state.chair_names(),
@@ -757,6 +760,7 @@ _SEARCH = (
     "at",
     "window",
     "chair",
+    "coil",
     "follows",
     "waiting",
 )
@@ -787,9 +791,23 @@ def _find_offers() -> tuple[Any, ...]:
         )
     at = time_field(request.form, "at", "Preferred time")
     window = int_field(request.form, "window", "Give or take (minutes)", 0, 240)
+    chairs = book.state().chairs
     chair = request.form.get("chair") or None
     if chair is not None:
-        choice_field(request.form, "chair", "Chair", [c.id for c in book.state().chairs])
+        choice_field(request.form, "chair", "Chair", [c.id for c in chairs])
+    if request.form.get("coil"):
+        # A coil asked for: every session on a chair that has it, as if the protocol
+        # required it (so a later re-plan keeps to those chairs too).
+        coil = choice_field(request.form, "coil", "Coil", _coils(chairs))
+        needs = protocol.requires | {coil}
+        if not any(needs <= chair.runs for chair in chairs):
+            raise FieldError(
+                "coil",
+                "Coil",
+                f"no chair has {coil} with what {protocol.id} needs"
+                f" ({', '.join(sorted(protocol.requires))})",
+            )
+        protocol = attrs.evolve(protocol, requires=needs)
     follows = request.form.get("follows", "").strip() or None
     if follows is not None:
         try:
@@ -804,6 +822,11 @@ def _find_offers() -> tuple[Any, ...]:
     )
     book.save_offers(found, now=_now())
     return found
+
+
+def _coils(chairs: Iterable[Any]) -> list[str]:
+    """The equipment tags of the clinic's chairs (coils: ``figure-8``, ``h1``, ...)."""
+    return sorted({tag for chair in chairs for tag in chair.runs})
 
 
 def take(key: str) -> Reply:
