@@ -64,8 +64,12 @@ class Clock:
         self.now += dt.timedelta(**delta)
 
 
-def make_book(folder: Path, staff: tuple[tuple[str, str], ...] = STAFF) -> Path:
-    path = folder / "book.db"
+def make_book(
+    folder: Path | None, staff: tuple[tuple[str, str], ...] = STAFF, *, location: str = ""
+) -> Path:
+    """A book with the staff: ``book.db`` in ``folder``, or at ``location`` (a file or a
+    PostgreSQL address)."""
+    path: Any = folder / "book.db" if folder is not None else location
     BookStore.create(path, CLINIC.encode("utf-8"), "clinic.toml").close()
     with DeskBook(path) as book:
         for name, role in staff:

@@ -176,6 +176,38 @@ def test_every_page_says_it_is_for_staff_and_the_patients_handout_does_not(desk:
     assert STAFF_ONLY in get(app.test_client(), "/sign-in").get_data(as_text=True)
 
 
+def test_desk_processes_on_one_book_accept_each_other_s_sign_ins(book_location: str) -> None:
+    """The cookie key is the book's: a person signed in on one desk process is signed in
+    on another over the same book (SQLite or PostgreSQL), and after a restart; a desk
+    signing with a key of its own is not."""
+    make_book(None, location=book_location)
+    clock = Clock()
+    first, second, alone = DeskBook(book_location), DeskBook(book_location), None
+    try:
+        one, two = make_app(first, clock), make_app(second, clock)
+        signed = one.test_client()
+        assert sign_in(signed, "ana").status_code == 303
+        cookie = signed.get_cookie("tms_desk", domain=HOST.split(":")[0])
+        assert cookie is not None
+        other = two.test_client()
+        other.set_cookie("tms_desk", cookie.value, domain=cookie.domain)
+        page = get(other, "/")
+        assert page.status_code == 200 and "ana (front-desk)" in page.get_data(as_text=True)
+        first.close()
+        first = DeskBook(book_location)  # the desk restarted
+        again = make_app(first, clock).test_client()
+        again.set_cookie("tms_desk", cookie.value, domain=cookie.domain)
+        assert get(again, "/").status_code == 200
+        alone = DeskBook(book_location)
+        stranger = make_app(alone, clock, secret=b"another key, 32 bytes or longer!").test_client()
+        stranger.set_cookie("tms_desk", cookie.value, domain=cookie.domain)
+        assert get(stranger, "/").status_code == 303  # to the sign-in page
+    finally:
+        for book in (first, second, alone):
+            if book is not None:
+                book.close()
+
+
 def test_a_foreign_host_header_is_refused_with_nothing_written(desk: Any) -> None:
     app, book, _ = desk
     c = client(app)

@@ -229,7 +229,6 @@ def run_desk(args: argparse.Namespace) -> int:
     hosts: set[str] = set()
     feed_app = None
     token = None
-    secret = None
 
     def clock() -> dt.datetime:
         return dt.datetime.now(dt.UTC)  # the command line reads the clock
@@ -242,8 +241,6 @@ def run_desk(args: argparse.Namespace) -> int:
         source = BookSource(args.db)
         feed_app = FeedApp(source, key, clock=clock)
         token = key.token
-        # Desk processes started with the same feed secret sign each other's cookies.
-        secret = key.token("desk sign-in cookies", 1).encode("ascii")
     logging.basicConfig(format="tms-schedule desk: %(message)s", level=logging.INFO)
     logging.getLogger("waitress").setLevel(logging.WARNING)
     base = (args.feed_url or "").rstrip("/")
@@ -255,7 +252,6 @@ def run_desk(args: argparse.Namespace) -> int:
         idle=dt.timedelta(minutes=args.idle_minutes),
         feeds=f"{base}{PREFIX}" if base else None,
         feed_token=token,
-        secret=secret,
     )
 
     def ready(host: str, port: int) -> None:

@@ -41,11 +41,13 @@ from tms_schedule.desk.port import DeskBook, User
 from tms_schedule.desk.web import Desk, desk, render
 from tms_schedule.pages import environment as pages_environment
 
-__all__ = ["PUBLIC", "create_app"]
+__all__ = ["COOKIE_KEY", "PUBLIC", "create_app"]
 
 _log = logging.getLogger("tms_schedule.desk")
 #: Pages anyone may open (to sign in), and the static files.
 PUBLIC = frozenset({"sign_in", "static"})
+#: The name of the book's key that signs the desk's cookies (:meth:`BookStore.secret`).
+COOKIE_KEY = "desk cookies"
 _STYLE = re.compile(rb"<style[^>]*>(.*?)</style>", re.DOTALL)
 _STYLE_ATTRIBUTE = re.compile(rb'\sstyle="([^"]*)"')
 
@@ -78,13 +80,13 @@ def create_app(
             the desk's own address).
         feed_token: the token of a feed, given its id and version.
         throttle: counts failed sign-ins (default: a new one).
-        secret: the key that signs the session cookies (32 bytes or more). Several desk
-            processes on one book sign each other's cookies only with the same key;
-            default: a new one, so a restart signs everyone out.
+        secret: the key that signs the session cookies (32 bytes or more); default: the
+            book's own (``"desk cookies"``, made once in the book), so every desk process
+            on the book accepts the others' sign-ins and a restart signs nobody out.
     """
     app = Flask("tms_schedule.desk", static_folder="static", template_folder="templates")
     app.config.update(
-        SECRET_KEY=secret if secret is not None else secrets.token_bytes(32),
+        SECRET_KEY=secret if secret is not None else book.secret(COOKIE_KEY, now=clock()),
         SESSION_COOKIE_NAME="tms_desk",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -78,6 +78,12 @@ class DeskBook:
         with self._lock:
             return self._store.version()
 
+    def secret(self, name: str, *, now: dt.datetime) -> bytes:
+        """The book's key called ``name`` (32 bytes), made once and the same for every
+        process on the book."""
+        with self._lock:
+            return self._store.secret(name, now=now)
+
     def settings(self) -> ClinicSettings:
         """The clinic settings the book was made from."""
         with self._lock:
