@@ -142,8 +142,31 @@ def test_a_resealed_but_impossible_history_is_refused(edit: object, message: str
         course_from_json(_resealed(data))
 
 
-def test_a_version_1_file_is_read_and_written_back_as_version_2() -> None:
-    course = busy_course()
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda text: text,  # a document as text (the store's)
+        lambda text: text.encode("utf-8"),  # a file's bytes
+        lambda text: text.encode("utf-16"),  # bytes of another encoding JSON allows
+        lambda text: json.loads(text),  # text read with surrogateescape: the surrogate itself
+    ],
+    ids=["escaped", "utf-8", "utf-16", "raw"],
+)
+def test_text_that_was_not_utf_8_is_named_in_every_form_a_document_comes_in(
+    form: object,
+) -> None:
+    data = _version_1(busy_course())  # no checksum to trip over the surrogate first
+    data["plan"]["protocol"]["name"] = "Ours\udcff"
+    text = json.dumps(data)  # the surrogate as an escape, the rest ASCII
+    given = form(text)  # type: ignore[operator]
+    if isinstance(given, dict):  # the same document, its surrogate held as a character
+        given = json.dumps(given, ensure_ascii=False)
+    with pytest.raises(CourseFileError, match="plan.protocol.name: holds text that is not UTF-8"):
+        course_from_json(given)
+
+
+def _version_1(course: Course) -> dict[str, object]:
+    """The course's document as version 1 wrote it (no checksum)."""
     data = json.loads(course.to_json())
     data.pop("checksum")
     data["version"] = 1
@@ -152,6 +175,12 @@ def test_a_version_1_file_is_read_and_written_back_as_version_2() -> None:
     for revision in data["revisions"]:
         revision["start"] = revision["start"][:10] if revision["start"] else None
         del revision["removed"], revision["reasons"]
+    return data
+
+
+def test_a_version_1_file_is_read_and_written_back_as_version_2() -> None:
+    course = busy_course()
+    data = _version_1(course)
     old = course_from_json(json.dumps(data))
     assert old.schedule.sessions == course.schedule.sessions
     assert json.loads(old.to_json())["version"] == 2
