@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import random
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tms_schedule import Course, Plan
 from tms_schedule.book.store import BookStore
 from tms_schedule.cli import main
+from tms_schedule.errors import BookingConflictError
 
 CLINIC = """timezone = "America/Denver"
 [holidays]
@@ -574,3 +581,74 @@ def test_a_rescue_in_the_book_supersedes_maintenance_which_resumes_after(
     book = BookStore(db).load()
     assert len(book.course("m-2").schedule.active_sessions()) == 5
     assert book.linked("a-1") == ["a-1", "m-1", "r-1", "m-2"] and book.check() == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Ctrl-C is SIGINT on POSIX")
+def test_ctrl_c_at_any_moment_of_a_closure_says_one_line_and_leaves_the_book_whole(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C at random moments of ``book close``, from the command line's start to its
+    end: one line, never a traceback, and the book either closed or untouched, as it says.
+    (A Ctrl-C while the interpreter itself starts, before the package is loaded, is
+    Python's: the moments begin when ``--version`` would have answered.)"""
+    with BookStore(db) as store, store.change(whole=True, now=NOW, actor="test") as change:
+        book = change.book
+        for n in range(22):  # the chairs full from 08:00: the closure re-plans them all
+            at = f"{8 + n * 25 // 60:02d}:{n * 25 % 60:02d}"
+            plan = Plan("itbs", book.clinic, "2026-11-30", at, f"c-{n}")
+            with contextlib.suppress(BookingConflictError):
+                book = book.add(Course.start(plan))
+        assert len(book.courses) > 10
+        change.book = book
+    close = ["book", "close", "BOOK", "2026-12-09", "--reason", "Snow day", "--from", "2026-11-29"]
+
+    def closing(book: Path, stop_after: float | None) -> tuple[int, str]:
+        argv = [
+            sys.executable,
+            "-m",
+            "tms_schedule",
+            *(str(book) if a == "BOOK" else a for a in close),
+        ]
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if stop_after is not None:
+            try:
+                process.wait(timeout=stop_after)  # the moment to press Ctrl-C
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+        return process.returncode, err
+
+    def seconds(argv: list[str]) -> float:
+        began = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-m", "tms_schedule", *argv], check=True, capture_output=True
+        )
+        return time.monotonic() - began
+
+    ready = max(seconds(["--version"]) for _ in range(2))
+    whole = tmp_path / "whole.db"
+    shutil.copy(db, whole)
+    began = time.monotonic()
+    assert closing(whole, None) == (0, "")
+    took = time.monotonic() - began
+    moments = random.Random(17).sample(range(100), 8)
+    for k, percent in enumerate(sorted(moments)):
+        book = tmp_path / f"book-{k}.db"
+        shutil.copy(db, book)
+        status, err = closing(book, ready + (took - ready) * percent / 100)
+        if "in _get_module_details" in err:
+            continue  # Python importing the package, before any of the command line runs
+        assert "Traceback" not in err and err.count("\n") <= 1, err
+        assert status in (0, 130), err
+        store = BookStore(book)
+        closed = bool(store.events())
+        if status == 130:
+            assert err in (
+                "tms-schedule: interrupted; nothing was changed\n",
+                f"tms-schedule: interrupted; saved already: {book}\n",
+            )
+            assert closed == ("saved already" in err), err
+        else:
+            assert closed
+        assert store.check() == []
+        store.close()

@@ -12,7 +12,9 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from typing import Any
 from tms_schedule._dates import short_day
 from tms_schedule._files import Staged, read_file, shown_path, staged
 from tms_schedule.book.book import EventReport
-from tms_schedule.book.store import BookStore, Location
+from tms_schedule.book.store import BookChange, BookStore, Location
 from tms_schedule.catalogue import Catalogue
 from tms_schedule.cli.common import (
     UsageError,
@@ -37,6 +39,7 @@ from tms_schedule.cli.common import (
     parse_local,
     parse_time,
     recorded,
+    saved,
     seconds,
     sessions_summary,
     stamp_from_args,
@@ -286,6 +289,51 @@ def _clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+@contextlib.contextmanager
+def _change(store: BookStore, **options: Any) -> Iterator[BookChange]:
+    """:meth:`BookStore.change`, and the book noted saved once it is: a Ctrl-C while the
+    change commits waits until it is committed and noted, so the line it prints says
+    truly whether the book changed (see :func:`tms_schedule.cli.main`)."""
+    with _interrupts_wait() as waited:
+        with store.change(**options) as change, _interrupts_allowed(waited):
+            yield change
+        if change.book is not change.before:
+            saved(store.shown)
+
+
+@contextlib.contextmanager
+def _interrupts_wait() -> Iterator[list[bool]]:
+    """Ctrl-C waits (noted) until the block ends, then interrupts; the main thread only."""
+    waited: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield waited
+        return
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda *_: waited.append(True))
+    try:
+        yield waited
+    finally:
+        signal.signal(signal.SIGINT, before)
+    if waited:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _interrupts_allowed(waited: list[bool]) -> Iterator[None]:
+    """Inside :func:`_interrupts_wait`: Ctrl-C interrupts at once again (a change that is
+    still being worked out is rolled back)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if waited:
+        raise KeyboardInterrupt
+    waiting = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, waiting)
+
+
 def _add_from(parser: argparse.ArgumentParser, text: str) -> None:
     """``--from``: a date (its start) or a date and time in the clinic's zone."""
     parser.add_argument("--from", dest="start", metavar="YYYY-MM-DD[THH:MM]", help=text)
@@ -486,7 +534,9 @@ def _offer(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
             relation=args.relation,
             now=now,
         )
-    store.save_offers(offers, now=now)
+    with _interrupts_wait():  # the offers are kept, or not, and the line says which
+        store.save_offers(offers, now=now)
+        saved(store.shown)
     names = book.chair_names()
     print(
         f"Offers for {protocol.id} from {short_day(start)} at"
@@ -518,7 +568,8 @@ def _take(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     # The course remembers the UID key its calendar ids are made with.
     key = key_id(store.settings().calendar_options.uid_key)
     offer = store.offer(args.key)
-    with store.change(
+    with _change(
+        store,
         courses=_patient(store, args.follows),
         since=offer.start,
         now=now,
@@ -560,7 +611,7 @@ def _end(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     zone = store.state().clinic.zone
     start = _moment(args.start, zone, now)
     with (
-        store.change(courses=[args.course], now=now, actor=actor(), action="end") as change,
+        _change(store, courses=[args.course], now=now, actor=actor(), action="end") as change,
         _as_options({"reason": "--reason", "start": "--from"}),
     ):
         change.book = change.book.end(args.course, args.reason, now=now, start=start)
@@ -580,8 +631,8 @@ def _move(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     at = parse_time(args.at, "--at")
     names = {"window": "--window", "chair": "--chair", "start": "--from"}
     with (
-        store.change(
-            courses=[args.course], since=start, now=now, actor=actor(), action="move"
+        _change(
+            store, courses=[args.course], since=start, now=now, actor=actor(), action="move"
         ) as change,
         _as_options(names),
     ):
@@ -598,7 +649,9 @@ def _move(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
 
 def _authorize(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     known = store.settings().authorizations
-    with store.change(courses=[args.course], now=now, actor=actor(), action="authorize") as change:
+    with _change(
+        store, courses=[args.course], now=now, actor=actor(), action="authorize"
+    ) as change:
         course = authorized(change.book.course(args.course), args, known)
         change.book = change.book.authorize(args.course, course.authorization)
         change.detail = "authorization set"
@@ -635,7 +688,7 @@ def _events(store: BookStore) -> int:
 
 
 def _record(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
-    with store.change(courses=[args.course], now=now, actor=actor(), action="record") as change:
+    with _change(store, courses=[args.course], now=now, actor=actor(), action="record") as change:
         course, said = recorded(change.book.course(args.course), args, now)
         change.book = change.book.update(course)
         change.detail, change.session = f"session {args.session}: {said}", args.session
@@ -647,7 +700,7 @@ def _record(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int
 
 
 def _void(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
-    with store.change(courses=[args.course], now=now, actor=actor(), action="void") as change:
+    with _change(store, courses=[args.course], now=now, actor=actor(), action="void") as change:
         course = change.book.course(args.course).void_latest(args.session, args.reason, now=now)
         change.book = change.book.update(course)
         change.detail, change.session = f"session {args.session}: record voided", args.session
@@ -667,7 +720,8 @@ def _moment(text: str | None, zone: Any, now: dt.datetime) -> dt.datetime:
 def _replan(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     zone = store.state().clinic.zone
     moment = _moment(args.start, zone, now)
-    with store.change(
+    with _change(
+        store,
         courses=[args.course],
         since=min(moment.astimezone(zone).date(), store.first_day(args.course)),
         now=now,
@@ -720,7 +774,8 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     # put in place after: a full disk refuses the whole change, never half of it.
     with (
         _staged(folder) as files,
-        store.change(
+        _change(
+            store,
             days=(closure.start, closure.end),
             events=True,
             since=min(closure.start, moment.astimezone(zone).date()),
@@ -755,7 +810,8 @@ def _undo(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
     present = {line.course_id for line in store.courses()} if touched else set()
     with (
         _staged(folder) as files,
-        store.change(
+        _change(
+            store,
             courses=[c for c in touched if c in present],
             events=True,
             since=moment.astimezone(zone).date() if not touched else None,
@@ -859,7 +915,7 @@ def _import(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int
                 f" book; import {course.follows} first (or with it)"
             )
     first = min(s.date for course in courses for s in course.schedule.sessions)
-    with store.change(since=first, now=now, actor=actor(), action="import") as change:
+    with _change(store, since=first, now=now, actor=actor(), action="import") as change:
         for course in courses:
             change.book = change.book.add(course, chair=args.chair)
         change.detail = "imported from a course file"
