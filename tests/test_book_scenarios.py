@@ -199,3 +199,50 @@ def test_a_rescue_supersedes_the_maintenance_it_interrupts_and_maintenance_resum
     assert rescued.course("m-2").relation == "maintenance"
     assert rescued.linked("c-1") == ["c-1", "m-1", "r-1", "m-2"]
     assert rescued.check() == []
+
+
+# -- accelerated blocks stay whole (issue 17, item 5) --------------------------------------------------
+
+
+def snt_week(busy_second_chair: bool) -> Book:
+    """SNT's five days from Monday 30 November on chair 1; on chair 2 an iTBS course at
+    09:00 when ``busy_second_chair``."""
+    book = Book(CLINIC, (Chair("c1"), Chair("c2")))
+    book = book.add(Course.start(Plan("snt", CLINIC, "2026-11-30", "08:00", "s-1")), chair="c1")
+    if busy_second_chair:
+        itbs = Course.start(Plan("itbs", CLINIC, "2026-11-30", "09:00", "i-1"))
+        book = book.add(itbs, chair="c2")
+    return book
+
+
+def test_a_chair_out_on_a_block_day_moves_the_day_to_another_chair_that_holds_it() -> None:
+    book = snt_week(busy_second_chair=False)
+    after, report = book.enter_closure("2026-12-02", chair="c1", reason="Coil", now=NOW)
+    seats = after.seats("s-1")
+    assert {seats[n] for n in range(21, 31)} == {"c2"}  # the whole day, on one chair
+    assert after.course("s-1") == book.course("s-1")  # no day moved
+    assert after.check() == [] and after.unseated() == []
+    assert "Session 21 on Wed 2 Dec 2026 08:00: now on c2 (was c1)" in report.to_text()
+
+
+def test_a_chair_out_on_a_block_day_no_chair_holds_leaves_the_day_for_the_front_desk() -> None:
+    book = snt_week(busy_second_chair=True)
+    for hours in (None, "12:00-13:00"):
+        after, report = book.enter_closure(
+            "2026-12-02", chair="c1", hours=hours, reason="Coil", now=NOW
+        )
+        s1 = after.course("s-1")
+        assert s1 == book.course("s-1")  # the block keeps its five days
+        assert [(c, s.number) for c, s in after.unseated()] == [("s-1", n) for n in range(21, 31)]
+        assert after.check() == []
+        assert (
+            "Sessions 21 to 30 on Wed 2 Dec 2026: no chair that runs snt holds them; kept on"
+            " their day without a chair, for the front desk to resolve" in report.to_text()
+        )
+        assert report.event.revisions == ()  # nothing re-planned
+        # Taken back, the day has its chair again.
+        undone, _ = after.undo(1, now=NOW)
+        assert undone.unseated() == [] and undone.seats("s-1") == book.seats("s-1")
+    # With the day's other chair free again later, the next change of the course seats it.
+    freed = after.end("i-1", "moved away", now=NOW)
+    assert freed.update(freed.course("s-1")).unseated() == []

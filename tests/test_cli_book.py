@@ -652,3 +652,39 @@ def test_ctrl_c_at_any_moment_of_a_closure_says_one_line_and_leaves_the_book_who
             assert closed
         assert store.check() == []
         store.close()
+
+
+def test_a_chair_out_on_an_snt_day_is_recorded_with_the_day_left_for_the_front_desk(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(
+        capsys,
+        "book",
+        "take",
+        db,
+        offers(capsys, db, "snt", "--at", "08:00")[0],
+        "--course-id",
+        "s-1",
+    )
+    key = offers(capsys, db, "itbs", "--at", "09:00", "--window", "0")[0]
+    run(capsys, "book", "take", db, key, "--course-id", "i-1")  # Chair 2 at 09:00
+    status, out, err = run(
+        capsys, "book", "close", db, "2026-12-02", "--chair", "c1", "--reason", "Coil"
+    )
+    assert status == 0, err
+    assert out == (
+        "Event 1: Coil: 2026-12-02, chair c1\nCourse s-1:\n  Sessions 21 to 30 on Wed 2 Dec"
+        " 2026: no chair that runs snt holds them; kept on their day without a chair, for the"
+        " front desk to resolve\n1 course(s) changed: tell each patient; their new calendar"
+        " files: tms-schedule book export\n"
+    )
+    status, out, _ = run(capsys, "book", "check", db)
+    assert status == 0 and "no problem found" in out
+    assert [n for _, s in BookStore(db).load().unseated() for n in [s.number]] == list(
+        range(21, 31)
+    )
+    sheet = run(capsys, "book", "day", db, "2026-12-02")[1]
+    assert "s-1" in sheet
+    assert run(capsys, "book", "undo", db, "1")[0] == 0
+    book = BookStore(db).load()
+    assert book.unseated() == [] and {book.seats("s-1")[n] for n in range(21, 31)} == {"c1"}

@@ -30,13 +30,13 @@ import copy
 import datetime as dt
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from tms_schedule._conveniences import provided
-from tms_schedule._dates import short_moment
+from tms_schedule._dates import short_day, short_moment
 from tms_schedule._time import DateInput, MomentInput, TimeInput, as_date, as_moment, as_time
 from tms_schedule._validate import int_in_range
 from tms_schedule.book.chairs import Chair, Outage, StaffLimit
@@ -75,12 +75,23 @@ def _seats(value: Any) -> Any:
     return tuple(sorted(value)) if isinstance(value, list | tuple) else value
 
 
+def _numbers(value: Iterable[int]) -> tuple[int, ...]:
+    return tuple(sorted(value))
+
+
 @attrs.frozen
 class Booked:
-    """A course in the book and the chair of each of its sessions (by session number)."""
+    """A course in the book and the chair of each of its sessions (by session number).
+
+    ``unseated``: sessions to come left without a chair on purpose, for the front desk to
+    resolve (a chair out on an accelerated day, when no other chair holds the day: the
+    block's days are not moved for it). :meth:`Book.check` lists them apart, and the next
+    change of the course seats them where a chair is free.
+    """
 
     course: Course
     seats: tuple[tuple[int, str], ...] = attrs.field(default=(), converter=_seats)
+    unseated: tuple[int, ...] = attrs.field(default=(), converter=_numbers)
     _held: tuple[tuple[dt.date, Booking], ...] | None = attrs.field(
         init=False, default=None, eq=False, repr=False
     )
@@ -221,12 +232,14 @@ class BookEvent:
 
 @attrs.frozen
 class Rebooked:
-    """What an event (or its undo) did to one course: the re-plan's changes and the
-    sessions that only changed chair."""
+    """What an event (or its undo) did to one course: the re-plan's changes, the sessions
+    that only changed chair, and those left without one for the front desk (see
+    :class:`Booked`)."""
 
     course: Course
     changes: Changes
     chairs: tuple[tuple[int, dt.datetime, str, str], ...] = ()
+    unseated: tuple[Session, ...] = ()
 
     @property
     def course_id(self) -> str:
@@ -239,6 +252,20 @@ class Rebooked:
             f" (was {chair_names.get(old, old)})"
             for number, start, old, new in self.chairs
         ]
+        days: dict[dt.date, list[Session]] = {}
+        for session in self.unseated:
+            days.setdefault(session.date, []).append(session)
+        for day, sessions in days.items():
+            numbers = (
+                f"Session {sessions[0].number}"
+                if len(sessions) == 1
+                else f"Sessions {sessions[0].number} to {sessions[-1].number}"
+            )
+            out.append(
+                f"{numbers} on {short_day(day)}: no chair that runs"
+                f" {self.course.plan.protocol.id} holds them; kept on their day without a"
+                " chair, for the front desk to resolve"
+            )
         return out
 
 
@@ -426,20 +453,42 @@ class Book:
             yield from booked.bookings()
         yield from self.others
 
-    def bookable(self, course: Course, occupancy: Occupancy | None = None) -> Bookable:
+    def bookable(
+        self,
+        course: Course,
+        occupancy: Occupancy | None = None,
+        *,
+        waiting: Collection[tuple[dt.datetime, dt.datetime]] = (),
+    ) -> Bookable:
         """The check a re-plan of ``course`` uses: :class:`Free` when a chair that can run
-        it is free then, else :class:`Unavailable` and why."""
+        it is free then, else :class:`Unavailable` and why. The times of ``waiting``
+        (sessions left for the front desk to seat) are taken as they are."""
         occupancy = occupancy or self.occupancy(without=course.course_id)
         protocol = course.plan.protocol
         zone = self.clinic.zone
 
         def check(start: dt.datetime, end: dt.datetime) -> Availability:
+            if (start, end) in waiting:
+                return _FREE
             why = occupancy.why_not(
                 protocol, start.astimezone(zone).date(), minute(start), minute(end)
             )
             return _FREE if why is None else Unavailable(why)
 
         return check
+
+    def unseated(self) -> list[tuple[str, Session]]:
+        """The sessions to come left without a chair for the front desk to resolve (see
+        :class:`Booked`), by course and time."""
+        found = []
+        for booked in self.courses:
+            waiting = set(booked.unseated)
+            found += [
+                (booked.course_id, s)
+                for s in booked.course.schedule.sessions
+                if s.number in waiting
+            ]
+        return found
 
     def check(self) -> list[str]:
         """Every broken rule, in words (empty for a sound book): two sessions on one chair
@@ -456,6 +505,7 @@ class Book:
         moments: dict[dt.date, list[tuple[int, int]]] = {}
         for booked in self.courses:
             seats = booked.seat_map()
+            waiting = set(booked.unseated)
             protocol = booked.course.plan.protocol
             for session in booked.course.schedule.sessions:
                 if session.status not in _OCCUPYING:
@@ -463,7 +513,7 @@ class Book:
                 what = f"course {booked.course_id} session {session.number}"
                 chair_id = seats.get(session.number)
                 if chair_id is None:
-                    if session.status == "scheduled":
+                    if session.status == "scheduled" and session.number not in waiting:
                         problems.append(f"{what} on {short_moment(session.start)} has no chair")
                     continue
                 chair = chairs[chair_id]
@@ -569,13 +619,22 @@ class Book:
         placed = self._seat(course, self.occupancy(), dict(seats or {}), {}, chair)
         return attrs.evolve(self, courses=(*self.courses, Booked(course, placed)))
 
-    def update(self, course: Course, *, occupancy: Occupancy | None = None) -> Book:
+    def update(
+        self,
+        course: Course,
+        *,
+        occupancy: Occupancy | None = None,
+        unseated: Iterable[int] = (),
+    ) -> Book:
         """The book with the new state of a course it holds (after a record or a re-plan):
         sessions that kept their time keep their chair; the others get one.
 
         ``occupancy``: the index of the book's other bookings (without this course's) when
-        the caller keeps one across many updates; the course's new bookings go into it."""
+        the caller keeps one across many updates; the course's new bookings go into it.
+        ``unseated``: sessions that may stay without a chair if none is free (besides those
+        the course has without one already, see :class:`Booked`)."""
         booked = self._booked(course.course_id)
+        waiting = {*booked.unseated, *unseated}
         placed = self._seat(
             course,
             occupancy or self.occupancy(without=course.course_id),
@@ -583,8 +642,9 @@ class Book:
             booked.seat_map(),
             None,
             previous=booked.course,
+            waiting=waiting,
         )
-        return self._replace(Booked(course, placed))
+        return self._replace(_booked_as(course, placed, waiting))
 
     def replan(
         self, course_id: str, start: MomentInput, policy: str = "extend", **options: Any
@@ -1179,8 +1239,9 @@ class Book:
 
     def _put_back(self, event: BookEvent, now: dt.datetime) -> tuple[Book, tuple[Rebooked, ...]]:
         """Each course ``event`` re-planned, its re-plan taken back where the book has
-        room (the book holds the event no more)."""
-        book = self
+        room, and the sessions it left without a chair seated where one is free (the book
+        holds the event no more)."""
+        book = self._seat_waiting(event)
         entries: list[Rebooked] = []
         occupancy = book.occupancy()  # one index, following each course as it moves
         for course_id, revision in sorted(event.revisions):
@@ -1200,6 +1261,19 @@ class Book:
             entries.append(Rebooked(course, changes, moves))
         return book, tuple(entries)
 
+    def _seat_waiting(self, event: BookEvent) -> Book:
+        """The book with the sessions waiting for a chair on ``event``'s days seated where
+        one is free now."""
+        book = self
+        for booked in self.courses:
+            waiting = set(booked.unseated)
+            if any(
+                s.number in waiting and event.first <= s.date <= event.last
+                for s in booked.course.schedule.sessions
+            ):
+                book = book.update(booked.course)
+        return book
+
     def _rebook(self, event: BookEvent, now: dt.datetime, policy: str) -> tuple[Book, EventReport]:
         """Re-seat or re-plan every course the event touches (``self`` has the event in),
         in the order of the first session it touches."""
@@ -1216,7 +1290,9 @@ class Book:
                 revisions.append((course_id, course.revision.number))
                 changes = course.changes_since(booked.course.revision.number)
             moves = _chair_moves(course, booked.seat_map(), book.seats(course_id), booked.course)
-            entries.append(Rebooked(course, changes, moves))
+            left = set(book._booked(course_id).unseated) - set(booked.unseated)
+            waiting = tuple(s for s in course.schedule.sessions if s.number in left)
+            entries.append(Rebooked(course, changes, moves, waiting))
         event = attrs.evolve(event, revisions=tuple(revisions))
         book = attrs.evolve(book, events=(*book.events, event))
         return book, EventReport(event, tuple(entries), tuple(self.chair_names().items()))
@@ -1244,15 +1320,37 @@ class Book:
         ``occupancy`` is the book's index, kept across the event's courses."""
         course = booked.course
         occupancy.remove(course.course_id)
+        # A block's day keeps its days for a chair: on another chair, or waiting for one.
+        blocks = block_phases(course.plan.protocol)
+        days = {
+            s.date
+            for s in event.hits(booked, self.clinic.zone, ("scheduled",))
+            if event.kind != "closure" and s.phase in blocks
+        }
+        waiting = {
+            s.number: (s.start, s.end)
+            for s in course.schedule.sessions
+            if s.status == "scheduled" and s.phase in blocks and s.date in days
+        }
+        may_wait = {*booked.unseated, *waiting}
         if event.kind != "closure":
             try:
-                placed = self._seat(course, occupancy, {}, booked.seat_map(), None, previous=course)
+                placed = self._seat(
+                    course,
+                    occupancy,
+                    {},
+                    booked.seat_map(),
+                    None,
+                    previous=course,
+                    waiting=may_wait,
+                )
             except BookingConflictError:
                 occupancy.remove(course.course_id)  # what the failed try had seated
             else:
-                return self._replace(Booked(course, placed)), course
-        replanned = course.replan(now, policy, bookable=self.bookable(course, occupancy))
-        return self.update(replanned, occupancy=occupancy), replanned
+                return self._replace(_booked_as(course, placed, may_wait)), course
+        bookable = self.bookable(course, occupancy, waiting=set(waiting.values()))
+        replanned = course.replan(now, policy, bookable=bookable)
+        return self.update(replanned, occupancy=occupancy, unseated=waiting), replanned
 
     # -- inside -------------------------------------------------------------------------------------
 
@@ -1278,8 +1376,10 @@ class Book:
         chair: str | None,
         *,
         previous: Course | None = None,
+        waiting: Collection[int] = (),
     ) -> tuple[tuple[int, str], ...]:
-        """A chair for each session that takes one; raises when a session to come has none.
+        """A chair for each session that takes one; raises when a session to come has none
+        (but those of ``waiting``, which may stay without one: see :class:`Booked`).
 
         The sessions of an accelerated or cluster day sit on one chair, free for the whole
         day's span (the book holds it from the first start to the last end). Each unit
@@ -1287,7 +1387,7 @@ class Book:
         (``kept``) where its time did not change, the chair the unit before took, the
         course's chair for its first session, ``chair``, and then every chair that can run
         the protocol."""
-        seating = _Seating(course, occupancy, asked, kept, chair, previous)
+        seating = _Seating(course, occupancy, asked, kept, chair, previous, waiting)
         for day, unit in _units(course, self.clinic.zone):
             seating.seat(day, unit)
         return seating.result()
@@ -1304,8 +1404,10 @@ class _Seating:
         kept: dict[int, str],
         chair: str | None,
         previous: Course | None,
+        waiting: Collection[int] = (),
     ) -> None:
         self.course = course
+        self.waiting = waiting
         self.protocol = course.plan.protocol
         self.occupancy = occupancy
         self.asked = asked
@@ -1376,12 +1478,14 @@ class _Seating:
         return None
 
     def _unseated(self, unit: list[Session], day: dt.date, start: int, end: int) -> None:
-        """A unit no chair can take: the past stays where it was; a session to come is a
-        conflict, with the reason."""
+        """A unit no chair can take: the past stays where it was; a session to come waits
+        for the front desk when it may, else it is a conflict, with the reason."""
         for session in unit:
             if session.status == "attended":
                 if session.number in self.kept:
                     self.placed[session.number] = self.kept[session.number]
+                continue
+            if session.number in self.waiting:
                 continue
             wanted = [self.asked[s.number] for s in unit if s.number in self.asked]
             if wanted:
@@ -1410,6 +1514,15 @@ def _units(course: Course, zone: Any) -> list[tuple[dt.date, list[Session]]]:
             days[day] = [session]
             units.append((day, days[day]))
     return units
+
+
+def _booked_as(
+    course: Course, placed: tuple[tuple[int, str], ...], waiting: Iterable[int]
+) -> Booked:
+    """The course on its chairs, with the sessions of ``waiting`` to come that have none."""
+    seated = {number for number, _ in placed}
+    to_come = {s.number for s in course.schedule.sessions if s.status == "scheduled"}
+    return Booked(course, placed, [n for n in waiting if n not in seated and n in to_come])
 
 
 def _whole_numbers(*checks: tuple[str, Any, int, int]) -> None:

@@ -1345,7 +1345,14 @@ class BookStore:
                 seats = tuple(
                     (number, row[_CHAIR]) for number, row in mine.items() if row[_CHAIR] is not None
                 )
-                held[course_id] = (Booked(course, seats), mine)
+                # A session to come without a chair waits for the front desk (the store never
+                # writes one by mistake: a book that holds one unmeant does not pass check()).
+                unseated = [
+                    n
+                    for n, row in mine.items()
+                    if row[_CHAIR] is None and row[_STATUS] == "scheduled"
+                ]
+                held[course_id] = (Booked(course, seats, unseated), mine)
         return {course_id: held[course_id] for course_id in ids}
 
     def _cached(self, course_id: str, stamp: int, own: bool, clinic: ClinicCalendar) -> bool:
@@ -1923,6 +1930,7 @@ _SESSION_COLUMNS = (
 _DAY = 5
 # What a row holds of a chair: its day, start, end, status and chair.
 _HELD = slice(5, 10)
+_STATUS = 8
 _CHAIR = 9
 # Each table a copy moves, its columns, and the order its rows are compared in.
 _COPIED = (

@@ -813,6 +813,7 @@ def _undo(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
         _change(
             store,
             courses=[c for c in touched if c in present],
+            days=(found.first, found.last) if found else None,  # its sessions left waiting
             events=True,
             since=moment.astimezone(zone).date() if not touched else None,
             now=now,
@@ -861,6 +862,7 @@ def _report(report: EventReport, files: Staged | None, db: str) -> None:
     failed = set(files.publish())
     for name in files.names:
         if name not in failed:
+            saved(files.folder / name)
             print(f"Wrote {files.folder / name}")
     for name in sorted(failed):
         course_id = name.removesuffix(".ics")
