@@ -6,6 +6,8 @@ import datetime as dt
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tms_schedule import (
     ClinicCalendar,
@@ -378,3 +380,74 @@ def test_a_new_regular_time_from_a_date_on_goes_where_chairs_are_free() -> None:
     full = book.add(course("late-2", "2026-12-07", "16:20", "itbs"), chair="c2")
     with pytest.raises(NoOfferError, match="no chair that runs standard-10hz is free on Mon 7"):
         full.move_offers("c-1", "2026-12-07", "16:30", now=now)
+
+
+# -- closures and undos in any order (issue 17, item 8) -----------------------------------------------
+
+
+_EVENTS = st.lists(
+    st.tuples(
+        st.sampled_from(["close", "close", "chair", "hours", "undo", "undo"]),
+        st.integers(0, 60),
+        st.integers(0, 1),
+        st.integers(0, 30),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_EVENTS)
+def test_closures_and_undos_in_any_order_keep_each_course_s_phases_in_order_and_count(
+    steps: list[tuple[str, int, int, int]],
+) -> None:
+    """Random closures (of the clinic, a chair, some hours) and undos, in any order the
+    book accepts: every course keeps its count and its phases in order, and an undo puts
+    each session back where it was before the event or leaves it where it is (never a
+    third place: a taper session after the course's last, a continuation past its end)."""
+    book = Book(DENVER, (Chair("c1"), Chair("c2"), Chair("deep", runs=("h1",))))
+    for course_id, protocol, time in (
+        ("c-1", "standard-10hz", "09:00"),
+        ("d-1", "deep-tms-h1", "10:00"),
+        ("c-2", "standard-10hz", "09:00"),
+    ):
+        book = book.add(course(course_id, "2026-11-30", time, protocol))
+    now = at("2026-11-27", "12:00")
+    before_event: dict[int, Book] = {}
+    for kind, day, length, later in steps:
+        when = now + dt.timedelta(days=later)
+        try:
+            if kind == "undo":
+                live = [e.number for e in book.events if not e.undone]
+                if not live:
+                    continue
+                number = live[day % len(live)]
+                after, _ = book.undo(number, now=when)
+                for booked in after.courses:
+                    was = book.course(booked.course_id).schedule.sessions
+                    then = before_event[number].course(booked.course_id).schedule.sessions
+                    places = {s.number: {(s.start, s.end)} for s in was if s.active}
+                    for s in then:
+                        if s.active and s.number in places:
+                            places[s.number].add((s.start, s.end))
+                    for s in booked.course.schedule.active_sessions():
+                        assert s.number not in places or (s.start, s.end) in places[s.number]
+                book = after
+            else:
+                first = dt.date(2026, 11, 30) + dt.timedelta(days=day)
+                last = first + dt.timedelta(days=length)
+                options = {"chair": "c1"} if kind == "chair" else {}
+                options |= {"hours": "08:00-12:00"} if kind == "hours" else {}
+                after, _ = book.enter_closure(first, last, reason="Snow", now=when, **options)
+                before_event[len(after.events)] = book
+                book = after
+        except (BookError, BookingConflictError, CourseError):
+            continue  # refused as a whole: the book is as it was
+        assert book.check() == []
+        for booked in book.courses:
+            active = booked.course.schedule.active_sessions()
+            order = [p.name for p in booked.course.plan.protocol.phases]
+            phases = [order.index(s.phase) for s in sorted(active, key=lambda s: s.start)]
+            assert phases == sorted(phases)
+            assert len(active) == booked.course.plan.protocol.total_sessions

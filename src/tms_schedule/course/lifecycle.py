@@ -153,11 +153,10 @@ def _now(value: Any, clinic: ClinicCalendar) -> dt.datetime | None:
 
 
 def _undoable(
-    state: Schedule, earlier: dict[int, Session], target: Revision, moment: dt.datetime
+    state: Schedule, earlier: dict[int, Session], target: Revision
 ) -> tuple[dict[int, Session], set[int]]:
-    """What re-plan ``target`` did that is still as it left it, and may be taken back from
-    ``moment`` on: the sessions it moved or took out, with their times before it
-    (``earlier``), and the sessions it added."""
+    """What re-plan ``target`` did that is still as it left it: the sessions it moved or
+    took out, with their times before it (``earlier``), and the sessions it added."""
     made = {s.number: s for s in target.schedule.sessions}
     back: dict[int, Session] = {}
     gone: set[int] = set()
@@ -174,7 +173,7 @@ def _undoable(
             then.end,
         )
         taken_out = session.status == "cancelled" and session.number in target.removed
-        if before.status == "scheduled" and (moved or taken_out) and before.start >= moment:
+        if before.status == "scheduled" and (moved or taken_out):
             back[session.number] = before
     return back, gone
 
@@ -630,7 +629,10 @@ class Course:
         A session goes back only if it is still planned where that re-plan put it, its
         earlier time is not before ``start``, falls on an open day inside the hours, shares
         its day with no session it did not share it with then, and (with ``bookable``, the
-        clinic book's check) has a free chair. The course is then re-planned under
+        clinic book's check) has a free chair; and only with every session that re-plan
+        moved from an earlier time (what a re-plan moves for a session before it cannot
+        come back without it: an undo never leaves an order a re-plan could not give, a
+        taper session after the course's last). The course is then re-planned under
         ``extend`` from ``start`` so it keeps its count and its phases stay in order. The
         result is a new revision with policy ``undo``; with nothing to take back, the course
         is returned as it is.
@@ -652,8 +654,8 @@ class Course:
         moment = _moment(start, self.plan.clinic, "start")
         state = self._state
         earlier = {s.number: s for s in self.revisions[revision - 1].schedule.sessions}
-        back, gone = _undoable(state, earlier, target, moment)
-        reverted = self._reverted(state, back, gone, earlier, bookable)
+        back, gone = _undoable(state, earlier, target)
+        reverted = self._reverted(state, back, gone, earlier, moment, bookable)
         if reverted.sessions == state.sessions:
             return self
         result = replan_schedule(self.plan, reverted, moment, "extend", bookable=bookable)
@@ -666,22 +668,36 @@ class Course:
         back: dict[int, Session],
         gone: set[int],
         earlier: dict[int, Session],
+        moment: dt.datetime,
         bookable: Bookable | None,
     ) -> Schedule:
-        """``state`` with each session of ``back`` at its earlier time where it still fits,
-        and the sessions of ``gone`` cancelled."""
+        """``state`` with the sessions of ``back`` at their earlier times, in the order of
+        those times, up to the first that cannot go back (before ``moment``, or it no longer
+        fits): the ones after it stay where they are, since the re-plan moved them for the
+        ones before (a phase that ends later pushes the next one on), and taking them back
+        alone would scramble the course. The sessions of ``gone`` are cancelled when all of
+        ``back`` went back."""
         zone = self.plan.clinic.zone
+        going: dict[int, Session] = {}
+        in_order = sorted(
+            back.items(), key=lambda item: (item[1].start.astimezone(dt.UTC), item[0])
+        )
+        for number, before in in_order:
+            if before.start < moment or not self._fits(before, bookable, state, going, earlier):
+                break
+            going[number] = before
+        whole = len(going) == len(back)
         sessions = []
         for session in state.sessions:
-            before = back.get(session.number)
-            if before is not None and self._fits(before, bookable, state, back, earlier):
+            then = going.get(session.number)
+            if then is not None:
                 session = session.evolve(
-                    start=before.start.astimezone(zone),
-                    end=before.end.astimezone(zone),
+                    start=then.start.astimezone(zone),
+                    end=then.end.astimezone(zone),
                     status="scheduled",
                     sequence=session.sequence + 1,
                 )
-            elif session.number in gone:
+            elif whole and session.number in gone:
                 session = session.evolve(status="cancelled", sequence=session.sequence + 1)
             sessions.append(session)
         sessions.sort(key=lambda s: (s.start.astimezone(dt.UTC), s.number))
@@ -731,7 +747,8 @@ class Course:
         back: dict[int, Session],
         earlier: dict[int, Session],
     ) -> bool:
-        """Whether ``session`` (an earlier time of a planned session) can be booked now."""
+        """Whether ``session`` (an earlier time of a planned session) can be booked now,
+        with the sessions of ``back`` gone back."""
         if not self.plan.clinic.holds(session.start, session.end):
             return False
         # The day holds no session it did not hold then (where each will be after the undo).
