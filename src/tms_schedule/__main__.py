@@ -2,11 +2,36 @@
 
 import signal
 import sys
+from types import FrameType
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C: :class:`KeyboardInterrupt`, but never inside Python's import machinery.
+
+    A module's import lock is let go in a weak-reference callback, and an exception raised
+    there is printed ("Exception ignored in ...", with a traceback) and then dropped: the
+    Ctrl-C would be lost. There, the interrupt is delivered again a moment later, as SIGINT,
+    so whatever handles Ctrl-C then (a change waiting to commit, say) has it."""
+    if (
+        frame is not None
+        and frame.f_code.co_filename.startswith("<frozen importlib")
+        and hasattr(signal, "setitimer")
+    ):
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        return
+    raise KeyboardInterrupt
+
+
+def _again(signum: int, frame: FrameType | None) -> None:
+    signal.raise_signal(signal.SIGINT)
 
 
 def run() -> int:
     """Run the command line: a Ctrl-C at any moment from here on is one line (see
     :func:`tms_schedule.cli.main`), never a traceback."""
+    signal.signal(signal.SIGINT, _interrupt)
+    if hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, _again)
     try:
         try:
             from tms_schedule.cli import main

@@ -301,37 +301,51 @@ def _change(store: BookStore, **options: Any) -> Iterator[BookChange]:
             saved(store.shown)
 
 
+class _Waiting:
+    """A Ctrl-C held back (see :func:`_interrupts_wait`): whether one came, and the
+    handler Ctrl-C had before."""
+
+    def __init__(self, handler: Any) -> None:
+        self.pressed = False
+        self.handler = handler
+
+    def press(self, *_: object) -> None:
+        self.pressed = True
+
+
 @contextlib.contextmanager
-def _interrupts_wait() -> Iterator[list[bool]]:
+def _interrupts_wait() -> Iterator[_Waiting]:
     """Ctrl-C waits (noted) until the block ends, then interrupts; the main thread only."""
-    waited: list[bool] = []
     if threading.current_thread() is not threading.main_thread():
-        yield waited
+        yield _Waiting(None)
         return
-    before = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda *_: waited.append(True))
+    waiting = _Waiting(signal.getsignal(signal.SIGINT))
+    signal.signal(signal.SIGINT, waiting.press)
     try:
-        yield waited
+        yield waiting
     finally:
-        signal.signal(signal.SIGINT, before)
-    if waited:
+        signal.signal(signal.SIGINT, waiting.handler)
+    if waiting.pressed:
         raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
-def _interrupts_allowed(waited: list[bool]) -> Iterator[None]:
-    """Inside :func:`_interrupts_wait`: Ctrl-C interrupts at once again (a change that is
-    still being worked out is rolled back)."""
+def _interrupts_allowed(waiting: _Waiting) -> Iterator[None]:
+    """Inside :func:`_interrupts_wait`: Ctrl-C interrupts at once again, as it did before
+    (a change that is still being worked out is rolled back)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    if waited:
+    if waiting.pressed:
         raise KeyboardInterrupt
-    waiting = signal.signal(signal.SIGINT, signal.default_int_handler)
+    handler = waiting.handler
+    if not callable(handler):  # ignored, or not set from Python: the usual Ctrl-C
+        handler = signal.default_int_handler
+    signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, waiting)
+        signal.signal(signal.SIGINT, waiting.press)
 
 
 def _add_from(parser: argparse.ArgumentParser, text: str) -> None:
