@@ -244,8 +244,10 @@ def test_replans_in_the_book_put_make_ups_only_where_a_chair_is_free() -> None:
     c1 = book.course("c-1").missed(2, "patient", now=at("2026-11-17", "18:00"))
     book = book.update(c1).replan("c-1", at("2026-11-17", "18:00"))
     (added,) = [s for s in book.course("c-1").schedule if s.number == 37]
-    # The acute phase ends on Tue 29 Dec; v-1 holds the chair on Wed 30 Dec at 09:00.
-    assert added.start == at("2026-12-31", "09:00")
+    # The acute phase ends on Tue 29 Dec; v-1 holds the chair on Wed 30 Dec at 09:00: the
+    # make-up takes the nearest time of that day the chair holds (its 40 minutes and five
+    # to turn over before v-1), not the next day.
+    assert added.start == at("2026-12-30", "08:15")
     assert book.check() == []
     # Without the book the make-up would have gone on the 30th.
     alone = c1.replan(at("2026-11-17", "18:00"))

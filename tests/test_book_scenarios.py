@@ -246,3 +246,28 @@ def test_a_chair_out_on_a_block_day_no_chair_holds_leaves_the_day_for_the_front_
     # With the day's other chair free again later, the next change of the course seats it.
     freed = after.end("i-1", "moved away", now=NOW)
     assert freed.update(freed.course("s-1")).unseated() == []
+
+
+def test_a_chair_out_moves_a_session_to_another_chair_later_that_day_not_a_month_on() -> None:
+    """Chair c1 out for a day; c2, which runs the protocol too, is booked from 08:30 to
+    09:10 (and five minutes to turn over): the nine o'clock session waits a quarter of an
+    hour for c2, not a month."""
+    book = Book(CLINIC, (Chair("c1"), Chair("c2")))
+    book = book.add(
+        Course.start(Plan("standard-10hz", CLINIC, "2026-11-30", "09:00", "a")), chair="c1"
+    )
+    other = Course.start(Plan("standard-10hz", CLINIC, "2026-11-30", "08:30", "b"))
+    book = book.add(other, chair="c2")
+    before = {s.number: s for s in book.course("a").schedule}
+    after, report = book.enter_closure("2026-12-03", chair="c1", reason="Coil", now=NOW)
+    moved = [
+        s
+        for s in after.course("a").schedule
+        if (s.start, s.end) != (before[s.number].start, before[s.number].end)
+    ]
+    assert [(s.number, s.date.isoformat(), s.start.strftime("%H:%M")) for s in moved] == [
+        (4, "2026-12-03", "09:15")
+    ]
+    assert after.seats("a")[4] == "c2"
+    assert after.course("b") == book.course("b") and after.check() == []
+    assert "Session 4" in report.to_text() and "09:15" in report.to_text()

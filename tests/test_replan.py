@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from course_steps import run_steps, steps
-from strategies import plans
+from strategies import clinics, plans, start_dates
 from tms_schedule import ClinicCalendar, Closure, Course, Plan, TmsScheduleError
+from tms_schedule._time import add_elapsed, resolve_wall_time
 from tms_schedule.course import POLICIES
 from tms_schedule.course.replan import Availability, Free, Unavailable
-from tms_schedule.phase import Accelerated, Periodic, Taper, Weekly
+from tms_schedule.phase import Accelerated, Periodic
 
 UTC = dt.UTC
 
@@ -87,21 +88,12 @@ def check_replan(before: Course, after: Course, moment: dt.datetime, policy: str
             and not clash
         )
         if could_stay:
-            # Only a phase before it that now reaches its day moves it; a taper or a
-            # continuation keeps its weekly counts, so it shifts as a whole from its first
-            # session to come.
-            phases = {p.name: p for p in after.plan.protocol.phases}
-            names = list(phases)
+            # Only a phase before it that now reaches its own day moves it (a taper or a
+            # continuation too: the sessions after one in the way keep their times).
+            names = [p.name for p in after.plan.protocol.phases]
             earlier = names[: names.index(s.phase)]
-            reference = was.date
-            if isinstance(phases[s.phase], Taper | Weekly):
-                reference = min(
-                    o.date
-                    for o in before.schedule
-                    if o.phase == s.phase and o.status == "scheduled" and o.start >= moment
-                )
             in_the_way = [
-                e for e in new.active_sessions() if e.phase in earlier and e.date >= reference
+                e for e in new.active_sessions() if e.phase in earlier and e.date >= was.date
             ]
             assert in_the_way, f"session {s.number} moved though it could keep its time"
     # One session a day in one-a-day phases, but for the double policy's second sessions
@@ -212,3 +204,112 @@ def test_a_time_the_book_says_is_unavailable_moves_and_says_why() -> None:
     assert dict(after.revision.reasons) == {3: "Chair 1 out: coil repair"}
     assert booked(after)[:2] == booked(course)[:2]  # the others keep their times
     assert after.replan(now, bookable=bookable) is after
+
+
+# -- minimal change: the fewest moves, the same day before another day ----------------------------
+
+# The catalogue's courses whose daily phase runs into a taper or a continuation.
+_RUNS_INTO_A_TAPER = (
+    "standard-10hz",
+    "dash-10hz",
+    "medicare-20-5",
+    "deep-tms-h1",
+    "deep-tms-h4-smoking",
+)
+
+
+@PROPERTY
+@given(
+    st.sampled_from(_RUNS_INTO_A_TAPER),
+    start_dates,
+    st.integers(7 * 4, 16 * 4),
+    st.integers(0, 60),
+    st.sampled_from(POLICIES),
+)
+def test_one_missed_session_moves_no_session_but_those_in_its_way(
+    protocol: str, start: dt.date, quarter: int, pick: int, policy: str
+) -> None:
+    """A miss made up at the end of the daily phase reaches the taper's first day: that
+    taper session moves, the taper's others keep their times (not the whole taper a week
+    on). ``check_replan`` says which sessions may move."""
+    clinic = ClinicCalendar("America/Denver", holidays="US-CO")
+    try:
+        course = Course.start(
+            Plan(protocol, clinic, start, dt.time(quarter // 4, quarter % 4 * 15), "c-1")
+        )
+    except TmsScheduleError:
+        assume(False)
+        return
+    session = list(course.schedule)[pick % len(course.schedule)]
+    missed = course.missed(session.number, "patient", now=session.end)
+    after = missed.replan(session.end, policy)
+    check_replan(missed, after, session.end, policy)
+
+
+@PROPERTY
+@given(
+    st.data(),
+    start_dates,
+    st.integers(6 * 4, 12 * 4),
+    st.integers(0, 200),
+    st.sampled_from(POLICIES),
+)
+def test_a_time_only_the_book_refuses_keeps_its_day_at_the_nearest_time_the_book_holds(
+    data: st.DataObject, start: dt.date, quarter: int, pick: int, policy: str
+) -> None:
+    """A chair booked at a session's time (another chair free later that day): the session
+    moves within its day, to the free time nearest its own, and nothing else moves. Only
+    when no time of its day fits does it go to another day."""
+    clinic = data.draw(clinics(start))
+    plan = Plan("standard-10hz", clinic, start, dt.time(quarter // 4, quarter % 4 * 15), "c-1")
+    try:
+        course = Course.start(plan)
+    except TmsScheduleError:
+        assume(False)
+        return
+    sessions = list(course.schedule)
+    session = sessions[pick % len(sessions)]
+    refused = (session.start.astimezone(UTC), session.end.astimezone(UTC))
+
+    def bookable(start: dt.datetime, end: dt.datetime) -> Availability:
+        if start.astimezone(UTC) < refused[1] and refused[0] < end.astimezone(UTC):
+            return Unavailable("Chair 1 booked then")
+        return Free()
+
+    moment = dt.datetime.combine(start, dt.time(0), tzinfo=clinic.zone)
+    try:
+        after = course.replan(moment, policy, bookable=bookable)
+    except TmsScheduleError:
+        assume(False)
+        return
+    old = {s.number: s for s in course.schedule}
+    moved = {
+        s.number: s
+        for s in after.schedule
+        if (s.start, s.end) != (old[s.number].start, old[s.number].end)
+    }
+    new = moved[session.number]
+    hours = clinic.hours_on(session.date)
+    assert hours is not None
+    length = session.duration
+    step = dt.timedelta(minutes=5)
+    # Every time of its day (every five minutes from opening) the hours and the book hold.
+    candidates = []
+    begin = resolve_wall_time(session.date, hours.opens, clinic.zone)
+    while begin.date() == session.date:
+        end = add_elapsed(begin, length, clinic.zone)
+        if hours.holds(begin, end) and isinstance(bookable(begin, end), Free):
+            candidates.append(begin)
+        begin = add_elapsed(begin, step, clinic.zone)
+    if candidates:
+        nearest = min(
+            candidates,
+            key=lambda c: (
+                abs(c.astimezone(UTC) - session.start.astimezone(UTC)),
+                c.astimezone(UTC),
+            ),
+        )
+        assert (new.date, new.start) == (session.date, nearest), "not the nearest time that day"
+        assert set(moved) == {session.number}, "a session the book did not refuse moved"
+    else:
+        assert new.date != session.date

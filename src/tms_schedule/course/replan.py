@@ -26,10 +26,10 @@ The rules (the design page states them too):
      ``extend``.
 
 4. Phases stay in order. Where a phase now ends later than the next one began, only the
-   next phase's sessions before its new end move: in a taper or continuation to a free day
-   later in the same week when the week has one (nothing else moves); when it has none, the
-   taper or continuation is laid out again by its cadence from the day after, keeping its
-   weekly counts. Sessions of other phases in the way go to the end of their phase.
+   next phase's sessions on or before its new end move: in a taper or continuation to a
+   free day later in the same week when the week has one (the week keeps its count);
+   otherwise to the end of their phase, by the policy (the sessions after them keep their
+   times: one missed session never moves a whole taper).
 5. A phase that now has more sessions than it delivers (a voided miss) gives up its last
    planned ones that are not recorded, even past ones.
 
@@ -98,6 +98,8 @@ Availability = Free | Unavailable
 Bookable = Callable[[dt.datetime, dt.datetime], Availability]
 #: How many times a placement is tried again around days the book cannot hold.
 _BOOK_TRIES = 200
+#: The times of a day tried for a session the book cannot hold at its own.
+_STEP = dt.timedelta(minutes=5)
 
 
 @attrs.frozen
@@ -163,8 +165,16 @@ class _Ledger:
         self._reasons.pop(session.number, None)
 
     def release(self, session: Session) -> None:
-        """``session`` no longer keeps its time; where it goes is decided next."""
+        """``session`` no longer keeps its time (nor one it was given); where it goes is
+        decided next."""
         self._kept.pop(session.number, None)
+        self._placed.pop(session.number, None)
+
+    def retime(self, session: Session, slot: _Slot, why: str) -> None:
+        """``session`` keeps its day, at another time (``slot``): it counts as kept."""
+        self._kept[session.number] = session.evolve(start=slot[0], end=slot[1])
+        self._placed[session.number] = slot
+        self._reasons[session.number] = why
 
     def must_move(self, session: Session, why: str) -> None:
         """``session`` cannot keep its time: it waits for a slot of its phase."""
@@ -221,7 +231,7 @@ class _Ledger:
         return self._kept.keys()
 
     def kept(self, phase: str | None = None) -> list[Session]:
-        """The sessions that keep their time (those of ``phase``)."""
+        """The sessions that keep their time or day (those of ``phase``), at their times."""
         return [s for s in self._kept.values() if phase is None or s.phase == phase]
 
     def is_moving(self, phase: str) -> bool:
@@ -287,6 +297,13 @@ class _Repair:
         self.current_numbers = {s.number for s in current.sessions}
         self.sequences = {s.number: s.sequence for s in current.sessions}
         self.order = {phase.name: i for i, phase in enumerate(self.protocol.phases)}
+        # Phases whose days hold several sessions kept together (their spacing is the rule).
+        self.blocks = {
+            phase.name
+            for phase in self.protocol.phases
+            if isinstance(phase, Accelerated)
+            or (isinstance(phase, Periodic) and phase.cluster_sessions > phase.cluster_days)
+        }
 
     # -- the steps ---------------------------------------------------------------------------------
 
@@ -309,8 +326,14 @@ class _Repair:
             if why is None:
                 self.ledger.keep(session)
                 held.add(session)
-            else:
+                continue
+            slot = self._same_day(session, held) if self._only_the_book(session) else None
+            if slot is None:
                 self.ledger.must_move(session, why)
+            else:  # the same day on another chair or at another time, before another day
+                moved = session.evolve(start=slot[0], end=slot[1])
+                self.ledger.retime(session, slot, f"{why}; the same day at {_hhmm(slot[0])}")
+                held.add(moved)
 
     def _place_in_phase_order(self, owed: dict[str, int]) -> None:
         """Phase by phase, what each owes is placed after the phases before it end, and
@@ -335,6 +358,53 @@ class _Repair:
             answer = self.bookable(session.start, session.end)
             if isinstance(answer, Unavailable):
                 return answer.reason
+        return None
+
+    def _only_the_book(self, session: Session) -> bool:
+        """Whether only the book keeps ``session`` from its time: its day is open, its
+        time inside the hours, it is the course's one session that day, and not of a
+        block of sessions (an accelerated or cluster day keeps its spacing)."""
+        if self.bookable is None or session.phase in self.blocks:
+            return False
+        day = self.clinic.day(session.date)
+        if day.hours is None or not day.hours.holds(session.start, session.end):
+            return False
+        return not any(
+            s.active and s.number != session.number and s.date == session.date
+            for s in self.current.sessions
+        )
+
+    def _same_day(self, session: Session, held: _Held | None = None) -> _Slot | None:
+        """The time nearest ``session``'s on its own day that the book can hold, inside
+        the day's hours and not before the moment (and clear of ``held``)."""
+        return self._free_time_on(session.date, session.start, session.duration, held)
+
+    def _free_time_on(
+        self, day: dt.date, wanted: dt.datetime, length: dt.timedelta, held: _Held | None = None
+    ) -> _Slot | None:
+        """The start nearest ``wanted`` on ``day`` (every five minutes) where a session of
+        ``length`` fits the hours and the book has room, not before the moment."""
+        hours = self.clinic.day(day).hours
+        if hours is None or self.bookable is None:
+            return None
+        zone = self.clinic.zone
+        opens = resolve_wall_time(day, hours.opens, zone).astimezone(_UTC)
+        closes = resolve_wall_time(day, hours.closes, zone).astimezone(_UTC)
+        steps = int((closes - opens) / _STEP)
+        starts = sorted(
+            (opens + k * _STEP for k in range(steps + 1)),
+            key=lambda t: (abs(t - wanted.astimezone(_UTC)), t),
+        )
+        for start in starts:
+            begin = start.astimezone(zone)
+            end = add_elapsed(begin, length, zone)
+            if (
+                begin >= self.moment
+                and hours.holds(begin, end)
+                and self._has_room(begin, end)
+                and (held is None or held.clash(Session(0, "", 0, begin, end)) is None)
+            ):
+                return (begin, end)
         return None
 
     def _owed(self) -> dict[str, int]:
@@ -384,84 +454,46 @@ class _Repair:
         phases before it end (the last of them ``before``); returns what the phase owes
         then (it owed ``owed``).
 
-        A taper or continuation moves a session in the way to a free day later in its own
-        week, so the week keeps its count and nothing else moves. When its week has no such
-        day, the phase keeps its weekly counts: it is laid out again by its cadence from the
-        day after ``end`` (its sessions that come out at the same times do not move). Any
-        other phase moves only the sessions in the way, to its end.
+        Only the sessions in the way move. A taper or continuation moves each to a free day
+        later in its own week where the week has one (the week keeps its count); every
+        other session in the way goes to the end of its phase, by the policy, like any
+        session that had to move.
         """
         last_day = end.astimezone(self.clinic.zone).date()
-        future = sorted(
-            (s for s in self.ledger.kept(later.name) if s.start >= self.moment),
+        in_the_way = sorted(
+            (
+                s
+                for s in self.ledger.kept(later.name)
+                if s.start >= self.moment and s.date <= last_day
+            ),
             key=lambda s: s.start,
         )
-        in_the_way = [s for s in future if s.date <= last_day]
         if not in_the_way:
             return owed
         why = f"the {before} phase now ends on {last_day}"
-        if not _per_week(later):
-            for session in in_the_way:
-                self.ledger.must_move(session, why)
-            return owed + len(in_the_way)
-        if self._later_in_their_week(in_the_way, last_day, why):
-            return owed
-        return self._relaid(later, future, last_day, why)
+        if _per_week(later):
+            in_the_way = self._later_in_their_week(in_the_way, last_day, why)
+        for session in in_the_way:
+            self.ledger.must_move(session, why)
+        return owed + len(in_the_way)
 
-    def _later_in_their_week(self, sessions: list[Session], after: dt.date, why: str) -> bool:
+    def _later_in_their_week(
+        self, sessions: list[Session], after: dt.date, why: str
+    ) -> list[Session]:
         """Each of ``sessions`` (of a taper or continuation) to a free day after ``after``
-        in its own week, if every one of them finds one; else none moves."""
+        in its own week where there is one; returns those that found none."""
         for session in sessions:
             self.ledger.release(session)
-        slots: dict[int, _Slot] = {}
+        also: set[dt.date] = set()
+        left = []
         for session in sessions:
-            slot = self._later_in_week(session, after, {s[0].date() for s in slots.values()})
+            slot = self._later_in_week(session, after, also)
             if slot is None:
-                return False
-            slots[session.number] = slot
-        for number, slot in slots.items():
-            self.ledger.place(number, slot, why)
-        return True
-
-    def _relaid(self, phase: Phase, future: list[Session], last_day: dt.date, why: str) -> int:
-        """The taper or continuation laid out again by its cadence from the day after
-        ``last_day``, keeping its weekly counts: its ``future`` sessions take the new times
-        in order (those at the same times do not move). Returns what it still owes."""
-        done = sum(
-            1
-            for s in self.current.sessions
-            if s.phase == phase.name
-            and (
-                s.status == "attended" or (self.ledger.is_kept(s.number) and s.start < self.moment)
-            )
-        )
-        for session in future:
-            self.ledger.release(session)
-        relaid = self._relay(phase, done, last_day + _DAY)
-        for session, slot in itertools.zip_longest(future, relaid):
-            if slot is None:
-                self.ledger.must_move(session, why)
-            elif session is None:
-                self.ledger.add(phase.name, slot)
-            elif slot == (session.start, session.end):
-                self.ledger.keep(session)
+                left.append(session)
             else:
                 self.ledger.place(session.number, slot, why)
-        # The cadence laid out all the phase still delivers, what it owed included.
-        return max(phase.total - done - len(relaid), 0)
-
-    def _relay(self, phase: Phase, done: int, start: dt.date) -> list[_Slot]:
-        """A weekly phase's remaining sessions laid out again by its cadence from ``start``."""
-        assert isinstance(phase, Taper | Weekly)
-        counts = list(phase.per_week if isinstance(phase, Taper) else phase.counts)
-        while done and counts:
-            used = min(done, counts[0])
-            counts[0] -= used
-            done -= used
-            if counts[0] == 0:
-                counts.pop(0)
-        if not counts:
-            return []
-        return self._expand(Taper(tuple(counts), name=phase.name), start, phase)
+                also.add(slot[0].date())
+        return left
 
     def _later_in_week(self, session: Session, after: dt.date, also: set[dt.date]) -> _Slot | None:
         """A free day after ``after`` in ``session``'s own week, at its time of day."""
@@ -508,7 +540,9 @@ class _Repair:
         times = [
             (s.start, s.end)
             for s in self.current.sessions
-            if s.phase == name and (s.status == "attended" or s.number in kept)
+            if s.phase == name
+            and (s.status == "attended" or s.number in kept)
+            and self.ledger.placed_at(s.number) is None  # kept at another time: below
         ]
         times += [slot for number, slot in self.ledger.placed() if self.phase_of[number] == name]
         times += self.ledger.added(name)
@@ -549,16 +583,38 @@ class _Repair:
         taken = self._taken(phase) | (also or set())
         for _ in range(_BOOK_TRIES):
             sessions = sub.expand(avoid=taken, not_before=self.moment).sessions
-            full = {s.date for s in sessions if not self._has_room(s.start, s.end)}
+            slots, full = self._booked_on_their_days(sessions)
             if not full:
-                break
+                return slots
             taken |= full  # the book has no room then: around those days
-        else:
-            raise CourseError(
-                f"the clinic's book has no room for the {phase.name} phase's sessions within"
-                f" {_BOOK_TRIES} open days after {start}"
-            )
-        return [(s.start, s.end) for s in sessions]
+        raise CourseError(
+            f"the clinic's book has no room for the {phase.name} phase's sessions within"
+            f" {_BOOK_TRIES} open days after {start}"
+        )
+
+    def _booked_on_their_days(
+        self, sessions: Sequence[Session]
+    ) -> tuple[list[_Slot], set[dt.date]]:
+        """The times of ``sessions`` where the book has room: a day's one session at
+        another time of its day where its own is taken (the same day before another day);
+        and the days the book cannot hold."""
+        per_day: dict[dt.date, int] = {}
+        for session in sessions:
+            per_day[session.date] = per_day.get(session.date, 0) + 1
+        slots: list[_Slot] = []
+        full: set[dt.date] = set()
+        for session in sessions:
+            if self._has_room(session.start, session.end):
+                slots.append((session.start, session.end))
+                continue
+            other = None
+            if per_day[session.date] == 1 and session.phase not in self.blocks:
+                other = self._free_time_on(session.date, session.start, session.duration)
+            if other is None:
+                full.add(session.date)
+            else:
+                slots.append(other)
+        return slots, full
 
     def _has_room(self, start: dt.datetime, end: dt.datetime) -> bool:
         return self.bookable is None or isinstance(self.bookable(start, end), Free)
@@ -760,6 +816,10 @@ class _Held:
             if other_start < end and start < other_end:
                 return f"session {number} is booked then"
         return None
+
+
+def _hhmm(moment: dt.datetime) -> str:
+    return f"{moment:%H:%M}"
 
 
 def _numbered_in_phase(sessions: list[Session]) -> list[Session]:
