@@ -32,6 +32,7 @@ def run() -> int:
     signal.signal(signal.SIGINT, _interrupt)
     if hasattr(signal, "SIGALRM"):
         signal.signal(signal.SIGALRM, _again)
+    status: int | None = None
     try:
         try:
             from tms_schedule.cli import main
@@ -39,12 +40,24 @@ def run() -> int:
             print("tms-schedule: interrupted; nothing was changed", file=sys.stderr)
             return 130
         try:
-            return main()
-        except KeyboardInterrupt:  # after the command's own line: it is done
+            status = main()
+        except KeyboardInterrupt:  # outside the command's own handling (it says none)
+            from tms_schedule._files import shown_path
+            from tms_schedule.cli.common import SAVED
+
+            shown = ", ".join(map(shown_path, SAVED))
+            what = f"saved already: {shown}" if SAVED else "nothing was changed"
+            print(f"tms-schedule: interrupted; {what}", file=sys.stderr)
             return 130
-    finally:
-        # Done: a Ctrl-C while the interpreter shuts down has nothing left to stop.
+        # Done: a Ctrl-C from now on has nothing left to stop.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return status
+    except KeyboardInterrupt:  # the command had finished: its answer stands
+        return 130 if status is None else status
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if hasattr(signal, "setitimer"):
+            signal.setitimer(signal.ITIMER_REAL, 0)  # no Ctrl-C delivered again after this
 
 
 if __name__ == "__main__":
