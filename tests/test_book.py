@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import attrs
 import pytest
@@ -19,6 +20,7 @@ from tms_schedule import (
     get_protocol,
 )
 from tms_schedule.book import Book, Chair, Outage, StaffLimit
+from tms_schedule.course import linked
 from tms_schedule.course.authorization import Authorization
 from tms_schedule.errors import (
     BookError,
@@ -453,3 +455,99 @@ def test_closures_and_undos_in_any_order_keep_each_course_s_phases_in_order_and_
             phases = [order.index(s.phase) for s in sorted(active, key=lambda s: s.start)]
             assert phases == sorted(phases)
             assert len(active) == booked.course.plan.protocol.total_sessions
+
+
+# -- a clinic's weeks: the book never scrambles a course (issue 17, "How it is checked") ---------------
+
+
+_WEEKS = st.lists(
+    st.tuples(
+        st.sampled_from(["close", "chair", "hours", "miss", "miss", "undo"]),
+        st.integers(0, 80),  # a day from 30 November, or which session, course or event
+        st.integers(0, 2),  # how many days more
+        st.sampled_from([None, "continue", "restart"]),  # the clinician's choice for a block
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _attended_until(book: Book, now: dt.datetime, but: tuple[str, int]) -> Book:
+    """Every session that ended by ``now`` recorded attended, as a clinic records its days
+    (but the one ``but`` names)."""
+    for booked in book.courses:
+        course = booked.course
+        for s in course.schedule:
+            if s.status == "scheduled" and s.end <= now and (course.course_id, s.number) != but:
+                course = course.attended(s.number, now=now)
+        if course is not booked.course:
+            book = book.update(course)
+    return book
+
+
+def _blocks_whole_or_decided(course: Course) -> bool:
+    """An accelerated block's days follow one another, or a revision records the choice."""
+    days = sorted({s.date for s in course.schedule if s.phase == "accelerated" and s.active})
+    whole = all((b - a).days == 1 for a, b in itertools.pairwise(days))
+    return whole or any("as the clinician chose" in w for r in course.revisions for w in r.warnings)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_WEEKS)
+def test_closures_outages_misses_and_undos_never_scramble_a_patient_s_courses(
+    steps: list[tuple[str, int, int, str | None]],
+) -> None:
+    """Patients with linked courses (a course and the maintenance that follows it), an SNT
+    block and Deep TMS, through random closures, chair and hours outages, misses and undos
+    in any order the book accepts: one patient's courses never overlap, a block is never
+    split without a recorded choice, every course keeps its count and its phases in order,
+    the book's rules hold, and re-running a re-plan changes nothing."""
+    book = Book(DENVER, (Chair("c1"), Chair("c2"), Chair("deep", runs=("h1",))))
+    first = course("a-1", "2026-11-30", "09:00")
+    book = book.add(first)
+    book = book.add(first.next_course("maintenance", "a-2", relation="maintenance"))
+    book = book.add(course("s-1", "2026-12-07", "08:00", "snt"))
+    book = book.add(course("d-1", "2026-11-30", "10:00", "deep-tms-h1"))
+    when = at("2026-11-27", "12:00")
+    for kind, pick, length, block in steps:
+        try:
+            if kind == "undo":
+                live = [e.number for e in book.events if not e.undone]
+                if not live:
+                    continue
+                book, _ = book.undo(live[pick % len(live)], now=when)
+            elif kind == "miss":  # one of the next sessions; those before it attended
+                course_id = ("a-1", "s-1", "d-1")[pick % 3]
+                to_come = [s for s in book.course(course_id).schedule if s.status == "scheduled"]
+                if not to_come:
+                    continue
+                session = to_come[min(pick % 4, len(to_come) - 1)]
+                when = max(when, session.end)
+                book = _attended_until(book, when, but=(course_id, session.number))
+                missed = book.course(course_id).missed(session.number, "patient", now=when)
+                book = book.update(missed).replan(course_id, when, block=block)
+            else:
+                day = dt.date(2026, 11, 30) + dt.timedelta(days=pick)
+                options = {"chair": "c1"} if kind == "chair" else {}
+                options |= {"hours": "08:00-12:00"} if kind == "hours" else {}
+                book, _ = book.enter_closure(
+                    day,
+                    day + dt.timedelta(days=length),
+                    reason="Snow",
+                    now=when,
+                    block=block,
+                    **options,
+                )
+        except (BookError, BookingConflictError, CourseError):
+            continue  # refused as a whole (a block with no choice made, say): as it was
+        assert book.check() == []
+        for booked in book.courses:
+            c = booked.course
+            active = c.schedule.active_sessions()
+            assert len(active) == c.plan.protocol.total_sessions, f"{c.course_id}: count"
+            order = [p.name for p in c.plan.protocol.phases]
+            phases = [order.index(s.phase) for s in active]
+            assert phases == sorted(phases), f"{c.course_id}: phases out of order"
+            assert _blocks_whole_or_decided(c), f"{c.course_id}: a block split undecided"
+            assert book.replan(c.course_id, when) is book, f"{c.course_id}: re-run changed"
+        linked.check_apart(book.course(i).schedule for i in book.linked("a-1"))

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from busy_clinic import CLINIC, NOW, busy_book, future_sessions
 from tms_schedule import Course, Plan
 from tms_schedule.book import Book, Chair
-from tms_schedule.errors import BookError, CourseError, NoOfferError
+from tms_schedule.errors import BlockBreakError, BookError, CourseError, NoOfferError
 
 
 @pytest.fixture(scope="module")
@@ -271,3 +271,34 @@ def test_a_chair_out_moves_a_session_to_another_chair_later_that_day_not_a_month
     assert after.seats("a")[4] == "c2"
     assert after.course("b") == book.course("b") and after.check() == []
     assert "Session 4" in report.to_text() and "09:15" in report.to_text()
+
+
+def test_a_closure_on_a_block_day_asks_the_clinician_continue_or_restart() -> None:
+    """A snow day on the SNT block's third day: the re-plan would break its five
+    consecutive days, so the book says so, with the days and the two choices, and enters
+    nothing; each choice is then entered with its warning in the course's revision."""
+    book = snt_week(busy_second_chair=False)
+    with pytest.raises(BlockBreakError, match="course s-1: the re-plan would break") as caught:
+        book.enter_closure("2026-12-02", reason="Snow day", now=NOW)
+    assert caught.value.field == "block" and caught.value.phase == "accelerated"
+    assert "'continue'" in str(caught.value) and "'restart'" in str(caught.value)
+    assert "2026-12-01, 2026-12-03" in str(caught.value)  # the days it would have
+    assert book.events == ()
+
+    def days(after: Book) -> list[str]:
+        active = after.course("s-1").schedule.active_sessions()
+        return sorted({s.date.isoformat() for s in active})
+
+    went_on, _ = book.enter_closure("2026-12-02", reason="Snow day", now=NOW, block="continue")
+    assert days(went_on) == ["2026-11-30", "2026-12-01", "2026-12-03", "2026-12-04", "2026-12-07"]
+    (warning,) = [w for w in went_on.course("s-1").revision.warnings if "consecutive" in w]
+    assert "continued on the next open days, as the clinician chose" in warning
+    restarted, _ = book.enter_closure("2026-12-02", reason="Snow day", now=NOW, block="restart")
+    assert days(restarted) == ["2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10", "2026-12-11"]
+    (warning,) = [w for w in restarted.course("s-1").revision.warnings if "consecutive" in w]
+    assert "restarted on consecutive days from 2026-12-07" in warning
+    for after in (went_on, restarted):
+        assert after.check() == [] and after.unseated() == []
+        assert len(after.course("s-1").schedule.active_sessions()) == 50
+        # Asked again, the re-plan changes nothing, and asks nothing.
+        assert after.replan("s-1", NOW) is after

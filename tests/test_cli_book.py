@@ -480,6 +480,34 @@ def test_a_closure_entered_twice_or_over_attended_sessions_is_refused(
     assert BookStore(db).course("c-1").records[0].kind == "attended"
 
 
+def test_a_closure_that_would_break_an_accelerated_block_asks_for_the_clinician_s_choice(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(
+        capsys,
+        "book",
+        "take",
+        db,
+        offers(capsys, db, "snt", "--at", "08:00")[0],
+        "--course-id",
+        "s-1",
+    )
+    days = sorted({s.date for s in BookStore(db).course("s-1").schedule})
+    close = ("book", "close", db, days[2].isoformat(), "--reason", "Snow day")
+    status, out, err = run(capsys, *close)
+    assert (status, out) == (2, "")
+    assert err.startswith(
+        "tms-schedule: error: --block: course s-1: the re-plan would break the accelerated"
+        " phase's consecutive days ("
+    )
+    assert "choose 'continue'" in err and "or 'restart'" in err
+    assert BookStore(db).events() == ()  # nothing entered
+    status, out, err = run(capsys, *close, "--block", "restart")
+    assert status == 0, err
+    after = sorted({s.date for s in BookStore(db).course("s-1").schedule.active_sessions()})
+    assert len(after) == 5 and after[-1] - after[0] == dt.timedelta(days=4)
+
+
 def test_whole_course_actions_end_move_and_authorize_go_through_the_book(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

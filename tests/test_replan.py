@@ -10,15 +10,17 @@ import datetime as dt
 import itertools
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from course_steps import run_steps, steps
 from strategies import clinics, plans, start_dates
-from tms_schedule import ClinicCalendar, Closure, Course, Plan, TmsScheduleError
+from tms_schedule import ClinicCalendar, Closure, Course, CourseError, Plan, TmsScheduleError
 from tms_schedule._time import add_elapsed, resolve_wall_time
 from tms_schedule.course import POLICIES
 from tms_schedule.course.replan import Availability, Free, Unavailable
+from tms_schedule.errors import BlockBreakError
 from tms_schedule.phase import Accelerated, Periodic
 
 UTC = dt.UTC
@@ -313,3 +315,37 @@ def test_a_time_only_the_book_refuses_keeps_its_day_at_the_nearest_time_the_book
         assert set(moved) == {session.number}, "a session the book did not refuse moved"
     else:
         assert new.date != session.date
+
+
+# -- accelerated blocks: never broken without the clinician's choice ------------------------------
+
+
+def test_a_re_plan_that_would_break_a_block_asks_and_records_the_choice() -> None:
+    """SNT's five consecutive days, a closure on the third: the re-plan raises with the
+    days it would give and the two choices, and changes nothing; ``continue`` keeps the
+    days that can stay and records a warning; ``restart`` lays the block's sessions to
+    come on the first five consecutive open days. Either, asked again, changes nothing."""
+    clinic = ClinicCalendar("America/Denver", holidays="US-CO")
+    course = Course.start(Plan("snt", clinic, "2026-11-30", "08:00", "s-1"))
+    now = dt.datetime(2026, 11, 30, 18, tzinfo=clinic.zone)
+    for session in [s for s in course.schedule if s.date == dt.date(2026, 11, 30)]:
+        course = course.attended(session.number, now=now)
+    closed = course.with_clinic(attrs.evolve(clinic, closures=(Closure("2026-12-02"),)))
+    with pytest.raises(BlockBreakError, match=r"2026-12-04, 2026-12-07\); choose 'continue'"):
+        closed.replan(now)
+    with pytest.raises(CourseError, match="block: must be one of continue, restart"):
+        closed.replan(now, block="later")
+
+    def days(c: Course) -> list[str]:
+        return sorted({s.date.isoformat() for s in c.schedule.active_sessions()})
+
+    went_on = closed.replan(now, block="continue")
+    assert days(went_on) == ["2026-11-30", "2026-12-01", "2026-12-03", "2026-12-04", "2026-12-07"]
+    restarted = closed.replan(now, block="restart")
+    # The day given stays; the four to come start again on four days in a row (Thursday
+    # and Friday then the weekend would not be).
+    assert days(restarted) == ["2026-11-30", "2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10"]
+    for after in (went_on, restarted):
+        assert len(after.schedule.active_sessions()) == 50
+        assert any("as the clinician chose" in w for w in after.revision.warnings)
+        assert after.replan(now) is after and after.replan(now, block="restart") is after

@@ -25,6 +25,7 @@ from tms_schedule.catalogue import (
 )
 from tms_schedule.clinic import ClinicCalendar, Closure, ExtraOpenDay, OpeningHours
 from tms_schedule.errors import (
+    BlockBreakError,
     BlockSplitError,
     ConfigError,
     CourseError,
@@ -138,6 +139,7 @@ __all__ = [
     "Accelerated",
     "Authorization",
     "AuthorizationReport",
+    "BlockBreakError",
     "BlockSplitError",
     "CalendarOptions",
     "Catalogue",

@@ -25,6 +25,7 @@ import datetime as dt
 import re
 
 __all__ = [
+    "BlockBreakError",
     "BlockSplitError",
     "BookError",
     "BookingConflictError",
@@ -160,6 +161,24 @@ class CourseFileError(ScheduleFormatError):
 
 class CourseError(InvalidInputError):
     """A recording or re-plan that cannot be right; the course is left unchanged."""
+
+
+class BlockBreakError(CourseError):
+    """A re-plan would break the consecutive days of an accelerated block (a closure on one
+    of its days, say): the clinician chooses, and the re-plan is asked again with it.
+
+    Attributes:
+        phase: the accelerated phase whose days would no longer follow one another.
+        choices: what the re-plan's ``block`` may say: ``"continue"`` (on the next open
+            days, with a warning recorded) or ``"restart"`` (the block's sessions to come
+            together again, on the first consecutive days that hold them).
+    """
+
+    choices = ("continue", "restart")
+
+    def __init__(self, message: str, phase: str) -> None:
+        self.phase = phase
+        super().__init__(message, field="block")
 
 
 class InvalidCalendarOptionError(InvalidInputError):

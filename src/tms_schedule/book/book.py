@@ -50,6 +50,7 @@ from tms_schedule.course.lifecycle import Course, follow_relation
 from tms_schedule.course.linked import check_apart, clash
 from tms_schedule.course.replan import Availability, Bookable, Free, Unavailable
 from tms_schedule.errors import (
+    BlockBreakError,
     BookError,
     BookingConflictError,
     InvalidChairError,
@@ -654,12 +655,16 @@ class Book:
         protocol is free, and the course's other sessions keep their times and chairs."""
         booked = self._booked(course_id)
         occupancy = self.occupancy(without=course_id)
-        course = booked.course.replan(
-            start, policy, bookable=self.bookable(booked.course, occupancy), **options
-        )
+        # Sessions left without a chair wait for the front desk where they are.
+        unseated = set(booked.unseated)
+        waiting = {(s.start, s.end) for s in booked.course.schedule if s.number in unseated}
+        bookable = self.bookable(booked.course, occupancy, waiting=waiting)
+        course = booked.course.replan(start, policy, bookable=bookable, **options)
         if course is booked.course:
             return self
-        return self.update(course)
+        moment = as_moment(start, "start", self.clinic.zone, BookError)
+        book, _ = self.update(course)._kept_apart(course_id, moment, policy)
+        return book
 
     def offers(
         self,
@@ -1087,6 +1092,7 @@ class Book:
         hours: OpeningHours | str | None = None,
         policy: str = "extend",
         force: bool = False,
+        block: str | None = None,
     ) -> tuple[Book, EventReport]:
         """Close the clinic, one chair, or some hours, and re-plan every course it touches.
 
@@ -1105,6 +1111,14 @@ class Book:
         Days gone by whose sessions are recorded attended are refused too (a typo for
         another date, most often); ``force`` enters the closure anyway, and the records
         stay as they are.
+
+        A re-plan that would break an accelerated block's consecutive days (a closure on
+        an SNT day) raises :class:`~tms_schedule.errors.BlockBreakError` naming the course
+        and the days, and nothing is entered; ``block`` is then the clinician's choice for
+        every such course (see :meth:`Course.replan`): ``"continue"`` on the next open
+        days, the warning recorded in the course's revision, or ``"restart"`` the block's
+        sessions to come on the first consecutive days that hold them. A chair out on a
+        block day needs no choice: the day moves to another chair or waits for one.
 
         ``first`` and ``last`` are dates (or ``"2026-12-01"``); ``now`` is an aware
         moment: the library reads no clock.
@@ -1126,7 +1140,7 @@ class Book:
         if not force:
             self._refuse_recorded(event)
         book, event = self._with(event)
-        return book._rebook(event, now, policy)
+        return book._rebook(event, now, policy, block)
 
     def undo(self, event: int, *, now: MomentInput) -> tuple[Book, EventReport]:
         """Take back clinic-wide event number ``event``: the closure or outage goes, and
@@ -1274,16 +1288,18 @@ class Book:
                 book = book.update(booked.course)
         return book
 
-    def _rebook(self, event: BookEvent, now: dt.datetime, policy: str) -> tuple[Book, EventReport]:
+    def _rebook(
+        self, event: BookEvent, now: dt.datetime, policy: str, block: str | None = None
+    ) -> tuple[Book, EventReport]:
         """Re-seat or re-plan every course the event touches (``self`` has the event in),
         in the order of the first session it touches."""
         book = self
         entries: list[Rebooked] = []
         revisions: list[tuple[str, int]] = []
         occupancy = book.occupancy()  # one index, following each course as it moves
-        for course_id in self._touched(event):
-            booked = book._booked(course_id)
-            book, course = book._rebooked(booked, event, now, policy, occupancy)
+
+        def entry(booked: Booked, course: Course) -> Rebooked:
+            course_id = booked.course_id
             if course is booked.course:
                 changes = Changes(())
             else:
@@ -1292,10 +1308,59 @@ class Book:
             moves = _chair_moves(course, booked.seat_map(), book.seats(course_id), booked.course)
             left = set(book._booked(course_id).unseated) - set(booked.unseated)
             waiting = tuple(s for s in course.schedule.sessions if s.number in left)
-            entries.append(Rebooked(course, changes, moves, waiting))
+            return Rebooked(course, changes, moves, waiting)
+
+        for course_id in self._touched(event):
+            booked = book._booked(course_id)
+            book, course = book._rebooked(booked, event, now, policy, occupancy, block)
+            entries.append(entry(booked, course))
+            if course is not booked.course:
+                book, followers = book._kept_apart(course_id, now, policy)
+                entries += [entry(was, after) for was, after in followers]
+                if followers:  # they moved outside the index kept across the courses
+                    occupancy = book.occupancy()
         event = attrs.evolve(event, revisions=tuple(revisions))
         book = attrs.evolve(book, events=(*book.events, event))
         return book, EventReport(event, tuple(entries), tuple(self.chair_names().items()))
+
+    def _kept_apart(
+        self, course_id: str, now: dt.datetime, policy: str
+    ) -> tuple[Book, list[tuple[Booked, Course]]]:
+        """The courses that follow ``course_id`` (and those that follow them) re-planned,
+        where it now runs into them, to start after it ends: one patient's courses never
+        run at the same time. Only the sessions in its way move (see :meth:`Course.replan`);
+        returns the book and each course changed, as it was and as it is."""
+        book = self
+        changed: list[tuple[Booked, Course]] = []
+        leaders = [course_id]
+        while leaders:
+            leader = book.course(leaders.pop(0))
+            for booked in book.courses:
+                course = booked.course
+                if course.follows != leader.course_id or not clash(
+                    leader.schedule, course.schedule
+                ):
+                    continue
+                last = max(s.end for s in leader.schedule.active_sessions())
+                bookable = book._after(last, leader.course_id, book.bookable(course))
+                # A block in the way starts again after it rather than splitting.
+                replanned = course.replan(now, policy, bookable=bookable, block="restart")
+                if replanned is course:
+                    continue
+                book = book.update(replanned)
+                changed.append((booked, replanned))
+                leaders.append(course.course_id)
+        return book, changed
+
+    def _after(self, last: dt.datetime, leader: str, bookable: Bookable) -> Bookable:
+        """``bookable``, and nothing that starts before ``last`` (the course ``leader``
+        runs until then)."""
+        said = Unavailable(f"course {leader} runs until {short_moment(last)}")
+
+        def check(start: dt.datetime, end: dt.datetime) -> Availability:
+            return said if start < last else bookable(start, end)
+
+        return check
 
     def _touched(self, event: BookEvent) -> list[str]:
         """The courses with a session to come that ``event`` covers, by the first one."""
@@ -1314,6 +1379,7 @@ class Book:
         now: dt.datetime,
         policy: str,
         occupancy: Occupancy,
+        block: str | None = None,
     ) -> tuple[Book, Course]:
         """One course an event touches: its sessions at the same times on other chairs
         where that holds (never on a closed day), else re-planned where chairs are free.
@@ -1349,7 +1415,13 @@ class Book:
             else:
                 return self._replace(_booked_as(course, placed, may_wait)), course
         bookable = self.bookable(course, occupancy, waiting=set(waiting.values()))
-        replanned = course.replan(now, policy, bookable=bookable)
+        try:
+            replanned = course.replan(now, policy, bookable=bookable, block=block)
+        except BlockBreakError as error:  # the clinician's choice: said with the course
+            rest = str(error).removeprefix("block: ")
+            raise BlockBreakError(
+                f"block: course {course.course_id}: {rest}", error.phase
+            ) from None
         return self.update(replanned, occupancy=occupancy, unseated=waiting), replanned
 
     # -- inside -------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from tms_schedule.cli.common import (
     write_output,
     write_schedule,
 )
-from tms_schedule.course import POLICIES
+from tms_schedule.course import BLOCK_CHOICES, POLICIES
 from tms_schedule.course.codec import course_to_json
 from tms_schedule.course.file import load_course
 from tms_schedule.errors import ConfigError, FileWriteError, TmsScheduleError
@@ -183,6 +183,13 @@ def add_book_commands(commands: Any) -> None:
         "--force",
         action="store_true",
         help="close days whose sessions are recorded attended (the records stay)",
+    )
+    close.add_argument(
+        "--block",
+        choices=BLOCK_CHOICES,
+        help="where a re-plan would break an accelerated block's consecutive days: continue"
+        " on the next open days (a warning is recorded) or restart its sessions to come on"
+        " the first consecutive days that hold them",
     )
 
     undo = command("undo", "take back a closure or outage entered by mistake")
@@ -781,6 +788,7 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
         "closure reason": "--reason",
         "hours": "--hours",
         "opening hours": "--hours",
+        "block": "--block",
     }
     zone = store.state().clinic.zone
     moment = _moment(args.start, zone, now)
@@ -808,6 +816,7 @@ def _close(store: BookStore, args: argparse.Namespace, now: dt.datetime) -> int:
             hours=args.hours,
             policy=args.policy,
             force=args.force,
+            block=args.block,
         )
         change.detail = f"event {report.event.number}: {report.event.describe()}"
         _write_calendars(store, report, files)

@@ -36,10 +36,11 @@ from tms_schedule.course.lifecycle import Course, Revision
 from tms_schedule.course.milestones import MilestoneRules
 from tms_schedule.course.ratings import SCALES, Rating, RatingOutcome, Scale
 from tms_schedule.course.record import CAUSES, RECORD_KINDS, Record
-from tms_schedule.course.replan import POLICIES
-from tms_schedule.errors import CourseError
+from tms_schedule.course.replan import BLOCK_CHOICES, POLICIES
+from tms_schedule.errors import BlockBreakError, CourseError
 
 __all__ = [
+    "BLOCK_CHOICES",
     "CAUSES",
     "MEDICARE_A57692",
     "POLICIES",
@@ -47,6 +48,7 @@ __all__ = [
     "SCALES",
     "Authorization",
     "AuthorizationReport",
+    "BlockBreakError",
     "Change",
     "Changes",
     "Continuation",

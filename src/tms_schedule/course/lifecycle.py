@@ -523,6 +523,7 @@ class Course:
         gap_limit: dt.timedelta = dt.timedelta(days=14),
         within_authorization: bool = False,
         bookable: Bookable | None = None,
+        block: str | None = None,
     ) -> Course:
         """Re-plan what the course owes, changing as little as the event requires.
 
@@ -552,8 +553,15 @@ class Course:
                 :class:`~tms_schedule.course.replan.Unavailable` and why);
                 :meth:`tms_schedule.book.Book.replan` passes it, so sessions go only where a
                 chair is free.
+            block: the clinician's choice when the re-plan would break an accelerated
+                block's consecutive days: ``"continue"`` on the next open days (a warning is
+                recorded in the revision) or ``"restart"`` the block's sessions to come on
+                the first consecutive days that hold them. Without it such a re-plan raises
+                :class:`~tms_schedule.errors.BlockBreakError`, which names the days.
 
         Raises:
+            BlockBreakError: the re-plan would break a block's consecutive days and
+                ``block`` says nothing (nothing changed).
             CourseError: a policy or bound outside what is allowed, ``start`` not a moment,
                 no room in the clinic's book, or (``within_authorization``) sessions outside the
                 authorization.
@@ -585,6 +593,7 @@ class Course:
             min_gap=min_gap,
             extra_per_week=extra_per_week,
             bookable=bookable,
+            block=block,
         )
         if result.schedule.sessions == self._state.sessions:
             return self  # nothing to change: no new revision
@@ -658,7 +667,10 @@ class Course:
         reverted = self._reverted(state, back, gone, earlier, moment, bookable)
         if reverted.sessions == state.sessions:
             return self
-        result = replan_schedule(self.plan, reverted, moment, "extend", bookable=bookable)
+        # What comes back rejoins its block; what cannot, stays where the event put it.
+        result = replan_schedule(
+            self.plan, reverted, moment, "extend", bookable=bookable, block="continue"
+        )
         undone = self._undo_made(state, result, moment, revision)
         return attrs.evolve(self, revisions=(*self.revisions, undone), _state=result.schedule)
 

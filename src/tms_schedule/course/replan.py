@@ -33,6 +33,13 @@ The rules (the design page states them too):
 5. A phase that now has more sessions than it delivers (a voided miss) gives up its last
    planned ones that are not recorded, even past ones.
 
+6. An accelerated block of consecutive days (a plan with ``blocks="whole"``) is not broken
+   silently: a re-plan that would leave its days no longer one after another (a closure on
+   its third day) raises :class:`~tms_schedule.errors.BlockBreakError` and is asked again
+   with the clinician's choice, ``block``: ``"continue"`` (as above, on the next open days,
+   with a warning recorded) or ``"restart"`` (the block's sessions to come together again,
+   on the first consecutive days from the moment that hold them all; those given stay).
+
 So the same re-plan run twice changes nothing, and a clinic closure gives the same times as
 recording the same day missed with cause ``clinic``, whatever day the re-plan starts from.
 """
@@ -44,20 +51,21 @@ import datetime as dt
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, KeysView, Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import attrs
 
 from tms_schedule._time import add_elapsed, resolve_wall_time
 from tms_schedule.clinic import ClinicCalendar
 from tms_schedule.course.record import bump_positions
-from tms_schedule.errors import CourseError
+from tms_schedule.errors import BlockBreakError, BlockSplitError, CourseError
 from tms_schedule.phase import Accelerated, Daily, Periodic, Phase, Taper, Weekly
 from tms_schedule.plan import Plan
 from tms_schedule.protocol import Protocol
 from tms_schedule.schedule import Schedule, Session, SkippedDay
 
 __all__ = [
+    "BLOCK_CHOICES",
     "POLICIES",
     "Availability",
     "Bookable",
@@ -73,6 +81,10 @@ __all__ = [
 #: phase and the course gets longer), ``double`` (a second session on a later day),
 #: ``extra-day`` (the clinic's catch-up days first).
 POLICIES = ("extend", "double", "extra-day")
+#: What a clinician chooses when a re-plan would break an accelerated block's consecutive
+#: days: ``continue`` on the next open days (a warning is recorded), or ``restart`` the
+#: block's sessions to come on the first consecutive days that hold them.
+BLOCK_CHOICES = BlockBreakError.choices
 
 _DAY = dt.timedelta(days=1)
 _UTC = dt.UTC
@@ -128,18 +140,81 @@ def replan_schedule(
     min_gap: dt.timedelta = dt.timedelta(hours=6),
     extra_per_week: int = 2,
     bookable: Bookable | None = None,
+    block: str | None = None,
 ) -> Replanned:
     """The course's sessions repaired under ``policy`` from ``moment`` on (see the module).
 
     ``bookable`` is the clinic book's check of a time (see :data:`Bookable`): a session the
     book can no longer hold moves like one on a closed day, and what is placed goes only
-    where the book has room.
+    where the book has room. ``block`` is the clinician's choice when the re-plan would
+    break an accelerated block's consecutive days (see :data:`BLOCK_CHOICES`).
 
     Raises:
+        BlockBreakError: the re-plan would break a block's consecutive days and ``block``
+            says nothing.
         CourseError: the clinic's book has no room for what a phase owes.
         NoOpenDayError: no open day ahead within the search horizon.
     """
-    return _Repair(plan, current, moment, policy, min_gap, extra_per_week, bookable).run()
+    if block is not None and block not in BLOCK_CHOICES:
+        raise CourseError(f"block: must be one of {', '.join(BLOCK_CHOICES)}, got {block!r}")
+    options = (plan, current, moment, policy, min_gap, extra_per_week, bookable)
+    result = _Repair(*options).run()
+    broken = _broken_blocks(plan, current, result.schedule)
+    if not broken:
+        return result
+    if block is None:
+        name, days = broken[0]
+        raise BlockBreakError(
+            f"block: the re-plan would break the {name} phase's consecutive days"
+            f" ({_days(days)}); choose 'continue' (on the next open days, with a warning"
+            " recorded) or 'restart' (its sessions to come together again on the first"
+            " consecutive days that hold them)",
+            name,
+        )
+    if block == "restart":
+        result = _Repair(*options, restart=frozenset(name for name, _ in broken)).run()
+        said = "its sessions to come restarted on consecutive days from {first}"
+    else:
+        said = "continued on the next open days"
+    warnings = [
+        f"the {name} phase's consecutive days are broken ({_days(days)}):"
+        f" {said.format(first=_first_to_come(result.schedule, name, moment))},"
+        " as the clinician chose"
+        for name, days in broken
+    ]
+    return attrs.evolve(result, warnings=(*result.warnings, *warnings))
+
+
+def _broken_blocks(
+    plan: Plan, before: Schedule, after: Schedule
+) -> list[tuple[str, list[dt.date]]]:
+    """The accelerated phases kept whole (``blocks="whole"``) whose days followed one
+    another before and do not after, with their days after. A day counts when it holds a
+    session of the phase that is not cancelled (a missed day was still one of the block's)."""
+    if plan.blocks != "whole":
+        return []
+    broken = []
+    for phase in plan.protocol.phases:
+        if not (isinstance(phase, Accelerated) and phase.consecutive):
+            continue
+        was = sorted({s.date for s in before if s.phase == phase.name and s.status != "cancelled"})
+        now = sorted({s.date for s in after if s.phase == phase.name and s.status != "cancelled"})
+        if _one_after_another(was) and not _one_after_another(now):
+            broken.append((phase.name, now))
+    return broken
+
+
+def _one_after_another(days: list[dt.date]) -> bool:
+    return all(b - a == _DAY for a, b in itertools.pairwise(days))
+
+
+def _days(days: list[dt.date]) -> str:
+    return ", ".join(day.isoformat() for day in days)
+
+
+def _first_to_come(schedule: Schedule, phase: str, moment: dt.datetime) -> str:
+    dates = [s.date for s in schedule if s.phase == phase and s.active and s.start >= moment]
+    return min(dates).isoformat() if dates else "now"
 
 
 class _Ledger:
@@ -281,8 +356,10 @@ class _Repair:
         min_gap: dt.timedelta,
         extra_per_week: int,
         bookable: Bookable | None = None,
+        restart: frozenset[str] = frozenset(),
     ) -> None:
         self.plan = plan
+        self.restart = restart  # accelerated phases whose sessions to come start again
         self.bookable = bookable
         self.clinic: ClinicCalendar = plan.clinic
         self.protocol: Protocol = plan.protocol
@@ -321,6 +398,10 @@ class _Repair:
         held = _Held(s for s in self.current.sessions if s.status == "attended")
         for session in sorted(self.current.sessions, key=lambda s: (s.sequence > 0, s.number)):
             if session.status != "scheduled":
+                continue
+            if session.phase in self.restart and session.start >= self.moment:
+                again = f"the {session.phase} block starts again on consecutive days"
+                self.ledger.must_move(session, again)
                 continue
             why = self._cannot_stay(session) or held.clash(session)
             if why is None:
@@ -444,7 +525,10 @@ class _Repair:
                 f" up by the {self.policy} policy and go to the end of the phase"
             )
         left -= len(slots)
-        if left > 0:
+        if left > 0 and phase.name in self.restart:
+            assert isinstance(phase, Accelerated)
+            slots += self._block_again(phase, left)
+        elif left > 0:
             slots += self._extend(phase, left, slots)
         slots.sort(key=lambda slot: slot[0].astimezone(_UTC))
         self.ledger.settle(phase.name, slots)
@@ -564,12 +648,40 @@ class _Repair:
             start = after
         return self._expand(remainder, start, phase, {slot[0].date() for slot in chosen})[:count]
 
-    def _expand(
-        self, cadence: Phase, start: dt.date, phase: Phase, also: set[dt.date] | None = None
-    ) -> list[_Slot]:
-        """The sessions ``cadence`` books from ``start`` on, around the course's other
-        sessions (those of ``phase`` and before it, and ``also``), never before the moment."""
-        start = max(start, self.moment.astimezone(self.clinic.zone).date())
+    def _block_again(self, phase: Accelerated, count: int) -> list[_Slot]:
+        """``count`` sessions of an accelerated block on consecutive days again: the first
+        run of days from the moment (after the phases before it) that holds them all and
+        where the book has room."""
+        per_day = min(phase.per_day, count)
+        cadence = Accelerated(per_day, math.ceil(count / per_day), phase.interval, name=phase.name)
+        start = max(
+            self._previous_end(phase) or self.plan.start,
+            self.moment.astimezone(self.clinic.zone).date(),
+        )
+        taken = self._taken(phase)
+        for _ in range(_BOOK_TRIES):
+            try:
+                sessions = (
+                    self._sub_plan(cadence, start, "whole")
+                    .expand(avoid=taken, not_before=self.moment)
+                    .sessions
+                )
+            except BlockSplitError as error:
+                if error.next_start is None:
+                    raise
+                start = error.next_start
+                continue
+            full = {s.date for s in sessions if not self._has_room(s.start, s.end)}
+            if not full:
+                return [(s.start, s.end) for s in sessions][:count]
+            taken |= full
+        raise CourseError(
+            f"the clinic's book has no room for the {phase.name} block on consecutive days"
+            f" within {_BOOK_TRIES} tries after {start}"
+        )
+
+    def _sub_plan(self, cadence: Phase, start: dt.date, blocks: Literal["whole", "split"]) -> Plan:
+        """The course's plan for one ``cadence`` from ``start`` (a re-plan's placements)."""
         kept = self.ledger.kept_numbers()
         first = not any(s.status == "attended" or s.number in kept for s in self.current.sessions)
         protocol = attrs.evolve(
@@ -579,7 +691,15 @@ class _Repair:
             optional_phases=frozenset(),
             acute_range=None,
         )
-        sub = attrs.evolve(self.plan, protocol=protocol, start=start, blocks="split")
+        return attrs.evolve(self.plan, protocol=protocol, start=start, blocks=blocks)
+
+    def _expand(
+        self, cadence: Phase, start: dt.date, phase: Phase, also: set[dt.date] | None = None
+    ) -> list[_Slot]:
+        """The sessions ``cadence`` books from ``start`` on, around the course's other
+        sessions (those of ``phase`` and before it, and ``also``), never before the moment."""
+        start = max(start, self.moment.astimezone(self.clinic.zone).date())
+        sub = self._sub_plan(cadence, start, "split")
         taken = self._taken(phase) | (also or set())
         for _ in range(_BOOK_TRIES):
             sessions = sub.expand(avoid=taken, not_before=self.moment).sessions
