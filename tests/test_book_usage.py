@@ -142,6 +142,7 @@ def test_the_csv_columns_are_stable_and_safe(book: Book, week: Usage) -> None:
         dt.date(2026, 12, 1),
         reason="=cmd|' /C calc'!A0",
         now=dt.datetime(2026, 11, 30, 18, tzinfo=DENVER.zone),
+        block="continue",  # the day is in the SNT block's week: the clinician's choice
     )
     row = list(csv.DictReader(io.StringIO(closed.usage(MONDAY, SUNDAY).to_csv())))[1]
     assert row["closed"] == "'=cmd|' /C calc'!A0: clinic closed"
