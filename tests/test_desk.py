@@ -951,3 +951,40 @@ def test_a_refused_booking_shows_the_same_offers_again_with_what_was_typed(desk:
     assert "Patient label: must be one line of text without control characters (no tab" in text
     assert f"/offers/{key[1]}/take" in text  # the offers, shown again
     assert 'name="course_id" value="c-1"' in text and 'value="555 0100"' in text
+
+
+def test_a_closure_inside_an_snt_block_asks_the_clinician_then_saves_their_choice(
+    desk: Any,
+) -> None:
+    """A snow day on the third day of an SNT block: the preview saves nothing and asks how
+    the block goes on; with the clinician's choice it previews, and the closure is saved
+    with it (the choice kept as a warning in the course's history)."""
+    app, book, _ = desk
+    c = client(app)
+    book_course(c, "s-1", protocol="snt", at="08:00")
+    days = sorted({s.date for s in book.course("s-1").schedule.active_sessions()})
+    assert days[0] == dt.date(2026, 11, 30) and len(days) == 5
+    asked = post(c, "/closures/preview", {"first": "2026-12-02", "reason": "Snow day"})
+    assert asked.status_code == 422
+    text = asked.get_data(as_text=True)
+    assert "would break" in text and "Nothing was changed" in text
+    assert 'name="block" value="continue"' in text and 'name="block" value="restart"' in text
+    typo = post(
+        c, "/closures/preview", {"first": "2026-12-02", "reason": "Snow day", "block": "later"}
+    )
+    assert typo.status_code == 422
+    assert "Accelerated block: must be one of continue, restart" in typo.get_data(as_text=True)
+    chosen = {"first": "2026-12-02", "reason": "Snow day", "block": "restart"}
+    preview = post(c, "/closures/preview", chosen)
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    text = preview.get_data(as_text=True)
+    assert '<input type="hidden" name="block" value="restart">' in text
+    assert book.events() == ()
+    version = re.search(r'name="version" value="(\d+)"', text)
+    assert version
+    saved = post(c, "/closures/close", {**chosen, "last": "", "version": version[1]})
+    assert saved.status_code == 303
+    course = book.course("s-1")
+    days = sorted({s.date for s in course.schedule.active_sessions()})
+    assert days == [dt.date(2026, 12, 7) + dt.timedelta(days=n) for n in range(5)]
+    assert any("restarted on consecutive days" in w for w in course.revision.warnings)

@@ -48,6 +48,7 @@ from tms_schedule.desk.forms import (
 from tms_schedule.desk.port import ROLES, DeskBook
 from tms_schedule.desk.web import desk, render, require
 from tms_schedule.errors import (
+    BlockBreakError,
     BookingConflictError,
     ChangedMeanwhileError,
     NoOfferError,
@@ -922,9 +923,19 @@ def _closures_response(
     error: str | None = None,
     status: int = 200,
     preview: dict[str, Any] | None = None,
+    block: bool = False,
 ) -> Reply:
+    """The closures page; with ``block``, the form asks how an SNT block the closure
+    falls in goes on (it shows too once a choice is in the form)."""
     book = desk().book
-    defaults = {"first": _today().isoformat(), "last": "", "reason": "", "chair": "", "hours": ""}
+    defaults = {
+        "first": _today().isoformat(),
+        "last": "",
+        "reason": "",
+        "chair": "",
+        "hours": "",
+        "block": "",
+    }
     return _page(
         "closures.html",
         status,
@@ -933,6 +944,7 @@ def _closures_response(
         chairs=book.state().chairs,
         error=error,
         preview=preview,
+        ask_block=block or bool(form.get("block")),
         title="Closures",
     )
 
@@ -944,6 +956,7 @@ class _Closure:
     reason: str
     chair: str | None
     hours: str | None
+    block: str | None  # the clinician's choice where the closure falls inside an SNT block
 
 
 def _closure_from_form() -> _Closure:
@@ -974,7 +987,10 @@ def _closure_from_form() -> _Closure:
                 "First day",
                 f"this closure is entered already (event {event.number}: {event.describe()})",
             )
-    return _Closure(first, last, reason, chair, hours)
+    block = None
+    if request.form.get("block"):
+        block = choice_field(request.form, "block", "Accelerated block", BlockBreakError.choices)
+    return _Closure(first, last, reason, chair, hours, block)
 
 
 def _closing(closure: _Closure) -> dict[str, Any]:
@@ -997,6 +1013,7 @@ def _enter(book: Book, closure: _Closure) -> tuple[Book, EventReport]:
         now=_now(),
         chair=closure.chair,
         hours=closure.hours,
+        block=closure.block,
     )
 
 
@@ -1044,6 +1061,8 @@ def _close_preview(note: str | None, status: int) -> Reply:
         closure = _closure_from_form()
         with desk().book.trial(**_closing(closure)) as change:
             after, report = _enter(change.before, closure)
+    except BlockBreakError as error:  # the clinician chooses, then previews again
+        return _closures_response(_form(), error=_problem(error), status=422, block=True)
     except (FieldError, TmsScheduleError) as error:
         return _closures_response(_form(), error=_problem(error), status=422)
     rows = _with_people(_call_rows(after, report))
