@@ -803,6 +803,35 @@ def test_a_booking_for_someone_not_waiting_is_refused_with_nothing_written(desk:
     assert snapshot(book) == before
 
 
+def test_a_booking_whose_patient_details_cannot_be_kept_is_not_booked(desk: Any) -> None:
+    app, book, _ = desk
+    c = client(app)
+    form = {"protocol": "itbs", "earliest": "2026-11-30", "at": "10:00", "window": "30"}
+    page = post(c, "/offers", form).get_data(as_text=True)
+    key = re.search(r"/offers/([A-Za-z0-9]+)/take", page)
+    assert key
+    taking = {**form, "course_id": "c-1", "label": LABEL, "phone": PHONE}
+    # The patient's details fail to be written after the course's rows (a full disk, say).
+    with sqlite3.connect(book.location) as db:
+        db.execute(
+            "CREATE TRIGGER no_room BEFORE INSERT ON patients"
+            " BEGIN SELECT RAISE(ABORT, 'no room left'); END"
+        )
+    before = snapshot(book, offers=False)
+    refused = post(c, f"/offers/{key[1]}/take", taking)
+    assert refused.status_code == 422
+    assert "no room left" in refused.get_data(as_text=True)
+    assert snapshot(book, offers=False) == before  # no course without its patient
+    with sqlite3.connect(book.location) as db:
+        db.execute("DROP TRIGGER no_room")
+    taken = post(c, f"/offers/{key[1]}/take", taking)
+    assert taken.status_code == 303, taken.get_data(as_text=True)
+    details = book.details(["c-1"])["c-1"]
+    assert (details.label, details.phone) == (LABEL, PHONE)
+    (entry,) = book.history("c-1")  # the booking and its patient: one change
+    assert entry.action == "take" and LABEL not in (entry.detail or "")
+
+
 def test_two_terminals_booking_the_last_free_slot_one_gets_it(desk: Any) -> None:
     app, book, _ = desk
     first, second = client(app, "ana"), client(app, "cleo")

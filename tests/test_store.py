@@ -201,6 +201,41 @@ def test_the_front_desk_tables_keep_what_they_are_given(store: BookStore) -> Non
     assert actions[:3] == ["user remove", "waiting", "waiting add"]
 
 
+def test_a_booking_keeps_its_patient_in_its_own_transaction_or_nothing(
+    store: BookStore,
+) -> None:
+    add(store, "c-1")
+    version, entries = store.version(), len(store.audit())
+
+    def booking(*patients: object) -> None:
+        with store.change(since="2026-11-16", now=NOW, actor="ann", action="take") as change:
+            change.book = change.book.add(course(change.book, "c-2", "10:00"))
+            change.patients = [*patients]  # type: ignore[list-item]
+
+    # The details cannot be written after the course's rows: the course goes with them.
+    with pytest.raises(BookError, match="no course 'c-9' in the book"):
+        booking(PatientDetails("c-2", "B. Example"), PatientDetails("c-9", "C. Example"))
+    with pytest.raises(BookError, match="details: must be PatientDetails"):
+        booking(PatientDetails("c-2", "B. Example"), "C. Example")
+    assert [line.course_id for line in store.courses()] == ["c-1"]
+    assert store.patient("c-2") is None
+    assert (store.version(), len(store.audit())) == (version, entries)
+
+    booking(PatientDetails("c-2", "B. Example", "555 0100"), PatientDetails("c-1", "A. Example"))
+    assert store.patient("c-2") == PatientDetails("c-2", "B. Example", "555 0100")
+    assert store.patient("c-1") == PatientDetails("c-1", "A. Example")
+    assert store.version() == version + 1
+    (entry,) = store.audit(since=entries)  # one entry: the booking's, no patient in it
+    assert (entry.action, entry.course_id, entry.version) == ("take", "c-2", version + 1)
+    assert "Example" not in (entry.detail or "")
+
+    # Details alone, in a change that moves no course: kept, with the change's one entry.
+    with store.change(courses=["c-1"], now=NOW, actor="ann", action="label") as change:
+        change.patients = [PatientDetails("c-1", "A. Other")]
+    assert store.patient("c-1") == PatientDetails("c-1", "A. Other")
+    assert [e.action for e in store.audit(since=entries + 1)] == ["label"]
+
+
 def test_a_key_is_made_once_and_every_process_on_the_book_gets_it(
     store: BookStore, tmp_path: Path, book_location: str
 ) -> None:

@@ -732,7 +732,9 @@ class BookStore:
         The site's other writers wait for this one (and it for theirs, up to the
         timeout). Nothing is written if the block raises; otherwise the site's version
         goes up and the audit trail says who (``actor``), when (``now``) and what
-        (``action``, ``change.detail``).
+        (``action``, ``change.detail``). ``change.patients`` (patient details) are kept in
+        the same transaction, after the courses (a course the change books can be named),
+        with no audit entry of their own: a booking is never saved without its patient.
         """
         when = _utc_text(now, "now")
         actor = one_line(actor, "actor", limit=64)
@@ -755,7 +757,7 @@ class BookStore:
             before = self._book(base, [booked for booked, _ in held.values()], happened, others)
             change = BookChange(before, before, self)
             yield change
-            if change.book is before:
+            if change.book is before and not change.patients:
                 self._db.rollback()  # nothing to write: the version stays
                 return
             parsed = self._write(before, change, held, floor, version, when, actor, action)
@@ -929,13 +931,7 @@ class BookStore:
         if not isinstance(details, PatientDetails):
             raise BookError(f"details: must be PatientDetails, got {details!r}")
         with self._office(now, actor, "patient", "details changed", details.course_id):
-            self._known([details.course_id])
-            self._db.run(
-                "INSERT INTO patients VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, course_id) DO"
-                " UPDATE SET label = excluded.label, phone = excluded.phone, email ="
-                " excluded.email",
-                (self.site, details.course_id, details.label, details.phone, details.email),
-            )
+            self._write_patients([details])
 
     @_reads
     def find_patients(self, text: str, *, limit: int = 20) -> tuple[PatientDetails, ...]:
@@ -1662,6 +1658,7 @@ class BookStore:
             documents,
         )
         self._many(f"INSERT INTO sessions VALUES ({_marks(range(16))})", fresh)
+        self._write_patients(change.patients)
         entries: list[tuple[Any, ...]] = [
             (
                 version,
@@ -1678,6 +1675,21 @@ class BookStore:
             entries.append((version, when, actor, action, None, None, change.detail or action))
         self._audit(entries)
         return parsed
+
+    def _write_patients(self, patients: Iterable[PatientDetails]) -> None:
+        """Keep (or replace) who these courses are for: courses of the book, this change's
+        own new ones included."""
+        patients = list(patients)
+        for details in patients:
+            if not isinstance(details, PatientDetails):
+                raise BookError(f"details: must be PatientDetails, got {details!r}")
+        self._known(details.course_id for details in patients)
+        self._many(
+            "INSERT INTO patients VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, course_id) DO"
+            " UPDATE SET label = excluded.label, phone = excluded.phone, email ="
+            " excluded.email",
+            [(self.site, d.course_id, d.label, d.phone, d.email) for d in patients],
+        )
 
     def _check_change(
         self,
@@ -1900,6 +1912,8 @@ class BookChange:
         detail: what the audit trail says of the change (a short line, no patient
             details); the action's name when not set.
         session: the session the change is about, if one.
+        patients: patient details to keep in the change's own transaction, after its
+            courses (so a course it books can be named; no audit entry of their own).
     """
 
     before: Book
@@ -1907,6 +1921,7 @@ class BookChange:
     store: BookStore
     detail: str | None = None
     session: int | None = None
+    patients: list[PatientDetails] = attrs.Factory(list)
 
 
 # -- rows ----------------------------------------------------------------------------------------

@@ -859,7 +859,7 @@ def take(key: str) -> Reply:
                 offer, course_id, uid_key_id=uid_key, follows=follows, now=_now()
             )
             change.detail = f"booked {offer.describe(change.book.chair_names())}"
-        book.set_details(found, now=_now(), actor=_who())
+            change.patients = [found]  # in the booking's transaction: never one without
         if waiting is not None:
             book.set_waiting(waiting.number, "booked", now=_now(), actor=_who())
     except (FieldError, TmsScheduleError) as error:
