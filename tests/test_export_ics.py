@@ -180,6 +180,20 @@ def test_uid_reveals_nothing_of_the_course_id() -> None:
     assert session_uid("MRN-0042-doe", 7, "a clinic secret 1234") != uid
 
 
+def test_uids_are_the_same_asked_again_and_under_each_spelling_of_a_key() -> None:
+    # UIDs are remembered once worked out: a second answer comes from there, and must be
+    # the UID a calendar already holds (these were written before they were remembered).
+    keyed = "187f6fcd-d9f9-8b4d-81ff-2c685fe072e1"
+    for _ in range(2):
+        assert session_uid("MRN-0042-doe", 7) == "77a04770-e8d4-89a4-bc8c-1969080e5578"
+        assert session_uid("MRN-0042-doe", 7, "a clinic secret 1234") == keyed
+        assert session_uid("MRN-0042-doe", 7, b"a clinic secret 1234") == keyed
+        assert session_uid("MRN-0042-doe", 7, bytearray(b"a clinic secret 1234")) == keyed
+        # True is not 1 here: its UID is of "True", as it always was.
+        one = session_uid("MRN-0042-doe", 1)
+        assert one != session_uid("MRN-0042-doe", True) == "9bac79f6-15a3-8905-91df-a39bed271a15"
+
+
 def test_sequence_and_cancelled_status_come_from_the_session() -> None:
     import attrs
 

@@ -9,6 +9,7 @@ use guessable ids give a ``uid_key``.
 
 from __future__ import annotations
 
+import functools
 import hmac
 
 __all__ = [
@@ -66,6 +67,20 @@ def session_uid(course_id: str, number: int, key: str | bytes | None = None) -> 
     >>> uuid.UUID(session_uid("c-1", 1)).version
     8
     """
+    if (
+        type(course_id) is str
+        and type(number) is int
+        and (key is None or type(key) in (str, bytes))
+    ):
+        return _session_uid(course_id, number, key)
+    return _uuid8(uid_key_bytes(key), f"{course_id}\x00{number}")
+
+
+# A course's documents give every session its UID, in every revision, each time one is read
+# or written (a closure re-planning forty courses asks for nearly 3,000, each an HMAC): the
+# same course id, number and key always give the same UID, so the latest are remembered.
+@functools.lru_cache(maxsize=8192, typed=True)
+def _session_uid(course_id: str, number: int, key: str | bytes | None) -> str:
     return _uuid8(uid_key_bytes(key), f"{course_id}\x00{number}")
 
 
