@@ -412,7 +412,10 @@ def course_from_json(
         course = _course(data, version, clinic)
         if version == 1:
             _check_first_revision(course)
-        return attrs.evolve(course, _origin=data.get("checksum") or checksum(data))
+        # The course was made just now and is no one else's yet: its origin is set where it
+        # is (evolving it would work out its schedule, milestones and all, a second time).
+        object.__setattr__(course, "_origin", data.get("checksum") or checksum(data))
+        return course
     except CourseFileError:
         raise
     except TmsScheduleError as error:
