@@ -89,6 +89,20 @@ def offers(
     return [line.split()[1] for line in out.splitlines() if line.startswith("  ")]
 
 
+def take_snt(capsys: pytest.CaptureFixture[str], db: str) -> None:
+    """Book course s-1 of SNT at 08:00 through the first offer: its five block days."""
+    status, _, err = run(
+        capsys,
+        "book",
+        "take",
+        db,
+        offers(capsys, db, "snt", "--at", "08:00")[0],
+        "--course-id",
+        "s-1",
+    )
+    assert status == 0, err
+
+
 def test_a_front_desk_books_two_courses_and_a_snow_day(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -483,15 +497,7 @@ def test_a_closure_entered_twice_or_over_attended_sessions_is_refused(
 def test_a_closure_that_would_break_an_accelerated_block_asks_for_the_clinician_s_choice(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(
-        capsys,
-        "book",
-        "take",
-        db,
-        offers(capsys, db, "snt", "--at", "08:00")[0],
-        "--course-id",
-        "s-1",
-    )
+    take_snt(capsys, db)
     days = sorted({s.date for s in BookStore(db).course("s-1").schedule})
     close = ("book", "close", db, days[2].isoformat(), "--reason", "Snow day")
     status, out, err = run(capsys, *close)
@@ -685,15 +691,7 @@ def test_ctrl_c_at_any_moment_of_a_closure_says_one_line_and_leaves_the_book_who
 def test_a_chair_out_on_an_snt_day_is_recorded_with_the_day_left_for_the_front_desk(
     db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(
-        capsys,
-        "book",
-        "take",
-        db,
-        offers(capsys, db, "snt", "--at", "08:00")[0],
-        "--course-id",
-        "s-1",
-    )
+    take_snt(capsys, db)
     key = offers(capsys, db, "itbs", "--at", "09:00", "--window", "0")[0]
     run(capsys, "book", "take", db, key, "--course-id", "i-1")  # Chair 2 at 09:00
     status, out, err = run(
