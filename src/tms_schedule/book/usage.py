@@ -41,6 +41,7 @@ import attrs
 
 from tms_schedule._conveniences import provided
 from tms_schedule._dates import WEEKDAY_ABBR
+from tms_schedule._time import subtract
 from tms_schedule.book.chairs import Chair, Outage
 from tms_schedule.book.occupancy import minute
 from tms_schedule.book.seated import OCCUPYING, Seated, holds, seated
@@ -250,24 +251,6 @@ class Usage:
 # -- working it out -------------------------------------------------------------------------------
 
 
-def _subtract(span: tuple[int, int], busy: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    start, end = span
-    out = []
-    for b0, b1 in sorted(busy):
-        if b1 <= start:
-            continue
-        if b0 >= end:
-            break
-        if b0 > start:
-            out.append((start, b0))
-        start = max(start, b1)
-        if start >= end:
-            return out
-    if start < end:
-        out.append((start, end))
-    return out
-
-
 def _intersect(spans: list[tuple[int, int]], busy: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The parts of ``busy`` (any order, overlaps allowed) inside ``spans`` (sorted,
     apart), each minute once."""
@@ -352,7 +335,7 @@ def usage_from(
         for chair in chairs:
             if chair.closed_on(day) is not None:
                 continue
-            free = _subtract(
+            free = subtract(
                 (opens, closes), ((a, b) for who, a, b in out if who in (None, chair.id))
             )
             taken = _intersect(free, held.get((day, chair.id), []))
