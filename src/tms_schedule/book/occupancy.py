@@ -71,8 +71,12 @@ class Occupancy:
         self.limits = tuple(limits)
         self.outages = tuple(outages)
         self.days: dict[dt.date, list[Booking]] = {}
+        # The same bookings by chair and day: a chair-day's gaps are worked out again after
+        # each re-plan that moves a session there, from its own bookings alone.
+        self._on_chair: dict[tuple[str, dt.date], list[Booking]] = {}
         for day, booking in bookings:
             self.days.setdefault(day, []).append(booking)
+            self._on_chair.setdefault((booking.chair, day), []).append(booking)
         self._gaps: dict[tuple[str, dt.date], tuple[_Gap, ...]] = {}
         self._full: dict[dt.date, tuple[_Gap, ...]] = {}
         self._hours: dict[dt.date, _Gap | None] = {}
@@ -88,6 +92,7 @@ class Occupancy:
         around it); on a day a staff limit applies, every chair's gaps are worked out again
         when next asked."""
         self.days.setdefault(day, []).append(booking)
+        self._on_chair.setdefault((booking.chair, day), []).append(booking)
         if self._by_course is not None:
             self._by_course.setdefault(booking.course, []).append((day, booking))
         if self._limited(day):
@@ -110,6 +115,7 @@ class Occupancy:
                     self._by_course.setdefault(booking.course, []).append((when, booking))
         for day, booking in self._by_course.pop(course, ()):
             self.days[day].remove(booking)
+            self._on_chair[(booking.chair, day)].remove(booking)
             if self._limited(day):
                 self._forget(day)
             else:  # only the chair it held is freer
@@ -170,15 +176,15 @@ class Occupancy:
             self._gaps[key] = ()
             return ()
         turnover = int(chair.turnover.total_seconds()) // 60
-        busy = [
-            (b.start - turnover, b.end + turnover)
-            for b in self.days.get(day, ())
-            if b.chair == chair.id
-        ]
-        busy += [
-            (minute(o.start), minute(o.end)) for o in self.outages if o.chair in (None, chair.id)
-        ]
-        busy += self._limit_reached(day)
+        busy = [(b.start - turnover, b.end + turnover) for b in self._on_chair.get(key, ())]
+        if self.outages:
+            busy += [
+                (minute(o.start), minute(o.end))
+                for o in self.outages
+                if o.chair in (None, chair.id)
+            ]
+        if self.limits:
+            busy += self._limit_reached(day)
         gaps = tuple(_subtract(hours, busy))
         self._gaps[key] = gaps
         return gaps
