@@ -24,7 +24,12 @@ from tms_schedule import (
     Plan,
     get_protocol,
 )
-from tms_schedule.course.codec import checksum, course_from_json
+from tms_schedule.course.codec import (
+    checksum,
+    course_from_json,
+    course_to_compact_json,
+    course_to_data,
+)
 from tms_schedule.course.file import editing, load_course, save_course
 from tms_schedule.errors import CourseFileError
 
@@ -103,6 +108,36 @@ def test_damaged_files_are_refused_whole(tmp_path: Path, damage: object, message
     assert damaged != text
     with pytest.raises(CourseFileError, match=message):
         course_from_json(damaged)
+
+
+@pytest.mark.parametrize("key", [None, "a clinic secret of 16+ characters"])
+def test_the_store_s_compact_document_is_the_same_document_and_checked_as_written(
+    key: str | None,
+) -> None:
+    # The store keeps the canonical text the checksum is made of, the checksum added last,
+    # and reads it back by hashing the text as it is: what was edited is still refused.
+    course = busy_course()
+    text = course_to_compact_json(course, key=key)
+    assert "\n" not in text
+    assert json.loads(text) == course_to_data(course, key=key)
+    for form in (text, text.encode("utf-8"), text.replace(',"checksum"', ' ,"checksum"')):
+        again = course_from_json(form, key=key)
+        assert again == course
+        assert again.schedule == course.schedule
+    other = course_to_compact_json(course.extend_authorization(2), key=key)
+    tail = other[other.rindex(',"checksum"') :]
+    for damaged in (
+        text.replace('"kind":"missed"', '"kind":"attended"', 1),
+        text.replace('"cause":"device"', '"cause":"patient"', 1),
+        text.replace('"session_minutes":40', '"session_minutes":20', 1),
+        text[: text.rindex(',"checksum"')] + tail,  # another state's checksum on this one
+        other[: other.rindex(',"checksum"')] + text[text.rindex(',"checksum"') :],
+    ):
+        assert damaged != text
+        with pytest.raises(CourseFileError, match="checksum"):
+            course_from_json(damaged, key=key)
+        with pytest.raises(CourseFileError, match="checksum"):
+            course_from_json(damaged.encode("utf-8"), key=key)
 
 
 def _without_last_record(text: str) -> str:

@@ -83,7 +83,7 @@ from tms_schedule.course.codec import (
     clinic_from_data,
     clinic_to_data,
     course_from_json,
-    course_to_data,
+    course_to_compact_json,
     protocol_from_data,
     protocol_to_data,
 )
@@ -2071,7 +2071,7 @@ def _merge_holds(rows: Iterable[Sequence[Any]]) -> tuple[tuple[dt.date, Booking]
 def _document(course: Course) -> str:
     """The course's document as the store keeps it: compact JSON (what a course file holds,
     without its indentation, which costs most of the writing)."""
-    return json.dumps(course_to_data(course), ensure_ascii=False, separators=(",", ":"))
+    return course_to_compact_json(course)
 
 
 @functools.lru_cache(maxsize=256)

@@ -67,6 +67,7 @@ __all__ = [
     "clinic_from_data",
     "clinic_to_data",
     "course_from_json",
+    "course_to_compact_json",
     "course_to_data",
     "course_to_json",
     "protocol_from_data",
@@ -214,6 +215,29 @@ def _clinical_to_data(course: Course) -> dict[str, Any]:
 def course_to_data(course: Course, *, key: str | bytes | None = None) -> dict[str, Any]:
     """The course document as Python objects, its checksum included: sealed with ``key``
     (the clinic's UID key) when one is given, see :func:`checksum`."""
+    data = _body(course, key)
+    data["checksum"] = checksum(data, key)
+    return data
+
+
+def course_to_compact_json(course: Course, *, key: str | bytes | None = None) -> str:
+    """The course document as compact JSON text in one line: the canonical text its
+    checksum is made from, with the checksum added last. What the book's store keeps: it
+    is encoded once (not once for the checksum and again for the text), and read back
+    without encoding it again (see :func:`course_from_json`).
+
+    >>> from tms_schedule import Course, Plan
+    >>> course = Course.start(Plan("standard-10hz", "us", "2026-11-16", "09:00", "c-1"))
+    >>> text = course_to_compact_json(course)
+    >>> text.endswith(f',"checksum":"{course_to_data(course)["checksum"]}"}}')
+    True
+    """
+    text = _canonical(_body(course, key))
+    return f"{text[:-1]},{_CHECKSUM_KEY}{json.dumps(_sign(text.encode('utf-8'), key))}}}"
+
+
+def _body(course: Course, key: str | bytes | None) -> dict[str, Any]:
+    """The course document without its checksum (see :func:`course_to_data`)."""
     plan = course.plan
     auth = course.authorization
     rules = course.milestone_rules
@@ -284,7 +308,6 @@ def course_to_data(course: Course, *, key: str | bytes | None = None) -> dict[st
         or key is not None  # a release that reads version 2 cannot check a seal
     ):
         data["version"] = VERSION
-    data["checksum"] = checksum(data, key)
     return data
 
 
@@ -301,15 +324,54 @@ def checksum(data: dict[str, Any], key: str | bytes | None = None) -> str:
     ('sha256:', 'hmac-sha256:kfc00844a4826')
     """
     body = {name: value for name, value in data.items() if name != "checksum"}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     try:
-        encoded = text.encode("utf-8")
+        encoded = _canonical(body).encode("utf-8")
     except UnicodeEncodeError:
         raise CourseFileError(f"{_undecodable(body)}: holds text that is not UTF-8") from None
+    return _sign(encoded, key)
+
+
+def _canonical(body: dict[str, Any]) -> str:
+    """The one way a document's body is written for its checksum."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sign(encoded: bytes, key: str | bytes | None) -> str:
+    """The checksum of a body's canonical text (see :func:`checksum`)."""
     if key is None:
         return "sha256:" + hashlib.sha256(encoded).hexdigest()
     sealed = hmac.digest(_seal_key(key), encoded, "sha256").hex()
     return f"{SEAL}{key_id(key)}:{sealed}"
+
+
+# A compact document ends with its checksum (see :func:`course_to_compact_json`): what comes
+# before it, closed, is the canonical text the checksum was made from.
+_CHECKSUM_KEY = '"checksum":'
+_CHECKSUM_TAIL = re.compile(r',"checksum":"([0-9A-Za-z:_-]+)"\}\Z')
+_CHECKSUM_TAIL_BYTES = re.compile(rb',"checksum":"([0-9A-Za-z:_-]+)"\}\Z')
+
+
+def _signed_text(text: str | bytes, stored: object, key: str | bytes | None) -> bool:
+    """Whether ``text`` is a compact document whose body, as written, has the ``stored``
+    checksum: then the body is the very text the checksum was made from, and need not be
+    encoded again to check it. ``False`` says nothing: the document is checked the long way.
+    """
+    if not isinstance(stored, str):
+        return False
+    if isinstance(text, str):
+        found = _CHECKSUM_TAIL.search(text)
+        if found is None or found.group(1) != stored:
+            return False
+        try:
+            encoded = text[: found.start()].encode("utf-8") + b"}"
+        except UnicodeEncodeError:
+            return False
+    else:
+        found_bytes = _CHECKSUM_TAIL_BYTES.search(text)
+        if found_bytes is None or found_bytes.group(1).decode("ascii") != stored:
+            return False
+        encoded = text[: found_bytes.start()] + b"}"
+    return hmac.compare_digest(_sign(encoded, key).encode(), stored.encode())
 
 
 def _seal_key(key: str | bytes) -> bytes:
@@ -407,7 +469,7 @@ def course_from_json(
     bad = _undecodable(data) if _may_hold_surrogates(text) else ""
     if bad:  # a \udcXX escape: no text this library writes holds one
         raise CourseFileError(f"{bad.removeprefix('course.')}: holds text that is not UTF-8")
-    _check_seal(data, version, key)
+    _check_seal(data, version, key, text)
     try:
         course = _course(data, version, clinic)
         if version == 1:
@@ -424,8 +486,11 @@ def course_from_json(
         raise CourseFileError(f"course: malformed ({type(error).__name__}: {error})") from None
 
 
-def _check_seal(data: dict[str, Any], version: int, key: str | bytes | None) -> None:
-    """The document's checksum, keyed or not, as :func:`course_from_json` says."""
+def _check_seal(
+    data: dict[str, Any], version: int, key: str | bytes | None, text: str | bytes = ""
+) -> None:
+    """The document's checksum, keyed or not, as :func:`course_from_json` says (``text``:
+    the document as read, checked as it is when it is compact, see :func:`_signed_text`)."""
     sealer = sealed_with(data)
     if sealer is not None:
         if key is None:
@@ -439,15 +504,20 @@ def _check_seal(data: dict[str, Any], version: int, key: str | bytes | None) -> 
                 f"checksum: the file is sealed with the UID key {sealer}, not with the key"
                 f" given ({key_id(key)})"
             )
-        expected = checksum(data, key)
-        if not hmac.compare_digest(str(data.get("checksum")).encode(), expected.encode()):
+        if not _signed_text(text, data.get("checksum"), key) and not hmac.compare_digest(
+            str(data.get("checksum")).encode(), checksum(data, key).encode()
+        ):
             raise CourseFileError(
                 "checksum: the file was changed without the clinic's key (a record, a"
                 " revision, the protocol or the calendar edited by hand?), or is corrupt;"
                 " it is refused as a whole: restore it from a copy"
             )
         return
-    if version >= 2 and data.get("checksum") != checksum(data):
+    if (
+        version >= 2
+        and not _signed_text(text, data.get("checksum"), None)
+        and data.get("checksum") != checksum(data)
+    ):
         raise CourseFileError(
             "checksum: the file was changed outside tms_schedule (a record, a revision, the"
             " protocol or the calendar edited by hand?), or is corrupt; it is refused as a"
