@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -14,7 +15,12 @@ from cases import expand_or_skip
 from strategies import plans
 from tms_schedule import ClinicCalendar, Plan, ScheduleFormatError
 from tms_schedule.export.csv import CSV_COLUMNS
-from tms_schedule.export.json import schedule_from_json
+from tms_schedule.export.json import (
+    schedule_from_data,
+    schedule_from_json,
+    schedule_to_dict,
+    schedules_from_data,
+)
 from tms_schedule.export.uid import session_uid
 
 SCHEDULE = Plan(
@@ -34,6 +40,30 @@ def test_json_round_trip_is_lossless(plan: Plan) -> None:
     assert again == schedule
     assert [s.start.tzinfo for s in again] == [s.start.tzinfo for s in schedule]
     assert again.to_json() == schedule.to_json()
+
+
+def test_revisions_read_together_are_each_read_as_alone_and_each_checked() -> None:
+    # A course's revisions share most sessions: each is read once, and checked once.
+    moved = [s.evolve(start=s.start.replace(hour=10), end=s.end.replace(hour=10)) for s in SCHEDULE]
+    later = attrs.evolve(SCHEDULE, sessions=(*SCHEDULE.sessions[:20], *moved[20:]))
+    documents = [schedule_to_dict(SCHEDULE), schedule_to_dict(later)]
+    together = schedules_from_data(documents)
+    assert together == (SCHEDULE, later)
+    assert together == tuple(schedule_from_data(d) for d in documents)
+    assert together[1].sessions[5] is together[0].sessions[5]
+    assert together[1].sessions[25] is not together[0].sessions[25]
+    for field, value, message in [
+        ("end", documents[1]["sessions"][3]["start"], r"sessions\[3\]\.end: must be after start"),
+        ("sequence", True, r"sessions\[3\]\.sequence: must be int, got True"),
+        ("number", 4.0, r"sessions\[3\]\.number: must be int, got 4\.0"),
+        ("milestones", [1], r"sessions\[3\]\.milestones: must be a list of strings"),
+    ]:
+        damaged = copy.deepcopy(documents)
+        damaged[1]["sessions"][3][field] = value  # the first revision's stays as it was
+        with pytest.raises(ScheduleFormatError, match=message):
+            schedules_from_data(damaged)
+    with pytest.raises(ScheduleFormatError, match="schedule: must be a JSON object"):
+        schedules_from_data([documents[0], []])
 
 
 def test_csv_has_the_documented_columns_one_row_per_session() -> None:

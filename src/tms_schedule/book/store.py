@@ -95,7 +95,7 @@ from tms_schedule.errors import (
     StoreError,
     TmsScheduleError,
 )
-from tms_schedule.export.json import schedule_from_json, schedule_to_dict
+from tms_schedule.export.json import schedule_from_data, schedule_to_dict
 from tms_schedule.plan import Plan
 from tms_schedule.schedule import Session
 from tms_schedule.settings import ClinicSettings, settings_from_bytes
@@ -2382,7 +2382,7 @@ def _offer_from_data(data: dict[str, Any], clinic: ClinicCalendar) -> Offer:
         "offer",
         blocks=data["blocks"],
     )
-    schedule = schedule_from_json(json.dumps(data["schedule"]))
+    schedule = schedule_from_data(data["schedule"])
     return Offer(
         plan,
         schedule,

@@ -53,7 +53,7 @@ from tms_schedule.course.milestones import MilestoneRules
 from tms_schedule.course.ratings import Rating, Scale
 from tms_schedule.course.record import Record
 from tms_schedule.errors import CourseFileError, TmsScheduleError
-from tms_schedule.export.json import schedule_from_json, schedule_to_dict
+from tms_schedule.export.json import schedule_to_dict, schedules_from_data
 from tms_schedule.export.uid import key_id, uid_key_bytes
 from tms_schedule.phase import PHASE_CLASSES
 from tms_schedule.plan import Plan
@@ -226,8 +226,9 @@ def course_to_compact_json(course: Course, *, key: str | bytes | None = None) ->
     is encoded once (not once for the checksum and again for the text), and read back
     without encoding it again (see :func:`course_from_json`).
 
-    >>> from tms_schedule import Course, Plan
-    >>> course = Course.start(Plan("standard-10hz", "us", "2026-11-16", "09:00", "c-1"))
+    >>> from tms_schedule import ClinicCalendar, Course, Plan
+    >>> clinic = ClinicCalendar("America/Denver", holidays="US")
+    >>> course = Course.start(Plan("standard-10hz", clinic, "2026-11-16", "09:00", "c-1"))
     >>> text = course_to_compact_json(course)
     >>> text.endswith(f',"checksum":"{course_to_data(course)["checksum"]}"}}')
     True
@@ -590,8 +591,8 @@ def _course(data: dict[str, Any], version: int, clinic: ClinicCalendar | None) -
             raise CourseFileError(f"records: record {index + 1} voids a record after it")
     target = None
     revisions = []
-    for raw in data["revisions"]:
-        schedule = schedule_from_json(json.dumps(raw["schedule"]))
+    schedules = schedules_from_data([raw["schedule"] for raw in data["revisions"]])
+    for raw, schedule in zip(data["revisions"], schedules, strict=True):
         if schedule.course_id != plan.course_id:
             raise CourseFileError("revisions: a revision belongs to another course")
         if schedule.target is None:

@@ -37,7 +37,15 @@ from tms_schedule.errors import ScheduleFormatError
 from tms_schedule.export.uid import session_uid
 from tms_schedule.schedule import SESSION_STATUSES, Schedule, Session, SkippedDay
 
-__all__ = ["FORMAT", "VERSION", "schedule_from_json", "schedule_to_dict", "schedule_to_json"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "schedule_from_data",
+    "schedule_from_json",
+    "schedule_to_dict",
+    "schedule_to_json",
+    "schedules_from_data",
+]
 
 FORMAT = "tms_schedule/schedule"
 VERSION = 1
@@ -113,14 +121,37 @@ def schedule_from_json(text: str | bytes) -> Schedule:
         ScheduleFormatError: a malformed or foreign document, naming the field; nothing
             partial is returned.
     """
-    data = _document(text)
+    return schedule_from_data(parse_json(text, ScheduleFormatError, "schedule"))
+
+
+def schedule_from_data(data: Any) -> Schedule:
+    """Read the document as Python objects (:func:`schedule_to_dict`'s, or parsed JSON),
+    checked as :func:`schedule_from_json` checks it.
+
+    >>> from tms_schedule import ClinicCalendar, Plan
+    >>> schedule = Plan("itbs", ClinicCalendar("UTC"), "2026-11-16", "09:00", "c-1").expand()
+    >>> schedule_from_data(schedule_to_dict(schedule)) == schedule
+    True
+    """
+    return schedules_from_data([data])[0]
+
+
+def schedules_from_data(documents: list[Any]) -> tuple[Schedule, ...]:
+    """Several documents (a course's revisions), each read as :func:`schedule_from_data`
+    reads it; a session written the same way in several (one that kept its time) is
+    checked and built once."""
+    known: dict[tuple[Any, ...], Session] = {}
+    return tuple(_schedule(_checked(data), known) for data in documents)
+
+
+def _schedule(data: dict[str, Any], known: dict[tuple[Any, ...], Session]) -> Schedule:
     course_id = check_course_id(
         _get(data, "course_id", str, "schedule"), "schedule.course_id", ScheduleFormatError
     )
     protocol = _get(data, "protocol", str, "schedule")
     timezone = _get(data, "timezone", str, "schedule")
     zone = _zone(timezone)
-    sessions = _sessions(_get(data, "sessions", list, "schedule"), zone)
+    sessions = _sessions(_get(data, "sessions", list, "schedule"), zone, known)
     skipped = tuple(
         _skipped_day(raw, f"skipped[{i}]")
         for i, raw in enumerate(_get(data, "skipped", list, "schedule"))
@@ -131,9 +162,8 @@ def schedule_from_json(text: str | bytes) -> Schedule:
     return Schedule(course_id, protocol, timezone, sessions, skipped, target)
 
 
-def _document(text: str | bytes) -> dict[str, Any]:
+def _checked(data: Any) -> dict[str, Any]:
     """The JSON object, once it says it is a schedule of the version this one reads."""
-    data = parse_json(text, ScheduleFormatError, "schedule")
     if not isinstance(data, dict):
         raise ScheduleFormatError("schedule: must be a JSON object")
     if data.get("format") != FORMAT:
@@ -158,13 +188,21 @@ def _zone(timezone: str) -> zoneinfo.ZoneInfo:
         raise ScheduleFormatError(f"timezone: unknown IANA timezone {timezone!r}") from None
 
 
-def _sessions(items: list[Any], zone: zoneinfo.ZoneInfo) -> tuple[Session, ...]:
-    """Each session read, numbered once each and in order of start."""
+def _sessions(
+    items: list[Any], zone: zoneinfo.ZoneInfo, known: dict[tuple[Any, ...], Session]
+) -> tuple[Session, ...]:
+    """Each session read, numbered once each and in order of start (``known``: the
+    sessions read before in the same zone, by how they were written)."""
     sessions: list[Session] = []
     numbers: set[int] = set()
     for i, raw in enumerate(items):
         where = f"sessions[{i}]"
-        session = _session(raw, where, zone)
+        written = _as_written(raw, zone)
+        session = known.get(written) if written is not None else None
+        if session is None:
+            session = _session(raw, where, zone)
+            if written is not None:
+                known[written] = session
         if session.number in numbers:
             raise ScheduleFormatError(
                 f"{where}.number: must be a whole number from 1 to {_MAX_NUMBER} not used"
@@ -175,6 +213,23 @@ def _sessions(items: list[Any], zone: zoneinfo.ZoneInfo) -> tuple[Session, ...]:
             raise ScheduleFormatError(f"{where}.start: sessions must be in order of start")
         sessions.append(session)
     return tuple(sessions)
+
+
+def _as_written(raw: Any, zone: zoneinfo.ZoneInfo) -> tuple[Any, ...] | None:
+    """A session's fields as written, to know it again (``None``: not plain enough)."""
+    if not isinstance(raw, dict):
+        return None
+    written: list[Any] = [zone.key]
+    for name, value in raw.items():
+        if isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                return None
+            value = tuple(value)
+        elif not isinstance(value, str | int | float | None):
+            return None
+        # bool and int are equal as keys: their types keep a true apart from a 1.
+        written += (name, type(value), value)
+    return tuple(written)
 
 
 def _session(raw: Any, where: str, zone: zoneinfo.ZoneInfo) -> Session:
