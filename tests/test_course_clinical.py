@@ -8,6 +8,7 @@ import itertools
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -175,6 +176,24 @@ def test_the_plan_marks_the_decision_session_and_warns_ahead() -> None:
     assert not any("decision" in m for m in marks[21])
     plain = Course.start(Plan("medicare-20-5", DENVER, "2026-11-16", "09:00", "c-1"))
     assert not any("ecision" in m for s in plain.schedule for m in s.milestones)  # as today
+
+
+def test_milestones_follow_the_rules_and_the_authorization_not_the_calendar() -> None:
+    # Worked out once for a state: a closure's calendar keeps them; other rules or another
+    # authorization of the same state do not.
+    from tms_schedule import MilestoneRules
+
+    course = medicare()
+    snow = Closure(dt.date(2026, 12, 1), dt.date(2026, 12, 1), "Snow day")
+    closed = course.with_clinic(DENVER.with_closure(snow))
+    assert closed.schedule.sessions == course.schedule.sessions
+    assert [d.date for d in closed.schedule.skipped] != [d.date for d in course.schedule.skipped]
+    plain = closed.authorize(None)
+    assert not any("ecision" in m for s in plain.schedule for m in s.milestones)
+    every_tenth = attrs.evolve(plain, milestone_rules=MilestoneRules(motor_threshold=10))
+    again = "Motor threshold re-determination"
+    assert [s.number for s in every_tenth.schedule if again in s.milestones] == [11, 21]
+    assert [s.number for s in plain.schedule if again in s.milestones][:3] == [6, 10, 15]  # weekly
 
 
 @pytest.mark.parametrize(

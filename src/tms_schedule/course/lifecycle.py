@@ -26,6 +26,7 @@ Session 37 added on Wed 30 Dec 2026 09:00
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,41 @@ def _replayed(plan: Plan, revisions: tuple[Revision, ...], records: tuple[Record
     return replay(plan, latest.schedule, removed, records, latest.records)
 
 
+# The sessions with their milestones, by the state they were worked out from (the very
+# object: a course under a new clinic calendar, a closure's, keeps its state and so its
+# milestones; only the days it goes around change). A few hundred states; the values are
+# immutable, and an entry whose state is gone is never taken for another.
+_MILESTONED: dict[
+    int,
+    tuple[weakref.ref[Schedule], MilestoneRules, Authorization | None, tuple[Session, ...]],
+] = {}
+
+
+def _with_milestones(
+    plan: Plan,
+    current: Schedule,
+    state: Schedule,
+    rules: MilestoneRules,
+    authorization: Authorization | None,
+) -> Schedule:
+    """``current`` (``state`` and the days it goes around) annotated (see
+    :func:`~tms_schedule.course.milestones.annotate`), as worked out before for ``state``
+    under the same rules and authorization."""
+    known = _MILESTONED.get(id(state))
+    if (
+        known is not None
+        and known[0]() is state
+        and known[1] == rules
+        and known[2] == authorization
+    ):
+        return attrs.evolve(current, sessions=known[3])
+    annotated = annotate(plan, current, rules, authorization)
+    if len(_MILESTONED) >= 512:
+        _MILESTONED.clear()
+    _MILESTONED[id(state)] = (weakref.ref(state), rules, authorization, annotated.sessions)
+    return annotated
+
+
 @attrs.frozen(repr=False)
 class Course:
     """A plan and everything that happened to it.
@@ -246,7 +282,7 @@ class Course:
     def _current(self) -> Schedule:
         state = self._state
         current = attrs.evolve(state, skipped=skipped_days(self.plan, state, state.skipped))
-        return annotate(self.plan, current, self.milestone_rules, self.authorization)
+        return _with_milestones(self.plan, current, state, self.milestone_rules, self.authorization)
 
     # -- building ----------------------------------------------------------------------------
 
