@@ -140,11 +140,11 @@ def schedules_from_data(documents: list[Any]) -> tuple[Schedule, ...]:
     """Several documents (a course's revisions), each read as :func:`schedule_from_data`
     reads it; a session written the same way in several (one that kept its time) is
     checked and built once."""
-    known: dict[tuple[Any, ...], Session] = {}
+    known: dict[tuple[Any, ...], Session] | None = {} if len(documents) > 1 else None
     return tuple(_schedule(_checked(data), known) for data in documents)
 
 
-def _schedule(data: dict[str, Any], known: dict[tuple[Any, ...], Session]) -> Schedule:
+def _schedule(data: dict[str, Any], known: dict[tuple[Any, ...], Session] | None) -> Schedule:
     course_id = check_course_id(
         _get(data, "course_id", str, "schedule"), "schedule.course_id", ScheduleFormatError
     )
@@ -189,19 +189,19 @@ def _zone(timezone: str) -> zoneinfo.ZoneInfo:
 
 
 def _sessions(
-    items: list[Any], zone: zoneinfo.ZoneInfo, known: dict[tuple[Any, ...], Session]
+    items: list[Any], zone: zoneinfo.ZoneInfo, known: dict[tuple[Any, ...], Session] | None
 ) -> tuple[Session, ...]:
     """Each session read, numbered once each and in order of start (``known``: the
-    sessions read before in the same zone, by how they were written)."""
+    sessions read before, by how they were written, when several schedules are read)."""
     sessions: list[Session] = []
     numbers: set[int] = set()
     for i, raw in enumerate(items):
         where = f"sessions[{i}]"
-        written = _as_written(raw, zone)
-        session = known.get(written) if written is not None else None
+        written = _as_written(raw, zone) if known is not None else None
+        session = known.get(written) if known is not None and written is not None else None
         if session is None:
             session = _session(raw, where, zone)
-            if written is not None:
+            if known is not None and written is not None:
                 known[written] = session
         if session.number in numbers:
             raise ScheduleFormatError(
@@ -217,26 +217,23 @@ def _sessions(
 
 def _as_written(raw: Any, zone: zoneinfo.ZoneInfo) -> tuple[Any, ...] | None:
     """A session's fields as written, to know it again (``None``: not plain enough)."""
-    if not isinstance(raw, dict):
+    if type(raw) is not dict:
         return None
-    written: list[Any] = [zone.key]
-    for name, value in raw.items():
-        if isinstance(value, list):
-            if not all(isinstance(v, str) for v in value):
-                return None
-            value = tuple(value)
-        elif not isinstance(value, str | int | float | None):
-            return None
-        # bool and int are equal as keys: their types keep a true apart from a 1.
-        written += (name, type(value), value)
-    return tuple(written)
+    values = tuple(tuple(v) if type(v) is list else v for v in raw.values())
+    # bool and int are equal as keys: their types keep a true apart from a 1.
+    written = (zone.key, tuple(raw), values, tuple(map(type, values)))
+    try:
+        hash(written)
+    except TypeError:
+        return None
+    return written
 
 
 def _session(raw: Any, where: str, zone: zoneinfo.ZoneInfo) -> Session:
     """One session, each field checked."""
     if not isinstance(raw, dict):
         raise ScheduleFormatError(f"{where}: must be an object")
-    status = _get(raw, "status", str, where)
+    status = _get(raw, "status", str, where, free_text=False)
     if status not in SESSION_STATUSES:
         raise ScheduleFormatError(
             f"{where}.status: must be one of {', '.join(SESSION_STATUSES)}, got {status!r}"
@@ -327,13 +324,15 @@ def _strings(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _get(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+def _get(data: dict[str, Any], key: str, kind: type, where: str, *, free_text: bool = True) -> Any:
+    """``data[key]``, of ``kind``; text on one line, without control characters, unless
+    it is not ``free_text`` (a status, a moment: their own rules say what they may be)."""
     if key not in data:
         raise ScheduleFormatError(f"{where}.{key}: missing")
     value = data[key]
     if not (is_whole(value) if kind is int else isinstance(value, kind)):
         raise ScheduleFormatError(f"{where}.{key}: must be {kind.__name__}, got {value!r}")
-    if isinstance(value, str):
+    if free_text and isinstance(value, str):
         _one_line(value, f"{where}.{key}")
     return value
 
@@ -345,7 +344,7 @@ def _one_line(value: str, where: str) -> None:
 
 
 def _instant(data: dict[str, Any], key: str, where: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
-    text = _get(data, key, str, where)
+    text = _get(data, key, str, where, free_text=False)
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
