@@ -114,6 +114,14 @@ class Booked:
         assert self._held is not None
         return self._held
 
+    def _under(self, clinic: ClinicCalendar) -> Booked:
+        """The course under an updated clinic calendar, on the same chairs: its sessions,
+        and so what it holds of the chairs, stay as they were (a closure's calendar is
+        given to every course of the book before the ones it touches are re-planned)."""
+        moved = attrs.evolve(self, course=self.course.with_clinic(clinic))
+        object.__setattr__(moved, "_held", self.bookings())
+        return moved
+
     def _work_out(self) -> Iterable[tuple[dt.date, Booking]]:
         seats = self.seat_map()
         blocks = block_phases(self.course.plan.protocol)
@@ -528,7 +536,8 @@ class Book:
                     for outage in self.outages:
                         if outage.covers(chair_id, session.start, session.end):
                             problems.append(f"{what}: {chair.name} is out then ({outage.reason})")
-                moments.setdefault(day, []).append((minute(session.start), minute(session.end)))
+                if self.limits:  # (only a limit counts sessions at once)
+                    moments.setdefault(day, []).append((minute(session.start), minute(session.end)))
         problems += self._overlaps(chairs)
         if self.limits:
             problems += self._over_limits(moments)
@@ -1022,7 +1031,7 @@ class Book:
     def set_clinic(self, clinic: ClinicCalendar) -> Book:
         """The book under an updated clinic calendar (every course follows it). Nothing
         moves: :meth:`enter_closure` re-plans what a closure affects."""
-        courses = tuple(attrs.evolve(b, course=b.course.with_clinic(clinic)) for b in self.courses)
+        courses = tuple(booked._under(clinic) for booked in self.courses)
         return attrs.evolve(self, clinic=clinic, courses=courses)
 
     # -- what the clinic looks at -------------------------------------------------------------------
