@@ -118,6 +118,28 @@ def test_a_change_holds_what_it_touches_and_counts_the_rest_as_taken(store: Book
         pass
 
 
+def test_a_change_holds_the_courses_after_the_ones_it_re_plans(store: BookStore) -> None:
+    # One patient's courses never run at once: a closure on the acute course's last day
+    # makes it end later, into the maintenance booked right after it, which moves, as it
+    # does in the whole book.
+    with store.change(whole=True, now=NOW, actor="test", action="setup") as change:
+        book = change.book.add(course(change.book, "c-1"))
+        day = book.course("c-1").schedule.last.date
+        offer = book.offers("maintenance", day + dt.timedelta(days=1), "09:00", follows="c-1")[0]
+        change.book = book.take(offer, "m-1", follows="c-1")
+    whole = store.load()
+    expected, _ = whole.enter_closure(day, reason="Snow day", now=NOW)
+    assert expected.course("m-1").schedule.first.start > whole.course("m-1").schedule.first.start
+    with store.change(
+        days=(day, day), events=True, now=NOW, actor="test", action="closure"
+    ) as change:
+        assert change.book.course_ids() == ["c-1", "m-1"]
+        change.book, _ = change.book.enter_closure(day, reason="Snow day", now=NOW)
+    assert store.course("m-1").schedule.sessions == expected.course("m-1").schedule.sessions
+    assert store.load() == expected
+    assert store.check() == []
+
+
 def test_what_a_change_writes_before_its_window_is_checked_against_the_book(
     store: BookStore,
 ) -> None:

@@ -795,6 +795,7 @@ class BookStore:
             ids = [row[0] for row in self._db.run(_IN_ORDER, (self.site,))]
         else:
             ids = [*courses, *self._on_days(days, courses)]
+            ids += self._following(ids)
         held = self._held(ids, base.clinic)
         if whole:
             return base, held, None, (), self._events()
@@ -813,6 +814,30 @@ class BookStore:
             (self.site, days[0].isoformat(), days[1].isoformat()),
         )
         return [row[0] for row in found if row[0] not in named]
+
+    def _following(self, held: Sequence[str]) -> list[str]:
+        """The courses that follow those ``held``, and those that follow them, but those
+        held: a change that moves a course moves its patient's next courses out of its way
+        (:meth:`Book.replan`, :meth:`Book.enter_closure`), so it holds them too."""
+        found: list[str] = []
+        known = set(held)
+        leaders = list(known)
+        while leaders:
+            following: list[str] = []
+            for chunk in _chunks(leaders):
+                following += (
+                    row[0]
+                    for row in self._db.run(
+                        f"SELECT course_id FROM courses WHERE site = ? AND follows IN"
+                        f" ({_marks(chunk)}) ORDER BY booked_order",
+                        (self.site, *chunk),
+                    )
+                    if row[0] not in known
+                )
+            known.update(following)
+            found += following
+            leaders = following
+        return found
 
     def save_offers(self, offers: Iterable[Offer], *, now: dt.datetime) -> None:
         """Keep offers so a later command can take one by its key (offers older than 30
