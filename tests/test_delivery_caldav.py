@@ -311,3 +311,29 @@ def test_a_server_answering_what_is_not_caldav_is_one_error(answer: bytes) -> No
     finally:
         server.shutdown()
         thread.join(5)
+
+
+@pytest.mark.parametrize("status", ["200 OK", "201 Created"])
+def test_a_network_s_sign_in_page_answering_every_request_is_not_a_calendar(status: str) -> None:
+    """A captive portal answers every request with its sign-in page and a 2xx: the push
+    says so at the first upload, not "30 created"."""
+    page = b"<!DOCTYPE html><html><body><form>Sign in to the hotel network</form></body></html>"
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response(status, [("Content-Type", "text/html; charset=utf-8")])
+        return [page]
+
+    server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        course = Course.start(Plan("itbs", ClinicCalendar("UTC"), "2026-11-16", "09:00", "c-1"))
+        url = f"http://127.0.0.1:{server.server_port}/cal/"
+        with pytest.raises(
+            CalDavPushError, match=r"^calendar: .* with a web page \(HTTP 20[01], text/html\)"
+        ):
+            push(course, url, stamp=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), timeout=5)
+    finally:
+        server.shutdown()
+        thread.join(5)

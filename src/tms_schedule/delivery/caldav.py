@@ -240,6 +240,8 @@ def push(
         ) from None
 
 
+#: What a server that is not CalDAV (a network's sign-in page) answers an upload with.
+_WEB_PAGES = ("text/html", "application/xhtml+xml")
 # SyntaxError covers lxml's XMLSyntaxError; ValueError a calendar object that is not one.
 _UNREADABLE = (
     SyntaxError,
@@ -332,6 +334,16 @@ def _create(caldav: Any, dav_error: Any, collection: Any, url: Any, obj: Calenda
     headers = {"If-None-Match": "*", "Content-Type": "text/calendar; charset=utf-8"}
     answer = collection.client.put(str(url), obj.data.decode("utf-8"), headers)
     if answer.status in (200, 201, 204):
+        kind = str(answer.headers.get("Content-Type", "")).split(";")[0].strip().lower()
+        if kind in _WEB_PAGES:
+            # A CalDAV server answers an upload with nothing, or a few words; a web page
+            # is what a network's sign-in page (a captive portal) sends to every request.
+            raise CalDavPushError(
+                f"calendar: {collection.url} answered the upload of session {obj.number} of"
+                f" course {obj.course_id} with a web page (HTTP {answer.status}, {kind}), not"
+                " as a CalDAV server does: a network's sign-in page? Sign in to the network"
+                " in a browser, or check the calendar's address; nothing was pushed after it"
+            )
         return None
     if answer.status == 412:  # created meanwhile: compare with it
         return caldav.Event(collection.client, url=url, parent=collection).load()
