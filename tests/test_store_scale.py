@@ -217,7 +217,7 @@ def test_a_sqlite_book_of_schema_4_is_migrated_with_its_documents(tmp_path: Path
     path = tmp_path / "book.db"
     _sqlite_schema_4(path)
     with BookStore(path) as store:
-        assert store._db.schema() == SCHEMA == 6
+        assert store._db.schema() == SCHEMA == 7
         assert [line.course_id for line in store.courses()] == ["s4-a", "s4-b"]
         book = store.load()
         assert [b.course.schedule for b in book.courses] == [
@@ -279,6 +279,24 @@ def test_a_postgresql_database_of_schema_4_is_migrated_and_a_newer_one_refused(
         take(store, "after", "itbs", "10:00")
         assert store.check() == []
     with psycopg.connect(address, autocommit=True) as db:
+        # Schema 7: the guard looks up the time before the course, and still refuses.
+        (guard,) = db.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname ="
+            " 'one_session_per_chair'"
+        ).fetchone()
+        assert "int4range(starts, ends) WITH &&, course_id WITH <>" in guard
+        assert "DEFERRABLE" in guard
+        (options,) = db.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = 'tms_schedule.sessions'::regclass"
+        ).fetchone()
+        assert options == ["fillfactor=70"]
+        with pytest.raises(psycopg.errors.ExclusionViolation):
+            db.execute(
+                "INSERT INTO tms_schedule.sessions SELECT site, 'after', 99, phase,"
+                " phase_number, day, starts + 10, ends + 10, status, chair, place, target,"
+                " block, cpt, milestones, stamp FROM tms_schedule.sessions WHERE course_id ="
+                " 's4-a' AND number = 1"
+            )
         db.execute(f"UPDATE tms_schedule.schema_version SET version = {SCHEMA + 1}")
     with pytest.raises(StoreError, match="written by a newer tms_schedule"):
         BookStore(address)

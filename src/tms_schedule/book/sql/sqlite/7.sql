@@ -1,0 +1,3 @@
+-- Schema 6 to 7: nothing changes in a SQLite book. PostgreSQL's double-booking guard was
+-- rebuilt (see postgresql/7.sql); one schema number names one set of tables on both
+-- engines, so a book copied from one to the other is of the same schema.
