@@ -64,12 +64,19 @@ class PostgresEngine:
             )
         except psycopg.Error as error:
             raise StoreError(f"{shown}: cannot connect ({_first_line(error)})") from None
+        # The tables :meth:`schema` just found, for :meth:`tables` (``None``: ask again).
+        self._tables: set[str] | None = None
+        # The settings in one round trip: a command's store lives for one action, and on
+        # a network each statement waits for the server once.
+        settings = [
+            f"SET lock_timeout = {max(1, int(timeout * 1000))}",
+            "SET statement_timeout = 0",
+            f"SET search_path TO {SCHEMA_NAME}, public",
+        ]
+        if create:
+            settings.insert(0, f"CREATE SCHEMA IF NOT EXISTS {SCHEMA_NAME}")
         try:
-            self.run(f"SET lock_timeout = {max(1, int(timeout * 1000))}")
-            self.run("SET statement_timeout = 0")
-            if create:
-                self.run(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA_NAME}")
-            self.run(f"SET search_path TO {SCHEMA_NAME}, public")
+            self.script("; ".join(settings))
         except BaseException:
             self._db.close()
             raise
@@ -97,6 +104,7 @@ class PostgresEngine:
     def script(self, sql: str) -> None:
         """Run a migration file inside the open transaction (one call: PostgreSQL takes
         several statements at once when they have no parameters)."""
+        self._tables = None
         try:
             self._db.execute(sql.replace("%", "%%"), prepare=False)
         except self._psycopg.Error as error:
@@ -125,24 +133,30 @@ class PostgresEngine:
 
     def schema(self) -> int:
         """The schema version of the database's books (0: none yet)."""
-        rows = self.run(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name ="
-            " 'schema_version'",
-            (SCHEMA_NAME,),
-        )
-        if not rows:
+        self._tables = self._find_tables()
+        if "schema_version" not in self._tables:
             return 0
         found = self.run("SELECT version FROM schema_version")
         return int(found[0][0]) if found else 0
 
     def set_schema(self, version: int) -> None:
+        self._tables = None
         self.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         self.run("DELETE FROM schema_version")
         self.run("INSERT INTO schema_version VALUES (?)", (int(version),))
 
     def tables(self) -> set[str]:
+        """The tables of the schema (as the :meth:`schema` call just before saw them, when
+        nothing changed them since: opening a book asks both, one after the other)."""
+        tables, self._tables = self._tables, None
+        return tables if tables is not None else self._find_tables()
+
+    def _find_tables(self) -> set[str]:
+        # (the system catalog: information_schema's views cost a few milliseconds to plan
+        # in every new connection)
         rows = self.run(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?",
+            "SELECT relname FROM pg_catalog.pg_class WHERE relnamespace ="
+            " to_regnamespace(?) AND relkind IN ('r', 'p')",
             (SCHEMA_NAME,),
         )
         return {row[0] for row in rows}
