@@ -488,7 +488,7 @@ class BookStore:
         course is read."""
         with self._reading():
             base = self._state()
-            seated = self._seated(day, day)
+            seated = self._seated(day, day, base.clinic.zone)
         return day_sheet_from(
             day,
             clinic=base.clinic,
@@ -505,7 +505,7 @@ class BookStore:
         with self._reading():
             base = self._state()
             # (a range the computation refuses reads few rows before it says why)
-            seated = self._seated(first, min(last, first + _LONGEST_USAGE))
+            seated = self._seated(first, min(last, first + _LONGEST_USAGE), base.clinic.zone)
         return usage_from(
             first,
             last,
@@ -516,9 +516,9 @@ class BookStore:
             slot=slot,
         )
 
-    def _seated(self, first: dt.date, last: dt.date) -> list[Seated]:
-        """The sessions of ``first`` to ``last`` as the views take them."""
-        zone = self._state().clinic.zone
+    def _seated(self, first: dt.date, last: dt.date, zone: dt.tzinfo) -> list[Seated]:
+        """The sessions of ``first`` to ``last`` as the views take them (``zone``: the
+        clinic's, from the state the caller read)."""
         return [
             Seated(
                 Session(
@@ -1764,7 +1764,11 @@ class BookStore:
         if before.clinic != after.clinic:
             # Every course follows the clinic's calendar from now on (Book.set_clinic),
             # those this change does not hold as well.
-            self._db.run("UPDATE courses SET own_calendar = 0 WHERE site = ?", (self.site,))
+            # (only the rows it changes: a site holds years of courses)
+            self._db.run(
+                "UPDATE courses SET own_calendar = 0 WHERE site = ? AND own_calendar <> 0",
+                (self.site,),
+            )
 
     def _write_events(self, before: Book, after: Book) -> None:
         if before.events == after.events:
