@@ -321,6 +321,54 @@ def test_the_database_refuses_two_sessions_on_one_chair_on_insert_and_update(
     assert store.overlaps() == []
 
 
+def test_rows_written_together_are_seen_in_order_and_refused_as_one_change(
+    store: BookStore,
+) -> None:
+    """Inside a transaction, PostgreSQL's engine sends the rows of ``run_many`` with the next
+    statement that waits for the server (one round trip for a change's writes): what comes
+    after sees them, and a refusal among them is raised by that statement or the commit,
+    with nothing kept."""
+    add(store, "c-1", "09:00")
+    db, version, site = store._db, store.version(), store.site
+    copy = (
+        "INSERT INTO sessions SELECT site, ?, number, phase, phase_number, day, starts + ?,"
+        " ends + ?, status, chair, place, target, block, cpt, milestones, stamp FROM sessions"
+        " WHERE site = ? AND course_id = 'c-1' AND number = ?"
+    )
+    course = (
+        "INSERT INTO courses SELECT site, ?, ?, own_calendar, protocol, protocol_name, follows,"
+        " plan_start, first_day, last_day, progress, stamp FROM courses WHERE site = ? AND"
+        " course_id = 'c-1'"
+    )
+    db.begin(write=True)
+    db.run("UPDATE sites SET version = version + 1 WHERE site = ?", (store.site,))
+    db.run_many(course, [("x", 98, site), ("y", 99, site)])
+    db.run_many(copy, [("x", 120, 120, site, 3), ("y", 600, 600, site, 4)])  # hours later
+    seen = "SELECT COUNT(*) FROM sessions WHERE site = ? AND course_id IN ('x', 'y')"
+    assert db.run(seen, (site,)) == [(2,)]
+    db.rollback()
+    db.begin(write=True)
+    db.run("UPDATE sites SET version = version + 1 WHERE site = ?", (store.site,))
+    db.run_many(course, [("x", 98, site), ("y", 99, site)])
+
+    def clash() -> None:  # x's session 2 at c-1's: refused by the commit at the latest
+        db.run_many(copy, [("y", 600, 600, site, 4), ("x", 0, 0, site, 2)])
+        db.run_many(copy, [("y", 720, 720, site, 5)])
+        db.commit()
+
+    with pytest.raises(BookingConflictError, match="two sessions on one chair at once"):
+        clash()
+    db.rollback()
+    assert store.version() == version
+    assert [line.course_id for line in store.courses()] == ["c-1"]
+    db.begin(write=True)
+    db.run_many(course, [("x", 98, site)])
+    db.run_many(copy, [("x", 120, 120, site, 2)])
+    db.commit()
+    assert [line.course_id for line in store.courses()] == ["c-1", "x"]
+    assert store.overlaps() == []
+
+
 def test_an_overlap_written_past_every_guard_is_reported(tmp_path: Path) -> None:
     store = BookStore.create(tmp_path / "book.db", CLINIC)
     add(store, "c-1", "09:00")

@@ -64,6 +64,11 @@ class PostgresEngine:
             )
         except psycopg.Error as error:
             raise StoreError(f"{shown}: cannot connect ({_first_line(error)})") from None
+        # The statements of the open transaction not sent yet (BEGIN, and writes whose rows
+        # nobody waits for: see run_many), each with its rows (None: run once as it is).
+        self._waiting: list[tuple[str, list[tuple[Any, ...]] | None]] = []
+        self._open = False  # inside a transaction begun by begin()
+        self._pipelines = psycopg.Pipeline.is_supported()  # (libpq 14 and later)
         # The tables :meth:`schema` just found, for :meth:`tables` (``None``: ask again).
         self._tables: set[str] | None = None
         # The settings in one round trip: a command's store lives for one action, and on
@@ -86,18 +91,27 @@ class PostgresEngine:
     def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one statement (``?`` marks its parameters, as in SQLite); its rows."""
         try:
-            cursor = self._db.execute(_dialect(sql), tuple(params), prepare=False)
+            if self._waiting:
+                cursor = self._send(_dialect(sql), tuple(params))
+            else:
+                cursor = self._db.execute(_dialect(sql), tuple(params), prepare=False)
             return list(cursor.fetchall()) if cursor.description is not None else []
         except self._psycopg.Error as error:
             raise self.failed(error) from None
 
     def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        rows = [tuple(row) for row in rows]
-        if not rows:
+        """Run one statement for each of ``rows``. Inside a transaction they go with the
+        next statement that waits for the server (a refusal is raised there, or by
+        :meth:`commit`), so a change's writes cost one round trip, not one each."""
+        kept = [tuple(row) for row in rows]
+        if not kept:
+            return
+        if self._open and self._pipelines:
+            self._waiting.append((_dialect(sql), kept))
             return
         try:
             with self._db.cursor() as cursor:
-                cursor.executemany(_dialect(sql), rows)
+                cursor.executemany(_dialect(sql), kept)
         except self._psycopg.Error as error:
             raise self.failed(error) from None
 
@@ -106,21 +120,39 @@ class PostgresEngine:
         several statements at once when they have no parameters)."""
         self._tables = None
         try:
+            if self._waiting:
+                self._send()
             self._db.execute(sql.replace("%", "%%"), prepare=False)
         except self._psycopg.Error as error:
             raise self.failed(error) from None
 
     def begin(self, *, write: bool, migrate: bool = False) -> None:
-        self.run(
+        """Start a transaction: its BEGIN goes with its first statement."""
+        sql = (
             "BEGIN ISOLATION LEVEL READ COMMITTED"
             if write
             else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         )
+        self._open = True
+        if self._pipelines:
+            self._waiting.append((sql, None))
+        else:
+            self.run(sql)
 
     def commit(self) -> None:
-        self.run("COMMIT")
+        """Commit, with the writes still waiting to be sent."""
+        self._open = False
+        try:
+            if self._waiting:
+                self._send("COMMIT", None)
+            else:
+                self._db.execute("COMMIT", prepare=False)
+        except self._psycopg.Error as error:
+            raise self.failed(error) from None
 
     def rollback(self) -> None:
+        self._open = False
+        self._waiting = []  # (never sent: nothing of them to take back)
         if self._db.closed:
             return
         status = self._db.info.transaction_status
@@ -128,7 +160,24 @@ class PostgresEngine:
             with contextlib.suppress(self._psycopg.Error):
                 self._db.execute("ROLLBACK")
 
+    def _send(self, sql: str | None = None, params: tuple[Any, ...] | None = None) -> Any:
+        """Send the statements waiting, then ``sql`` (if any), in one pipeline: one round
+        trip. The first error among them is raised; ``sql``'s cursor is returned."""
+        waiting, self._waiting = self._waiting, []
+        cursor = None
+        with self._db.pipeline():
+            for text, rows in waiting:
+                if rows is None:
+                    self._db.execute(text, prepare=False)
+                else:
+                    with self._db.cursor() as many:
+                        many.executemany(text, rows)
+            if sql is not None:
+                cursor = self._db.execute(sql, params, prepare=False)
+        return cursor
+
     def close(self) -> None:
+        self._waiting = []
         self._db.close()
 
     def schema(self) -> int:
