@@ -1799,13 +1799,13 @@ class BookStore:
             self._db.run_many(sql, rows)
 
     def _audit(self, entries: Sequence[tuple[Any, ...]]) -> None:
-        rows = self._db.run(
-            "SELECT COALESCE(MAX(number), 0) FROM audit WHERE site = ?", (self.site,)
-        )
-        first = int(rows[0][0]) + 1
+        # Each entry numbered after the last one in the statement that writes it (the
+        # site's writers take turns), so the entries go with the change's other writes.
         self._db.run_many(
-            "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(self.site, first + k, *entry) for k, entry in enumerate(entries)],
+            "INSERT INTO audit (site, number, version, at, actor, action, course_id, session,"
+            " detail) SELECT ?, COALESCE(MAX(number), 0) + 1, ?, ?, ?, ?, ?, CAST(? AS"
+            " INTEGER), ? FROM audit WHERE site = ?",
+            [(self.site, *entry, self.site) for entry in entries],
         )
 
     # -- inside: copies ------------------------------------------------------------------------------
