@@ -477,7 +477,7 @@ class Book:
         zone = self.clinic.zone
 
         def check(start: dt.datetime, end: dt.datetime) -> Availability:
-            if (start, end) in waiting:
+            if waiting and (start, end) in waiting:
                 return _FREE
             why = occupancy.why_not(
                 protocol, start.astimezone(zone).date(), minute(start), minute(end)
@@ -1273,7 +1273,8 @@ class Book:
             booked = book._booked(course_id)
             before = booked.course
             occupancy.remove(course_id)
-            course = before.undo_revision(revision, now, bookable=book.bookable(before, occupancy))
+            bookable = book.bookable(before, occupancy)
+            course = before.undo_revision(revision, now, bookable=bookable)
             if course is before:
                 for day, held in booked.bookings():
                     occupancy.add(day, held)
@@ -1501,8 +1502,11 @@ class _Seating:
 
     def seat(self, day: dt.date, unit: list[Session]) -> None:
         """Seat one unit on the first free chair it may take, or note why none."""
-        start = min(minute(s.start) for s in unit)
-        end = max(minute(s.end) for s in unit)
+        if len(unit) == 1:
+            start, end = minute(unit[0].start), minute(unit[0].end)
+        else:
+            start = min(minute(s.start) for s in unit)
+            end = max(minute(s.end) for s in unit)
         found = self._free(self._candidates(unit), day, start, end)
         if found is None:
             self._unseated(unit, day, start, end)
@@ -1524,20 +1528,26 @@ class _Seating:
             )
         return tuple(sorted(self.placed.items()))
 
-    def _candidates(self, unit: list[Session]) -> list[str]:
-        """The chairs the unit may take, in the order they are tried."""
+    def _candidates(self, unit: list[Session]) -> Iterator[str]:
+        """The chairs the unit may take, in the order they are tried (each once, worked
+        out as they are tried: the first is most often free)."""
         wanted = [self.asked[s.number] for s in unit if s.number in self.asked]
         if wanted:
-            return wanted[:1]
-        order: list[str] = []
+            yield wanted[0]
+            return
+        tried: set[str] = set()
         for session in unit:
             seat = self.kept.get(session.number)
-            if seat is not None and self._same_time(session) and seat not in order:
-                order.append(seat)
+            if seat is not None and seat not in tried and self._same_time(session):
+                tried.add(seat)
+                yield seat
         for candidate in (self.last, self.kept.get(unit[0].number), self.chair):
-            if candidate is not None and candidate not in order:
-                order.append(candidate)
-        return order + [c.id for c in self.occupancy.able(self.protocol) if c.id not in order]
+            if candidate is not None and candidate not in tried:
+                tried.add(candidate)
+                yield candidate
+        for chair in self.occupancy.able(self.protocol):
+            if chair.id not in tried:
+                yield chair.id
 
     def _same_time(self, session: Session) -> bool:
         """Whether the session is where it was (or there was nothing before)."""
@@ -1546,7 +1556,7 @@ class _Seating:
         before = self.was.get(session.number)
         return before is not None and (before.start, before.end) == (session.start, session.end)
 
-    def _free(self, order: list[str], day: dt.date, start: int, end: int) -> str | None:
+    def _free(self, order: Iterable[str], day: dt.date, start: int, end: int) -> str | None:
         """The first chair of ``order`` that can run the protocol and is free then."""
         for chair_id in order:
             seat = self.occupancy.chairs.get(chair_id)

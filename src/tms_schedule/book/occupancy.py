@@ -139,7 +139,7 @@ class Occupancy:
         """The sessions booked on ``day``, by chair and time."""
         return sorted(self.days.get(day, ()), key=lambda b: (b.chair, b.start))
 
-    def able(self, protocol: Protocol) -> list[Chair]:
+    def able(self, protocol: Protocol) -> tuple[Chair, ...]:
         """The chairs that can run ``protocol``, by id."""
         # Asked for every session a re-plan looks at: worked out once per equipment need.
         able = self._able.get(protocol.requires)
@@ -150,7 +150,16 @@ class Occupancy:
                     key=lambda chair: chair.id,
                 )
             )
-        return list(able)
+        return able
+
+    def free_chair(self, protocol: Protocol, day: dt.date, start: int, end: int) -> Chair | None:
+        """The first chair (by id) that can run ``protocol`` and is free from ``start`` to
+        ``end`` (minutes) on ``day``, or ``None``."""
+        for chair in self.able(protocol):
+            for g0, g1 in self.gaps(chair, day):
+                if g0 <= start and end <= g1:
+                    return chair
+        return None
 
     def hours(self, day: dt.date) -> _Gap | None:
         """The day's opening hours in minutes, or ``None`` when the clinic is closed."""
@@ -199,7 +208,7 @@ class Occupancy:
         if not able:
             needs = ", ".join(sorted(protocol.requires))
             return f"no chair runs {protocol.id} (it needs {needs})"
-        if any(self.fits(chair, day, start, end) for chair in able):
+        if self.free_chair(protocol, day, start, end) is not None:
             return None
         hours = self.hours(day)  # the clinic's own day first: no chair is the reason then
         if hours is None:

@@ -362,7 +362,7 @@ def _able_chairs(occupancy: Occupancy, question: _Question) -> list[Chair]:
             )
         if not occupancy.chairs[chair].can_run(protocol):
             raise NoOfferError(f"chair: {chair} cannot run {protocol.id}")
-    return able
+    return list(able)
 
 
 def _shown(candidates: list[_Draft], count: int) -> list[_Draft]:
