@@ -1274,6 +1274,13 @@ class Book:
             before = booked.course
             occupancy.remove(course_id)
             bookable = book.bookable(before, occupancy)
+            leader = before.follows
+            if leader is not None and leader in book._index:
+                # Its patient's course before it may not have come back as far (a session
+                # it cannot have again): nothing comes back into that one's time.
+                led = book.course(leader).schedule.active_sessions()
+                if led:
+                    bookable = book._after(max(s.end for s in led), leader, bookable)
             course = before.undo_revision(revision, now, bookable=bookable)
             if course is before:
                 for day, held in booked.bookings():
@@ -1283,6 +1290,15 @@ class Book:
             changes = course.changes_since(len(course.revisions) - 2)
             moves = _chair_moves(course, booked.seat_map(), book.seats(course_id), before)
             entries.append(Rebooked(course, changes, moves))
+            # Taken back, a course may end later than it did (a session it cannot have
+            # again made up at its end): its patient's next courses move out of its way.
+            book, followers = book._kept_apart(course_id, now, "extend")
+            for was, after in followers:
+                changes = after.changes_since(was.course.revision.number)
+                moves = _chair_moves(after, was.seat_map(), book.seats(after.course_id), was.course)
+                entries.append(Rebooked(after, changes, moves))
+            if followers:  # they moved outside the index kept across the courses
+                occupancy = book.occupancy()
         return book, tuple(entries)
 
     def _seat_waiting(self, event: BookEvent) -> Book:
