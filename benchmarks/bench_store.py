@@ -259,9 +259,9 @@ def _counting(store: BookStore, counter: list[int]) -> BookStore:
         counter[0] += 1
         return run(sql, params)
 
-    def counted_many(sql: str, rows: Any) -> Any:
+    def counted_many(sql: str, rows: Any, **options: Any) -> Any:
         counter[0] += 1
-        return run_many(sql, rows)
+        return run_many(sql, rows, **options)
 
     db.run = counted_run  # type: ignore[method-assign]
     db.run_many = counted_many  # type: ignore[method-assign]

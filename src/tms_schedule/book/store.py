@@ -213,7 +213,9 @@ class Engine(Protocol):
     shown: str
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-    def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def run_many(
+        self, sql: str, rows: Iterable[Sequence[Any]], *, together: str | None = None
+    ) -> None: ...
     def script(self, sql: str) -> None: ...
     def begin(self, *, write: bool, migrate: bool = False) -> None: ...
     def commit(self) -> None: ...
@@ -1637,11 +1639,7 @@ class BookStore:
                     fresh.append(row)
             stale += ((self.site, booked.course_id, n) for n in old if n not in numbers)
         self._many("DELETE FROM sessions WHERE site = ? AND course_id = ? AND number = ?", stale)
-        self._many(
-            "UPDATE sessions SET phase = ?, phase_number = ?, place = ?, target = ?, block = ?,"
-            " cpt = ?, milestones = ?, stamp = ? WHERE site = ? AND course_id = ? AND number = ?",
-            redone,
-        )
+        self._many(_RENUMBER, redone, together=_RENUMBER_TOGETHER)
         order = self._next_order() if any(b.course_id not in held for b, _, _ in changed) else 0
         lines, documents = [], []
         parsed: dict[str, tuple[int, ClinicCalendar | None, Course]] = {}
@@ -1793,10 +1791,13 @@ class BookStore:
         )
         return int(rows[0][0]) + 1
 
-    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run ``sql`` for each of ``rows``, if there are any."""
+    def _many(
+        self, sql: str, rows: Sequence[Sequence[Any]], *, together: str | None = None
+    ) -> None:
+        """Run ``sql`` for each of ``rows``, if there are any (``together``: the same for
+        them all at once, where the engine can: see ``Engine.run_many``)."""
         if rows:
-            self._db.run_many(sql, rows)
+            self._db.run_many(sql, rows, together=together)
 
     def _audit(self, entries: Sequence[tuple[Any, ...]]) -> None:
         # Each entry numbered after the last one in the statement that writes it (the
@@ -1970,6 +1971,21 @@ _COURSE_COLUMNS = (
 _SESSION_COLUMNS = (
     "site, course_id, number, phase, phase_number, day, starts, ends, status, chair, place,"
     " target, block, cpt, milestones, stamp"
+)
+# A session's row whose chair time stays (a re-plan changed its place in its course).
+_RENUMBER = (
+    "UPDATE sessions SET phase = ?, phase_number = ?, place = ?, target = ?, block = ?,"
+    " cpt = ?, milestones = ?, stamp = ? WHERE site = ? AND course_id = ? AND number = ?"
+)
+# The same for many rows in one statement, each ? an array of one column's values
+# (PostgreSQL: a snow day renumbers some 850 rows, each a statement of its own otherwise).
+_RENUMBER_TOGETHER = (
+    "UPDATE sessions AS s SET phase = v.phase, phase_number = v.phase_number, place = v.place,"
+    " target = v.target, block = v.block, cpt = v.cpt, milestones = v.milestones, stamp ="
+    " v.stamp FROM unnest(?::text[], ?::integer[], ?::integer[], ?::integer[], ?::integer[],"
+    " ?::text[], ?::text[], ?::integer[], ?::text[], ?::text[], ?::integer[]) AS v (phase,"
+    " phase_number, place, target, block, cpt, milestones, stamp, site, course_id, number)"
+    " WHERE s.site = v.site AND s.course_id = v.course_id AND s.number = v.number"
 )
 _DAY = 5
 # What a row holds of a chair: its day, start, end, status and chair.

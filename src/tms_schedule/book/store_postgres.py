@@ -65,8 +65,8 @@ class PostgresEngine:
         except psycopg.Error as error:
             raise StoreError(f"{shown}: cannot connect ({_first_line(error)})") from None
         # The statements of the open transaction not sent yet (BEGIN, and writes whose rows
-        # nobody waits for: see run_many), each with its rows (None: run once as it is).
-        self._waiting: list[tuple[str, list[tuple[Any, ...]] | None]] = []
+        # nobody waits for: see run_many), each with the parameters of each run.
+        self._waiting: list[tuple[str, list[tuple[Any, ...]]]] = []
         self._open = False  # inside a transaction begun by begin()
         self._pipelines = psycopg.Pipeline.is_supported()  # (libpq 14 and later)
         # The tables :meth:`schema` just found, for :meth:`tables` (``None``: ask again).
@@ -99,19 +99,24 @@ class PostgresEngine:
         except self._psycopg.Error as error:
             raise self.failed(error) from None
 
-    def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement for each of ``rows``. Inside a transaction they go with the
-        next statement that waits for the server (a refusal is raised there, or by
+    def run_many(
+        self, sql: str, rows: Iterable[Sequence[Any]], *, together: str | None = None
+    ) -> None:
+        """Run one statement for each of ``rows``, or ``together`` once for them all (each
+        of its parameters an array: one column of the rows). Inside a transaction they go
+        with the next statement that waits for the server (a refusal is raised there, or by
         :meth:`commit`), so a change's writes cost one round trip, not one each."""
         kept = [tuple(row) for row in rows]
         if not kept:
             return
+        work = (_dialect(sql), kept)
+        if together is not None:
+            work = (_dialect(together), [tuple(list(column) for column in zip(*kept, strict=True))])
         if self._open and self._pipelines:
-            self._waiting.append((_dialect(sql), kept))
+            self._waiting.append(work)
             return
         try:
-            with self._db.cursor() as cursor:
-                cursor.executemany(_dialect(sql), kept)
+            self._execute(*work)
         except self._psycopg.Error as error:
             raise self.failed(error) from None
 
@@ -135,7 +140,7 @@ class PostgresEngine:
         )
         self._open = True
         if self._pipelines:
-            self._waiting.append((sql, None))
+            self._waiting.append((sql, [()]))
         else:
             self.run(sql)
 
@@ -167,14 +172,18 @@ class PostgresEngine:
         cursor = None
         with self._db.pipeline():
             for text, rows in waiting:
-                if rows is None:
-                    self._db.execute(text, prepare=False)
-                else:
-                    with self._db.cursor() as many:
-                        many.executemany(text, rows)
+                self._execute(text, rows)
             if sql is not None:
                 cursor = self._db.execute(sql, params, prepare=False)
         return cursor
+
+    def _execute(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run ``sql`` once for each of ``rows`` (with no rows back)."""
+        if len(rows) == 1:
+            self._db.execute(sql, rows[0], prepare=False)
+            return
+        with self._db.cursor() as cursor:
+            cursor.executemany(sql, rows)
 
     def close(self) -> None:
         self._waiting = []

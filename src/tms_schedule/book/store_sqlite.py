@@ -171,8 +171,11 @@ class SqliteEngine:
                 " backup (tms-schedule book backup makes them)"
             ) from None
 
-    def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement for each of ``rows``."""
+    def run_many(
+        self, sql: str, rows: Iterable[Sequence[Any]], *, together: str | None = None
+    ) -> None:
+        """Run one statement for each of ``rows`` (SQLite has no arrays for ``together``;
+        its statements cost no round trip)."""
         try:
             self._db.executemany(sql, rows)
         except sqlite3.Error as error:
