@@ -217,7 +217,13 @@ def test_a_sqlite_book_of_schema_4_is_migrated_with_its_documents(tmp_path: Path
     path = tmp_path / "book.db"
     _sqlite_schema_4(path)
     with BookStore(path) as store:
-        assert store._db.schema() == SCHEMA == 7
+        assert store._db.schema() == SCHEMA == 8
+        # Schema 8: the courses that follow a course are found by an index.
+        plan = store._db.run(
+            "EXPLAIN QUERY PLAN SELECT course_id FROM courses WHERE site = ? AND follows IN (?)",
+            ("default", "s4-a"),
+        )
+        assert "courses_by_follows" in str(plan)
         assert [line.course_id for line in store.courses()] == ["s4-a", "s4-b"]
         book = store.load()
         assert [b.course.schedule for b in book.courses] == [
@@ -290,6 +296,11 @@ def test_a_postgresql_database_of_schema_4_is_migrated_and_a_newer_one_refused(
             "SELECT reloptions FROM pg_class WHERE oid = 'tms_schedule.sessions'::regclass"
         ).fetchone()
         assert options == ["fillfactor=70"]
+        # Schema 8: the courses that follow a course are found by an index.
+        (index,) = db.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'courses_by_follows'"
+        ).fetchone()
+        assert "(site, follows)" in index
         with pytest.raises(psycopg.errors.ExclusionViolation):
             db.execute(
                 "INSERT INTO tms_schedule.sessions SELECT site, 'after', 99, phase,"

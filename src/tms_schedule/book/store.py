@@ -110,7 +110,7 @@ __all__ = [
 ]
 
 #: The schema this tms_schedule writes (a SQLite book's ``PRAGMA user_version``).
-SCHEMA = 7
+SCHEMA = 8
 #: The site of a location that names none.
 DEFAULT_SITE = "default"
 _OCCUPYING = ("scheduled", "attended")
