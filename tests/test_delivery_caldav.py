@@ -291,13 +291,12 @@ HOSTILE_ANSWERS = {
 }
 
 
-@pytest.mark.parametrize("answer", HOSTILE_ANSWERS.values(), ids=HOSTILE_ANSWERS.keys())
-def test_a_server_answering_what_is_not_caldav_is_one_error(answer: bytes) -> None:
-    """Every request gets a 207 with ``answer``: the push says so in one named error."""
+def _push_to_every_answer(status: str, kind: str, answer: bytes) -> None:
+    """Push a course to a server on 127.0.0.1 that answers every request alike."""
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        start_response("207 Multi-Status", [("Content-Type", "application/xml")])
+        start_response(status, [("Content-Type", kind)])
         return [answer]
 
     server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
@@ -306,11 +305,17 @@ def test_a_server_answering_what_is_not_caldav_is_one_error(answer: bytes) -> No
     try:
         course = Course.start(Plan("itbs", ClinicCalendar("UTC"), "2026-11-16", "09:00", "c-1"))
         url = f"http://127.0.0.1:{server.server_port}/cal/"
-        with pytest.raises(CalDavPushError, match=r"^calendar: .* sent an answer that is not"):
-            push(course, url, stamp=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), timeout=5)
+        push(course, url, stamp=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), timeout=5)
     finally:
         server.shutdown()
         thread.join(5)
+
+
+@pytest.mark.parametrize("answer", HOSTILE_ANSWERS.values(), ids=HOSTILE_ANSWERS.keys())
+def test_a_server_answering_what_is_not_caldav_is_one_error(answer: bytes) -> None:
+    """Every request gets a 207 with ``answer``: the push says so in one named error."""
+    with pytest.raises(CalDavPushError, match=r"^calendar: .* sent an answer that is not"):
+        _push_to_every_answer("207 Multi-Status", "application/xml", answer)
 
 
 @pytest.mark.parametrize("status", ["200 OK", "201 Created"])
@@ -318,22 +323,7 @@ def test_a_network_s_sign_in_page_answering_every_request_is_not_a_calendar(stat
     """A captive portal answers every request with its sign-in page and a 2xx: the push
     says so at the first upload, not "30 created"."""
     page = b"<!DOCTYPE html><html><body><form>Sign in to the hotel network</form></body></html>"
-
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        start_response(status, [("Content-Type", "text/html; charset=utf-8")])
-        return [page]
-
-    server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        course = Course.start(Plan("itbs", ClinicCalendar("UTC"), "2026-11-16", "09:00", "c-1"))
-        url = f"http://127.0.0.1:{server.server_port}/cal/"
-        with pytest.raises(
-            CalDavPushError, match=r"^calendar: .* with a web page \(HTTP 20[01], text/html\)"
-        ):
-            push(course, url, stamp=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), timeout=5)
-    finally:
-        server.shutdown()
-        thread.join(5)
+    with pytest.raises(
+        CalDavPushError, match=r"^calendar: .* with a web page \(HTTP 20[01], text/html\)"
+    ):
+        _push_to_every_answer(status, "text/html; charset=utf-8", page)
