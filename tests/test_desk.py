@@ -738,6 +738,10 @@ def test_a_waiting_patient_is_offered_a_place_when_one_frees_up_and_booked_from_
     assert "Nobody is waiting" in get(c, "/waiting").get_data(as_text=True)
     history = [e.detail for e in book.history("c-4")]
     assert any("booked" in (d or "") for d in history)
+    # Off the list in the booking's own transaction, named in its one audit entry.
+    assert book.waiting() == ()  # (those waiting or offered a place)
+    (entry,) = book._store.waiting("booked")
+    assert any(f"(waiting-list entry {entry.number})" in (d or "") for d in history)
 
 
 def test_a_maintenance_course_follows_its_acute_course_and_never_overlaps_it(desk: Any) -> None:

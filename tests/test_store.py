@@ -258,6 +258,41 @@ def test_a_booking_keeps_its_patient_in_its_own_transaction_or_nothing(
     assert [e.action for e in store.audit(since=entries + 1)] == ["label"]
 
 
+def test_a_booking_takes_its_patient_off_the_waiting_list_in_its_own_transaction(
+    store: BookStore,
+) -> None:
+    entry = store.add_waiting(
+        WaitingEntry(0, "B. Example", None, "standard-10hz", "2026-11-16", "10:00", 60, "", NOW),
+        now=NOW,
+        actor="ann",
+    )
+    version, entries = store.version(), len(store.audit())
+
+    def booking(waiting: object) -> None:
+        with store.change(since="2026-11-16", now=NOW, actor="ann", action="take") as change:
+            change.book = change.book.add(course(change.book, "c-2", "10:00"))
+            change.waiting = waiting  # type: ignore[assignment]
+
+    # An entry that is not there, or a state there is not, refuses the booking with it.
+    for waiting, message in [
+        ({entry.number + 1: "booked"}, f"number: no entry {entry.number + 1} on the"),
+        ({entry.number: "done"}, "state: must be waiting, offered, booked or removed"),
+        (["booked"], "waiting: must map entry numbers to states"),
+    ]:
+        with pytest.raises(BookError, match=message):
+            booking(waiting)
+    assert [line.course_id for line in store.courses()] == []
+    assert [e.state for e in store.waiting()] == ["waiting"]
+    assert (store.version(), len(store.audit())) == (version, entries)
+
+    booking({entry.number: "booked"})
+    assert [line.course_id for line in store.courses()] == ["c-2"]
+    assert [e.state for e in store.waiting()] == ["booked"]
+    assert store.version() == version + 1
+    (audited,) = store.audit(since=entries)  # the booking's one entry
+    assert (audited.action, audited.course_id) == ("take", "c-2")
+
+
 def test_a_key_is_made_once_and_every_process_on_the_book_gets_it(
     store: BookStore, tmp_path: Path, book_location: str
 ) -> None:

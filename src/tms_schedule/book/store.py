@@ -736,7 +736,9 @@ class BookStore:
         goes up and the audit trail says who (``actor``), when (``now``) and what
         (``action``, ``change.detail``). ``change.patients`` (patient details) are kept in
         the same transaction, after the courses (a course the change books can be named),
-        with no audit entry of their own: a booking is never saved without its patient.
+        with no audit entry of their own: a booking is never saved without its patient;
+        so is ``change.waiting`` (waiting-list entries moved to a state: the one a booking
+        takes off the list).
         """
         when = _utc_text(now, "now")
         actor = one_line(actor, "actor", limit=64)
@@ -759,7 +761,7 @@ class BookStore:
             before = self._book(base, [booked for booked, _ in held.values()], happened, others)
             change = BookChange(before, before, self)
             yield change
-            if change.book is before and not change.patients:
+            if change.book is before and not change.patients and not change.waiting:
                 self._db.rollback()  # nothing to write: the version stays
                 return
             parsed = self._write(before, change, held, floor, version, when, actor, action)
@@ -1682,6 +1684,7 @@ class BookStore:
         )
         self._many(f"INSERT INTO sessions VALUES ({_marks(range(16))})", fresh)
         self._write_patients(change.patients)
+        self._write_waiting(change.waiting)
         entries: list[tuple[Any, ...]] = [
             (
                 version,
@@ -1712,6 +1715,19 @@ class BookStore:
             " UPDATE SET label = excluded.label, phone = excluded.phone, email ="
             " excluded.email",
             [(self.site, d.course_id, d.label, d.phone, d.email) for d in patients],
+        )
+
+    def _write_waiting(self, states: Mapping[int, str]) -> None:
+        """Move entries of the waiting list to new states (one booked by this change)."""
+        if not isinstance(states, Mapping):
+            raise BookError(f"waiting: must map entry numbers to states, got {states!r}")
+        if not states:
+            return
+        for number, state in states.items():
+            attrs.evolve(self._one_waiting(number), state=state)  # checks the state
+        self._many(
+            "UPDATE waiting SET state = ? WHERE site = ? AND number = ?",
+            [(state, self.site, int(number)) for number, state in states.items()],
         )
 
     def _check_change(
@@ -1944,6 +1960,8 @@ class BookChange:
         session: the session the change is about, if one.
         patients: patient details to keep in the change's own transaction, after its
             courses (so a course it books can be named; no audit entry of their own).
+        waiting: waiting-list entries to move to a new state in the same transaction, by
+            number (the entry a booking takes off the list: ``{number: "booked"}``).
     """
 
     before: Book
@@ -1952,6 +1970,7 @@ class BookChange:
     detail: str | None = None
     session: int | None = None
     patients: list[PatientDetails] = attrs.Factory(list)
+    waiting: dict[int, str] = attrs.Factory(dict)
 
 
 # -- rows ----------------------------------------------------------------------------------------

@@ -860,8 +860,9 @@ def take(key: str) -> Reply:
             )
             change.detail = f"booked {offer.describe(change.book.chair_names())}"
             change.patients = [found]  # in the booking's transaction: never one without
-        if waiting is not None:
-            book.set_waiting(waiting.number, "booked", now=_now(), actor=_who())
+            if waiting is not None:  # off the list in the same transaction
+                change.waiting = {waiting.number: "booked"}
+                change.detail += f" (waiting-list entry {waiting.number})"
     except (FieldError, TmsScheduleError) as error:
         taken = "changed since" in str(error)
         # The offers again beside what was wrong: the same ones, or after a time was taken
