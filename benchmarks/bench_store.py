@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import gc
 import hashlib
 import json
@@ -333,25 +334,29 @@ class Desk:
             self.kept.close()
 
 
-def desk_figures(location: str, times: int) -> dict[str, Figures]:
-    """Each front-desk action's medians, cold and warm (after two untimed runs each)."""
-    figures = {}
+def desk_figures(locations: dict[Any, str], times: int) -> dict[Any, dict[str, Figures]]:
+    """Each front-desk action's medians, cold and warm (after two untimed runs each), on
+    each book of ``locations``: their runs taken in turn, so that a machine that grows
+    faster or slower meanwhile (a shared one does) weighs on every book alike."""
+    figures: dict[Any, dict[str, Figures]] = {key: {} for key in locations}
     for warm in (False, True):
-        desk = Desk(location, warm)
+        desks = {key: Desk(location, warm) for key, location in locations.items()}
         label = "warm" if warm else "cold"
-        for name, action in (("record", desk.record), ("day sheet", desk.day_sheet)):
-            timed = Timed()
+        for name in ("record", "day sheet", "take"):
+            timed = {key: Timed() for key in locations}
             for k in range(times + 2):
-                with timed.run(desk.counter) if k >= 2 else contextlib.nullcontext():
-                    action()
-            figures[f"{name} {label}"] = timed.figures()
-        timed = Timed()
-        for k in range(times + 2):  # each offer made just before it is taken, untimed
-            key = desk.offer()
-            with timed.run(desk.counter) if k >= 2 else contextlib.nullcontext():
-                desk.take(key)
-        figures[f"take {label}"] = timed.figures()
-        desk.close()
+                for key, desk in desks.items():
+                    action: Callable[[], None]
+                    if name == "take":  # each offer made just before it is taken, untimed
+                        action = functools.partial(desk.take, desk.offer())
+                    else:
+                        action = desk.record if name == "record" else desk.day_sheet
+                    with timed[key].run(desk.counter) if k >= 2 else contextlib.nullcontext():
+                        action()
+            for key in locations:
+                figures[key][f"{name} {label}"] = timed[key].figures()
+        for desk in desks.values():
+            desk.close()
     return figures
 
 
@@ -390,32 +395,45 @@ def baseline_load(location: str, sample: int | None) -> tuple[float, bool]:
     return spent * total / len(taken), len(taken) < total
 
 
-def _snow_days(make: Callable[[], str], times: int) -> dict[str, Figures]:
-    out = {}
+def _snow_days(makers: dict[Any, Callable[[], str]], times: int) -> dict[Any, dict[str, Figures]]:
+    """The snow day ``times`` cold and warm on a fresh copy of each book (``makers``), the
+    books taken in turn (see :func:`desk_figures`)."""
+    out: dict[Any, dict[str, Figures]] = {key: {} for key in makers}
     for warm in (False, True):
-        runs = [snow_day(make(), warm) for _ in range(times)]
-        out[f"snow day {'warm' if warm else 'cold'}"] = (
-            statistics.median(r[0] for r in runs),
-            statistics.median(r[1] for r in runs),
-            int(statistics.median(r[2] for r in runs)),
-            min(r[0] for r in runs),
-            max(r[0] for r in runs),
-        )
-        out["snow day courses"] = (0.0, 0.0, runs[0][3], 0.0, 0.0)
+        runs: dict[Any, list[tuple[float, float, int, int]]] = {key: [] for key in makers}
+        for _ in range(times):
+            for key, make in makers.items():
+                runs[key].append(snow_day(make(), warm))
+        for key, found in runs.items():
+            out[key][f"snow day {'warm' if warm else 'cold'}"] = (
+                statistics.median(r[0] for r in found),
+                statistics.median(r[1] for r in found),
+                int(statistics.median(r[2] for r in found)),
+                min(r[0] for r in found),
+                max(r[0] for r in found),
+            )
+            out[key]["snow day courses"] = (0.0, 0.0, found[0][3], 0.0, 0.0)
     return out
 
 
 def run_sqlite(sizes: list[int], times: int, folder: Path, running: Book) -> dict[int, Any]:
     results: dict[int, Any] = {}
+    sources: dict[int, Path] = {}
     for total in sizes:
         began = time.perf_counter()
-        source = sqlite_book(total, running, folder)
-        built = time.perf_counter() - began
-        figures: dict[str, Any] = dict(desk_figures(_copy(source, folder), times))
-        figures.update(_snow_days(lambda source=source: _copy(source, folder), max(3, times // 3)))
-        figures["baseline"] = baseline_load(str(source), None if total <= 1000 else 500)
-        figures["built"] = built
-        results[total] = figures
+        sources[total] = sqlite_book(total, running, folder)
+        results[total] = {"built": time.perf_counter() - began}
+    for total, figures in desk_figures(
+        {total: _copy(source, folder) for total, source in sources.items()}, times
+    ).items():
+        results[total].update(figures)
+    makers = {
+        total: (lambda source=source: _copy(source, folder)) for total, source in sources.items()
+    }
+    for total, figures in _snow_days(makers, max(3, times // 3)).items():
+        results[total].update(figures)
+    for total, source in sources.items():
+        results[total]["baseline"] = baseline_load(str(source), None if total <= 1000 else 500)
         source.unlink()
     return results
 
@@ -457,10 +475,12 @@ def run_postgres(
             db.execute("VACUUM ANALYZE")
         figures["built"] = time.perf_counter() - began
         location = f"{address}&site=s01"
-        figures.update(desk_figures(location, times))
+        figures.update(desk_figures({"site": location}, times)["site"])
         spare = iter(range(2, sites))  # sites the snow days may close
         figures.update(
-            _snow_days(lambda: f"{address}&site=s{next(spare):02}", min(max(1, times // 3), 4))
+            _snow_days(
+                {"site": lambda: f"{address}&site=s{next(spare):02}"}, min(max(1, times // 3), 4)
+            )["site"]
         )
         figures["baseline"] = baseline_load(location, None)
         figures.update(_isolation(address, times))
