@@ -33,6 +33,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 import zoneinfo
 from collections.abc import Collection, Iterator
 from typing import Any, Literal, NamedTuple
@@ -164,7 +165,20 @@ class Plan:
             not_before = as_moment(not_before, "not_before", self.clinic.zone, InvalidPlanError)
         if avoid or not_before is not None:
             return _AroundExpansion(self, frozenset(avoid), not_before).run()
-        return _Expansion(self).run()
+        known = _EXPANDED.get(id(self))
+        if known is not None and known[0]() is self:
+            return known[1]
+        schedule = _Expansion(self).run()
+        if len(_EXPANDED) >= 256:
+            _EXPANDED.clear()
+        _EXPANDED[id(self)] = (weakref.ref(self), schedule)
+        return schedule
+
+
+# A plan's schedule, by the plan it was expanded from (the very object: taking an offer
+# expands the offered plan to check it still fits, then the new course expands it again).
+# A plan and its schedule are values; an entry whose plan is gone is never taken for another.
+_EXPANDED: dict[int, tuple[weakref.ref[Plan], Schedule]] = {}
 
 
 _Slot = tuple[dt.datetime, dt.datetime]

@@ -545,7 +545,8 @@ class Book:
 
     def _overlaps(self, chairs: Mapping[str, Chair]) -> list[str]:
         """Two holds of one chair at once (with its turnover), one of them held here."""
-        per_chair: dict[str, list[tuple[int, int, str, bool]]] = {}
+        per_chair: dict[str, list[tuple[int, int, str, str, bool]]] = {}
+        turnover = {key: int(chair.turnover.total_seconds()) // 60 for key, chair in chairs.items()}
         mine = [entry for booked in self.courses for entry in booked.bookings()]
         days = {day for day, _ in mine}  # others' chair time matters on these days only
         spans: Iterable[tuple[tuple[dt.date, Booking], bool]] = itertools.chain(
@@ -553,20 +554,27 @@ class Book:
             ((entry, False) for entry in self.others if entry[0] in days),
         )
         for (_, booking), held in spans:
-            turn = int(chairs[booking.chair].turnover.total_seconds()) // 60
-            what = f"course {booking.course} session {booking.number}"
             per_chair.setdefault(booking.chair, []).append(
-                (booking.start, booking.end + turn, what, held)
+                (
+                    booking.start,
+                    booking.end + turnover[booking.chair],
+                    booking.course,
+                    str(booking.number),  # (in the order of the words that name them)
+                    held,
+                )
             )
         problems = []
         for chair_id, found in per_chair.items():
             found.sort()
-            reach: tuple[int, str, bool] | None = None  # the latest end so far, and whose
-            for start, end, what, held in found:
-                if reach is not None and start < reach[0] and (held or reach[2]):
-                    problems.append(f"{reach[1]} and {what} overlap on {chairs[chair_id].name}")
+            reach: tuple[int, str, str, bool] | None = None  # the latest end so far, whose
+            for start, end, course, number, held in found:
+                if reach is not None and start < reach[0] and (held or reach[3]):
+                    problems.append(
+                        f"course {reach[1]} session {reach[2]} and course {course} session"
+                        f" {number} overlap on {chairs[chair_id].name}"
+                    )
                 if reach is None or end > reach[0]:
-                    reach = (end, what, held)
+                    reach = (end, course, number, held)
         return problems
 
     def _over_limits(self, moments: dict[dt.date, list[tuple[int, int]]]) -> list[str]:
