@@ -555,3 +555,23 @@ def test_closures_outages_misses_and_undos_never_scramble_a_patient_s_courses(
             assert _blocks_whole_or_decided(c), f"{c.course_id}: a block split undecided"
             assert book.replan(c.course_id, when) is book, f"{c.course_id}: re-run changed"
         linked.check_apart(book.course(i).schedule for i in book.linked("a-1"))
+
+
+def test_a_window_s_chair_time_of_others_is_checked_each_time_a_book_is_made_of_it() -> None:
+    from tms_schedule.book.book import Booked
+    from tms_schedule.book.occupancy import Booking
+
+    day = dt.date(2026, 11, 30)
+    held = Booking("c1", 29_920_000, 29_920_040, "o-1", 1)
+    others = ((day, held),)
+    window = Book(DENVER, (Chair("c1"), Chair("c2")), others=others)
+    assert window.add(course("a-1", "2026-11-30", "09:00")).others is others
+    # A book made again of the same chair time (as each change does) refuses what the
+    # first refused: a course held in full whose chair time is counted as another's too.
+    with pytest.raises(BookError, match="others: course o-1 is held in full"):
+        attrs.evolve(window, courses=(Booked(course("o-1", "2026-11-30", "11:00")),))
+    for bad in ((day, ("c1", 1, 2, "o-2", 1)), (day,), (day, held._replace(chair="c9"))):
+        with pytest.raises(BookError, match=r"others: must be \(date, Booking\) pairs on the"):
+            Book(DENVER, (Chair("c1"), Chair("c2")), others=(*others, bad))
+    with pytest.raises(BookError, match=r"others: must be \(date, Booking\) pairs .*\(c1\)"):
+        attrs.evolve(window, chairs=(Chair("c1"),), others=((day, held._replace(chair="c2")),))

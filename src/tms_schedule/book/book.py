@@ -80,6 +80,39 @@ def _numbers(value: Iterable[int]) -> tuple[int, ...]:
     return tuple(sorted(value))
 
 
+# The chair time of others a book was made with, checked, and the courses it is of: a
+# change makes several books of one window (each course it adds or re-plans makes one), all
+# with the same chair time, thousands of entries. The few last ones are kept (the tuples
+# themselves, so an id is never another's).
+_CHECKED_OTHERS: list[tuple[tuple[Any, ...], tuple[str, ...], frozenset[str]]] = []
+
+
+def _others_checked(others: tuple[Any, ...], chairs: list[str]) -> frozenset[str]:
+    """The courses ``others`` holds chair time of, once each entry is found to be a (date,
+    :class:`~tms_schedule.book.occupancy.Booking`) pair on one of ``chairs``."""
+    ids = tuple(chairs)
+    for known, known_ids, courses in _CHECKED_OTHERS:
+        if known is others and known_ids == ids:
+            return courses
+    allowed = set(ids)
+    for entry in others:
+        if (
+            not isinstance(entry, tuple)
+            or len(entry) != 2
+            or not isinstance(entry[1], Booking)
+            or entry[1].chair not in allowed
+        ):
+            raise BookError(
+                "others: must be (date, Booking) pairs on the book's chairs"
+                f" ({', '.join(ids)}), got {entry!r}"
+            )
+    courses = frozenset(entry[1].course for entry in others)
+    if others:
+        _CHECKED_OTHERS.insert(0, (others, ids, courses))
+        del _CHECKED_OTHERS[4:]
+    return courses
+
+
 @attrs.frozen
 class Booked:
     """A course in the book and the chair of each of its sessions (by session number).
@@ -378,21 +411,10 @@ class Book:
                 raise BookError(f"courses: course {booked.course.course_id} is in the book twice")
             self._check_booked(booked, ids)
             index[booked.course.course_id] = position
-        for entry in self.others:
-            if (
-                not isinstance(entry, tuple)
-                or len(entry) != 2
-                or not isinstance(entry[1], Booking)
-                or entry[1].chair not in ids
-            ):
-                raise BookError(
-                    "others: must be (date, Booking) pairs on the book's chairs"
-                    f" ({', '.join(ids)}), got {entry!r}"
-                )
-            if entry[1].course in index:
-                raise BookError(
-                    f"others: course {entry[1].course} is held in full; its chair time is its own"
-                )
+        held_apart = _others_checked(self.others, ids)
+        if not held_apart.isdisjoint(index):
+            course = min(held_apart.intersection(index))
+            raise BookError(f"others: course {course} is held in full; its chair time is its own")
         object.__setattr__(self, "_index", index)
 
     def _check_booked(self, booked: Booked, chairs: list[str]) -> None:
