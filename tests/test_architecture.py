@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "tms_schedule._files",
             "tms_schedule._toml",
             "tms_schedule._conveniences",
+            "tms_schedule._memo",
             "tms_schedule._version",
         ),
     ),

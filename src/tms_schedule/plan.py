@@ -33,13 +33,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 import zoneinfo
 from collections.abc import Collection, Iterator
 from typing import Any, Literal, NamedTuple
 
 import attrs
 
+from tms_schedule._memo import ByIdentity
 from tms_schedule._time import add_elapsed, as_date, as_moment, as_time, resolve_wall_time
 from tms_schedule._validate import check_course_id
 from tms_schedule.catalogue import get_protocol
@@ -165,20 +165,16 @@ class Plan:
             not_before = as_moment(not_before, "not_before", self.clinic.zone, InvalidPlanError)
         if avoid or not_before is not None:
             return _AroundExpansion(self, frozenset(avoid), not_before).run()
-        known = _EXPANDED.get(id(self))
-        if known is not None and known[0]() is self:
-            return known[1]
-        schedule = _Expansion(self).run()
-        if len(_EXPANDED) >= 256:
-            _EXPANDED.clear()
-        _EXPANDED[id(self)] = (weakref.ref(self), schedule)
+        schedule = _EXPANDED.get(self)
+        if schedule is None:
+            schedule = _Expansion(self).run()
+            _EXPANDED.put(self, schedule)
         return schedule
 
 
-# A plan's schedule, by the plan it was expanded from (the very object: taking an offer
-# expands the offered plan to check it still fits, then the new course expands it again).
-# A plan and its schedule are values; an entry whose plan is gone is never taken for another.
-_EXPANDED: dict[int, tuple[weakref.ref[Plan], Schedule]] = {}
+# A plan's schedule, by the plan it was expanded from (taking an offer expands the offered
+# plan to check it still fits, then the new course expands it again).
+_EXPANDED: ByIdentity[Plan, Schedule] = ByIdentity(256)
 
 
 _Slot = tuple[dt.datetime, dt.datetime]

@@ -155,11 +155,7 @@ class Occupancy:
     def free_chair(self, protocol: Protocol, day: dt.date, start: int, end: int) -> Chair | None:
         """The first chair (by id) that can run ``protocol`` and is free from ``start`` to
         ``end`` (minutes) on ``day``, or ``None``."""
-        for chair in self.able(protocol):
-            for g0, g1 in self.gaps(chair, day):
-                if g0 <= start and end <= g1:
-                    return chair
-        return None
+        return next((c for c in self.able(protocol) if self.fits(c, day, start, end)), None)
 
     def hours(self, day: dt.date) -> _Gap | None:
         """The day's opening hours in minutes, or ``None`` when the clinic is closed."""

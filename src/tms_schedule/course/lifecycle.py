@@ -26,13 +26,13 @@ Session 37 added on Wed 30 Dec 2026 09:00
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from tms_schedule._conveniences import provided
+from tms_schedule._memo import ByIdentity
 from tms_schedule._time import MomentInput, as_moment
 from tms_schedule._validate import int_in_range, is_whole
 from tms_schedule.clinic import ClinicCalendar
@@ -196,14 +196,12 @@ def _replayed(plan: Plan, revisions: tuple[Revision, ...], records: tuple[Record
     return replay(plan, latest.schedule, removed, records, latest.records)
 
 
-# The sessions with their milestones, by the state they were worked out from (the very
-# object: a course under a new clinic calendar, a closure's, keeps its state and so its
-# milestones; only the days it goes around change). A few hundred states; the values are
-# immutable, and an entry whose state is gone is never taken for another.
-_MILESTONED: dict[
-    int,
-    tuple[weakref.ref[Schedule], MilestoneRules, Authorization | None, tuple[Session, ...]],
-] = {}
+# The sessions with their milestones, by the state they were worked out from, and the rules
+# and authorization they followed: a course under a new clinic calendar, a closure's, keeps
+# its state and so its milestones (only the days it goes around change).
+_MILESTONED: ByIdentity[
+    Schedule, tuple[MilestoneRules, Authorization | None, tuple[Session, ...]]
+] = ByIdentity(512)
 
 
 def _with_milestones(
@@ -216,18 +214,11 @@ def _with_milestones(
     """``current`` (``state`` and the days it goes around) annotated (see
     :func:`~tms_schedule.course.milestones.annotate`), as worked out before for ``state``
     under the same rules and authorization."""
-    known = _MILESTONED.get(id(state))
-    if (
-        known is not None
-        and known[0]() is state
-        and known[1] == rules
-        and known[2] == authorization
-    ):
-        return attrs.evolve(current, sessions=known[3])
+    known = _MILESTONED.get(state)
+    if known is not None and known[0] == rules and known[1] == authorization:
+        return attrs.evolve(current, sessions=known[2])
     annotated = annotate(plan, current, rules, authorization)
-    if len(_MILESTONED) >= 512:
-        _MILESTONED.clear()
-    _MILESTONED[id(state)] = (weakref.ref(state), rules, authorization, annotated.sessions)
+    _MILESTONED.put(state, (rules, authorization, annotated.sessions))
     return annotated
 
 
