@@ -403,6 +403,18 @@ _EVENTS = st.lists(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_EVENTS)
+# Found by Hypothesis in CI, and there since before the store's window work: two undos after
+# three closures on neighbouring days, the first undo later than the second, put a session
+# in a third place. Kept here, known to fail, until undo is mended; it turns red then.
+@example(
+    steps=[
+        ("close", 0, 0, 0),
+        ("close", 2, 0, 0),
+        ("close", 1, 0, 0),
+        ("undo", 44, 0, 4),
+        ("undo", 1, 0, 0),
+    ]
+).xfail(raises=AssertionError, reason="an undo can still put a session in a third place")
 def test_closures_and_undos_in_any_order_keep_each_course_s_phases_in_order_and_count(
     steps: list[tuple[str, int, int, int]],
 ) -> None:
